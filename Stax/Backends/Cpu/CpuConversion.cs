@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+
+namespace Stax.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    static partial void RegisterConversion()
+    {
+        Kernels[Prims.ConvertElementType] = (p, ins, outs, it, ot) => Convert(ins[0], outs[0]);
+        Kernels[Prims.BitcastConvertType] = (p, ins, outs, it, ot) => ins[0].Data.AsSpan().CopyTo(outs[0].Data);
+        Kernels[Prims.Iota] = (p, ins, outs, it, ot) => Iota((IotaParams)p, outs[0]);
+    }
+
+    // Conversion goes through double for floats (exact for every source type) and through
+    // long for integers; float->int truncates and saturates, NaN gives 0.
+    static void Convert(CpuBuffer src, CpuBuffer dst)
+    {
+        long n = src.Length;
+        var from = src.DType;
+        var to = dst.DType;
+        if (from == to) { src.Data.AsSpan().CopyTo(dst.Data); return; }
+        CpuParallel.For(n, CpuParallel.ElementwiseGrain, (s, e) =>
+        {
+            for (long i = s; i < e; i++)
+            {
+                if (from.IsFloat() || to.IsFloat() || to == DType.Bool) WriteDouble(dst, i, ReadDouble(src, i));
+                else WriteLong(dst, i, ReadLong(src, i));
+            }
+        });
+    }
+
+    internal static double ReadDouble(CpuBuffer b, long i) => b.DType switch
+    {
+        DType.Float32 => b.Span<float>()[(int)i],
+        DType.Float64 => b.Span<double>()[(int)i],
+        DType.Float16 => (double)b.Span<Half>()[(int)i],
+        DType.BFloat16 => (float)BFloat16.FromBits(b.Span<ushort>()[(int)i]),
+        DType.Int32 => b.Span<int>()[(int)i],
+        DType.UInt32 => b.Span<uint>()[(int)i],
+        _ => b.Data[i],
+    };
+
+    static long ReadLong(CpuBuffer b, long i) => b.DType switch
+    {
+        DType.Int32 => b.Span<int>()[(int)i],
+        DType.UInt32 => b.Span<uint>()[(int)i],
+        _ => b.Data[i],
+    };
+
+    static void WriteLong(CpuBuffer b, long i, long v)
+    {
+        switch (b.DType)
+        {
+            case DType.Int32: b.Span<int>()[(int)i] = unchecked((int)v); break;
+            case DType.UInt32: b.Span<uint>()[(int)i] = unchecked((uint)v); break;
+            default: b.Data[i] = unchecked((byte)v); break;
+        }
+    }
+
+    static void WriteDouble(CpuBuffer b, long i, double v)
+    {
+        switch (b.DType)
+        {
+            case DType.Float32: b.Span<float>()[(int)i] = (float)v; break;
+            case DType.Float64: b.Span<double>()[(int)i] = v; break;
+            case DType.Float16: b.Span<Half>()[(int)i] = (Half)v; break;
+            case DType.BFloat16: b.Span<ushort>()[(int)i] = ((BFloat16)(float)v).Bits; break;
+            case DType.Bool: b.Data[i] = (byte)(v != 0 ? 1 : 0); break;
+            case DType.Int32: b.Span<int>()[(int)i] = double.IsNaN(v) ? 0 : (int)Math.Clamp(Math.Truncate(v), int.MinValue, int.MaxValue); break;
+            case DType.UInt32: b.Span<uint>()[(int)i] = double.IsNaN(v) ? 0 : (uint)Math.Clamp(Math.Truncate(v), 0, uint.MaxValue); break;
+            default: b.Data[i] = double.IsNaN(v) ? (byte)0 : (byte)Math.Clamp(Math.Truncate(v), 0, 255); break;
+        }
+    }
+
+    static void Iota(IotaParams p, CpuBuffer dst)
+    {
+        var strides = p.Shape.Strides();
+        long stride = strides[p.Dimension];
+        int size = p.Shape[p.Dimension];
+        for (long i = 0; i < dst.Length; i++)
+        {
+            long v = i / stride % size;
+            if (dst.DType.IsFloat()) WriteDouble(dst, i, v); else WriteLong(dst, i, v);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace Stax.Backends.Cpu;
+
+/// <summary>Splits work over <see cref="Config.NumThreads"/> threads in fixed, deterministic chunks.</summary>
+internal static class CpuParallel
+{
+    /// <summary>Minimum elements per chunk for cheap elementwise work.</summary>
+    public const long ElementwiseGrain = 1 << 15;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end) over [0, n) in contiguous chunks of at least
+    /// <paramref name="grain"/> items; runs inline when one chunk suffices. Chunk boundaries are
+    /// multiples of <paramref name="align"/> so vector loops see the same element groups.
+    /// </summary>
+    public static void For(long n, long grain, Action<long, long> body, long align = 64)
+    {
+        int threads = Config.NumThreads;
+        long chunks = Math.Min(threads, Math.Max(1, n / Math.Max(1, grain)));
+        if (chunks <= 1) { body(0, n); return; }
+        long per = (n + chunks - 1) / chunks;
+        per = (per + align - 1) / align * align;
+        // Parallel.For flows the caller's ExecutionContext, so a scoped Config.Isa reaches workers.
+        Parallel.For(0, (int)chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
+        {
+            long s = c * per, e = Math.Min(n, s + per);
+            if (s >= e) return;
+            body(s, e);
+        });
+    }
+}

@@ -1,0 +1,25 @@
+namespace Stax.Backends;
+
+/// <summary>
+/// A dense, row-major block of elements owned by one backend. The core never reads it directly:
+/// it goes through <see cref="IBackend.Download"/>. Buffers are immutable once a tensor owns them.
+/// </summary>
+public abstract class DeviceBuffer
+{
+    /// <summary>Creates a buffer description.</summary>
+    protected DeviceBuffer(IBackend backend, DType dtype, long length)
+    {
+        Backend = backend;
+        DType = dtype;
+        Length = length;
+    }
+
+    /// <summary>The backend that owns the memory.</summary>
+    public IBackend Backend { get; }
+    /// <summary>Element type.</summary>
+    public DType DType { get; }
+    /// <summary>Number of elements.</summary>
+    public long Length { get; }
+    /// <summary>Size in bytes.</summary>
+    public long ByteLength => Length * DType.SizeOf();
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text;
+
+namespace Stax;
+
+public sealed partial class Tensor
+{
+    /// <summary>Printing summarises tensors with more elements than this (NumPy's threshold).</summary>
+    public const int PrintThreshold = 1000;
+    const int EdgeItems = 3;
+
+    /// <summary>
+    /// NumPy-like text: <c>Tensor([[1., 2.], [3., 4.]], dtype=float32)</c> with aligned columns;
+    /// tensors over <see cref="PrintThreshold"/> elements show three items at each edge and "...".
+    /// A traced tensor prints its abstract value.
+    /// </summary>
+    public override string ToString()
+    {
+        if (Buffer == null) return $"Traced<{Aval}> under {Tracer!.Trace.TransformName}";
+        var values = ToDoubleArray();
+        bool summarize = Size > PrintThreshold;
+        var dims = Shape.ToArray();
+        var strides = Shape.Strides();
+        string Fmt(double v) => FormatElement(v, DType);
+        // Column width from the elements that will be shown.
+        int width = 0;
+        foreach (var i in ShownIndices(dims, strides, summarize)) width = Math.Max(width, Fmt(values[i]).Length);
+        var sb = new StringBuilder("Tensor(");
+        int indent = sb.Length;
+        Write(sb, values, dims, strides, 0, 0, summarize, width, indent, Fmt);
+        sb.Append(", dtype=").Append(DType.Name());
+        if (IsWeak) sb.Append(", weak_type=True");
+        if (Size == 0) sb.Append(", shape=").Append(Shape);
+        return sb.Append(')').ToString();
+    }
+
+    static IEnumerable<long> ShownIndices(int[] dims, long[] strides, bool summarize)
+    {
+        if (dims.Length == 0) { yield return 0; yield break; }
+        var idx = new int[dims.Length];
+        IEnumerable<long> Rec(int axis, long offset)
+        {
+            if (axis == dims.Length) { yield return offset; yield break; }
+            foreach (var i in AxisItems(dims[axis], summarize))
+                if (i >= 0)
+                    foreach (var o in Rec(axis + 1, offset + i * strides[axis])) yield return o;
+        }
+        foreach (var o in Rec(0, 0)) yield return o;
+    }
+
+    // Indices shown along an axis; -1 marks the "..." gap.
+    static IEnumerable<int> AxisItems(int n, bool summarize)
+    {
+        if (!summarize || n <= 2 * EdgeItems) { for (int i = 0; i < n; i++) yield return i; yield break; }
+        for (int i = 0; i < EdgeItems; i++) yield return i;
+        yield return -1;
+        for (int i = n - EdgeItems; i < n; i++) yield return i;
+    }
+
+    static void Write(StringBuilder sb, double[] v, int[] dims, long[] strides, int axis, long offset,
+        bool summarize, int width, int indent, Func<double, string> fmt)
+    {
+        if (axis == dims.Length) { sb.Append(fmt(v[offset]).PadLeft(width)); return; }
+        sb.Append('[');
+        bool first = true;
+        bool last = axis == dims.Length - 1;
+        foreach (var i in AxisItems(dims[axis], summarize))
+        {
+            if (!first)
+            {
+                sb.Append(',');
+                if (last) sb.Append(' ');
+                else sb.Append('\n', dims.Length - 1 - axis).Append(' ', indent + axis + 1);
+            }
+            first = false;
+            if (i < 0) { sb.Append("..."); continue; }
+            Write(sb, v, dims, strides, axis + 1, offset + i * strides[axis], summarize, width, indent, fmt);
+        }
+        sb.Append(']');
+    }
+
+    static string FormatElement(double v, DType dtype)
+    {
+        if (dtype == DType.Bool) return v != 0 ? "True" : "False";
+        if (!dtype.IsFloat()) return ((long)v).ToString(CultureInfo.InvariantCulture);
+        if (double.IsNaN(v)) return "nan";
+        if (double.IsInfinity(v)) return v > 0 ? "inf" : "-inf";
+        string s = dtype == DType.Float64
+            ? v.ToString("R", CultureInfo.InvariantCulture)
+            : ((float)v).ToString("R", CultureInfo.InvariantCulture);
+        if (!s.Contains('.') && !s.Contains('E')) s += ".";
+        return s;
+    }
+}

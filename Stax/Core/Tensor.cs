@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Stax.Backends;
+using Stax.Tracing;
+
+namespace Stax;
+
+/// <summary>
+/// An immutable n-dimensional array. A concrete tensor owns a buffer on one backend; a traced
+/// tensor (inside Grad, Vmap, Jit, ...) holds a tracer and an abstract value. Every operation
+/// goes through <see cref="Primitive.Bind(Params, Tensor[])"/>.
+/// </summary>
+[DebuggerDisplay("{DebuggerText,nq}")]
+public sealed partial class Tensor
+{
+    /// <summary>Shape, dtype and weak type.</summary>
+    public AbstractValue Aval { get; }
+
+    /// <summary>The buffer of a concrete tensor; null when traced.</summary>
+    internal DeviceBuffer? Buffer { get; }
+
+    /// <summary>The tracer of a traced tensor; null when concrete.</summary>
+    public Tracer? Tracer { get; }
+
+    internal Tensor(DeviceBuffer buffer, AbstractValue aval)
+    {
+        if (buffer.Length != aval.Size || buffer.DType != aval.DType)
+            throw new InvalidOperationException($"Internal error: buffer ({buffer.DType.Name()} x {buffer.Length}) does not match {aval}");
+        Buffer = buffer;
+        Aval = aval;
+    }
+
+    /// <summary>Wraps a tracer (used by interpreters).</summary>
+    public Tensor(Tracer tracer)
+    {
+        Tracer = tracer;
+        Aval = tracer.Aval;
+    }
+
+    /// <summary>The shape.</summary>
+    public Shape Shape => Aval.Shape;
+    /// <summary>The element type.</summary>
+    public DType DType => Aval.DType;
+    /// <summary>True for a weakly typed value (a C# scalar that adopts the other operand's type).</summary>
+    public bool IsWeak => Aval.Weak;
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => Aval.Shape.Rank;
+    /// <summary>Number of elements.</summary>
+    public long Size => Aval.Shape.Size;
+    /// <summary>True when the tensor holds data (not a tracer).</summary>
+    public bool IsConcrete => Buffer != null;
+    /// <summary>The backend holding the data; throws for a traced tensor.</summary>
+    public IBackend Backend => RequireConcrete("Backend").Backend;
+
+    DeviceBuffer RequireConcrete(string what)
+    {
+        if (Buffer != null) return Buffer;
+        throw new InvalidOperationException(
+            $"{what} needs a concrete value, but this tensor {Aval} is traced by {Tracer!.Trace.TransformName}. " +
+            "Values inside a transformed function are abstract: compute with tensor operations, return the value and read it outside, " +
+            "or pass data that decides the program as a static argument.");
+    }
+
+    // ---------------- creation from host data ----------------
+
+    /// <summary>Creates a tensor from a flat array and a shape (defaults to 1-D).</summary>
+    public static Tensor FromArray<T>(T[] data, params int[] shape) where T : unmanaged
+        => From<T>(data, shape.Length == 0 && data.Length != 1 ? new Shape(data.Length) : new Shape(shape));
+
+    /// <summary>Creates a tensor from a span of elements and a shape.</summary>
+    public static Tensor From<T>(ReadOnlySpan<T> data, Shape shape, IBackend? backend = null) where T : unmanaged
+    {
+        var dtype = HostType.Of<T>();
+        if (data.Length != shape.Size)
+            throw new ArgumentException($"Tensor.From: {data.Length} elements do not fill shape {shape} ({shape.Size} elements)");
+        return FromBytes(MemoryMarshal.AsBytes(data), shape, dtype, backend);
+    }
+
+    /// <summary>Creates a tensor from a (possibly multidimensional) C# array, e.g. <c>new float[,] {{1, 2}, {3, 4}}</c>.</summary>
+    public static Tensor FromArray(Array array)
+    {
+        var dtype = HostType.Of(array.GetType().GetElementType()!);
+        var dims = new int[array.Rank];
+        for (int i = 0; i < dims.Length; i++) dims[i] = array.GetLength(i);
+        var bytes = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(array), checked(array.Length * dtype.SizeOf()));
+        return FromBytes(bytes, new Shape(dims), dtype, null);
+    }
+
+    /// <summary>Creates a tensor from raw little-endian bytes of <paramref name="dtype"/> elements.</summary>
+    public static Tensor FromBytes(ReadOnlySpan<byte> bytes, Shape shape, DType dtype, IBackend? backend = null)
+    {
+        if (bytes.Length != shape.Size * dtype.SizeOf())
+            throw new ArgumentException($"Tensor.FromBytes: {bytes.Length} bytes do not fill shape {shape} of {dtype.Name()}");
+        backend ??= BackendRegistry.Default;
+        if (!backend.Supports(dtype))
+            throw new NotSupportedException($"Tensor.FromBytes: dtype {dtype.Name()} is not supported by backend '{backend.Name}'");
+        if (dtype == DType.Bool)
+            foreach (var b in bytes)
+                if (b > 1) throw new ArgumentException("Tensor.FromBytes: bool elements must be 0 or 1");
+        return new Tensor(backend.Upload(bytes, dtype), new AbstractValue(shape, dtype));
+    }
+
+    /// <summary>A strongly typed scalar of the given dtype (default float32).</summary>
+    public static Tensor Scalar(double value, DType dtype = DType.Float32) => Full(Shape.Scalar, value, dtype);
+
+    /// <summary>A weakly typed scalar: in <c>x * 2.0</c> the 2.0 takes x's dtype.</summary>
+    public static Tensor WeakScalar(double value) => Full(Shape.Scalar, value, DType.Float32, weak: true);
+
+    /// <summary>A weakly typed integer scalar.</summary>
+    public static Tensor WeakScalar(int value) => Full(Shape.Scalar, value, DType.Int32, weak: true);
+
+    /// <summary>Implicit conversion of a C# double to a weakly typed float32 scalar.</summary>
+    public static implicit operator Tensor(double value) => WeakScalar(value);
+    /// <summary>Implicit conversion of a C# float to a weakly typed float32 scalar.</summary>
+    public static implicit operator Tensor(float value) => WeakScalar(value);
+    /// <summary>Implicit conversion of a C# int to a weakly typed int32 scalar.</summary>
+    public static implicit operator Tensor(int value) => WeakScalar(value);
+    /// <summary>Implicit conversion of a C# bool to a bool scalar.</summary>
+    public static implicit operator Tensor(bool value) => Full(Shape.Scalar, value ? 1 : 0, DType.Bool);
+
+    /// <summary>A tensor filled with <paramref name="value"/>, converted to <paramref name="dtype"/> as C# casts do.</summary>
+    public static Tensor Full(Shape shape, double value, DType dtype = DType.Float32, bool weak = false, IBackend? backend = null)
+    {
+        int size = checked((int)shape.Size);
+        var bytes = new byte[size * dtype.SizeOf()];
+        var one = ScalarBytes(value, dtype);
+        for (int i = 0; i < size; i++) one.CopyTo(bytes.AsSpan(i * one.Length));
+        var t = FromBytes(bytes, shape, dtype, backend);
+        return weak ? new Tensor(t.Buffer!, t.Aval with { Weak = true }) : t;
+    }
+
+    static byte[] ScalarBytes(double v, DType dtype) => dtype switch
+    {
+        DType.Float32 => BitConverter.GetBytes((float)v),
+        DType.Float64 => BitConverter.GetBytes(v),
+        DType.Float16 => BitConverter.GetBytes((Half)v),
+        DType.BFloat16 => BitConverter.GetBytes(((BFloat16)(float)v).Bits),
+        DType.Int32 => BitConverter.GetBytes(double.IsNaN(v) ? 0 : (int)Math.Clamp(v, int.MinValue, int.MaxValue)),
+        DType.UInt32 => BitConverter.GetBytes(v < 0 ? unchecked((uint)(int)v) : (uint)Math.Min(v, uint.MaxValue)),
+        DType.UInt8 => new[] { unchecked((byte)(int)v) },
+        DType.Bool => new[] { (byte)(v != 0 ? 1 : 0) },
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+    };
+
+    /// <summary>A tensor of zeros.</summary>
+    public static Tensor Zeros(Shape shape, DType dtype = DType.Float32) => Full(shape, 0, dtype);
+    /// <summary>A tensor of ones.</summary>
+    public static Tensor Ones(Shape shape, DType dtype = DType.Float32) => Full(shape, 1, dtype);
+
+    // ---------------- reading back ----------------
+
+    /// <summary>The raw bytes (row-major). Needs a concrete tensor.</summary>
+    public byte[] ToBytes()
+    {
+        var buf = RequireConcrete("ToBytes");
+        var bytes = new byte[buf.ByteLength];
+        buf.Backend.Download(buf, bytes);
+        return bytes;
+    }
+
+    /// <summary>The elements as a flat row-major array; <typeparamref name="T"/> must match the dtype.</summary>
+    public T[] ToArray<T>() where T : unmanaged
+    {
+        var want = HostType.Of<T>();
+        if (want != DType)
+            throw new InvalidOperationException($"ToArray<{typeof(T).Name}>: the tensor's dtype is {DType.Name()}; convert it first with .AsType(DType.{want})");
+        var buf = RequireConcrete("ToArray");
+        var result = new T[buf.Length];
+        buf.Backend.Download(buf, MemoryMarshal.AsBytes(result.AsSpan()));
+        return result;
+    }
+
+    /// <summary>The value of a one-element tensor; <typeparamref name="T"/> must match the dtype.</summary>
+    public T Item<T>() where T : unmanaged
+    {
+        if (Size != 1) throw new InvalidOperationException($"Item: the tensor has shape {Shape} ({Size} elements), not one element");
+        return ToArray<T>()[0];
+    }
+
+    /// <summary>The elements converted to double (any dtype), for printing and tests.</summary>
+    public double[] ToDoubleArray() => HostConvert.ToDoubles(ToBytes(), DType);
+
+    /// <summary>Copies the tensor to another backend.</summary>
+    public Tensor DevicePut(IBackend backend)
+    {
+        var buf = RequireConcrete("DevicePut");
+        if (ReferenceEquals(buf.Backend, backend)) return this;
+        return new Tensor(backend.Upload(ToBytes(), DType), Aval);
+    }
+
+    /// <summary>A copy with a different weak flag (same data).</summary>
+    internal Tensor WithWeak(bool weak)
+    {
+        if (weak == IsWeak) return this;
+        if (Buffer != null) return new Tensor(Buffer, Aval with { Weak = weak });
+        return Lax.ConvertElementType(this, DType, weak);
+    }
+
+    string DebuggerText => Buffer != null && Size <= 1000 ? ToString() : $"Tensor {Aval}";
+}

@@ -1,0 +1,191 @@
+namespace Stax;
+
+/// <summary>
+/// The NumPy-style front end (like jax.numpy): broadcasting, type promotion with weak types,
+/// axis arguments. Everything lowers to <see cref="Lax"/> primitives.
+/// </summary>
+public static partial class Np
+{
+    /// <summary>The broadcast shape of several shapes (NumPy rules), or a clear error naming <paramref name="op"/>.</summary>
+    public static Shape BroadcastShapes(string op, params Shape[] shapes)
+    {
+        int rank = shapes.Max(s => s.Rank);
+        var dims = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int d = 1;
+            foreach (var s in shapes)
+            {
+                int k = i - (rank - s.Rank);
+                if (k < 0) continue;
+                int v = s[k];
+                if (v == d || v == 1) continue;
+                if (d != 1)
+                    throw new ArgumentException($"{op}: shapes {string.Join(", ", shapes.Select(x => x.ToString()))} cannot be broadcast together");
+                d = v;
+            }
+            dims[i] = d;
+        }
+        return Shape.Wrap(dims);
+    }
+
+    /// <summary>Broadcasts <paramref name="x"/> to <paramref name="shape"/> by NumPy rules (trailing alignment).</summary>
+    public static Tensor BroadcastTo(Tensor x, Shape shape)
+    {
+        if (x.Shape == shape) return x;
+        if (x.Rank > shape.Rank) throw new ArgumentException($"broadcast_to: cannot broadcast {x.Shape} to {shape}");
+        BroadcastShapes("broadcast_to", x.Shape, shape);
+        int offset = shape.Rank - x.Rank;
+        for (int i = 0; i < x.Rank; i++)
+            if (x.Shape[i] != 1 && x.Shape[i] != shape[offset + i])
+                throw new ArgumentException($"broadcast_to: cannot broadcast {x.Shape} to {shape}");
+        return Lax.BroadcastInDim(x, shape, Enumerable.Range(offset, x.Rank).ToArray());
+    }
+
+    /// <summary>Converts operands to their common promoted dtype (JAX's lattice with weak types).</summary>
+    public static Tensor[] Promote(params Tensor[] xs)
+    {
+        var types = new (DType, bool)[xs.Length];
+        for (int i = 0; i < xs.Length; i++) types[i] = (xs[i].DType, xs[i].IsWeak);
+        var (dt, weak) = TypePromotion.Result(types);
+        var r = new Tensor[xs.Length];
+        for (int i = 0; i < xs.Length; i++) r[i] = Lax.ConvertElementType(xs[i], dt, weak);
+        return r;
+    }
+
+    /// <summary>Promotes and broadcasts operands to a common dtype and shape.</summary>
+    public static Tensor[] PromoteAndBroadcast(string op, params Tensor[] xs)
+    {
+        var p = Promote(xs);
+        var shape = BroadcastShapes(op, p.Select(t => t.Shape).ToArray());
+        for (int i = 0; i < p.Length; i++) p[i] = BroadcastTo(p[i], shape);
+        return p;
+    }
+
+    static Tensor Binary(string op, Func<Tensor, Tensor, Tensor> f, Tensor x, Tensor y)
+    {
+        var p = PromoteAndBroadcast(op, x, y);
+        return f(p[0], p[1]);
+    }
+
+    /// <summary>x + y with broadcasting and promotion.</summary>
+    public static Tensor Add(Tensor x, Tensor y) => Binary("add", Lax.Add, x, y);
+    /// <summary>x - y.</summary>
+    public static Tensor Subtract(Tensor x, Tensor y) => Binary("subtract", Lax.Sub, x, y);
+    /// <summary>x * y.</summary>
+    public static Tensor Multiply(Tensor x, Tensor y) => Binary("multiply", Lax.Mul, x, y);
+    /// <summary>True division: integer operands are promoted to float first (as NumPy's /).</summary>
+    public static Tensor Divide(Tensor x, Tensor y)
+    {
+        var p = Promote(x, y);
+        if (!p[0].DType.IsFloat()) p = new[] { Lax.ConvertElementType(p[0], DType.Float32, p[0].IsWeak), Lax.ConvertElementType(p[1], DType.Float32, p[1].IsWeak) };
+        return Binary("divide", Lax.Div, p[0], p[1]);
+    }
+    /// <summary>Floor division (rounds toward -inf, like NumPy's //).</summary>
+    public static Tensor FloorDivide(Tensor x, Tensor y)
+    {
+        var p = PromoteAndBroadcast("floor_divide", x, y);
+        if (p[0].DType.IsFloat()) return Lax.Floor(Lax.Div(p[0], p[1]));
+        if (p[0].DType.IsUnsigned()) return Lax.Div(p[0], p[1]);
+        // Truncated quotient, minus one where the signs differ and the division is inexact.
+        var q = Lax.Div(p[0], p[1]);
+        var zero = Lax.BroadcastInDim(Tensor.Scalar(0, p[0].DType), p[0].Shape);
+        var inexact = Lax.Ne(Lax.Rem(p[0], p[1]), zero);
+        var signsDiffer = Lax.Ne(Lax.Lt(p[0], zero), Lax.Lt(p[1], zero));
+        var one = Lax.BroadcastInDim(Tensor.Scalar(1, p[0].DType), p[0].Shape);
+        return Lax.Select(Lax.And(inexact, signsDiffer), Lax.Sub(q, one), q);
+    }
+    /// <summary>Remainder with the sign of x (C fmod; <c>%</c> in C#).</summary>
+    public static Tensor Remainder(Tensor x, Tensor y) => Binary("remainder", Lax.Rem, x, y);
+    /// <summary>x ^ y; integer operands are promoted to float.</summary>
+    public static Tensor Power(Tensor x, Tensor y)
+    {
+        var p = Promote(x, y);
+        if (!p[0].DType.IsFloat()) p = new[] { Lax.ConvertElementType(p[0], DType.Float32, p[0].IsWeak), Lax.ConvertElementType(p[1], DType.Float32, p[1].IsWeak) };
+        return Binary("power", Lax.Pow, p[0], p[1]);
+    }
+    /// <summary>Elementwise maximum (NaN propagates).</summary>
+    public static Tensor Maximum(Tensor x, Tensor y) => Binary("maximum", Lax.Max, x, y);
+    /// <summary>Elementwise minimum (NaN propagates).</summary>
+    public static Tensor Minimum(Tensor x, Tensor y) => Binary("minimum", Lax.Min, x, y);
+    /// <summary>arctan2(y, x) as NumPy orders it: the angle of the point (x, y).</summary>
+    public static Tensor Arctan2(Tensor y, Tensor x) => Binary("arctan2", Lax.Atan2, y, x);
+    /// <summary>Logical/bitwise and.</summary>
+    public static Tensor BitwiseAnd(Tensor x, Tensor y) => Binary("bitwise_and", Lax.And, x, y);
+    /// <summary>Logical/bitwise or.</summary>
+    public static Tensor BitwiseOr(Tensor x, Tensor y) => Binary("bitwise_or", Lax.Or, x, y);
+    /// <summary>Logical/bitwise xor.</summary>
+    public static Tensor BitwiseXor(Tensor x, Tensor y) => Binary("bitwise_xor", Lax.Xor, x, y);
+    /// <summary>x == y.</summary>
+    public static Tensor Equal(Tensor x, Tensor y) => Binary("equal", Lax.Eq, x, y);
+    /// <summary>x != y.</summary>
+    public static Tensor NotEqual(Tensor x, Tensor y) => Binary("not_equal", Lax.Ne, x, y);
+    /// <summary>x &lt; y.</summary>
+    public static Tensor Less(Tensor x, Tensor y) => Binary("less", Lax.Lt, x, y);
+    /// <summary>x &lt;= y.</summary>
+    public static Tensor LessEqual(Tensor x, Tensor y) => Binary("less_equal", Lax.Le, x, y);
+    /// <summary>x &gt; y.</summary>
+    public static Tensor Greater(Tensor x, Tensor y) => Binary("greater", Lax.Gt, x, y);
+    /// <summary>x &gt;= y.</summary>
+    public static Tensor GreaterEqual(Tensor x, Tensor y) => Binary("greater_equal", Lax.Ge, x, y);
+
+    /// <summary>Where <paramref name="condition"/> picks x, else y, with broadcasting and promotion.</summary>
+    public static Tensor Where(Tensor condition, Tensor x, Tensor y)
+    {
+        var c = condition.DType == DType.Bool ? condition : Lax.Ne(condition, Lax.BroadcastInDim(Tensor.Scalar(0, condition.DType), condition.Shape));
+        var p = Promote(x, y);
+        var shape = BroadcastShapes("where", c.Shape, p[0].Shape, p[1].Shape);
+        return Lax.Select(BroadcastTo(c, shape), BroadcastTo(p[0], shape), BroadcastTo(p[1], shape));
+    }
+
+    /// <summary>Clips to [min, max] (either bound may be null).</summary>
+    public static Tensor Clip(Tensor x, Tensor? min = null, Tensor? max = null)
+    {
+        if (min is not null) x = Maximum(x, min);
+        if (max is not null) x = Minimum(x, max);
+        return x;
+    }
+
+    /// <summary>Converts to <paramref name="dtype"/> (strongly typed).</summary>
+    public static Tensor AsType(Tensor x, DType dtype) => Lax.ConvertElementType(x, dtype);
+
+    /// <summary>-x.</summary>
+    public static Tensor Negative(Tensor x) => Lax.Neg(x);
+    /// <summary>e^x (integers promote to float32).</summary>
+    public static Tensor Exp(Tensor x) => Lax.Exp(ToFloat(x));
+    /// <summary>Natural log.</summary>
+    public static Tensor Log(Tensor x) => Lax.Log(ToFloat(x));
+    /// <summary>log(1 + x).</summary>
+    public static Tensor Log1p(Tensor x) => Lax.Log1p(ToFloat(x));
+    /// <summary>e^x - 1.</summary>
+    public static Tensor Expm1(Tensor x) => Lax.Expm1(ToFloat(x));
+    /// <summary>tanh(x).</summary>
+    public static Tensor Tanh(Tensor x) => Lax.Tanh(ToFloat(x));
+    /// <summary>sqrt(x).</summary>
+    public static Tensor Sqrt(Tensor x) => Lax.Sqrt(ToFloat(x));
+    /// <summary>sin(x).</summary>
+    public static Tensor Sin(Tensor x) => Lax.Sin(ToFloat(x));
+    /// <summary>cos(x).</summary>
+    public static Tensor Cos(Tensor x) => Lax.Cos(ToFloat(x));
+    /// <summary>|x|.</summary>
+    public static Tensor Abs(Tensor x) => Lax.Abs(x);
+    /// <summary>sign(x).</summary>
+    public static Tensor Sign(Tensor x) => Lax.Sign(x);
+    /// <summary>floor(x) (integers unchanged).</summary>
+    public static Tensor Floor(Tensor x) => x.DType.IsFloat() ? Lax.Floor(x) : x;
+    /// <summary>ceil(x) (integers unchanged).</summary>
+    public static Tensor Ceil(Tensor x) => x.DType.IsFloat() ? Lax.Ceil(x) : x;
+    /// <summary>Rounds half to even, as NumPy does (integers unchanged).</summary>
+    public static Tensor Round(Tensor x) => x.DType.IsFloat() ? Lax.Round(x, RoundingMethod.ToNearestEven) : x;
+    /// <summary>True where finite.</summary>
+    public static Tensor IsFinite(Tensor x) => x.DType.IsFloat() ? Lax.IsFinite(x) : Lax.BroadcastInDim(Tensor.Scalar(1, DType.Bool), x.Shape);
+    /// <summary>Logical not (bool) or bitwise not (integers).</summary>
+    public static Tensor LogicalNot(Tensor x) => Lax.Not(x.DType == DType.Bool ? x : Lax.Eq(x, Lax.BroadcastInDim(Tensor.Scalar(0, x.DType), x.Shape)));
+    /// <summary>max(x, 0).</summary>
+    public static Tensor Relu(Tensor x) => Maximum(x, 0);
+    /// <summary>1 / (1 + e^-x).</summary>
+    public static Tensor Sigmoid(Tensor x) => Lax.Logistic(ToFloat(x));
+
+    /// <summary>Integers and bool promote to float32 (weak stays weak) for transcendental functions.</summary>
+    static Tensor ToFloat(Tensor x) => x.DType.IsFloat() ? x : Lax.ConvertElementType(x, DType.Float32, x.IsWeak);
+}

@@ -1,0 +1,55 @@
+namespace Stax;
+
+/// <summary>Parameters of <c>convert_element_type</c>.</summary>
+public sealed record ConvertParams(DType NewDType, bool Weak = false) : Params
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"new_dtype={NewDType.Name()} weak_type={Weak}";
+}
+
+/// <summary>Parameters of <c>bitcast_convert_type</c>.</summary>
+public sealed record BitcastParams(DType NewDType) : Params
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"new_dtype={NewDType.Name()}";
+}
+
+/// <summary>Parameters of <c>iota</c>: values count along <paramref name="Dimension"/> of <paramref name="Shape"/>.</summary>
+public sealed record IotaParams(DType DType, Shape Shape, int Dimension) : Params
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"dtype={DType.Name()} shape={Shape} dimension={Dimension}";
+}
+
+public static partial class Prims
+{
+    /// <summary>
+    /// Converts elements to another dtype. Float to int truncates toward zero and saturates; NaN
+    /// gives 0 (XLA's CPU behaviour); to bool is x != 0; float to narrower float rounds to nearest even.
+    /// </summary>
+    public static readonly Primitive ConvertElementType = new("convert_element_type", PrimitiveFamily.Conversion, (ins, p) =>
+    {
+        var c = (ConvertParams)p;
+        return new[] { new AbstractValue(ins[0].Shape, c.NewDType, c.Weak) };
+    }, inputs: 1);
+
+    /// <summary>Reinterprets the bits of each element as another dtype of the same width.</summary>
+    public static readonly Primitive BitcastConvertType = new("bitcast_convert_type", PrimitiveFamily.Conversion, (ins, p) =>
+    {
+        var c = (BitcastParams)p;
+        if (c.NewDType.SizeOf() != ins[0].DType.SizeOf() || c.NewDType == DType.Bool || ins[0].DType == DType.Bool)
+            throw new ArgumentException($"bitcast_convert_type: cannot bitcast {ins[0].DType.Name()} (shape {ins[0].Shape}) to {c.NewDType.Name()}; widths must match and bool is not allowed");
+        return new[] { new AbstractValue(ins[0].Shape, c.NewDType) };
+    }, inputs: 1);
+
+    /// <summary>Counts 0, 1, 2, ... along one dimension of a new tensor.</summary>
+    public static readonly Primitive Iota = new("iota", PrimitiveFamily.Conversion, (ins, p) =>
+    {
+        var c = (IotaParams)p;
+        if (c.DType == DType.Bool)
+            throw new ArgumentException("iota: dtype must be numeric, got bool");
+        if (c.Dimension < 0 || c.Dimension >= c.Shape.Rank)
+            throw new ArgumentException($"iota: dimension {c.Dimension} is out of range for shape {c.Shape}");
+        return new[] { new AbstractValue(c.Shape, c.DType) };
+    }, inputs: 0);
+}

@@ -1,0 +1,42 @@
+using Stax.Backends;
+
+namespace Stax.Tracing;
+
+/// <summary>The bottom interpreter: checks types with the abstract-evaluation rule, then runs the
+/// primitive on the operands' backend.</summary>
+public sealed class EvalTrace : Trace
+{
+    /// <summary>The single evaluation trace (level 0).</summary>
+    public static readonly EvalTrace Instance = new();
+
+    EvalTrace() : base(0) { }
+
+    /// <inheritdoc/>
+    public override string TransformName => "eager evaluation";
+
+    /// <inheritdoc/>
+    public override Tensor[] Process(Primitive primitive, Tensor[] args, Params parameters)
+    {
+        var inTypes = new AbstractValue[args.Length];
+        IBackend? backend = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            inTypes[i] = a.Aval;
+            var b = a.Buffer!.Backend;
+            if (backend == null) backend = b;
+            else if (!ReferenceEquals(backend, b))
+                throw new InvalidOperationException(
+                    $"{primitive.Name}: operands live on different backends ('{backend.Name}' and '{b.Name}'); move them with Tensor.DevicePut first");
+        }
+        var outTypes = primitive.AbstractEval(inTypes, parameters);
+        backend ??= BackendRegistry.Default; // nullary primitives such as iota
+        foreach (var t in outTypes)
+            if (!backend.Supports(t.DType))
+                throw new NotSupportedException($"{primitive.Name}: dtype {t.DType.Name()} is not supported by backend '{backend.Name}'");
+        var buffers = backend.Execute(primitive, parameters, args.Select(a => a.Buffer!).ToArray(), inTypes, outTypes);
+        var outs = new Tensor[buffers.Length];
+        for (int i = 0; i < outs.Length; i++) outs[i] = new Tensor(buffers[i], outTypes[i]);
+        return outs;
+    }
+}
