@@ -21,10 +21,26 @@ public sealed partial class Tensor
         bool summarize = Size > PrintThreshold;
         var dims = Shape.ToArray();
         var strides = Shape.Strides();
-        string Fmt(double v) => FormatElement(v, DType);
-        // Column width from the elements that will be shown.
-        int width = 0;
-        foreach (var i in ShownIndices(dims, strides, summarize)) width = Math.Max(width, Fmt(values[i]).Length);
+        // Column layout from the elements that will be shown: NumPy aligns floats on the point.
+        int intWidth = 0, fracWidth = 0, width = 0;
+        bool align = DType.IsFloat();
+        foreach (var i in ShownIndices(dims, strides, summarize))
+        {
+            var s = FormatElement(values[i], DType);
+            width = Math.Max(width, s.Length);
+            int dot = s.IndexOf('.');
+            if (dot < 0 || s.Contains('E')) { align &= s is "nan" or "inf" or "-inf"; if (dot < 0) { intWidth = Math.Max(intWidth, s.Length); continue; } }
+            intWidth = Math.Max(intWidth, dot);
+            fracWidth = Math.Max(fracWidth, s.Length - dot - 1);
+        }
+        string Fmt(double v)
+        {
+            var s = FormatElement(v, DType);
+            if (!align) return s;
+            int dot = s.IndexOf('.');
+            return dot < 0 ? s.PadLeft(intWidth + 1 + fracWidth) : s[..dot].PadLeft(intWidth) + s[dot..].PadRight(fracWidth + 1);
+        }
+        if (align) width = intWidth + 1 + fracWidth;
         var sb = new StringBuilder("Tensor(");
         int indent = sb.Length;
         Write(sb, values, dims, strides, 0, 0, summarize, width, indent, Fmt);
