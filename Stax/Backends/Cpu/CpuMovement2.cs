@@ -242,7 +242,7 @@ public sealed partial class CpuBackend
                     else
                         CopyStrided<T>(ref Unsafe.Add(ref s0, (nint)(so * esize)), ss[inner], ref Unsafe.Add(ref d0, (nint)(dOff * esize)), ds[inner], n);
                 }
-            });
+            }, align: 1);
         }
 
         // Offsets of the row whose outer multi-index (dimensions 0..count-1 except `skip`) has flat index r.
@@ -268,8 +268,10 @@ public sealed partial class CpuBackend
                 Unsafe.Add(ref d, di) = Unsafe.Add(ref s, si);
         }
 
-        // Copies tiles of the (k, inner) plane: reads along k are unit-stride in the source, writes
-        // along inner are unit-stride in the destination, so a Tile x Tile block keeps both in cache.
+        // Copies tiles of the (k, inner) plane. Each Tile x Tile block is read as contiguous source
+        // runs (along k) into a small local buffer and written as contiguous destination runs (along
+        // inner), so every cache line is touched once even when both strides are powers of two
+        // (which would make a direct strided tile loop thrash one cache set).
         void RunTiled<T>(int k) where T : unmanaged
         {
             int inner = _rank - 1;
@@ -281,6 +283,8 @@ public sealed partial class CpuBackend
             long perItem = (long)Tile * nj;
             CpuParallel.For(work, Math.Max(1, CpuParallel.ElementwiseGrain / perItem), (w0, w1) =>
             {
+                Span<T> buf = stackalloc T[Tile * Tile];
+                ref T b0 = ref MemoryMarshal.GetReference(buf);
                 ref T s0 = ref Unsafe.As<byte, T>(ref MemoryMarshal.GetArrayDataReference(src));
                 ref T d0 = ref Unsafe.As<byte, T>(ref MemoryMarshal.GetArrayDataReference(dst));
                 nint sj = (nint)ss[inner], dk = (nint)ds[k];
@@ -295,16 +299,21 @@ public sealed partial class CpuBackend
                     for (int jb = 0; jb < nj; jb += Tile)
                     {
                         int jEnd = Math.Min(Tile, nj - jb);
+                        for (int b = 0; b < jEnd; b++)
+                        {
+                            ref T s = ref Unsafe.Add(ref s0, (nint)so + (jb + b) * sj);
+                            ref T t = ref Unsafe.Add(ref b0, b * Tile);
+                            for (int a = 0; a < kEnd; a++) Unsafe.Add(ref t, a) = Unsafe.Add(ref s, a);
+                        }
                         for (int a = 0; a < kEnd; a++)
                         {
-                            ref T s = ref Unsafe.Add(ref s0, (nint)so + a + jb * sj);
                             ref T d = ref Unsafe.Add(ref d0, (nint)dOff + a * dk + jb);
-                            for (int b = 0; b < jEnd; b++)
-                                Unsafe.Add(ref d, b) = Unsafe.Add(ref s, b * sj);
+                            ref T t = ref Unsafe.Add(ref b0, a);
+                            for (int b = 0; b < jEnd; b++) Unsafe.Add(ref d, b) = Unsafe.Add(ref t, b * Tile);
                         }
                     }
                 }
-            });
+            }, align: 1);
         }
     }
 }
