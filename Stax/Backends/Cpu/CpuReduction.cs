@@ -64,8 +64,8 @@ public sealed partial class CpuBackend
 {
     enum ReduceKind { Sum, Prod, Max, Min }
 
-    const int RowBlock = 2048;
-    const int RowsPerBlock = 64;
+    const int RowBlock = 512;
+    const int RowsPerBlock = 32;
     const int TileWidth = 512;
 
     static partial void RegisterReduction()
@@ -115,7 +115,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float16: { var s = MemoryMarshal.Cast<byte, float>(work.AsSpan()); var d = dst.Span<Half>(); for (int i = 0; i < n; i++) d[i] = (Half)s[i]; break; }
             case DType.BFloat16: { var s = MemoryMarshal.Cast<byte, float>(work.AsSpan()); var d = dst.Span<ushort>(); for (int i = 0; i < n; i++) d[i] = ((BFloat16)s[i]).Bits; break; }
-            case DType.Bool: { var s = MemoryMarshal.Cast<byte, int>(work.AsSpan()); for (int i = 0; i < n; i++) dst.Data[i] = (byte)(s[i] != 0 ? 1 : 0); break; }
+            case DType.Bool: { var s = MemoryMarshal.Cast<byte, int>(work.AsSpan()); for (int i = 0; i < n; i++) dst.Data[i] = (byte)(s[i] > 0 ? 1 : 0); break; } // empty max is int.MinValue: false
             default: { var s = MemoryMarshal.Cast<byte, int>(work.AsSpan()); for (int i = 0; i < n; i++) dst.Data[i] = unchecked((byte)s[i]); break; }
         }
     }
@@ -376,8 +376,18 @@ public sealed partial class CpuBackend
             result = Horizontal<T, TOp>(TOp.Invoke(TOp.Invoke(a0, a1), TOp.Invoke(a2, a3)));
             any = true;
         }
-        if (!any && n > 0) { result = x[0]; i = 1; }
-        // Scalar path and tails: four interleaved accumulators would change nothing for max/min; one suffices.
+        if (!any && n > 0)
+        {
+            // Scalar path: eight interleaved accumulators (like vector lanes), combined pairwise.
+            Span<T> acc = stackalloc T[8];
+            int m = Math.Min(n, 8);
+            for (int k = 0; k < 8; k++) acc[k] = k < m ? x[k] : TOp.Identity;
+            i = m;
+            for (; i <= n - 8; i += 8)
+                for (int k = 0; k < 8; k++) acc[k] = TOp.Invoke(acc[k], x[i + k]);
+            result = TOp.Invoke(TOp.Invoke(TOp.Invoke(acc[0], acc[4]), TOp.Invoke(acc[2], acc[6])),
+                                TOp.Invoke(TOp.Invoke(acc[1], acc[5]), TOp.Invoke(acc[3], acc[7])));
+        }
         for (; i < n; i++) result = TOp.Invoke(result, x[i]);
         return result;
     }
