@@ -1,0 +1,285 @@
+using Stax.Tests.Infrastructure;
+using Stax.Tests.Reference;
+
+namespace Stax.Tests.Conformance;
+
+// The movement kernels are byte copies (memmove for contiguous rows, tiled loops otherwise); they
+// do not read Config.Isa, so one ISA path covers them. Every element size (1, 2, 4, 8 bytes) and
+// every dtype is checked, bit for bit, against the naive reference.
+public class MovementTests
+{
+    public static readonly DType[] AllDTypes =
+        { DType.Float32, DType.Float64, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool, DType.Float16, DType.BFloat16 };
+
+    public static IEnumerable<object[]> DTypes => AllDTypes.Select(d => new object[] { d });
+
+    static Tensor Data(int seed, int[] shape, DType dtype) => TestData.Tensor(seed, shape, dtype, specials: true);
+
+    /// <summary>Compares against the reference, values and raw bytes (movement must be bit-exact).</summary>
+    static Tensor Same(Primitive p, Params prm, params Tensor[] inputs)
+    {
+        var expected = Ref.Eval(p, prm, inputs.Select(RefArray.From).ToArray())[0];
+        var actual = p.Bind1(prm, inputs);
+        Check.Close(expected, actual, context: $"{p.Name} {prm}");
+        Assert.Equal(expected.ToBytes(), actual.ToBytes());
+        return actual;
+    }
+
+    // ---------------------------------------------------------------- transpose
+
+    public static readonly (int[] Shape, int[] Perm)[] TransposeCases =
+    {
+        (new int[0], new int[0]), (new[] { 0 }, new[] { 0 }), (new[] { 7 }, new[] { 0 }),
+        (new[] { 3, 5 }, new[] { 1, 0 }), (new[] { 1, 7 }, new[] { 1, 0 }), (new[] { 2, 0, 3 }, new[] { 2, 0, 1 }),
+        (new[] { 4, 33 }, new[] { 1, 0 }), (new[] { 40, 37 }, new[] { 1, 0 }), (new[] { 5, 1, 7, 3 }, new[] { 3, 1, 0, 2 }),
+        (new[] { 2, 3, 9, 6 }, new[] { 0, 1, 3, 2 }), (new[] { 6, 5, 7 }, new[] { 2, 1, 0 }), (new[] { 6, 5, 7 }, new[] { 1, 2, 0 }),
+        (new[] { 6, 5, 7 }, new[] { 2, 0, 1 }), (new[] { 3, 2, 5 }, new[] { 1, 0, 2 }),
+    };
+
+    [Theory, MemberData(nameof(DTypes))]
+    public void TransposeMatchesReference(DType dtype)
+    {
+        int seed = 0;
+        foreach (var (shape, perm) in TransposeCases)
+            Same(Prims.Transpose, new TransposeParams(perm), Data(seed++, shape, dtype));
+    }
+
+    [Fact]
+    public void TransposeAllPermutationsOfRank3()
+    {
+        var x = Data(1, new[] { 4, 5, 6 }, DType.Float32);
+        foreach (var perm in new[] { new[] { 0, 1, 2 }, new[] { 0, 2, 1 }, new[] { 1, 0, 2 }, new[] { 1, 2, 0 }, new[] { 2, 0, 1 }, new[] { 2, 1, 0 } })
+            Same(Prims.Transpose, new TransposeParams(perm), x);
+    }
+
+    // ---------------------------------------------------------------- slice
+
+    public static readonly (int[] Shape, int[] Start, int[] Limit, int[] Strides)[] SliceCases =
+    {
+        (new int[0], new int[0], new int[0], new int[0]),
+        (new[] { 0 }, new[] { 0 }, new[] { 0 }, new[] { 1 }),
+        (new[] { 7 }, new[] { 2 }, new[] { 7 }, new[] { 1 }),
+        (new[] { 7 }, new[] { 1 }, new[] { 6 }, new[] { 2 }),
+        (new[] { 7 }, new[] { 3 }, new[] { 3 }, new[] { 1 }),
+        (new[] { 3, 5 }, new[] { 1, 0 }, new[] { 3, 5 }, new[] { 1, 1 }),
+        (new[] { 3, 5 }, new[] { 0, 1 }, new[] { 3, 4 }, new[] { 2, 3 }),
+        (new[] { 2, 0, 3 }, new[] { 1, 0, 1 }, new[] { 2, 0, 3 }, new[] { 1, 1, 1 }),
+        (new[] { 4, 33 }, new[] { 1, 5 }, new[] { 4, 30 }, new[] { 1, 1 }),
+        (new[] { 4, 33 }, new[] { 0, 0 }, new[] { 4, 33 }, new[] { 3, 4 }),
+        (new[] { 5, 6, 7 }, new[] { 1, 2, 3 }, new[] { 4, 6, 7 }, new[] { 2, 1, 2 }),
+        (new[] { 1, 1 }, new[] { 0, 0 }, new[] { 1, 1 }, new[] { 5, 5 }),
+    };
+
+    [Theory, MemberData(nameof(DTypes))]
+    public void SliceMatchesReference(DType dtype)
+    {
+        int seed = 10;
+        foreach (var (shape, start, limit, strides) in SliceCases)
+            Same(Prims.Slice, new SliceParams(start, limit, strides), Data(seed++, shape, dtype));
+    }
+
+    // ---------------------------------------------------------------- pad
+
+    public static readonly (int[] Shape, (int, int, int)[] Config)[] PadCases =
+    {
+        (new int[0], new (int, int, int)[0]),
+        (new[] { 0 }, new[] { (2, 1, 0) }),
+        (new[] { 0 }, new[] { (2, 1, 3) }),
+        (new[] { 1 }, new[] { (0, 0, 4) }),
+        (new[] { 7 }, new[] { (1, 2, 0) }),
+        (new[] { 7 }, new[] { (0, 0, 2) }),
+        (new[] { 7 }, new[] { (-2, -1, 0) }),
+        (new[] { 7 }, new[] { (-3, 2, 1) }),
+        (new[] { 7 }, new[] { (2, -4, 1) }),
+        (new[] { 7 }, new[] { (-7, 0, 0) }),
+        (new[] { 3, 5 }, new[] { (1, 1, 0), (2, 0, 1) }),
+        (new[] { 3, 5 }, new[] { (0, 0, 0), (0, 0, 0) }),
+        (new[] { 3, 5 }, new[] { (-1, 0, 0), (0, -2, 0) }),
+        (new[] { 2, 0, 3 }, new[] { (0, 0, 0), (1, 1, 0), (0, 0, 0) }),
+        (new[] { 4, 33 }, new[] { (1, 0, 2), (-5, 3, 1) }),
+    };
+
+    [Theory, MemberData(nameof(DTypes))]
+    public void PadMatchesReference(DType dtype)
+    {
+        int seed = 20;
+        var value = Data(99, new int[0], dtype);
+        foreach (var (shape, config) in PadCases)
+            Same(Prims.Pad, PadParams.FromConfig(config), Data(seed++, shape, dtype), value);
+    }
+
+    // ---------------------------------------------------------------- concatenate
+
+    [Theory, MemberData(nameof(DTypes))]
+    public void ConcatenateMatchesReference(DType dtype)
+    {
+        Same(Prims.Concatenate, new ConcatenateParams(0), Data(30, new[] { 7 }, dtype));
+        Same(Prims.Concatenate, new ConcatenateParams(0), Data(31, new[] { 7 }, dtype), Data(32, new[] { 0 }, dtype), Data(33, new[] { 1 }, dtype));
+        Same(Prims.Concatenate, new ConcatenateParams(0), Data(34, new[] { 2, 5 }, dtype), Data(35, new[] { 3, 5 }, dtype));
+        Same(Prims.Concatenate, new ConcatenateParams(1), Data(36, new[] { 3, 5 }, dtype), Data(37, new[] { 3, 1 }, dtype), Data(38, new[] { 3, 33 }, dtype));
+        Same(Prims.Concatenate, new ConcatenateParams(2), Data(39, new[] { 2, 3, 4 }, dtype), Data(40, new[] { 2, 3, 0 }, dtype), Data(41, new[] { 2, 3, 7 }, dtype));
+        Same(Prims.Concatenate, new ConcatenateParams(1), Data(42, new[] { 2, 0, 3 }, dtype), Data(43, new[] { 2, 0, 3 }, dtype));
+    }
+
+    // ---------------------------------------------------------------- rev
+
+    [Theory, MemberData(nameof(DTypes))]
+    public void RevMatchesReference(DType dtype)
+    {
+        Same(Prims.Rev, new RevParams(new int[0]), Data(50, new int[0], dtype));
+        Same(Prims.Rev, new RevParams(new[] { 0 }), Data(51, new[] { 0 }, dtype));
+        Same(Prims.Rev, new RevParams(new[] { 0 }), Data(52, new[] { 1 }, dtype));
+        Same(Prims.Rev, new RevParams(new[] { 0 }), Data(53, new[] { 67 }, dtype));
+        Same(Prims.Rev, new RevParams(new[] { 1 }), Data(54, new[] { 3, 5 }, dtype));
+        Same(Prims.Rev, new RevParams(new[] { 1, 0 }), Data(55, new[] { 3, 5 }, dtype));
+        Same(Prims.Rev, new RevParams(new[] { 0, 2 }), Data(56, new[] { 2, 0, 3 }, dtype));
+        Same(Prims.Rev, new RevParams(new[] { 0, 2 }), Data(57, new[] { 4, 3, 5 }, dtype));
+    }
+
+    // ---------------------------------------------------------------- dynamic slices
+
+    static Tensor I(int v) => Tensor.Scalar(v, DType.Int32);
+
+    [Theory, MemberData(nameof(DTypes))]
+    public void DynamicSliceMatchesReferenceAndClamps(DType dtype)
+    {
+        var x = Data(60, new[] { 5, 7 }, dtype);
+        foreach (var (r, c) in new[] { (0, 0), (1, 2), (4, 6), (-3, 2), (3, 100), (int.MinValue, int.MaxValue) })
+            Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 2, 3 }), x, I(r), I(c));
+        Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 0, 7 }), x, I(2), I(3));
+        Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 5, 7 }), x, I(2), I(3));
+        Same(Prims.DynamicSlice, new DynamicSliceParams(new int[0]), Data(61, new int[0], dtype));
+        Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 1, 1, 4 }), Data(62, new[] { 3, 2, 9 }, dtype),
+            Tensor.Scalar(2, DType.UInt32), Tensor.Scalar(1, DType.UInt8), I(7));
+        Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 0 }), Data(63, new[] { 0 }, dtype), I(5));
+    }
+
+    [Fact]
+    public void DynamicSliceClampsAsXla()
+    {
+        // x = [0, 1, ..., 9]; a size-3 slice starting at 8 clamps to start 7; at -5 to start 0.
+        var x = Tensor.FromArray(Enumerable.Range(0, 10).ToArray());
+        Assert.Equal(new[] { 7, 8, 9 }, Lax.DynamicSlice(x, new[] { I(8) }, new[] { 3 }).ToArray<int>());
+        Assert.Equal(new[] { 0, 1, 2 }, Lax.DynamicSlice(x, new[] { I(-5) }, new[] { 3 }).ToArray<int>());
+        Assert.Equal(new[] { 0, 1, 2, 3, 4, 5, 6, 100, 101, 102 },
+            Lax.DynamicUpdateSlice(x, Tensor.FromArray(new[] { 100, 101, 102 }), new[] { I(9) }).ToArray<int>());
+    }
+
+    [Theory, MemberData(nameof(DTypes))]
+    public void DynamicUpdateSliceMatchesReferenceAndClamps(DType dtype)
+    {
+        var x = Data(70, new[] { 5, 7 }, dtype);
+        var u = Data(71, new[] { 2, 3 }, dtype);
+        foreach (var (r, c) in new[] { (0, 0), (1, 2), (4, 6), (-3, 2), (3, 100) })
+            Same(Prims.DynamicUpdateSlice, Params.None, x, u, I(r), I(c));
+        Same(Prims.DynamicUpdateSlice, Params.None, x, Data(72, new[] { 0, 3 }, dtype), I(1), I(1));
+        Same(Prims.DynamicUpdateSlice, Params.None, x, Data(73, new[] { 5, 7 }, dtype), I(1), I(1));
+        Same(Prims.DynamicUpdateSlice, Params.None, Data(74, new int[0], dtype), Data(75, new int[0], dtype));
+        Same(Prims.DynamicUpdateSlice, Params.None, Data(76, new[] { 2, 0, 3 }, dtype), Data(77, new[] { 1, 0, 2 }, dtype), I(1), I(0), I(1));
+    }
+
+    // ---------------------------------------------------------------- large sizes and threads
+
+    static readonly (string Name, Func<DType, (Primitive, Params, Tensor[])> Make)[] LargeCases =
+    {
+        ("transpose", dt => (Prims.Transpose, new TransposeParams(new[] { 1, 0 }), new[] { Data(80, new[] { 301, 257 }, dt) })),
+        ("transpose3", dt => (Prims.Transpose, new TransposeParams(new[] { 2, 0, 1 }), new[] { Data(81, new[] { 41, 43, 47 }, dt) })),
+        ("slice", dt => (Prims.Slice, new SliceParams(new[] { 1, 3 }, new[] { 300, 257 }, new[] { 1, 2 }), new[] { Data(82, new[] { 301, 257 }, dt) })),
+        ("slice-rows", dt => (Prims.Slice, new SliceParams(new[] { 1, 3 }, new[] { 300, 250 }, new[] { 1, 1 }), new[] { Data(83, new[] { 301, 257 }, dt) })),
+        ("pad", dt => (Prims.Pad, PadParams.FromConfig((2, -3, 1), (5, 1, 0)), new[] { Data(84, new[] { 301, 257 }, dt), Data(85, new int[0], dt) })),
+        ("concatenate", dt => (Prims.Concatenate, new ConcatenateParams(1), new[] { Data(86, new[] { 301, 257 }, dt), Data(87, new[] { 301, 100 }, dt) })),
+        ("rev", dt => (Prims.Rev, new RevParams(new[] { 1 }), new[] { Data(88, new[] { 301, 257 }, dt) })),
+        ("dynamic_slice", dt => (Prims.DynamicSlice, new DynamicSliceParams(new[] { 290, 250 }), new[] { Data(89, new[] { 301, 257 }, dt), I(5), I(3) })),
+        ("dynamic_update_slice", dt => (Prims.DynamicUpdateSlice, Params.None, new[] { Data(90, new[] { 301, 257 }, dt), Data(91, new[] { 290, 200 }, dt), I(5), I(3) })),
+    };
+
+    public static IEnumerable<object[]> LargeCaseNames => LargeCases.Select(c => new object[] { c.Name });
+
+    [Theory, MemberData(nameof(LargeCaseNames))]
+    public void LargeMatchesReferenceAndIsThreadCountIndependent(string name)
+    {
+        foreach (var dt in new[] { DType.Float32, DType.UInt8, DType.Float64 })
+        {
+            var (p, prm, inputs) = LargeCases.First(c => c.Name == name).Make(dt);
+            Assert.True(inputs[0].Size > 65536);
+            var expected = Ref.Eval(p, prm, inputs.Select(RefArray.From).ToArray())[0].ToBytes();
+            byte[] one, two;
+            using (Config.UseThreads(1)) one = p.Bind1(prm, inputs).ToBytes();
+            using (Config.UseThreads(2)) two = p.Bind1(prm, inputs).ToBytes();
+            Assert.Equal(expected, one);
+            Assert.Equal(one, two);
+        }
+    }
+
+    // ---------------------------------------------------------------- types, weak types, printing
+
+    [Fact]
+    public void OutputTypesKeepDTypeAndWeakness()
+    {
+        var w = Lax.BroadcastInDim(Tensor.WeakScalar(2.0), new Shape(2, 3));
+        Assert.True(Lax.Transpose(w, 1, 0).IsWeak);
+        Assert.True(Lax.Slice(w, new[] { 0, 1 }, new[] { 2, 3 }).IsWeak);
+        Assert.True(Lax.Rev(w, 0).IsWeak);
+        Assert.True(Lax.Pad(w, Tensor.WeakScalar(0.0), (1, 0, 0), (0, 0, 0)).IsWeak);
+        Assert.False(Lax.Pad(w, Tensor.Scalar(0.0), (1, 0, 0), (0, 0, 0)).IsWeak);
+        Assert.False(Lax.Concatenate(new[] { w, Tensor.Zeros(new Shape(2, 3)) }, 0).IsWeak);
+        Assert.Equal("permutation=(1, 0)", new TransposeParams(new[] { 1, 0 }).ToString());
+        Assert.Equal("padding_config=((1, 2, 0),)", PadParams.FromConfig((1, 2, 0)).ToString());
+        Assert.Equal(new SliceParams(new[] { 1 }, new[] { 2 }, new[] { 1 }), new SliceParams(new[] { 1 }, new[] { 2 }, new[] { 1 }));
+    }
+
+    [Fact]
+    public void WorksOnTheReferenceBackend()
+    {
+        var backend = new ReferenceBackend();
+        var x = Tensor.FromBytes(TestData.Tensor(1, new[] { 2, 3 }).ToBytes(), new Shape(2, 3), DType.Float32, backend);
+        var y = Np.Pad(Np.Transpose(x), 1);
+        Assert.Same(backend, y.Backend);
+        Assert.Equal(new Shape(5, 4), y.Shape);
+        Assert.Equal(x.ToDoubleArray()[3], y.ToDoubleArray()[1 * 4 + 2]); // y[1, 2] = x.T[0, 1] = x[1, 0]
+    }
+
+    // ---------------------------------------------------------------- bad inputs
+
+    [Fact]
+    public void BadInputsGiveClearErrors()
+    {
+        var x = Tensor.Zeros(new Shape(3, 5));
+        Check.Throws<ArgumentException>(() => Lax.Transpose(x, 0, 0), "transpose:", "(0, 0)", "(3, 5)");
+        Check.Throws<ArgumentException>(() => Lax.Transpose(x, 0), "transpose:", "(3, 5)");
+        Check.Throws<ArgumentException>(() => Lax.Transpose(x, 1, 2), "transpose:");
+
+        Check.Throws<ArgumentException>(() => Lax.Slice(x, new[] { 0, 0 }, new[] { 4, 5 }), "slice:", "(3, 5)", "dimension 0");
+        Check.Throws<ArgumentException>(() => Lax.Slice(x, new[] { -1, 0 }, new[] { 3, 5 }), "slice:", "(3, 5)");
+        Check.Throws<ArgumentException>(() => Lax.Slice(x, new[] { 2, 0 }, new[] { 1, 5 }), "slice:", "start <= limit");
+        Check.Throws<ArgumentException>(() => Lax.Slice(x, new[] { 0, 0 }, new[] { 3, 5 }, new[] { 1, 0 }), "slice:", "strides must be positive");
+        Check.Throws<ArgumentException>(() => Lax.Slice(x, new[] { 0 }, new[] { 3 }), "slice:", "rank 2");
+
+        var zero = Tensor.Scalar(0);
+        Check.Throws<ArgumentException>(() => Lax.Pad(x, zero, (0, 0, -1), (0, 0, 0)), "pad:", "interior", "non-negative");
+        Check.Throws<ArgumentException>(() => Lax.Pad(x, zero, (0, 0, 0)), "pad:", "rank 2");
+        Check.Throws<ArgumentException>(() => Lax.Pad(x, zero, (-4, 0, 0), (0, 0, 0)), "pad:", "negative size");
+        Check.Throws<ArgumentException>(() => Lax.Pad(x, Tensor.Scalar(0, DType.Int32), (0, 0, 0), (0, 0, 0)), "pad:", "int32", "float32");
+        Check.Throws<ArgumentException>(() => Lax.Pad(x, Tensor.Zeros(new Shape(1)), (0, 0, 0), (0, 0, 0)), "pad:", "scalar", "(1,)");
+
+        Check.Throws<ArgumentException>(() => Lax.Concatenate(new[] { x, Tensor.Zeros(new Shape(3, 4)) }, 0), "concatenate:", "operand 1", "(3, 4)", "(3, 5)", "dimension 0");
+        Check.Throws<ArgumentException>(() => Lax.Concatenate(new[] { x, Tensor.Zeros(new Shape(3, 5, 1)) }, 0), "concatenate:", "rank");
+        Check.Throws<ArgumentException>(() => Lax.Concatenate(new[] { x, Tensor.Zeros(new Shape(3, 5), DType.Int32) }, 0), "concatenate:", "int32", "float32");
+        Check.Throws<ArgumentException>(() => Lax.Concatenate(new[] { x, x }, 2), "concatenate:", "dimension 2");
+        Check.Throws<ArgumentException>(() => Lax.Concatenate(new Tensor[0], 0), "concatenate:");
+
+        Check.Throws<ArgumentException>(() => Lax.Rev(x, 2), "rev:", "(3, 5)");
+        Check.Throws<ArgumentException>(() => Lax.Rev(x, 0, 0), "rev:", "more than once");
+
+        Check.Throws<ArgumentException>(() => Lax.DynamicSlice(x, new[] { I(0) }, new[] { 1, 1 }), "dynamic_slice:", "expected 2 start indices");
+        Check.Throws<ArgumentException>(() => Lax.DynamicSlice(x, new[] { I(0), Tensor.Scalar(0) }, new[] { 1, 1 }), "dynamic_slice:", "integer", "float32");
+        Check.Throws<ArgumentException>(() => Lax.DynamicSlice(x, new[] { I(0), Tensor.Zeros(new Shape(1), DType.Int32) }, new[] { 1, 1 }), "dynamic_slice:", "scalar");
+        Check.Throws<ArgumentException>(() => Lax.DynamicSlice(x, new[] { I(0), I(0) }, new[] { 4, 1 }), "dynamic_slice:", "slice_sizes", "(3, 5)");
+        Check.Throws<ArgumentException>(() => Lax.DynamicSlice(x, new[] { I(0), I(0) }, new[] { 1 }), "dynamic_slice:", "slice_sizes");
+
+        Check.Throws<ArgumentException>(() => Lax.DynamicUpdateSlice(x, Tensor.Zeros(new Shape(4, 1)), new[] { I(0), I(0) }), "dynamic_update_slice:", "(4, 1)", "(3, 5)");
+        Check.Throws<ArgumentException>(() => Lax.DynamicUpdateSlice(x, Tensor.Zeros(new Shape(1)), new[] { I(0), I(0) }), "dynamic_update_slice:", "rank");
+        Check.Throws<ArgumentException>(() => Lax.DynamicUpdateSlice(x, Tensor.Zeros(new Shape(1, 1), DType.Int32), new[] { I(0), I(0) }), "dynamic_update_slice:", "int32");
+        Check.Throws<ArgumentException>(() => Lax.DynamicUpdateSlice(x, Tensor.Zeros(new Shape(1, 1)), new[] { I(0) }), "dynamic_update_slice:", "start indices");
+    }
+}
