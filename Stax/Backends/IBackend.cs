@@ -26,4 +26,24 @@ public interface IBackend
     /// </summary>
     DeviceBuffer[] Execute(Primitive primitive, Params parameters, ReadOnlySpan<DeviceBuffer> inputs,
         ReadOnlySpan<AbstractValue> inputTypes, ReadOnlySpan<AbstractValue> outputTypes);
+
+    /// <summary>
+    /// Prepares a staged program for repeated execution on this backend. The default interprets it
+    /// equation by equation; backends override it to fuse and plan memory.
+    /// </summary>
+    IExecutable Compile(Tracing.Jaxpr program) => new InterpretedExecutable(program);
+}
+
+/// <summary>A compiled program: runs on concrete tensors of its backend.</summary>
+public interface IExecutable
+{
+    /// <summary>Runs the program on concrete inputs (one per input variable).</summary>
+    Tensor[] Run(Tensor[] args);
+}
+
+/// <summary>Runs a program equation by equation through eager evaluation.</summary>
+public sealed class InterpretedExecutable(Tracing.Jaxpr program) : IExecutable
+{
+    /// <inheritdoc/>
+    public Tensor[] Run(Tensor[] args) => Tracing.JaxprEval.Eval(program, Array.Empty<Tensor>(), args);
 }

@@ -16,8 +16,25 @@ public sealed partial class Tensor
     /// <summary>Shape, dtype and weak type.</summary>
     public AbstractValue Aval { get; }
 
-    /// <summary>The buffer of a concrete tensor; null when traced.</summary>
-    internal DeviceBuffer? Buffer { get; }
+    readonly DeviceBuffer? _buffer;
+    string? _donatedTo;
+
+    /// <summary>The buffer of a concrete tensor; null when traced. Throws once donated.</summary>
+    internal DeviceBuffer? Buffer
+    {
+        get
+        {
+            if (_donatedTo != null)
+                throw new InvalidOperationException(
+                    $"This tensor {Aval} was donated to the jitted function '{_donatedTo}' and can no longer be used; use that call's outputs instead.");
+            return _buffer;
+        }
+    }
+
+    /// <summary>True after the tensor was donated to a jitted call.</summary>
+    public bool IsDonated => _donatedTo != null;
+
+    internal void MarkDonated(string function) => _donatedTo = function;
 
     /// <summary>The tracer of a traced tensor; null when concrete.</summary>
     public Tracer? Tracer { get; }
@@ -26,7 +43,7 @@ public sealed partial class Tensor
     {
         if (buffer.Length != aval.Size || buffer.DType != aval.DType)
             throw new InvalidOperationException($"Internal error: buffer ({buffer.DType.Name()} x {buffer.Length}) does not match {aval}");
-        Buffer = buffer;
+        _buffer = buffer;
         Aval = aval;
     }
 
@@ -48,7 +65,7 @@ public sealed partial class Tensor
     /// <summary>Number of elements.</summary>
     public long Size => Aval.Shape.Size;
     /// <summary>True when the tensor holds data (not a tracer).</summary>
-    public bool IsConcrete => Buffer != null;
+    public bool IsConcrete => _buffer != null;
     /// <summary>The backend holding the data; throws for a traced tensor.</summary>
     public IBackend Backend => RequireConcrete("Backend").Backend;
 

@@ -5,7 +5,7 @@ public static partial class Np
     // ------------------------------------------------------------------ helpers
 
     /// <summary>Normalises an axis list (null = all axes; negative axes count from the end) or throws naming <paramref name="op"/>.</summary>
-    static int[] NormalizeAxes(string op, Shape shape, int[]? axis)
+    static int[] NormalizeReduceAxes(string op, Shape shape, int[]? axis)
     {
         if (axis is null) return Enumerable.Range(0, shape.Rank).ToArray();
         var r = new int[axis.Length];
@@ -67,7 +67,7 @@ public static partial class Np
     /// <paramref name="dtype"/> converts first.</summary>
     public static Tensor Sum(Tensor x, int[]? axis = null, bool keepdims = false, DType? dtype = null)
     {
-        var axes = NormalizeAxes("sum", x.Shape, axis);
+        var axes = NormalizeReduceAxes("sum", x.Shape, axis);
         var xt = Lax.ConvertElementType(x, dtype ?? SumDType(x.DType), x.IsWeak);
         return MaybeKeepDims(Lax.ReduceSum(xt, axes), x.Shape, axes, keepdims);
     }
@@ -78,7 +78,7 @@ public static partial class Np
     /// <summary>Product over <paramref name="axis"/> (null: all axes); dtype rules as <see cref="Sum(Tensor, int[], bool, DType?)"/>.</summary>
     public static Tensor Prod(Tensor x, int[]? axis = null, bool keepdims = false, DType? dtype = null)
     {
-        var axes = NormalizeAxes("prod", x.Shape, axis);
+        var axes = NormalizeReduceAxes("prod", x.Shape, axis);
         var xt = Lax.ConvertElementType(x, dtype ?? SumDType(x.DType), x.IsWeak);
         return MaybeKeepDims(Lax.ReduceProd(xt, axes), x.Shape, axes, keepdims);
     }
@@ -90,7 +90,7 @@ public static partial class Np
     /// The mean of an empty reduction is NaN.</summary>
     public static Tensor Mean(Tensor x, int[]? axis = null, bool keepdims = false)
     {
-        var axes = NormalizeAxes("mean", x.Shape, axis);
+        var axes = NormalizeReduceAxes("mean", x.Shape, axis);
         var outType = x.DType.IsFloat() ? x.DType : DType.Float32;
         var work = outType is DType.Float16 or DType.BFloat16 ? DType.Float32 : outType;
         var s = Lax.ReduceSum(Lax.ConvertElementType(x, work, x.IsWeak), axes);
@@ -105,7 +105,7 @@ public static partial class Np
     /// (at least 0, so too few elements give inf or NaN as in NumPy).</summary>
     public static Tensor Var(Tensor x, int[]? axis = null, int ddof = 0, bool keepdims = false)
     {
-        var axes = NormalizeAxes("var", x.Shape, axis);
+        var axes = NormalizeReduceAxes("var", x.Shape, axis);
         var outType = x.DType.IsFloat() ? x.DType : DType.Float32;
         var work = outType is DType.Float16 or DType.BFloat16 ? DType.Float32 : outType;
         var xf = Lax.ConvertElementType(x, work, x.IsWeak);
@@ -131,7 +131,7 @@ public static partial class Np
 
     static Tensor MaxMin(string op, bool isMax, Tensor x, int[]? axis, bool keepdims)
     {
-        var axes = NormalizeAxes(op, x.Shape, axis);
+        var axes = NormalizeReduceAxes(op, x.Shape, axis);
         long kept = 1;
         for (int d = 0; d < x.Rank; d++) if (!axes.Contains(d)) kept *= x.Shape[d];
         if (ReducedCount(x.Shape, axes) == 0 && kept > 0 && axes.Length > 0)
@@ -156,7 +156,7 @@ public static partial class Np
     /// <summary>True where every element over <paramref name="axis"/> is nonzero (NaN counts as nonzero); true when empty.</summary>
     public static Tensor All(Tensor x, int[]? axis = null, bool keepdims = false)
     {
-        var axes = NormalizeAxes("all", x.Shape, axis);
+        var axes = NormalizeReduceAxes("all", x.Shape, axis);
         return MaybeKeepDims(Lax.ReduceMin(Lax.ConvertElementType(x, DType.Bool), axes), x.Shape, axes, keepdims);
     }
 
@@ -166,7 +166,7 @@ public static partial class Np
     /// <summary>True where some element over <paramref name="axis"/> is nonzero; false when empty.</summary>
     public static Tensor Any(Tensor x, int[]? axis = null, bool keepdims = false)
     {
-        var axes = NormalizeAxes("any", x.Shape, axis);
+        var axes = NormalizeReduceAxes("any", x.Shape, axis);
         return MaybeKeepDims(Lax.ReduceMax(Lax.ConvertElementType(x, DType.Bool), axes), x.Shape, axes, keepdims);
     }
 
@@ -218,7 +218,7 @@ public static partial class Np
     /// </summary>
     public static Tensor LogSumExp(Tensor x, int[]? axis = null, bool keepdims = false)
     {
-        var axes = NormalizeAxes("logsumexp", x.Shape, axis);
+        var axes = NormalizeReduceAxes("logsumexp", x.Shape, axis);
         var xf = ToFloat(x);
         var m = Lax.ReduceMax(xf, axes);
         m = StopGradient(Lax.Select(Lax.IsFinite(m), m, ScalarLike(0, m)));

@@ -32,6 +32,30 @@ public enum PrimitiveFamily
 /// <summary>Computes output types from input types and parameters, or throws a clear error.</summary>
 public delegate AbstractValue[] AbstractEvalRule(ReadOnlySpan<AbstractValue> inputs, Params parameters);
 
+/// <summary>Evaluates a primitive on concrete tensors without a backend kernel (e.g. jit runs its program).</summary>
+public delegate Tensor[] ImplRule(Tensor[] args, Params parameters);
+
+/// <summary>Forward-mode rule: output primals and tangents (null = symbolic zero) from input ones.</summary>
+public delegate (Tensor[] Primals, Tensor?[] Tangents) JvpRule(Tensor[] primals, Tensor?[] tangents, Params parameters);
+
+/// <summary>An operand of a linear primitive during transposition: a known value, or the linear
+/// (undefined) input whose cotangent is wanted.</summary>
+public readonly record struct LinearArg(Tensor? Value, AbstractValue Aval)
+{
+    /// <summary>True for the linear input (no value).</summary>
+    public bool IsLinear => Value is null;
+    /// <summary>The known value; throws for the linear input.</summary>
+    public Tensor Known => Value ?? throw new InvalidOperationException("Internal error: transpose rule read a linear input");
+}
+
+/// <summary>Transpose rule of a linear primitive: cotangents of the linear inputs (null = zero,
+/// and null for known inputs) from the output cotangents (null = zero).</summary>
+public delegate Tensor?[] TransposeRule(Tensor?[] cotangents, LinearArg[] args, Params parameters);
+
+/// <summary>Batching rule: outputs and their batch dimensions (null = not batched) from inputs
+/// whose batch dimension is given (null = not batched).</summary>
+public delegate (Tensor[] Outputs, int?[] Dims) BatchRule(Tracing.BatchContext context, Tensor[] args, int?[] dims, Params parameters);
+
 /// <summary>
 /// A primitive operation: a name plus rule slots. Every tensor operation reaches the current
 /// interpreter through <see cref="Bind(Params, Tensor[])"/>. The transformation rules (JVP,
@@ -59,6 +83,15 @@ public sealed class Primitive
     public bool MultipleResults { get; }
     /// <summary>The shape/dtype rule.</summary>
     public AbstractEvalRule AbstractEval { get; }
+
+    /// <summary>Optional evaluation without a kernel (jit, custom rules).</summary>
+    public ImplRule? Impl { get; set; }
+    /// <summary>Forward-mode differentiation rule.</summary>
+    public JvpRule? Jvp { get; set; }
+    /// <summary>Transpose rule (linear primitives only).</summary>
+    public TransposeRule? Transpose { get; set; }
+    /// <summary>Batching (vmap) rule.</summary>
+    public BatchRule? Batch { get; set; }
 
     /// <summary>Applies the primitive under the current interpreter and returns its outputs.</summary>
     public Tensor[] Bind(Params parameters, params Tensor[] args)

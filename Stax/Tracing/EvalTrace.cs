@@ -15,14 +15,23 @@ public sealed class EvalTrace : Trace
     public override string TransformName => "eager evaluation";
 
     /// <inheritdoc/>
+    protected override Tensor[] ProcessLifted(Primitive primitive, Tensor[] args, Params parameters) => Process(primitive, args, parameters);
+
+    /// <inheritdoc/>
+    protected override Tracer Lift(Tensor value) => throw new InvalidOperationException("Internal error: evaluation does not lift values");
+
+    /// <inheritdoc/>
     public override Tensor[] Process(Primitive primitive, Tensor[] args, Params parameters)
     {
+        if (primitive.Impl != null) return primitive.Impl(args, parameters);
         var inTypes = new AbstractValue[args.Length];
         IBackend? backend = null;
         for (int i = 0; i < args.Length; i++)
         {
             var a = args[i];
             inTypes[i] = a.Aval;
+            if (a.Buffer == null)
+                throw new InvalidOperationException($"Internal error: {primitive.Name} reached eager evaluation with a traced operand");
             var b = a.Buffer!.Backend;
             if (backend == null) backend = b;
             else if (!ReferenceEquals(backend, b))

@@ -2,8 +2,9 @@ namespace Stax.Tracing;
 
 /// <summary>
 /// An interpreter of primitives. Traces are stacked by level: evaluation is level 0, every
-/// transformation pushes a higher one. <see cref="Primitive.Bind"/> hands an operation to the
-/// highest-level trace among its operands (and the ambient one), which lifts lower-level operands.
+/// transformation takes the next level. <see cref="Primitive.Bind"/> hands an operation to the
+/// highest-level trace among its operands (and the dynamic one); that trace lifts lower-level
+/// operands with <see cref="Lift"/>.
 /// </summary>
 public abstract class Trace
 {
@@ -19,8 +20,41 @@ public abstract class Trace
     /// <summary>A human name for errors ("Grad", "Vmap", "Jit").</summary>
     public abstract string TransformName { get; }
 
-    /// <summary>Interprets one primitive application.</summary>
-    public abstract Tensor[] Process(Primitive primitive, Tensor[] args, Params parameters);
+    /// <summary>Interprets one primitive application; operands are already lifted into this trace.</summary>
+    protected abstract Tensor[] ProcessLifted(Primitive primitive, Tensor[] args, Params parameters);
+
+    /// <summary>Wraps a value from a lower level (or a concrete tensor) as a tracer of this trace.</summary>
+    protected abstract Tracer Lift(Tensor value);
+
+    /// <summary>Lifts the operands, then interprets the primitive.</summary>
+    public virtual Tensor[] Process(Primitive primitive, Tensor[] args, Params parameters)
+    {
+        var lifted = new Tensor[args.Length];
+        for (int i = 0; i < args.Length; i++) lifted[i] = FullRaise(args[i]);
+        return ProcessLifted(primitive, lifted, parameters);
+    }
+
+    /// <summary>The value as a tensor whose tracer belongs to this trace.</summary>
+    public Tensor FullRaise(Tensor value)
+    {
+        var t = value.Tracer;
+        if (t != null && ReferenceEquals(t.Trace, this)) return value;
+        if (t != null)
+        {
+            TraceState.CheckActive(t.Trace);
+            if (t.Trace.Level > Level)
+                throw new InvalidOperationException(
+                    $"Internal error or escaped tracer: a value of {t.Trace.TransformName} (level {t.Trace.Level}) reached {TransformName} (level {Level})");
+            if (t.Trace.Level == Level)
+                throw new InvalidOperationException(
+                    $"A tensor traced by another {t.Trace.TransformName} at the same level was mixed in (an escaped tracer from a finished transformation)");
+        }
+        return new Tensor(Lift(value));
+    }
+
+    /// <summary>The tracer of <paramref name="value"/> if it belongs to this trace, else null.</summary>
+    protected TTracer? Own<TTracer>(Tensor value) where TTracer : Tracer
+        => value.Tracer is TTracer tr && ReferenceEquals(tr.Trace, this) ? tr : null;
 }
 
 /// <summary>The per-transformation data a traced tensor carries (its trace and abstract value).</summary>

@@ -25,8 +25,8 @@ for (int i = 0; i < args.Length; i++)
 string dir = FindData();
 (Tensor X, Tensor Y) Load(string images, string labels, int max)
 {
-    var x = Idx.Read(Path.Combine(dir, images));
-    var y = Idx.Read(Path.Combine(dir, labels));
+    var x = IdxFile.Read(Path.Combine(dir, images));
+    var y = IdxFile.Read(Path.Combine(dir, labels));
     int n = Math.Min(max, x.Shape[0]);
     var xf = x[..n].Reshape(n, 28 * 28).AsType(DType.Float32) / 255.0;
     return (xf, y[..n].AsType(DType.Int32));

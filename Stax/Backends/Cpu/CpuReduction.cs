@@ -34,7 +34,7 @@ internal readonly struct ProdOp<T> : IReduceOp<T> where T : unmanaged, INumber<T
 }
 
 /// <summary>Maximum; NaN propagates (IEEE 754-2019 maximum, as Math.Max and Vector*.Max define it).</summary>
-internal readonly struct MaxOp<T> : IReduceOp<T> where T : unmanaged, INumber<T>
+internal readonly struct ReduceMaxOp<T> : IReduceOp<T> where T : unmanaged, INumber<T>
 {
     public static T Identity => T.CreateSaturating(double.NegativeInfinity);
     public static T Invoke(T a, T b) => T.Max(a, b);
@@ -44,7 +44,7 @@ internal readonly struct MaxOp<T> : IReduceOp<T> where T : unmanaged, INumber<T>
 }
 
 /// <summary>Minimum; NaN propagates.</summary>
-internal readonly struct MinOp<T> : IReduceOp<T> where T : unmanaged, INumber<T>
+internal readonly struct ReduceMinOp<T> : IReduceOp<T> where T : unmanaged, INumber<T>
 {
     public static T Identity => T.CreateSaturating(double.PositiveInfinity);
     public static T Invoke(T a, T b) => T.Min(a, b);
@@ -144,8 +144,8 @@ public sealed partial class CpuBackend
         {
             case ReduceKind.Sum: ReduceAxes<T, SumOp<T>>(dims, axes, input, output, isa); break;
             case ReduceKind.Prod: ReduceAxes<T, ProdOp<T>>(dims, axes, input, output, isa); break;
-            case ReduceKind.Max: ReduceAxes<T, MaxOp<T>>(dims, axes, input, output, isa); break;
-            default: ReduceAxes<T, MinOp<T>>(dims, axes, input, output, isa); break;
+            case ReduceKind.Max: ReduceAxes<T, ReduceMaxOp<T>>(dims, axes, input, output, isa); break;
+            default: ReduceAxes<T, ReduceMinOp<T>>(dims, axes, input, output, isa); break;
         }
     }
 
@@ -440,8 +440,8 @@ public sealed partial class CpuBackend
         {
             case ReduceKind.Sum: Scan<T, SumOp<T>>(input, output, outer, n, inner, reverse, isa); break;
             case ReduceKind.Prod: Scan<T, ProdOp<T>>(input, output, outer, n, inner, reverse, isa); break;
-            case ReduceKind.Max: Scan<T, MaxOp<T>>(input, output, outer, n, inner, reverse, isa); break;
-            default: Scan<T, MinOp<T>>(input, output, outer, n, inner, reverse, isa); break;
+            case ReduceKind.Max: Scan<T, ReduceMaxOp<T>>(input, output, outer, n, inner, reverse, isa); break;
+            default: Scan<T, ReduceMinOp<T>>(input, output, outer, n, inner, reverse, isa); break;
         }
     }
 

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Stax.Backends;
+using Stax.Tracing;
+
+namespace Stax;
+
+/// <summary>Parameters of the <c>jit</c> primitive: a closed-over-nothing program and its name.</summary>
+public sealed record JitParams(string Name, Jaxpr Jaxpr) : Params
+{
+    internal readonly ConcurrentDictionary<IBackend, IExecutable> Executables = new(ReferenceEqualityComparer.Instance);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"name={Name}";
+
+    /// <summary>Reference equality on the program: one staged program, one parameter set.</summary>
+    public bool Equals(JitParams? other) => ReferenceEquals(this, other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this);
+}
+
+public static partial class Prims
+{
+    /// <summary>Calls a staged program. Jit is a primitive with every rule, so it nests under Grad and Vmap.</summary>
+    public static readonly Primitive Jit = new("jit", PrimitiveFamily.Control, (ins, p) =>
+    {
+        var jp = (JitParams)p;
+        var want = jp.Jaxpr.InVars;
+        if (ins.Length != want.Length)
+            throw new ArgumentException($"jit ({jp.Name}): the program takes {want.Length} inputs, got {ins.Length}");
+        for (int i = 0; i < ins.Length; i++)
+            if (ins[i].Shape != want[i].Aval.Shape || ins[i].DType != want[i].Aval.DType)
+                throw new ArgumentException($"jit ({jp.Name}): input {i} has type {ins[i]}, the program expects {want[i].Aval}");
+        return jp.Jaxpr.OutAvals;
+    }, multipleResults: true)
+    {
+        Impl = (args, p) =>
+        {
+            var jp = (JitParams)p;
+            var backend = args.Length > 0 ? args[0].Backend : BackendRegistry.Default;
+            var exe = jp.Executables.GetOrAdd(backend, b => b.Compile(jp.Jaxpr));
+            return exe.Run(args);
+        },
+    };
+}

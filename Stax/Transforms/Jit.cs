@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Stax.Tracing;
+
+namespace Stax;
+
+/// <summary>
+/// A function compiled with <see cref="Transforms.Jit(Func{Tensor[], Tensor[]}, string?, int[])"/>:
+/// traced once per (input shapes, dtypes, weak types, static argument) and then run from its
+/// cache. Tensors the function captures become program constants; reassigning a captured variable
+/// needs a new Jit (the cache keeps the values seen at trace time).
+/// </summary>
+public sealed class JitFunction
+{
+    readonly Func<Tensor[], object?, Tensor[]> _f;
+    readonly int[] _donate;
+    readonly ConcurrentDictionary<CacheKey, Entry> _cache = new();
+    int _traces;
+
+    sealed record Entry(JitParams Params, Tensor[] Consts);
+
+    readonly record struct CacheKey(string Types, object? Static);
+
+    internal JitFunction(Func<Tensor[], object?, Tensor[]> f, string name, int[] donateArgnums)
+    {
+        _f = f;
+        Name = name;
+        _donate = donateArgnums;
+    }
+
+    /// <summary>The name shown in printed programs.</summary>
+    public string Name { get; }
+
+    /// <summary>How many times the function has been traced (a cache hit does not trace).</summary>
+    public int TraceCount => _traces;
+
+    /// <summary>Number of cached programs.</summary>
+    public int CacheSize => _cache.Count;
+
+    /// <summary>The staged program for arguments like <paramref name="args"/> (traces on a miss).</summary>
+    public ClosedJaxpr Lower(Tensor[] args, object? staticArg = null)
+    {
+        var e = GetEntry(args, staticArg, out _);
+        return new ClosedJaxpr(e.Params.Jaxpr, Array.Empty<Tensor>());
+    }
+
+    /// <summary>Runs the function: from the cache when these argument types were seen before.</summary>
+    public Tensor[] Call(Tensor[] args, object? staticArg = null)
+    {
+        var entry = GetEntry(args, staticArg, out _);
+        var all = entry.Consts.Concat(args).ToArray();
+        var outs = Prims.Jit.Bind(entry.Params, all);
+        foreach (var i in _donate)
+            if (i < args.Length && args[i].IsConcrete) args[i].MarkDonated(Name);
+        return outs;
+    }
+
+    Entry GetEntry(Tensor[] args, object? staticArg, out bool hit)
+    {
+        foreach (var i in _donate)
+            if (i < 0 || i >= args.Length) throw new ArgumentException($"Jit ({Name}): donate_argnums {i} is out of range for {args.Length} arguments");
+        var key = new CacheKey(string.Join(";", args.Select(a => a.Aval.ToString())), staticArg);
+        if (_cache.TryGetValue(key, out var cached)) { hit = true; return cached; }
+        hit = false;
+        Interlocked.Increment(ref _traces);
+        var closed = StagingTrace.Stage(xs => _f(xs, staticArg), args.Select(a => a.Aval).ToArray(), $"Jit({Name})");
+        // Closure conversion: constants become leading inputs of a program without constants.
+        var j = closed.Jaxpr;
+        var converted = new Jaxpr(Array.Empty<Var>(), j.ConstVars.Concat(j.InVars).ToArray(), j.Eqns, j.OutVars);
+        var entry = new Entry(new JitParams(Name, converted), closed.Consts);
+        // Constants that are tracers of an outer transformation are only valid for this call.
+        if (closed.Consts.All(c => c.IsConcrete)) _cache[key] = entry;
+        return entry;
+    }
+}
+
+public static partial class Transforms
+{
+    /// <summary>Compiles <paramref name="f"/>: staged once per input types, cached by the returned object.</summary>
+    public static JitFunction Jit(Func<Tensor[], Tensor[]> f, string? name = null, params int[] donateArgnums)
+        => new((xs, _) => f(xs), name ?? "f", donateArgnums);
+
+    /// <summary>Compiles <paramref name="f"/> with a static argument (any equatable value, part of the cache key).</summary>
+    public static JitFunction Jit(Func<Tensor[], object?, Tensor[]> f, string? name = null, params int[] donateArgnums)
+        => new(f, name ?? "f", donateArgnums);
+
+    /// <summary>Compiles a one-argument function.</summary>
+    public static Func<Tensor, Tensor> Jit(Func<Tensor, Tensor> f)
+    {
+        var j = Jit(xs => new[] { f(xs[0]) });
+        return x => j.Call(new[] { x })[0];
+    }
+
+    /// <summary>Compiles a two-argument function.</summary>
+    public static Func<Tensor, Tensor, Tensor> Jit(Func<Tensor, Tensor, Tensor> f)
+    {
+        var j = Jit(xs => new[] { f(xs[0], xs[1]) });
+        return (x, y) => j.Call(new[] { x, y })[0];
+    }
+}
