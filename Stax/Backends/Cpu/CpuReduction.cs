@@ -66,7 +66,7 @@ public sealed partial class CpuBackend
 
     const int RowBlock = 512;
     const int RowsPerBlock = 32;
-    const int TileWidth = 512;
+    const int TileWidth = 2048;
 
     static partial void RegisterReduction()
     {
@@ -288,6 +288,16 @@ public sealed partial class CpuBackend
         {
             long r0 = lo * RowsPerBlock, r1 = Math.Min(r, r0 + RowsPerBlock);
             s.Slice((int)(baseOff + r0 * inner), w).CopyTo(target);
+            if (w < 16)
+            {
+                // Narrow columns: a tight scalar loop (the same operations as CombineInto's scalar tail).
+                for (long k = r0 + 1; k < r1; k++)
+                {
+                    int off = (int)(baseOff + k * inner);
+                    for (int j = 0; j < w; j++) target[j] = TOp.Invoke(target[j], s[off + j]);
+                }
+                return;
+            }
             for (long k = r0 + 1; k < r1; k++)
                 CombineInto<T, TOp>(target, s.Slice((int)(baseOff + k * inner), w), isa);
             return;
@@ -449,6 +459,32 @@ public sealed partial class CpuBackend
     static void Scan<T, TOp>(byte[] input, byte[] output, long outer, long n, long inner, bool reverse, Isa isa)
         where T : unmanaged where TOp : IReduceOp<T>
     {
+        if (inner == 1)
+        {
+            CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / n), (o0, o1) =>
+            {
+                var s = MemoryMarshal.Cast<byte, T>(input.AsSpan());
+                var d = MemoryMarshal.Cast<byte, T>(output.AsSpan());
+                for (long o = o0; o < o1; o++)
+                {
+                    var xs = s.Slice((int)(o * n), (int)n);
+                    var ys = d.Slice((int)(o * n), (int)n);
+                    if (reverse)
+                    {
+                        T acc = xs[(int)n - 1];
+                        ys[(int)n - 1] = acc;
+                        for (int k = (int)n - 2; k >= 0; k--) ys[k] = acc = TOp.Invoke(acc, xs[k]);
+                    }
+                    else
+                    {
+                        T acc = xs[0];
+                        ys[0] = acc;
+                        for (int k = 1; k < n; k++) ys[k] = acc = TOp.Invoke(acc, xs[k]);
+                    }
+                }
+            }, align: 1);
+            return;
+        }
         long tiles = (inner + TileWidth - 1) / TileWidth;
         CpuParallel.For(outer * tiles, Math.Max(1, CpuParallel.ElementwiseGrain / (n * Math.Min(inner, TileWidth))), (u0, u1) =>
         {
@@ -479,33 +515,47 @@ public sealed partial class CpuBackend
 
     static void ArgReduce(bool isMax, int axis, CpuBuffer src, AbstractValue srcType, CpuBuffer dst)
     {
-        var x = HostConvert.ToDoubles(src.Data, src.DType);
+        var work = WorkingType(src.DType);
+        var input = ToWorking(src, work);
         var shape = srcType.Shape;
         long outer = 1, inner = 1;
         for (int i = 0; i < axis; i++) outer *= shape[i];
         for (int i = axis + 1; i < shape.Rank; i++) inner *= shape[i];
         long n = shape[axis];
-        long total = outer * inner;
-        if (total == 0) return;
-        CpuParallel.For(total, Math.Max(1, CpuParallel.ElementwiseGrain / n), (t0, t1) =>
+        if (outer * inner == 0) return;
+        switch (work)
         {
-            var outI = dst.Span<int>(); // uint32 indices share int32's bits (indices are non-negative)
+            case DType.Float32: ArgTyped<float>(isMax, input, dst, outer, n, inner); break;
+            case DType.Float64: ArgTyped<double>(isMax, input, dst, outer, n, inner); break;
+            case DType.Int32: ArgTyped<int>(isMax, input, dst, outer, n, inner); break;
+            case DType.UInt32: ArgTyped<uint>(isMax, input, dst, outer, n, inner); break;
+            default: throw new NotSupportedException($"argmax: dtype {src.DType.Name()} is not supported by the CPU backend");
+        }
+    }
+
+    /// <summary>First index of the extreme value; the first NaN wins. uint32 indices share int32's bits (indices are non-negative).</summary>
+    static void ArgTyped<T>(bool isMax, byte[] input, CpuBuffer dst, long outer, long n, long inner) where T : unmanaged, INumber<T>
+    {
+        CpuParallel.For(outer * inner, Math.Max(1, CpuParallel.ElementwiseGrain / n), (t0, t1) =>
+        {
+            var x = MemoryMarshal.Cast<byte, T>(input.AsSpan());
+            var outI = dst.Span<int>();
             for (long t = t0; t < t1; t++)
             {
                 long o = t / inner, j = t % inner;
-                long off = o * n * inner + j;
-                double best = x[off];
-                long bi = 0;
-                if (!double.IsNaN(best))
+                int off = (int)(o * n * inner + j), step = (int)inner;
+                T best = x[off];
+                int bi = 0;
+                if (!T.IsNaN(best))
                 {
-                    for (long k = 1; k < n; k++)
+                    for (int k = 1; k < n; k++)
                     {
-                        double v = x[off + k * inner];
-                        if (double.IsNaN(v)) { bi = k; break; }
+                        T v = x[off + k * step];
                         if (isMax ? v > best : v < best) { best = v; bi = k; }
+                        else if (T.IsNaN(v)) { bi = k; break; }
                     }
                 }
-                outI[(int)t] = unchecked((int)bi);
+                outI[(int)t] = bi;
             }
         }, align: 1);
     }
