@@ -282,7 +282,13 @@ internal static unsafe class CpuDot
         // The canonical (nOut, O, P) result goes straight to the output when the out spec is canonical.
         bool direct = true;
         for (int i = 0; i < dn.OutSpec.Length; i++) if (dn.OutSpec[i] != i) direct = false;
-        T* canon = direct ? output : ThreadBuffers.Tmp.Get<T>(nOut * O * P);
+        // Feature-last outputs (NHWC-like: feature stride 1, spatial dims row-major above it) are
+        // computed transposed, C[p, o] = cols^T * W^T, straight into the output.
+        bool featureLast = !direct && oStr[dn.OutSpec[1]] == 1;
+        for (int i = 0; i < ns && featureLast; i++)
+            if (oStr[dn.OutSpec[2 + i]] != (i == ns - 1 ? O : oStr[dn.OutSpec[3 + i]] * outSp[i + 1])) featureLast = false;
+        long outBatchStride = oStr[dn.OutSpec[0]];
+        T* canon = direct || featureLast ? output : ThreadBuffers.Tmp.Get<T>(nOut * O * P);
         long sN = lStr[dn.LhsSpec[0]], sC = lStr[dn.LhsSpec[1]];
         int batchPerGroup = N / B;
         fixed (T* wp = w)
@@ -296,7 +302,10 @@ internal static unsafe class CpuDot
                     int nIn = B > 1 ? g * batchPerGroup + n : n;
                     int c0 = G > 1 ? g * I : 0;
                     Im2Col(lhsP + nIn * sN + c0 * sC, sC, I, ns, inStr, kSp, outSp, tabs, kProd, P, cols);
-                    Gemm(og, (int)P, (int)Kd, wPtr + g * og * Kd, Kd, 1, cols, P, 1, canonP + ((long)n * O + g * og) * P, P, isa, gemmThreads);
+                    if (featureLast)
+                        Gemm((int)P, og, (int)Kd, cols, 1, P, wPtr + g * og * Kd, 1, Kd, canonP + n * outBatchStride + g * og, O, isa, gemmThreads);
+                    else
+                        Gemm(og, (int)P, (int)Kd, wPtr + g * og * Kd, Kd, 1, cols, P, 1, canonP + ((long)n * O + g * og) * P, P, isa, gemmThreads);
                 }
             }
             if (threads > 1 && nOut >= threads)
@@ -310,7 +319,7 @@ internal static unsafe class CpuDot
             else
                 for (int n = 0; n < nOut; n++) One(n, threads);
         }
-        if (!direct)
+        if (!direct && !featureLast)
         {
             long oN = oStr[dn.OutSpec[0]], oC = oStr[dn.OutSpec[1]];
             var oS = new long[ns];
