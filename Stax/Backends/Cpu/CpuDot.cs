@@ -251,7 +251,10 @@ internal static unsafe class CpuDot
         if (P * Kd > int.MaxValue / 2 || Kd > int.MaxValue)
             throw new NotSupportedException($"conv_general_dilated: im2col matrix ({Kd} x {P}) is too large for the CPU backend");
 
-        // Kernel as a (O, I * kProd) row-major matrix.
+        // Channels-last inputs (feature stride 1) use im2col rows ordered (kernel offset, channel), copied
+        // as contiguous channel runs, stored transposed: colsT[p, kf * I + c].
+        bool channelsLast = lStr[dn.LhsSpec[1]] == 1 && I > 1;
+        // Kernel as a (O, I * kProd) row-major matrix, columns in the same order as the im2col rows.
         var w = GC.AllocateUninitializedArray<T>((int)(O * Kd), pinned: true);
         {
             long sO = rStr[dn.RhsSpec[0]], sI = rStr[dn.RhsSpec[1]];
@@ -263,7 +266,7 @@ internal static unsafe class CpuDot
                 for (int s = ns - 1; s >= 0; s--) { kIdx[s] = (int)(rem % kSp[s]); rem /= kSp[s]; koff += kIdx[s] * kStr[s]; }
                 for (int o = 0; o < O; o++)
                     for (int c = 0; c < I; c++)
-                        w[o * Kd + c * kProd + kf] = rhs[o * sO + c * sI + koff];
+                        w[o * Kd + (channelsLast ? kf * I + c : c * kProd + kf)] = rhs[o * sO + c * sI + koff];
             }
         }
         // Input index table per spatial dim: tab[s][k * outSp + o] = input index or -1 (padding / between dilated samples).
@@ -301,6 +304,15 @@ internal static unsafe class CpuDot
                 {
                     int nIn = B > 1 ? g * batchPerGroup + n : n;
                     int c0 = G > 1 ? g * I : 0;
+                    if (channelsLast)
+                    {
+                        Im2ColChannelsLast(lhsP + nIn * sN + c0, I, ns, inStr, kSp, outSp, tabs, kProd, P, cols);
+                        if (featureLast)
+                            Gemm((int)P, og, (int)Kd, cols, Kd, 1, wPtr + g * og * Kd, 1, Kd, canonP + n * outBatchStride + g * og, O, isa, gemmThreads);
+                        else
+                            Gemm(og, (int)P, (int)Kd, wPtr + g * og * Kd, Kd, 1, cols, 1, Kd, canonP + ((long)n * O + g * og) * P, P, isa, gemmThreads);
+                        continue;
+                    }
                     Im2Col(lhsP + nIn * sN + c0 * sC, sC, I, ns, inStr, kSp, outSp, tabs, kProd, P, cols);
                     if (featureLast)
                         Gemm((int)P, og, (int)Kd, cols, 1, P, wPtr + g * og * Kd, 1, Kd, canonP + n * outBatchStride + g * og, O, isa, gemmThreads);
@@ -343,6 +355,44 @@ internal static unsafe class CpuDot
                         }
                     }
                 }
+        }
+    }
+
+    // colsT[q * (kProd * I) + kf * I + c] = input value (0 outside); channels are contiguous in the input.
+    static void Im2ColChannelsLast<T>(T* src, int I, int ns, long[] inStr, int[] kSp, int[] outSp, int[][] tabs, long kProd, long P, T* cols)
+        where T : unmanaged, INumber<T>
+    {
+        var oIdx = new int[ns];
+        var kIdx = new int[ns];
+        long kd = kProd * I;
+        for (long q = 0; q < P; q++)
+        {
+            T* row = cols + q * kd;
+            Array.Clear(kIdx);
+            for (long kf = 0; kf < kProd; kf++)
+            {
+                long off = 0;
+                bool inside = true;
+                for (int s = 0; s < ns; s++)
+                {
+                    int v = tabs[s][kIdx[s] * outSp[s] + oIdx[s]];
+                    if (v < 0) { inside = false; break; }
+                    off += v * inStr[s];
+                }
+                var dst = new Span<T>(row + kf * I, I);
+                if (inside) new ReadOnlySpan<T>(src + off, I).CopyTo(dst);
+                else dst.Clear();
+                for (int s = ns - 1; s >= 0; s--)
+                {
+                    if (++kIdx[s] < kSp[s]) break;
+                    kIdx[s] = 0;
+                }
+            }
+            for (int s = ns - 1; s >= 0; s--)
+            {
+                if (++oIdx[s] < outSp[s]) break;
+                oIdx[s] = 0;
+            }
         }
     }
 
