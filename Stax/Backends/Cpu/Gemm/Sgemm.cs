@@ -1,0 +1,209 @@
+using System.Runtime.CompilerServices;
+
+namespace Stax.Backends.Cpu.Gemm;
+
+/// <summary>
+/// Packed, cache-blocked float32 GEMM: C[M,N] = A[M,K] * B[K,N] (C overwritten). A and B are read
+/// through arbitrary element strides, so transposed operands cost nothing extra (packing absorbs
+/// them); C is row-major with leading dimension <c>ldc</c>.
+/// <para>Blocking (Goto/BLIS order): N in NC columns, K in KC steps (B block packed into NR-wide
+/// micro-panels), M in MC rows (A block packed into MR-high micro-panels), then an MR x NR
+/// register-tiled micro-kernel. Threads split M (or N when M is small) but never K, and the result
+/// of each C element depends only on the K blocking, so any thread count gives identical bits.</para>
+/// </summary>
+internal static unsafe class Sgemm
+{
+    /// <summary>K block: one B micro-panel (KC x NR) stays in L1.</summary>
+    public const int KC = 256;
+    /// <summary>M block: the packed A block (MC x KC) stays in L2. Multiple of every MR.</summary>
+    public const int MC = 192;
+    /// <summary>N block: the packed B block (KC x NC) stays in L2/L3. Multiple of every NR.</summary>
+    public const int NC = 2048;
+
+    readonly struct Kernel
+    {
+        public readonly int MR, NR;
+        public readonly delegate*<int, float*, float*, float*, long, bool, void> Fn;
+        public Kernel(int mr, int nr, delegate*<int, float*, float*, float*, long, bool, void> fn) { MR = mr; NR = nr; Fn = fn; }
+    }
+
+    static Kernel Select(Isa isa) => isa switch
+    {
+        Isa.Vector512 => new(SgemmKernels.MR512, SgemmKernels.NR512, &SgemmKernels.Kernel512),
+        Isa.Vector256 => new(SgemmKernels.MR256, SgemmKernels.NR256, &SgemmKernels.Kernel256),
+        Isa.Vector128 => new(SgemmKernels.MR128, SgemmKernels.NR128, &SgemmKernels.Kernel128),
+        _ => new(SgemmKernels.MRScalar, SgemmKernels.NRScalar, &SgemmKernels.KernelScalar),
+    };
+
+    /// <summary>Computes C = A * B on up to <paramref name="threads"/> threads using the <paramref name="isa"/> micro-kernel.</summary>
+    public static void Multiply(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB,
+        float* C, long ldc, Isa isa, int threads)
+    {
+        if (M <= 0 || N <= 0) return;
+        if (K <= 0)
+        {
+            for (int i = 0; i < M; i++) new Span<float>(C + i * ldc, N).Clear();
+            return;
+        }
+        var kern = Select(isa);
+        int MR = kern.MR, NR = kern.NR;
+        // Small problems are not worth a second thread.
+        if ((long)M * N * K < 64 * 64 * 64) threads = 1;
+        int nc0 = Math.Min(NC, N);
+        float* bPack = ThreadBuffers.B.Get<float>((long)KC * ((nc0 + NR - 1) / NR * NR));
+        for (int jc = 0; jc < N; jc += NC)
+        {
+            int nc = Math.Min(NC, N - jc);
+            int panels = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < K; pc += KC)
+            {
+                int kc = Math.Min(KC, K - pc);
+                bool acc = pc > 0;
+                float* bBlock = B + pc * rsB + jc * csB;
+                float* aBlock = A + pc * csA;
+                float* cBlock = C + jc;
+                if (threads <= 1)
+                {
+                    PackB(bBlock, rsB, csB, kc, nc, NR, 0, panels, bPack);
+                    Compute(kern, aBlock, rsA, csA, bPack, cBlock, ldc, 0, M, 0, panels, nc, kc, acc);
+                    continue;
+                }
+                // Pack B cooperatively, then split the C block over threads.
+                int pT = Math.Min(threads, panels);
+                Parallel.For(0, pT, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                {
+                    int p0 = (int)((long)panels * t / pT), p1 = (int)((long)panels * (t + 1) / pT);
+                    PackB(bBlock, rsB, csB, kc, nc, NR, p0, p1, bPack);
+                });
+                int mUnits = (M + MR - 1) / MR;
+                if (mUnits >= 2 * threads || mUnits >= panels)
+                {
+                    int tasks = Math.Min(threads, mUnits);
+                    Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                    {
+                        int m0 = (int)((long)mUnits * t / tasks) * MR, m1 = Math.Min(M, (int)((long)mUnits * (t + 1) / tasks) * MR);
+                        Compute(kern, aBlock, rsA, csA, bPack, cBlock, ldc, m0, m1, 0, panels, nc, kc, acc);
+                    });
+                }
+                else
+                {
+                    int tasks = Math.Min(threads, panels);
+                    Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                    {
+                        int p0 = (int)((long)panels * t / tasks), p1 = (int)((long)panels * (t + 1) / tasks);
+                        Compute(kern, aBlock, rsA, csA, bPack, cBlock, ldc, 0, M, p0, p1, nc, kc, acc);
+                    });
+                }
+            }
+        }
+    }
+
+    // Rows [m0, m1) of the C block against B micro-panels [p0, p1).
+    static void Compute(Kernel kern, float* aBlock, long rsA, long csA, float* bPack, float* cBlock, long ldc,
+        int m0, int m1, int p0, int p1, int nc, int kc, bool acc)
+    {
+        int MR = kern.MR, NR = kern.NR;
+        float* aPack = ThreadBuffers.A.Get<float>((long)MC * kc);
+        float* tile = stackalloc float[MR * NR];
+        for (int ic = m0; ic < m1; ic += MC)
+        {
+            int mc = Math.Min(MC, m1 - ic);
+            PackA(aBlock + ic * rsA, rsA, csA, mc, kc, MR, aPack);
+            for (int jp = p0; jp < p1; jp++)
+            {
+                int jr = jp * NR;
+                int nr = Math.Min(NR, nc - jr);
+                float* bp = bPack + (long)jp * NR * kc;
+                for (int ir = 0; ir < mc; ir += MR)
+                {
+                    int mr = Math.Min(MR, mc - ir);
+                    float* ap = aPack + (long)ir * kc;
+                    float* c = cBlock + (ic + ir) * ldc + jr;
+                    if (mr == MR && nr == NR)
+                        kern.Fn(kc, ap, bp, c, ldc, acc);
+                    else
+                    {
+                        kern.Fn(kc, ap, bp, tile, NR, false);
+                        for (int i = 0; i < mr; i++)
+                            for (int j = 0; j < nr; j++)
+                                c[i * ldc + j] = acc ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+                    }
+                }
+            }
+        }
+    }
+
+    // A block (mc x kc) -> micro-panels of MR rows, each stored k-major (MR values per k), zero-padded.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void PackA(float* a, long rsA, long csA, int mc, int kc, int MR, float* dst)
+    {
+        for (int ir = 0; ir < mc; ir += MR)
+        {
+            int mr = Math.Min(MR, mc - ir);
+            float* src = a + ir * rsA;
+            if (csA == 1 && mr == MR)
+            {
+                // Row-major A: read each row contiguously, write strided into the panel.
+                for (int i = 0; i < MR; i++)
+                {
+                    float* row = src + i * rsA;
+                    float* d = dst + i;
+                    for (int k = 0; k < kc; k++) d[k * MR] = row[k];
+                }
+            }
+            else if (rsA == 1 && mr == MR)
+            {
+                for (int k = 0; k < kc; k++)
+                    new ReadOnlySpan<float>(src + k * csA, MR).CopyTo(new Span<float>(dst + k * MR, MR));
+            }
+            else
+            {
+                for (int k = 0; k < kc; k++)
+                {
+                    float* d = dst + k * MR;
+                    int i = 0;
+                    for (; i < mr; i++) d[i] = src[i * rsA + k * csA];
+                    for (; i < MR; i++) d[i] = 0;
+                }
+            }
+            dst += (long)MR * kc;
+        }
+    }
+
+    // B block (kc x nc), micro-panels [p0, p1) of NR columns, each stored k-major (NR values per k), zero-padded.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void PackB(float* b, long rsB, long csB, int kc, int nc, int NR, int p0, int p1, float* pack)
+    {
+        for (int jp = p0; jp < p1; jp++)
+        {
+            int jr = jp * NR;
+            int nr = Math.Min(NR, nc - jr);
+            float* src = b + jr * csB;
+            float* dst = pack + (long)jp * NR * kc;
+            if (csB == 1 && nr == NR)
+            {
+                for (int k = 0; k < kc; k++)
+                    new ReadOnlySpan<float>(src + k * rsB, NR).CopyTo(new Span<float>(dst + k * NR, NR));
+            }
+            else if (rsB == 1 && nr == NR)
+            {
+                for (int j = 0; j < NR; j++)
+                {
+                    float* col = src + j * csB;
+                    float* d = dst + j;
+                    for (int k = 0; k < kc; k++) d[k * NR] = col[k];
+                }
+            }
+            else
+            {
+                for (int k = 0; k < kc; k++)
+                {
+                    float* d = dst + k * NR;
+                    int j = 0;
+                    for (; j < nr; j++) d[j] = src[k * rsB + j * csB];
+                    for (; j < NR; j++) d[j] = 0;
+                }
+            }
+        }
+    }
+}
