@@ -57,7 +57,7 @@ public static partial class Np
     /// of those functions does not depend on the shift, so its derivative cancels exactly; this
     /// becomes the stop_gradient primitive once the tracing layer provides one.
     /// </summary>
-    static Tensor StopGradient(Tensor x) => x;
+    static Tensor StopGradient(Tensor x) => Transforms.StopGradient(x);
 
     static Tensor ScalarLike(double value, Tensor like) => Lax.BroadcastInDim(Tensor.Scalar(value, like.DType), like.Shape);
 
