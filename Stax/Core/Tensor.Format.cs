@@ -40,6 +40,7 @@ public sealed partial class Tensor
             int dot = s.IndexOf('.');
             return dot < 0 ? s.PadLeft(intWidth + 1 + fracWidth) : s[..dot].PadLeft(intWidth) + s[dot..].PadRight(fracWidth + 1);
         }
+        align &= ShownIndices(dims, strides, summarize).Any(i => FormatElement(values[i], DType).Contains('.'));
         if (align) width = intWidth + 1 + fracWidth;
         var sb = new StringBuilder("Tensor(");
         int indent = sb.Length;
