@@ -12,6 +12,25 @@ public sealed partial class CpuBackend
     // The remaining movement kernels (transpose, slice, pad, ...) live in CpuMovement2.cs.
     static partial void RegisterMovementMore();
 
+    // Fills with one element using typed (vectorised) Span.Fill.
+    static void FillScalar(CpuBuffer src, CpuBuffer dst)
+    {
+        int esize = dst.DType.SizeOf();
+        CpuParallel.For(dst.Length, CpuParallel.ElementwiseGrain, (s, e) =>
+            FillRow(src.Data.AsSpan(0, esize), dst.Data.AsSpan((int)(s * esize), (int)((e - s) * esize)), esize));
+    }
+
+    static void FillRow(ReadOnlySpan<byte> one, Span<byte> row, int esize)
+    {
+        switch (esize)
+        {
+            case 1: row.Fill(one[0]); break;
+            case 2: System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(row).Fill(BitConverter.ToUInt16(one)); break;
+            case 4: System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(row).Fill(BitConverter.ToUInt32(one)); break;
+            default: System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(row).Fill(BitConverter.ToUInt64(one)); break;
+        }
+    }
+
     static void BroadcastInDim(BroadcastInDimParams p, CpuBuffer src, AbstractValue srcType, CpuBuffer dst)
     {
         int esize = dst.DType.SizeOf();
@@ -26,8 +45,7 @@ public sealed partial class CpuBackend
         if (total == 0) return;
         if (src.Length == 1)
         {
-            var one = src.Data.AsSpan(0, esize);
-            for (long i = 0; i < total; i++) one.CopyTo(dst.Data.AsSpan((int)(i * esize)));
+            FillScalar(src, dst);
             return;
         }
         // Copy runs along the last dimension (contiguous when its input stride is 1).
@@ -51,10 +69,7 @@ public sealed partial class CpuBackend
                 if (innerStride == 1)
                     src.Data.AsSpan((int)(inOff * esize), inner * esize).CopyTo(dstRow);
                 else if (innerStride == 0)
-                {
-                    var one = src.Data.AsSpan((int)(inOff * esize), esize);
-                    for (int j = 0; j < inner; j++) one.CopyTo(dstRow.Slice(j * esize));
-                }
+                    FillRow(src.Data.AsSpan((int)(inOff * esize), esize), dstRow, esize);
                 else
                     for (int j = 0; j < inner; j++)
                         src.Data.AsSpan((int)((inOff + j * innerStride) * esize), esize).CopyTo(dstRow.Slice(j * esize));
