@@ -55,8 +55,23 @@ public sealed class StagingTrace : Trace
     {
         var inVars = inputs.Select(i => Own<StagedTracer>(i)?.Var ?? throw new ArgumentException("Internal error: staging input is not an input of this trace")).ToArray();
         var outVars = outputs.Select(o => Own<StagedTracer>(FullRaise(o))!.Var).ToArray();
-        var jaxpr = new Jaxpr(_constVars.ToArray(), inVars, _eqns.ToArray(), outVars);
-        return new ClosedJaxpr(jaxpr, _consts.ToArray());
+        // Dead-code elimination: primitives are pure, so equations whose outputs are unused go.
+        var live = new HashSet<Var>(outVars);
+        var kept = new List<Eqn>();
+        for (int i = _eqns.Count - 1; i >= 0; i--)
+        {
+            var e = _eqns[i];
+            if (!e.Outputs.Any(live.Contains)) continue;
+            kept.Add(e);
+            foreach (var v in e.Inputs) live.Add(v);
+        }
+        kept.Reverse();
+        var constVars = new List<Var>();
+        var consts = new List<Tensor>();
+        for (int i = 0; i < _constVars.Count; i++)
+            if (live.Contains(_constVars[i])) { constVars.Add(_constVars[i]); consts.Add(_consts[i]); }
+        var jaxpr = new Jaxpr(constVars.ToArray(), inVars, kept.ToArray(), outVars);
+        return new ClosedJaxpr(jaxpr, consts.ToArray());
     }
 
     /// <summary>Stages <paramref name="f"/> on inputs of the given types.</summary>
