@@ -199,4 +199,41 @@ public class IndexingRuleTests
         // Position 0: the two tied updates average (1 + 3) / 2; position 2: the operand keeps its value.
         Assert.Equal(new[] { 2.0, 20, 30 }, ts[0].ToDoubleArray());
     }
+    [Fact]
+    public void ScatterTransposeNeedsUniqueIndices()
+    {
+        var x = F64(50, 5, 3);
+        var y = F64(51, 3, 3);
+        var ct = F64(52, 5, 3);
+        foreach (var unique in new[] { true, false })
+        {
+            var idx = unique ? UniqIdx : Tensor.FromArray(new[] { 4, 0, 4 }, 3, 1);
+            var cj = MakeJaxpr(xs => ScatterFn(Prims.Scatter, unique)(new[] { xs[0], idx, xs[1] }), x, y);
+            if (!unique)
+            {
+                var ex = Assert.Throws<NotSupportedException>(() => Stax.Tracing.Transposer.BackwardPass(cj.Jaxpr, cj.Consts, new Tensor?[] { null, null }, new Tensor?[] { ct }));
+                Assert.Contains("scatter: transposition is only defined with unique_indices", ex.Message);
+                continue;
+            }
+            var cts = Stax.Tracing.Transposer.BackwardPass(cj.Jaxpr, cj.Consts, new Tensor?[] { null, null }, new Tensor?[] { ct });
+            var c = ct.ToDoubleArray();
+            // Rows 4, 0, 2 are overwritten: their operand cotangent is zero and they flow to the updates.
+            Check.Close(c.Select((v, k) => k / 3 is 0 or 2 or 4 ? 0.0 : v).ToArray(), cts[0]!.ToDoubleArray(), 0, 0, "operand cotangent");
+            Check.Close(new[] { 4, 0, 2 }.SelectMany(r => c.Skip(r * 3).Take(3)).ToArray(), cts[1]!.ToDoubleArray(), 0, 0, "updates cotangent");
+        }
+    }
+
+    [Fact]
+    public void EmptyShapes()
+    {
+        var x = F64(60, 4, 3);
+        var none = Tensor.FromArray(Array.Empty<int>(), 0);
+        Func<Tensor[], Tensor[]> take = xs => new[] { Np.Take(xs[0], none, axis: 0) };
+        Check4(take, new[] { x }, "take nothing");
+        TransformCheck.Vmap(take, new[] { F64(61, 2, 4, 3) }, new int?[] { 0 }, name: "take nothing");
+        Assert.Equal(new double[12], Grad(xs => Np.Sum(take(xs)[0]), 0)(new[] { x })[0].ToDoubleArray());
+        Func<Tensor[], Tensor[]> add = xs => new[] { Np.ScatterAdd(xs[0], none, xs[1]) };
+        Check4(add, new[] { x, F64(62, 0, 3) }, "scatter-add nothing");
+        TransformCheck.Vmap(add, new[] { x, F64(63, 0, 2, 3) }, new int?[] { null, 1 }, name: "scatter-add nothing");
+    }
 }

@@ -83,4 +83,19 @@ public class SortingRuleTests
         var g = Grad(xs => Np.Sum(Lax.TopK(xs[0], 2).Values * Tensor.FromArray(new[] { 10.0, 1.0 }, 2)), 0)(new[] { v })[0];
         Assert.Equal(new[] { 0.0, 10, 0, 1 }, g.ToDoubleArray());
     }
+    [Fact]
+    public void EmptyShapes()
+    {
+        var x = F64(40, 3, 0);
+        Func<Tensor[], Tensor[]> sort = xs => new[] { Lax.Sort(xs[0], 1) };
+        Func<Tensor[], Tensor[]> sort0 = xs => new[] { Lax.Sort(xs[0], 0) };
+        Func<Tensor[], Tensor[]> top0 = xs => { var (v, i) = Lax.TopK(xs[0], 0); return new[] { v, i }; };
+        foreach (var (name, f, arg) in new[] { ("sort empty axis", sort, x), ("sort along non-empty axis", sort0, x), ("top_k k=0", top0, F64(41, 3, 4)) })
+        {
+            TransformCheck.Grads(f, new[] { arg }, order: 2, name: name);
+            TransformCheck.JitMatchesEager(f, new[] { arg }, name);
+            TransformCheck.EvalShapeMatches(f, new[] { arg });
+            TransformCheck.Vmap(f, new[] { Lax.BroadcastInDim(arg, new Shape(new[] { 2 }.Concat(arg.Shape.ToArray()).ToArray()), 1, 2) }, new int?[] { 0 }, name: name);
+        }
+    }
 }
