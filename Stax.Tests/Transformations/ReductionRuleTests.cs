@@ -125,6 +125,17 @@ public class ReductionRuleTests
     }
 
     [Fact]
+    public void VmapOfGradients()
+    {
+        // The JVP formulations (masks, prefix products, doubling scans) batch too.
+        Func<Tensor[], Tensor[]> grad = xs => Grad((Tensor[] ys) => Lax.ReduceSum(Lax.Add(Lax.Add(Lax.ReduceProd(ys[0], 1), Lax.ReduceMax(ys[0], 1)),
+            Lax.Add(Lax.ReduceSum(Lax.Cummax(ys[0], 1), 1), Lax.ReduceSum(Lax.Cumprod(ys[0], 1, true), 1))), 0))(xs);
+        var x = TestData.Tensor(15, new[] { 2, 3, 6 }, DType.Float64, 0.5, 1.5);
+        TransformCheck.Vmap(grad, new[] { x }, new int?[] { 1 }, tol: 1e-12, name: "vmap(grad(reductions))");
+        TransformCheck.Vmap(grad, new[] { x }, new int?[] { 2 }, tol: 1e-12, name: "vmap(grad(reductions)) last");
+    }
+
+    [Fact]
     public void LogSumExpSoftmaxGradients()
     {
         foreach (var x in new[] { F(12, 2, 5), Lax.Add(F(13, 2, 5), Np.FullLike(F(13, 2, 5), 1000)) })
