@@ -89,10 +89,9 @@ public static partial class Np
     /// Letters shared by both operands and kept in the output are batch dimensions, shared letters
     /// not in the output are contracted, and a letter of one operand that is absent from the output
     /// is summed (by contraction with ones). Everything lowers to <c>dot_general</c> and reshape.
-    /// <para>Limitations: no ellipsis, no repeated letter within one operand (diagonals), more than two
-    /// operands, or output orders that would need a transpose other than swapping the operands: the
-    /// output must list batch letters first (in any order), then the free letters of one operand in
-    /// their order, then those of the other. These throw <see cref="NotSupportedException"/>.</para>
+    /// Any output order is allowed (a transpose follows the contraction).
+    /// <para>Limitations: no ellipsis, no repeated letter within one operand (diagonals), at most two
+    /// operands. These throw <see cref="NotSupportedException"/>.</para>
     /// </summary>
     public static Tensor Einsum(string subscripts, params Tensor[] operands)
     {
@@ -142,17 +141,11 @@ public static partial class Np
             {
                 char c = subs[i][d];
                 if (output.Contains(c) || other.Contains(c)) continue;
-                var ones = Tensor.Ones(new Shape(xs[i].Shape[d]), xs[i].DType);
-                xs[i] = Lax.DotGeneral(xs[i], ones, new[] { d }, new[] { 0 });
+                xs[i] = Lax.ReduceSum(xs[i], d);
                 subs[i] = subs[i].Remove(d, 1);
             }
         }
-        if (xs.Length == 1)
-        {
-            if (subs[0] != output)
-                throw new NotSupportedException($"{op}: '{subscripts}' needs a transpose, which einsum does not emit");
-            return xs[0];
-        }
+        if (xs.Length == 1) return ToOrder(xs[0], subs[0], output);
         xs = Promote(xs[0], xs[1]);
         string l = subs[0], r = subs[1];
         var batch = output.Where(c => l.Contains(c) && r.Contains(c)).ToArray();
@@ -161,11 +154,13 @@ public static partial class Np
         var rFree = r.Where(c => !l.Contains(c)).ToArray();
         string Order(char[] first, char[] second) => new string(batch.Concat(first).Concat(second).ToArray());
         int[] Idx(string sub, IEnumerable<char> cs) => cs.Select(c => sub.IndexOf(c)).ToArray();
-        if (Order(lFree, rFree) == output)
-            return Lax.DotGeneral(xs[0], xs[1], Idx(l, contract), Idx(r, contract), Idx(l, batch), Idx(r, batch));
         if (Order(rFree, lFree) == output)
             return Lax.DotGeneral(xs[1], xs[0], Idx(r, contract), Idx(l, contract), Idx(r, batch), Idx(l, batch));
-        throw new NotSupportedException($"{op}: output order '{output}' for '{subscripts}' needs a transpose, which einsum does not emit; "
-            + $"list batch letters first, then one operand's free letters in order, then the other's");
+        var product = Lax.DotGeneral(xs[0], xs[1], Idx(l, contract), Idx(r, contract), Idx(l, batch), Idx(r, batch));
+        return ToOrder(product, Order(lFree, rFree), output);
     }
+
+    // Transposes a result whose dimensions are named by `have` into the order `want`.
+    static Tensor ToOrder(Tensor x, string have, string want)
+        => have == want ? x : Lax.Transpose(x, want.Select(c => have.IndexOf(c)).ToArray());
 }
