@@ -1,0 +1,212 @@
+namespace Stax.Rules;
+
+internal static partial class RuleRegistry
+{
+    /// <summary>Splits dimension <paramref name="src"/> into (<paramref name="size1"/>, rest), major first.</summary>
+    static Tensor ReshapeAxisOutOf(int src, int size1, Tensor x)
+    {
+        var shape = x.Shape.ToArray().ToList();
+        int size2 = shape[src] / size1;
+        shape[src] = size2;
+        shape.Insert(src, size1);
+        return Lax.Reshape(x, new Shape(shape.ToArray()));
+    }
+
+    /// <summary>
+    /// Merges dimension <paramref name="src"/> into dimension <paramref name="dst"/> as its major part;
+    /// <paramref name="dst"/> numbers the dimensions after <paramref name="src"/> is removed.
+    /// </summary>
+    static Tensor ReshapeAxisInto(int src, int dst, Tensor x)
+    {
+        var perm = Enumerable.Range(0, x.Rank).Where(i => i != src).ToList();
+        perm.Insert(dst, src);
+        var moved = Lax.Transpose(x, perm.ToArray());
+        var shape = x.Shape.ToArray().ToList();
+        int s = shape[src];
+        shape.RemoveAt(src);
+        shape[dst] *= s;
+        return Lax.Reshape(moved, new Shape(shape.ToArray()));
+    }
+
+    static int DilateShape(int d, int r) => d == 0 ? 0 : 1 + r * (d - 1);
+
+    /// <summary>(batch, feature) swapped: the spec of the transposed operand (JAX's <c>_conv_spec_transpose</c>).</summary>
+    static IntTuple SpecTranspose(IntTuple spec)
+    {
+        var a = spec.ToArray();
+        (a[0], a[1]) = (a[1], a[0]);
+        return a;
+    }
+
+    static int[] Spatial(Shape s, IntTuple spec) => Enumerable.Range(2, spec.Length - 2).Select(i => s[spec[i]]).ToArray();
+
+    /// <summary>Padding of the lhs-transpose convolution (JAX's <c>_conv_general_vjp_lhs_padding</c>);
+    /// also used by the reduce_window_sum transpose.</summary>
+    static (int Low, int High)[] VjpLhsPadding(int[] inShape, int[] window, IntTuple strides, int[] outShape,
+        IntTuple padLow, IntTuple lhsDilation, IntTuple rhsDilation)
+    {
+        var r = new (int, int)[inShape.Length];
+        for (int i = 0; i < inShape.Length; i++)
+        {
+            int lhsD = DilateShape(inShape[i], lhsDilation[i]);
+            int rhsD = DilateShape(window[i], rhsDilation[i]);
+            int outD = DilateShape(outShape[i], strides[i]);
+            int before = rhsD - padLow[i] - 1;
+            int after = lhsD + rhsD - 1 - outD - before;
+            r[i] = (before, after);
+        }
+        return r;
+    }
+
+    /// <summary>Padding of the rhs-transpose convolution (JAX's <c>_conv_general_vjp_rhs_padding</c>).</summary>
+    static (int Low, int High)[] VjpRhsPadding(int[] inShape, int[] window, IntTuple strides, int[] outShape,
+        IntTuple padLow, IntTuple lhsDilation, IntTuple rhsDilation)
+    {
+        var r = new (int, int)[inShape.Length];
+        for (int i = 0; i < inShape.Length; i++)
+        {
+            int lhsD = DilateShape(inShape[i], lhsDilation[i]);
+            int rhsD = DilateShape(window[i], rhsDilation[i]);
+            int outD = DilateShape(outShape[i], strides[i]);
+            r[i] = (padLow[i], outD - lhsD + rhsD - padLow[i] - 1);
+        }
+        return r;
+    }
+
+    static Tensor Conv(Tensor lhs, Tensor rhs, ConvParams p) => Prims.ConvGeneralDilated.Bind1(p, lhs, rhs);
+
+    static ConvParams ConvWith(ConvParams p, IntTuple strides, (int Low, int High)[] pads, IntTuple lhsDil, IntTuple rhsDil,
+        ConvDimensionNumbers dn, int g, int b)
+        => new(strides, pads.Select(x => x.Low).ToArray(), pads.Select(x => x.High).ToArray(), lhsDil, rhsDil, dn, g, b, null);
+
+    /// <summary>Cotangent of the conv input (JAX's <c>_conv_general_dilated_transpose_lhs</c>).</summary>
+    static Tensor ConvTransposeLhs(Tensor g, AbstractValue lhs, Tensor rhs, ConvParams p)
+    {
+        var dn = p.DimensionNumbers;
+        var (lhsSpec, rhsSpec, outSpec) = (dn.LhsSpec, dn.RhsSpec, dn.OutSpec);
+        int G = p.FeatureGroupCount, B = p.BatchGroupCount;
+        int fgc = G;
+        if (G > 1)
+        {
+            // Move the feature-group factor of the kernel's output features into its input features.
+            rhs = ReshapeAxisOutOf(rhsSpec[0], G, rhs);
+            rhs = ReshapeAxisInto(rhsSpec[0], rhsSpec[1], rhs);
+        }
+        else if (B > 1)
+        {
+            rhs = ReshapeAxisOutOf(rhsSpec[0], B, rhs);
+            rhs = ReshapeAxisInto(rhsSpec[0], rhsSpec[1], rhs);
+            fgc = B;
+        }
+        var tdn = new ConvDimensionNumbers(outSpec, SpecTranspose(rhsSpec), lhsSpec);
+        var rhsSp = Spatial(rhs.Shape, rhsSpec);
+        var pads = VjpLhsPadding(Spatial(lhs.Shape, lhsSpec), rhsSp, p.WindowStrides, Spatial(g.Shape, outSpec),
+            p.PaddingLow, p.LhsDilation, p.RhsDilation);
+        var revd = Lax.Rev(rhs, Enumerable.Range(2, rhsSpec.Length - 2).Select(i => rhsSpec[i]).ToArray());
+        g = CastTo(g, rhs.DType);
+        var outT = Conv(g, revd, ConvWith(p, p.LhsDilation, pads, p.WindowStrides, p.RhsDilation, tdn, fgc, 1));
+        if (B > 1)
+        {
+            outT = ReshapeAxisOutOf(lhsSpec[1], B, outT);
+            outT = ReshapeAxisInto(lhsSpec[1], lhsSpec[0], outT);
+        }
+        return CastTo(outT, lhs.DType);
+    }
+
+    /// <summary>Cotangent of the conv kernel (JAX's <c>_conv_general_dilated_transpose_rhs</c>).</summary>
+    static Tensor ConvTransposeRhs(Tensor g, Tensor lhs, AbstractValue rhs, ConvParams p)
+    {
+        if (g.Shape.Size == 0) return Np.Zeros(rhs.Shape, rhs.DType);
+        var dn = p.DimensionNumbers;
+        int G = p.FeatureGroupCount, B = p.BatchGroupCount;
+        if (B > 1) { G = B; B = 1; }
+        else if (G > 1) { B = G; G = 1; }
+        var tdn = new ConvDimensionNumbers(SpecTranspose(dn.LhsSpec), SpecTranspose(dn.OutSpec), SpecTranspose(dn.RhsSpec));
+        var pads = VjpRhsPadding(Spatial(lhs.Shape, dn.LhsSpec), Spatial(rhs.Shape, dn.RhsSpec), p.WindowStrides,
+            Spatial(g.Shape, dn.OutSpec), p.PaddingLow, p.LhsDilation, p.RhsDilation);
+        g = CastTo(g, lhs.DType);
+        var r = Conv(lhs, g, ConvWith(p, p.RhsDilation, pads, p.LhsDilation, p.WindowStrides, tdn, G, B));
+        return CastTo(r, rhs.DType);
+    }
+
+    /// <summary>Batching of conv_general_dilated (JAX's <c>_conv_general_dilated_batch_rule</c>): the
+    /// mapped dimension is folded into N (lhs mapped), into O (rhs mapped), or into the feature
+    /// groups (both mapped).</summary>
+    static (Tensor[], int?[]) ConvBatch(Tensor lhs, Tensor rhs, int? lbd, int? rbd, ConvParams p)
+    {
+        var dn = p.DimensionNumbers;
+        var (lhsSpec, rhsSpec, outSpec) = (dn.LhsSpec, dn.RhsSpec, dn.OutSpec);
+        int G = p.FeatureGroupCount, B = p.BatchGroupCount;
+        if (lbd is int lb && rbd is int rb)
+        {
+            int size = lhs.Shape[lb];
+            Tensor newLhs;
+            if (B > 1) { newLhs = ReshapeAxisInto(lb, lhsSpec[0], lhs); B *= size; }
+            else { newLhs = ReshapeAxisInto(lb, lhsSpec[1], lhs); G *= size; }
+            var newRhs = ReshapeAxisInto(rb, rhsSpec[0], rhs);
+            var o = Conv(newLhs, newRhs, p with { FeatureGroupCount = G, BatchGroupCount = B });
+            return (new[] { ReshapeAxisOutOf(outSpec[1], size, o) }, new int?[] { outSpec[1] });
+        }
+        if (lbd is int l)
+        {
+            int size = lhs.Shape[l];
+            Tensor newLhs;
+            if (B == 1) newLhs = ReshapeAxisInto(l, lhsSpec[0], lhs);
+            else
+            {
+                // Batch groups must stay outermost in N: split them out, fold the mapped dimension
+                // into the rest of N, then put the groups back in front.
+                newLhs = ReshapeAxisOutOf(lhsSpec[0] + (l <= lhsSpec[0] ? 1 : 0), B, lhs);
+                newLhs = ReshapeAxisInto(l + (lhsSpec[0] < l ? 1 : 0), lhsSpec[0] + 1, newLhs);
+                newLhs = ReshapeAxisInto(lhsSpec[0], lhsSpec[0], newLhs);
+            }
+            var o = Conv(newLhs, rhs, p);
+            return (new[] { ReshapeAxisOutOf(outSpec[0], size, o) }, new int?[] { outSpec[0] });
+        }
+        if (rbd is int r)
+        {
+            int size = rhs.Shape[r];
+            if (G == 1 && B == 1)
+            {
+                var o = Conv(lhs, ReshapeAxisInto(r, rhsSpec[0], rhs), p);
+                return (new[] { ReshapeAxisOutOf(outSpec[1], size, o) }, new int?[] { outSpec[1] });
+            }
+            // Groups must stay outermost in O: split them out of O, fold the mapped dimension into
+            // the rest of O, put the groups back; undo the same on the output.
+            int groups = G > 1 ? G : B;
+            var newRhs = ReshapeAxisOutOf(rhsSpec[0] + (r <= rhsSpec[0] ? 1 : 0), groups, rhs);
+            newRhs = ReshapeAxisInto(r + (rhsSpec[0] < r ? 1 : 0), rhsSpec[0] + 1, newRhs);
+            newRhs = ReshapeAxisInto(rhsSpec[0], rhsSpec[0], newRhs);
+            var outT = Conv(lhs, newRhs, p);
+            outT = ReshapeAxisOutOf(outSpec[1], groups, outT);
+            outT = ReshapeAxisOutOf(outSpec[1] + 1, size, outT);
+            outT = ReshapeAxisInto(outSpec[1], outSpec[1] + 1, outT);
+            return (new[] { outT }, new int?[] { outSpec[1] });
+        }
+        return (new[] { Conv(lhs, rhs, p) }, new int?[] { null });
+    }
+
+    static void RegisterConv()
+    {
+        var conv = Prims.ConvGeneralDilated;
+        conv.Jvp = (xs, ts, ps) =>
+        {
+            var p = (ConvParams)ps;
+            var y = Conv(xs[0], xs[1], p);
+            if (!y.DType.IsFloat()) return One(y, null);
+            var t = AddTangents(ts[0] is { } ta ? Conv(ta, xs[1], p) : null, ts[1] is { } tb ? Conv(xs[0], tb, p) : null);
+            return One(y, t);
+        };
+        conv.Transpose = (cts, a, ps) =>
+        {
+            var p = (ConvParams)ps;
+            if (a[0].IsLinear && a[1].IsLinear)
+                throw new InvalidOperationException("conv_general_dilated: transpose of a product of two linear values (the program is not linear)");
+            if (cts[0] is not { } g) return new Tensor?[2];
+            return a[0].IsLinear
+                ? new[] { ConvTransposeLhs(g, a[0].Aval, a[1].Known, p), null }
+                : new[] { null, ConvTransposeRhs(g, a[0].Known, a[1].Aval, p) };
+        };
+        conv.Batch = (ctx, xs, ds, ps) => ConvBatch(xs[0], xs[1], ds[0], ds[1], (ConvParams)ps);
+    }
+}
