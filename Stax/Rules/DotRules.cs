@@ -3,14 +3,14 @@ namespace Stax.Rules;
 internal static partial class RuleRegistry
 {
     /// <summary>Casts a cotangent to <paramref name="dtype"/> when a preferred element type made it differ.</summary>
-    static Tensor CastTo(Tensor x, DType dtype) => x.DType == dtype ? x : Lax.ConvertElementType(x, dtype);
+    static Tensor DotCastTo(Tensor x, DType dtype) => x.DType == dtype ? x : Lax.ConvertElementType(x, dtype);
 
     /// <summary>Indices 0..rank-1 that are in neither list, in increasing order (JAX's <c>remaining</c>).</summary>
-    static int[] Remaining(int rank, IntTuple a, IntTuple b)
+    static int[] DotRemaining(int rank, IntTuple a, IntTuple b)
         => Enumerable.Range(0, rank).Where(d => !a.Contains(d) && !b.Contains(d)).ToArray();
 
     /// <summary>The inverse of a permutation (numpy's argsort of a permutation).</summary>
-    static int[] InversePerm(int[] perm)
+    static int[] DotInversePerm(int[] perm)
     {
         var inv = new int[perm.Length];
         for (int i = 0; i < perm.Length; i++) inv[perm[i]] = i;
@@ -28,21 +28,21 @@ internal static partial class RuleRegistry
         IntTuple xBatch, IntTuple yBatch, bool swapAns)
     {
         int xRank = x.Rank;
-        var xKept = Remaining(xRank, xContract, xBatch);
-        var yKept = Remaining(y.Rank, yContract, yBatch);
+        var xKept = DotRemaining(xRank, xContract, xBatch);
+        var yKept = DotRemaining(y.Rank, yContract, yBatch);
         int nb = xBatch.Length;
         // Positions of the batch and y-free dimensions in the output (g).
         var ansBatch = Enumerable.Range(0, nb).ToArray();
         int yStart = swapAns ? nb : nb + xKept.Length;
         var ansY = Enumerable.Range(yStart, yKept.Length).ToArray();
-        g = CastTo(g, y.DType);
+        g = DotCastTo(g, y.DType);
         var d = Lax.DotGeneral(g, y, ansY, yKept, ansBatch, yBatch.ToArray());
         // d's dimensions: batch, x's kept dims (g's remaining dims, in order), then y's contracting
         // dims in increasing order, i.e. x's contracting dims sorted by their partner in y.
         var order = Enumerable.Range(0, yContract.Length).OrderBy(i => yContract[i]).Select(i => xContract[i]);
         var dimsOfD = xBatch.ToArray().Concat(xKept).Concat(order).ToArray();
-        var result = Lax.Transpose(d, InversePerm(dimsOfD));
-        return CastTo(result, x.DType);
+        var result = Lax.Transpose(d, DotInversePerm(dimsOfD));
+        return DotCastTo(result, x.DType);
     }
 
     static partial void RegisterDot()
@@ -86,7 +86,7 @@ internal static partial class RuleRegistry
             {
                 // Only the lhs mapped: its mapped dimension is one more lhs free dimension.
                 var np = p with { LhsContracting = Shift(p.LhsContracting, l), LhsBatch = Shift(p.LhsBatch, l) };
-                var free = Remaining(xs[0].Rank, np.LhsContracting, np.LhsBatch);
+                var free = DotRemaining(xs[0].Rank, np.LhsContracting, np.LhsBatch);
                 int outDim = p.LhsBatch.Length + Array.IndexOf(free, l);
                 return (new[] { dot.Bind1(np, xs[0], xs[1]) }, new int?[] { outDim });
             }
@@ -94,7 +94,7 @@ internal static partial class RuleRegistry
             {
                 // Only the rhs mapped: one more rhs free dimension, after all lhs free dimensions.
                 var np = p with { RhsContracting = Shift(p.RhsContracting, r), RhsBatch = Shift(p.RhsBatch, r) };
-                var free = Remaining(xs[1].Rank, np.RhsContracting, np.RhsBatch);
+                var free = DotRemaining(xs[1].Rank, np.RhsContracting, np.RhsBatch);
                 int lhsFree = xs[0].Rank - p.LhsContracting.Length - p.LhsBatch.Length;
                 int outDim = p.LhsBatch.Length + lhsFree + Array.IndexOf(free, r);
                 return (new[] { dot.Bind1(np, xs[0], xs[1]) }, new int?[] { outDim });

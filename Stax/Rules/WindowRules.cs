@@ -4,10 +4,10 @@ namespace Stax.Rules;
 
 internal static partial class RuleRegistry
 {
-    static IntTuple Prepend(int v, IntTuple t) => new[] { v }.Concat(t.ToArray()).ToArray();
+    static IntTuple WindowPrepend(int v, IntTuple t) => new[] { v }.Concat(t.ToArray()).ToArray();
 
     /// <summary>Inserts <paramref name="v"/> at position <paramref name="at"/>.</summary>
-    static IntTuple InsertAt(IntTuple t, int at, int v)
+    static IntTuple WindowInsertAt(IntTuple t, int at, int v)
     {
         var l = t.ToArray().ToList();
         l.Insert(at, v);
@@ -15,9 +15,9 @@ internal static partial class RuleRegistry
     }
 
     /// <summary>A window with an extra trivial (size 1, stride 1, no padding) dimension at <paramref name="at"/>.</summary>
-    static ReduceWindowParams WithUnitDim(ReduceWindowParams w, int at)
-        => new(InsertAt(w.WindowDimensions, at, 1), InsertAt(w.WindowStrides, at, 1), InsertAt(w.PaddingLow, at, 0),
-               InsertAt(w.PaddingHigh, at, 0), InsertAt(w.BaseDilation, at, 1), InsertAt(w.WindowDilation, at, 1));
+    static ReduceWindowParams WindowWithUnitDim(ReduceWindowParams w, int at)
+        => new(WindowInsertAt(w.WindowDimensions, at, 1), WindowInsertAt(w.WindowStrides, at, 1), WindowInsertAt(w.PaddingLow, at, 0),
+               WindowInsertAt(w.PaddingHigh, at, 0), WindowInsertAt(w.BaseDilation, at, 1), WindowInsertAt(w.WindowDilation, at, 1));
 
     static void ReduceWindowBatch(Primitive p)
     {
@@ -25,7 +25,7 @@ internal static partial class RuleRegistry
         {
             var w = (ReduceWindowParams)ps;
             if (ds[0] is not int d) return (new[] { p.Bind1(ps, xs[0]) }, new int?[] { null });
-            return (new[] { p.Bind1(WithUnitDim(w, d), xs[0]) }, new int?[] { d });
+            return (new[] { p.Bind1(WindowWithUnitDim(w, d), xs[0]) }, new int?[] { d });
         };
     }
 
@@ -36,7 +36,7 @@ internal static partial class RuleRegistry
     {
         int r = operand.Rank;
         var inShape = operand.Shape.ToArray();
-        var pads = VjpLhsPadding(inShape, w.WindowDimensions.ToArray(), w.WindowStrides, ct.Shape.ToArray(),
+        var pads = ConvVjpLhsPadding(inShape, w.WindowDimensions.ToArray(), w.WindowStrides, ct.Shape.ToArray(),
             w.PaddingLow, w.BaseDilation, w.WindowDilation);
         var config = Enumerable.Range(0, r).Select(i => (pads[i].Low, pads[i].High, w.WindowStrides[i] - 1)).ToArray();
         var padded = Lax.Pad(ct, Tensor.Scalar(0, ct.DType), config);
@@ -45,7 +45,7 @@ internal static partial class RuleRegistry
         return Prims.ReduceWindowSum.Bind1(p, padded);
     }
 
-    static SelectAndGatherAddParams GatherParams(Primitive select, ReduceWindowParams w)
+    static SelectAndGatherAddParams WindowGatherParams(Primitive select, ReduceWindowParams w)
         => new(select, w.WindowDimensions, w.WindowStrides, w.PaddingLow, w.PaddingHigh, w.BaseDilation, w.WindowDilation);
 
     /// <summary>Transpose of select_and_gather_add in its tangent operand (JAX's
@@ -67,7 +67,7 @@ internal static partial class RuleRegistry
                 Enumerable.Range(0, r).Select(i => (0, 0, s.BaseDilation[i] - 1)).ToArray());
         }
         var sp = new SelectAndScatterAddParams(s.SelectPrim, s.WindowDimensions, s.WindowStrides, s.PaddingLow, s.PaddingHigh);
-        var result = Prims.SelectAndScatterAdd.Bind1(sp, CastTo(ct, operand.DType), op);
+        var result = Prims.SelectAndScatterAdd.Bind1(sp, DotCastTo(ct, operand.DType), op);
         if (dilated)
             result = Lax.Slice(result, new int[r], result.Shape.ToArray(), s.BaseDilation.ToArray());
         return result;
@@ -93,7 +93,7 @@ internal static partial class RuleRegistry
             {
                 var y = p.Bind1(ps, xs[0]);
                 if (ts[0] is not { } t || !y.DType.IsFloat()) return One(y, null);
-                return One(y, Prims.SelectAndGatherAdd.Bind1(GatherParams(sel, (ReduceWindowParams)ps), t, xs[0]));
+                return One(y, Prims.SelectAndGatherAdd.Bind1(WindowGatherParams(sel, (ReduceWindowParams)ps), t, xs[0]));
             };
             ReduceWindowBatch(p);
         }
@@ -117,8 +117,8 @@ internal static partial class RuleRegistry
             var s = (SelectAndGatherAddParams)ps;
             var t = BatchRules.ToFront(xs[0], ds[0], ctx.AxisSize);
             var op = BatchRules.ToFront(xs[1], ds[1], ctx.AxisSize);
-            var np = new SelectAndGatherAddParams(s.SelectPrim, Prepend(1, s.WindowDimensions), Prepend(1, s.WindowStrides),
-                Prepend(0, s.PaddingLow), Prepend(0, s.PaddingHigh), Prepend(1, s.BaseDilation), Prepend(1, s.WindowDilation));
+            var np = new SelectAndGatherAddParams(s.SelectPrim, WindowPrepend(1, s.WindowDimensions), WindowPrepend(1, s.WindowStrides),
+                WindowPrepend(0, s.PaddingLow), WindowPrepend(0, s.PaddingHigh), WindowPrepend(1, s.BaseDilation), WindowPrepend(1, s.WindowDilation));
             return (new[] { gather.Bind1(np, t, op) }, new int?[] { 0 });
         };
 
@@ -145,8 +145,8 @@ internal static partial class RuleRegistry
             var s = (SelectAndScatterAddParams)ps;
             var src = BatchRules.ToFront(xs[0], ds[0], ctx.AxisSize);
             var op = BatchRules.ToFront(xs[1], ds[1], ctx.AxisSize);
-            var np = new SelectAndScatterAddParams(s.SelectPrim, Prepend(1, s.WindowDimensions), Prepend(1, s.WindowStrides),
-                Prepend(0, s.PaddingLow), Prepend(0, s.PaddingHigh));
+            var np = new SelectAndScatterAddParams(s.SelectPrim, WindowPrepend(1, s.WindowDimensions), WindowPrepend(1, s.WindowStrides),
+                WindowPrepend(0, s.PaddingLow), WindowPrepend(0, s.PaddingHigh));
             return (new[] { scatter.Bind1(np, src, op) }, new int?[] { 0 });
         };
     }
