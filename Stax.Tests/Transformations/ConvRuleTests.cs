@@ -87,6 +87,21 @@ public class ConvRuleTests
     }
 
     [Fact]
+    public void VmapOverAnEmptyAxis()
+    {
+        var c = Cases[5]; // feature groups
+        Func<Tensor[], Tensor[]> f = xs => new[] { c.Conv(xs[0], xs[1]) };
+        var expected = f(new[] { T(1, c.Lhs), T(2, c.Rhs) })[0].Shape.ToArray();
+        foreach (var (la, ra) in new (int?, int?)[] { (0, null), (null, 0), (0, 0) })
+        {
+            var l = la is int a ? Batched(3, c.Lhs, a, 0) : T(3, c.Lhs);
+            var r = ra is int b ? Batched(4, c.Rhs, b, 0) : T(4, c.Rhs);
+            var got = Transforms.Vmap(f, new[] { la, ra })(new[] { l, r })[0];
+            Assert.Equal(new Shape(new[] { 0 }.Concat(expected).ToArray()), got.Shape);
+        }
+    }
+
+    [Fact]
     public void GradOfOneByOneConvIsAMatmulGradient()
     {
         // A 1x1 convolution is a matmul over channels: compare with the dot_general gradient.

@@ -137,6 +137,22 @@ internal static partial class RuleRegistry
         var dn = p.DimensionNumbers;
         var (lhsSpec, rhsSpec, outSpec) = (dn.LhsSpec, dn.RhsSpec, dn.OutSpec);
         int G = p.FeatureGroupCount, B = p.BatchGroupCount;
+        int axisSize = lbd is int l0 ? lhs.Shape[l0] : rbd is int r0 ? rhs.Shape[r0] : -1;
+        if (axisSize == 0)
+        {
+            // An empty mapped axis cannot be split back out of a merged dimension: the result is empty.
+            static AbstractValue Unbatched(Tensor t, int? d)
+            {
+                var dims = t.Shape.ToArray().ToList();
+                if (d is int k) dims.RemoveAt(k);
+                return new AbstractValue(new Shape(dims.ToArray()), t.DType);
+            }
+            var outAval = Prims.ConvGeneralDilated.AbstractEval(new[] { Unbatched(lhs, lbd), Unbatched(rhs, rbd) }, p)[0];
+            int at = lbd is not null && rbd is null ? outSpec[0] : outSpec[1];
+            var shape = outAval.Shape.ToArray().ToList();
+            shape.Insert(at, 0);
+            return (new[] { Np.Zeros(new Shape(shape.ToArray()), outAval.DType) }, new int?[] { at });
+        }
         if (lbd is int lb && rbd is int rb)
         {
             int size = lhs.Shape[lb];
