@@ -254,6 +254,14 @@ public class DotTests
         Check.Close(Lax.DotGeneral(a, bt, new[] { 1 }, new[] { 1 }).ToDoubleArray(), Np.Einsum("ij,kj->ik", a, bt).ToDoubleArray(), 1e-6, 0);
         Assert.Same(bt, Np.Einsum("kj->kj", bt));
         Assert.Equal(new Shape(3, 4), Np.Einsum("ij,kj->ki", a, bt).Shape);
+        // Output orders that need a transpose: "ij,kj->ikj" is a[i,j] * bt[k,j] (j kept, nothing summed).
+        var ikj = Np.Einsum("ij,kj->ikj", a, bt);
+        var av = a.ToDoubleArray(); var bv = bt.ToDoubleArray();
+        int I = a.Shape[0], J = a.Shape[1], K = bt.Shape[0];
+        var expect = new double[I * K * J];
+        for (int i = 0; i < I; i++) for (int k = 0; k < K; k++) for (int j = 0; j < J; j++) expect[(i * K + k) * J + j] = av[i * J + j] * bv[k * J + j];
+        Check.Close(expect, ikj.ToDoubleArray(), 1e-6, 0);
+        Check.Close(a.T.ToDoubleArray(), Np.Einsum("ij->ji", a).ToDoubleArray());
         Check.Close(Lax.DotGeneral(bt, a, new[] { 1 }, new[] { 1 }).ToDoubleArray(), Np.Einsum("ij,kj->ki", a, bt).ToDoubleArray(), 1e-6, 0);
         // Batched: bij,bjk->bik.
         var x = TestData.Tensor(43, new[] { 3, 4, 5 });
