@@ -111,7 +111,9 @@ public static class TransformCheck
     public static void EvalShapeMatches(Func<Tensor[], Tensor[]> f, Tensor[] args)
     {
         var real = f(args).Select(t => t.Aval).ToArray();
+        long before = Tracing.EvalTrace.ThreadEvaluations;
         var predicted = EvalShape(f, args.Select(a => a.Aval).ToArray());
+        Assert.Equal(before, Tracing.EvalTrace.ThreadEvaluations); // abstract evaluation runs no kernel
         Assert.Equal(real, predicted);
     }
 }

@@ -11,6 +11,12 @@ public sealed class EvalTrace : Trace
 
     EvalTrace() : base(0) { }
 
+    [ThreadStatic] static long _evaluations;
+
+    /// <summary>Primitives evaluated eagerly on this thread so far (tests use it to prove that
+    /// abstract evaluation and initialization run no kernels).</summary>
+    public static long ThreadEvaluations => _evaluations;
+
     /// <inheritdoc/>
     public override string TransformName => "eager evaluation";
 
@@ -23,6 +29,7 @@ public sealed class EvalTrace : Trace
     /// <inheritdoc/>
     public override Tensor[] Process(Primitive primitive, Tensor[] args, Params parameters)
     {
+        _evaluations++;
         if (primitive.Impl != null) return primitive.Impl(args, parameters);
         var inTypes = new AbstractValue[args.Length];
         IBackend? backend = null;
