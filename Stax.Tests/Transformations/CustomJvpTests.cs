@@ -94,7 +94,7 @@ public class CustomJvpTests
         var x = TestData.Tensor(3, new[] { 4, 3 }, DType.Float64, -1, 1);
         var y = TestData.Tensor(4, new[] { 3, 4 }, DType.Float64, -1, 1);
         TransformCheck.Vmap(TwoByTwo, new[] { x, y }, new int?[] { 0, 1 }, tol: 1e-15, name: "vmap two_by_two");
-        TransformCheck.Vmap(TwoByTwo, new[] { x, y[0] }, new int?[] { 0, null }, tol: 1e-15, name: "vmap unmapped operand");
+        TransformCheck.Vmap(TwoByTwo, new[] { x, TestData.Tensor(12, new[] { 3 }, DType.Float64) }, new int?[] { 0, null }, tol: 1e-15, name: "vmap unmapped operand");
         TransformCheck.Vmap(xs => new[] { ClippedSquare(xs[0]) }, new[] { x }, new int?[] { 1 }, name: "vmap clipped");
     }
 
@@ -104,7 +104,7 @@ public class CustomJvpTests
         var x = TestData.Tensor(5, new[] { 3, 4 }, DType.Float64, -1.5, 1.5);
         var clipped = D(x).Select(v => Clip(2 * v)).ToArray();
         // Grad of Vmap: the batched call is differentiated with the batched rule.
-        var g1 = Grad(v => Np.Sum(Transforms.Vmap(ClippedSquare, 1)(v)))(x);
+        var g1 = Grad(v => Np.Sum(Transforms.Vmap(ClippedSquare, 0)(v)))(x);
         Check.Close(clipped, D(g1), 0, 0, "grad of vmap");
         // Vmap of Grad.
         var g2 = Transforms.Vmap(Grad(v => Np.Sum(ClippedSquare(v))))(x);
@@ -170,7 +170,7 @@ public class CustomJvpTests
         {
             var j = MakeJaxpr(custom, x).Jaxpr;
             return (CustomJvpParams)j.Eqns[0].Params;
-        }))(), F64(1, 2, 3)), "custom_jvp_call", "input 0");
+        }))(), F64(1, 2, 3)), "custom_jvp_call", "takes 2 inputs (including 1 captured values), got 1");
     }
 
     // ---------------------------------------------------------------- Np functions

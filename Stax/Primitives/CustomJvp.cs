@@ -44,6 +44,10 @@ public static partial class Prims
         return cp.Jaxpr.OutAvals;
     }, multipleResults: true)
     {
-        Impl = (args, p) => JaxprEval.Eval(((CustomJvpParams)p).Jaxpr, Array.Empty<Tensor>(), args),
+        Impl = (args, p) =>
+        {
+            CustomJvpCall!.AbstractEval(args.Select(a => a.Aval).ToArray(), p); // the type check eager evaluation skips for Impl rules
+            return JaxprEval.Eval(((CustomJvpParams)p).Jaxpr, Array.Empty<Tensor>(), args);
+        },
     };
 }

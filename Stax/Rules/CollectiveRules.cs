@@ -50,6 +50,26 @@ internal static partial class RuleRegistry
 
     static Tensor BindNamed(Primitive prim, Params ps, Tensor x) => Transforms.BindCollective(prim, ps, AxisOf(ps), x);
 
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(bool, int), Func<Tensor, Tensor>> ExtremumFns = new();
+
+    /// <summary>
+    /// reduce_max / reduce_min over one dimension with the same derivative as pmax / pmin (members
+    /// attaining the extremum share the tangent), given as a custom JVP so that differentiating a
+    /// batched pmax and batching a differentiated pmax agree, ties included.
+    /// </summary>
+    static Func<Tensor, Tensor> ExtremumOver(bool isMax, int dim) => ExtremumFns.GetOrAdd((isMax, dim), _ =>
+    {
+        Func<Tensor, Tensor>? self = null;
+        self = Transforms.CustomJvp(x => isMax ? Lax.ReduceMax(x, dim) : Lax.ReduceMin(x, dim), (x, t) =>
+        {
+            var y = self!(x);
+            var kept = Enumerable.Range(0, x.Rank).Where(d => d != dim).ToArray();
+            var mask = Lax.ConvertElementType(Lax.Eq(x, Lax.BroadcastInDim(y, x.Shape, kept)), x.DType);
+            return (y, Lax.Div(Lax.ReduceSum(Lax.Mul(t, mask), dim), Lax.ReduceSum(mask, dim)));
+        }, isMax ? "pmax" : "pmin");
+        return self;
+    });
+
     static void RegisterCollectives()
     {
         var psum = Prims.Psum;
@@ -65,7 +85,7 @@ internal static partial class RuleRegistry
         {
             var pr = prim;
             CollectiveBatch(pr, (ctx, x, d, ps) => d is int k
-                ? (isMax ? Lax.ReduceMax(x, k) : Lax.ReduceMin(x, k), null)
+                ? (ExtremumOver(isMax, k)(x), null)
                 : (x, null), false);
             pr.Jvp = (xs, ts, ps) =>
             {

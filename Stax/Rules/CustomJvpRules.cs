@@ -45,24 +45,28 @@ internal static partial class RuleRegistry
 
         // Vmap: batch the program (staged once per mapped-dimension pattern) and batch the rule with
         // the same dimensions, so that differentiating the batched call later uses the batched rule.
-        // Outputs are always mapped at dimension 0, for the program and the rule alike.
+        // Outputs are mapped where the batched program puts them (unmapped ones at 0), for the program
+        // and the rule alike.
         call.Batch = (ctx, xs, ds, ps) =>
         {
             var p = (CustomJvpParams)ps;
             int n = ctx.AxisSize;
             string key = $"custom_jvp vmap:{n}:{ctx.AxisName}:" + string.Join(",", ds.Select(d => d?.ToString() ?? "-"));
-            var (batched, consts) = DerivedCache.Get(p.Jaxpr, key, () =>
+            var (batched, consts, outDims) = DerivedCache.Get(p.Jaxpr, key, () =>
             {
+                int[] od = Array.Empty<int>();
                 var closed = StagingTrace.Stage(args =>
                 {
                     using var scope = TraceState.Begin(l => new BatchTrace(l, n, ctx.AxisName));
                     var tr = scope.Trace;
                     var ins = args.Select((a, i) => tr.New(a, ds[i])).ToArray();
                     var outs = JaxprEval.Eval(p.Jaxpr, Array.Empty<Tensor>(), ins).Select(tr.Unpack).ToArray();
-                    return outs.Select(o => BatchRules.MoveTo(o.Value, o.Dim, 0, n)).ToArray();
+                    // Outputs keep their natural mapped dimension; unmapped ones are mapped at 0.
+                    od = outs.Select(o => o.Dim ?? 0).ToArray();
+                    return outs.Select((o, i) => BatchRules.MoveTo(o.Value, o.Dim, od[i], n)).ToArray();
                 }, xs.Select(x => x.Aval).ToArray(), $"custom_jvp({p.Name}) vmap");
                 var j = closed.Jaxpr;
-                return (new Jaxpr(Array.Empty<Var>(), j.ConstVars.Concat(j.InVars).ToArray(), j.Eqns, j.OutVars), closed.Consts);
+                return (new Jaxpr(Array.Empty<Var>(), j.ConstVars.Concat(j.InVars).ToArray(), j.Eqns, j.OutVars), closed.Consts, od);
             });
             int k = consts.Length;
             var live = ctx.Trace;
@@ -70,25 +74,27 @@ internal static partial class RuleRegistry
             {
                 // Prefer the Vmap trace that batched the call (the rule may close over its values);
                 // once it has finished (a staged program differentiated later), batch afresh.
-                if (live.IsActive) return BatchedJvp(live, p.Jvp, prims[k..], tans[k..], ds, n);
+                if (live.IsActive) return BatchedJvp(live, p.Jvp, prims[k..], tans[k..], ds, outDims, n);
                 using var scope = TraceState.Begin(l => new BatchTrace(l, n, ctx.AxisName));
-                return BatchedJvp(scope.Trace, p.Jvp, prims[k..], tans[k..], ds, n);
+                return BatchedJvp(scope.Trace, p.Jvp, prims[k..], tans[k..], ds, outDims, n);
             };
             var bp = new CustomJvpParams(p.Name, batched, k + p.NumConsts, rule);
             var res = call.Bind(bp, consts.Concat(xs).ToArray());
-            return (res, res.Select(_ => (int?)0).ToArray());
+            return (res, outDims.Select(d => (int?)d).ToArray());
         };
     }
 
-    static (Tensor[] Primals, Tensor[] Tangents) BatchedJvp(BatchTrace tr, CustomJvpRule jvp, Tensor[] prims, Tensor[] tans, int?[] dims, int n)
+    static (Tensor[] Primals, Tensor[] Tangents) BatchedJvp(BatchTrace tr, CustomJvpRule jvp, Tensor[] prims, Tensor[] tans, int?[] dims, int[] outDims, int n)
     {
         var bp = prims.Select((x, i) => tr.New(x, dims[i])).ToArray();
         var bt = tans.Select((t, i) => tr.New(t, dims[i])).ToArray();
         var (po, to) = jvp(bp, bt);
-        Tensor Out(Tensor o)
+        if (po.Length != outDims.Length || to.Length != outDims.Length)
+            return (po, to); // wrong arity: the JVP rule reports it
+        Tensor Out(Tensor o, int i)
         {
             var (v, d) = tr.Unpack(o);
-            return BatchRules.MoveTo(v, d, 0, n);
+            return BatchRules.MoveTo(v, d, outDims[i], n);
         }
         return (po.Select(Out).ToArray(), to.Select(Out).ToArray());
     }
