@@ -211,44 +211,103 @@ public static partial class Np
 
     // ------------------------------------------------------------------ log-sum-exp, softmax, one-hot
 
+    // The three functions below carry custom JVPs (Transforms.CustomJvp), as jax.nn.softmax does:
+    // their derivatives are written in terms of the (stable) outputs, so differentiation never sees
+    // the max-shift, the tangent programs stay small, and -inf entries give zero weight instead of
+    // NaN. The functions are cached per static configuration (axes), their programs per input type.
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Func<Tensor, Tensor>> CustomFns = new();
+
+    static Tensor LogSumExpForward(Tensor xf, int[] axes)
+    {
+        var m = Lax.ReduceMax(xf, axes);
+        m = StopGradient(Lax.Select(Lax.IsFinite(m), m, ScalarLike(0, m)));
+        var s = Lax.ReduceSum(Lax.Exp(Lax.Sub(xf, BroadcastReduced(m, xf.Shape, axes))), axes);
+        return Lax.Add(Lax.Log(s), m);
+    }
+
+    static Func<Tensor, Tensor> LogSumExpFn(int[] axes) => CustomFns.GetOrAdd("logsumexp:" + string.Join(",", axes), _ =>
+    {
+        Func<Tensor, Tensor>? self = null;
+        self = Transforms.CustomJvp(x => LogSumExpForward(x, axes), (x, t) =>
+        {
+            // d lse = sum(t * softmax(x)): linear in t. The weights come from the shifted softmax,
+            // exact for huge inputs ([1000, 1000] gives [0.5, 0.5]) and 0 for -inf entries.
+            var y = self!(x);
+            return (y, Lax.ReduceSum(Lax.Mul(t, SoftmaxFn(axes)(x)), axes));
+        }, "logsumexp");
+        return self;
+    });
+
     /// <summary>
-    /// log(sum(exp(x))) over <paramref name="axis"/>, computed stably: the (gradient-stopped) maximum
-    /// is subtracted first, and replaced by 0 where it is not finite, so rows of -inf give -inf and
-    /// rows containing +inf give +inf. Integers are promoted to float32.
+    /// log(sum(exp(x))) over <paramref name="axis"/>, computed stably: the maximum is subtracted
+    /// first, and replaced by 0 where it is not finite, so rows of -inf give -inf and rows containing
+    /// +inf give +inf. Integers are promoted to float32. The derivative is a custom JVP,
+    /// <c>sum(t * exp(x - logsumexp(x)))</c>, so gradients are softmax weights even for huge inputs
+    /// (the gradient at [1000, 1000] is [0.5, 0.5]) and -inf entries get weight 0.
     /// </summary>
     public static Tensor LogSumExp(Tensor x, int[]? axis = null, bool keepdims = false)
     {
         var axes = NormalizeReduceAxes("logsumexp", x.Shape, axis);
         var xf = ToFloat(x);
-        var m = Lax.ReduceMax(xf, axes);
-        m = StopGradient(Lax.Select(Lax.IsFinite(m), m, ScalarLike(0, m)));
-        var s = Lax.ReduceSum(Lax.Exp(Lax.Sub(xf, BroadcastReduced(m, xf.Shape, axes))), axes);
-        return MaybeKeepDims(Lax.Add(Lax.Log(s), m), x.Shape, axes, keepdims);
+        return MaybeKeepDims(LogSumExpFn(axes)(xf), x.Shape, axes, keepdims);
     }
 
     /// <summary>LogSumExp over one axis.</summary>
     public static Tensor LogSumExp(Tensor x, int axis, bool keepdims = false) => LogSumExp(x, new[] { axis }, keepdims);
 
-    /// <summary>exp(x) / sum(exp(x)) along <paramref name="axis"/> (default: last), shifted by the gradient-stopped maximum
-    /// (as jax.nn.softmax; a row of only -inf gives NaN).</summary>
+    static Func<Tensor, Tensor> SoftmaxFn(int[] axes) => CustomFns.GetOrAdd("softmax:" + string.Join(",", axes), _ =>
+    {
+        Func<Tensor, Tensor>? self = null;
+        self = Transforms.CustomJvp(xf =>
+        {
+            var m = StopGradient(Lax.ReduceMax(xf, axes));
+            var e = Lax.Exp(Lax.Sub(xf, BroadcastReduced(m, xf.Shape, axes)));
+            return Lax.Div(e, BroadcastReduced(Lax.ReduceSum(e, axes), xf.Shape, axes));
+        }, (x, t) =>
+        {
+            // jax.nn.softmax's rule: y * (t - sum(y * t)).
+            var y = self!(x);
+            var s = Lax.ReduceSum(Lax.Mul(y, t), axes);
+            return (y, Lax.Mul(y, Lax.Sub(t, BroadcastReduced(s, x.Shape, axes))));
+        }, "softmax");
+        return self;
+    });
+
+    /// <summary>exp(x) / sum(exp(x)) along <paramref name="axis"/> (default: last), shifted by the maximum
+    /// (as jax.nn.softmax; a row of only -inf gives NaN). Differentiated by a custom JVP,
+    /// <c>y * (t - sum(y * t))</c>, as jax.nn.softmax.</summary>
     public static Tensor Softmax(Tensor x, int axis = -1)
     {
-        var axes = new[] { x.Shape.Axis(axis, "softmax") };
-        var xf = ToFloat(x);
-        var m = StopGradient(Lax.ReduceMax(xf, axes));
-        var e = Lax.Exp(Lax.Sub(xf, BroadcastReduced(m, xf.Shape, axes)));
-        return Lax.Div(e, BroadcastReduced(Lax.ReduceSum(e, axes), xf.Shape, axes));
+        int a = x.Shape.Axis(axis, "softmax");
+        return SoftmaxFn(new[] { a })(ToFloat(x));
     }
 
-    /// <summary>x - logsumexp(x) along <paramref name="axis"/> (default: last), computed stably as jax.nn.log_softmax.</summary>
+    static Func<Tensor, Tensor> LogSoftmaxFn(int a) => CustomFns.GetOrAdd("log_softmax:" + a, _ =>
+    {
+        var axes = new[] { a };
+        Func<Tensor, Tensor>? self = null;
+        self = Transforms.CustomJvp(xf =>
+        {
+            var m = StopGradient(Lax.ReduceMax(xf, axes));
+            var shifted = Lax.Sub(xf, BroadcastReduced(m, xf.Shape, axes));
+            var lse = Lax.Log(Lax.ReduceSum(Lax.Exp(shifted), axes));
+            return Lax.Sub(shifted, BroadcastReduced(lse, xf.Shape, axes));
+        }, (x, t) =>
+        {
+            // t - sum(t * softmax(x)): linear in t.
+            var y = self!(x);
+            var s = Lax.ReduceSum(Lax.Mul(t, SoftmaxFn(axes)(x)), axes);
+            return (y, Lax.Sub(t, BroadcastReduced(s, x.Shape, axes)));
+        }, "log_softmax");
+        return self;
+    });
+
+    /// <summary>x - logsumexp(x) along <paramref name="axis"/> (default: last), computed stably as jax.nn.log_softmax,
+    /// differentiated by a custom JVP <c>t - sum(t * softmax(x))</c>.</summary>
     public static Tensor LogSoftmax(Tensor x, int axis = -1)
     {
-        var axes = new[] { x.Shape.Axis(axis, "log_softmax") };
-        var xf = ToFloat(x);
-        var m = StopGradient(Lax.ReduceMax(xf, axes));
-        var shifted = Lax.Sub(xf, BroadcastReduced(m, xf.Shape, axes));
-        var lse = Lax.Log(Lax.ReduceSum(Lax.Exp(shifted), axes));
-        return Lax.Sub(shifted, BroadcastReduced(lse, xf.Shape, axes));
+        int a = x.Shape.Axis(axis, "log_softmax");
+        return LogSoftmaxFn(a)(ToFloat(x));
     }
 
     /// <summary>

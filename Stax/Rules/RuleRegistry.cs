@@ -19,6 +19,7 @@ internal static partial class RuleRegistry
         RegisterWindow();
         RegisterControl();
         RegisterRandom();
+        RegisterCustom();
     }
 
     static partial void RegisterElementwise();
@@ -31,6 +32,7 @@ internal static partial class RuleRegistry
     static partial void RegisterWindow();
     static partial void RegisterControl();
     static partial void RegisterRandom();
+    static partial void RegisterCustom();
 
     /// <summary>Forces the static constructor (cheap after the first call).</summary>
     public static void Ensure() { }
