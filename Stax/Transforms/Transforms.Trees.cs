@@ -165,7 +165,9 @@ public static partial class Transforms
     {
         // The arguments form one tree (an object?[] node), so paths read [0]["w"], [1][2], ...
         var (leaves, def) = Tree.Flatten(args);
-        var axes = TreePrefix.AxesPerLeaf(inAxes, def, "Vmap: in_axes");
+        var axes = new List<int?>(leaves.Length);
+        for (int k = 0; k < args.Length; k++)
+            axes.AddRange(TreePrefix.AxesPerLeaf(inAxes[k], def.ChildDefs[k], args.Length == 1 ? "Vmap: in_axes" : $"Vmap: in_axes of argument {k}"));
         var paths = def.LeafPaths;
         // One argument: paths inside it ("the root", ["w"]); several: [argument index] first.
         string Name(int i) => args.Length == 1 ? Show(new TreePath(paths[i].Keys.Skip(1))) : paths[i].ToString();
