@@ -102,6 +102,20 @@ public class TreeTransformTests
     }
 
     [Fact]
+    public void FlatOverloadsStillBindForTensorArguments()
+    {
+        // Grad of a Tensor[] function keeps the flat meaning (argnums default: the first argument);
+        // the tree overload is reached with an explicit type argument.
+        var xs = new[] { F64(1, 2), F64(3, 4) };
+        Func<Tensor[], Tensor> f = v => Np.Sum(v[0] * v[1]);
+        Assert.Single(Grad(f)(xs));
+        var both = Grad<Tensor[]>(f)(xs);
+        Assert.Equal(2, both.Length);
+        Assert.Equal(new[] { 3.0, 4 }, both[0].ToDoubleArray());
+        Assert.Equal(new[] { 1.0, 2 }, both[1].ToDoubleArray());
+    }
+
+    [Fact]
     public void GradErrorsNameTheLeaf()
     {
         var tree = new Dictionary<string, Tensor> { ["a"] = F64(1), ["n"] = Tensor.FromArray(new[] { 1, 2 }) };

@@ -131,7 +131,7 @@ public class TreeTests
         var doubled = Tree.Map(x => x * 2.0, tree);
         Assert.Equal(new[] { 2.0, 4 }, ((Tensor)doubled[0]!).ToDoubleArray());
         Assert.Equal(tree.Skip(1), doubled.Skip(1));
-        Assert.Equal("List[*, 3, \"relu\", 2.5, True, Float64, (2, 3)]", def.ToString());
+        Assert.Equal("List[*, 3, \"relu\", 2.5, true, Float64, (2, 3)]", def.ToString());
     }
 
     [Fact]

@@ -126,7 +126,14 @@ public sealed class TreeDef : IEquatable<TreeDef>
         {
             case NodeKind.Leaf: sb.Append(leaf(next++)); return;
             case NodeKind.None: sb.Append("null"); return;
-            case NodeKind.Static: sb.Append(StaticValue is string s ? TreeKey.Quote(s) : Convert.ToString(StaticValue, System.Globalization.CultureInfo.InvariantCulture)); return;
+            case NodeKind.Static:
+                sb.Append(StaticValue switch
+                {
+                    string s => TreeKey.Quote(s),
+                    bool b => b ? "true" : "false",
+                    _ => Convert.ToString(StaticValue, System.Globalization.CultureInfo.InvariantCulture),
+                });
+                return;
         }
         var (open, close) = Handler!.Brackets(NodeType!);
         sb.Append(open);
