@@ -27,9 +27,10 @@ public sealed record StoredTensorInfo(string Name, string StoredDType, Shape Sha
 /// <remarks>
 /// <para>Tensor names are arbitrary strings (UTF-8 in the file); only <c>__metadata__</c> is reserved.
 /// Tree checkpoints name each leaf by its key path.</para>
-/// <para>The writer follows the reference implementation: metadata first in the header, tensors laid
-/// out in the buffer by element size (largest first, so every tensor stays aligned) and then by
-/// ordinal name, the header padded with spaces to a multiple of 8 bytes.</para>
+/// <para>The writer puts the metadata first in the header, lays the tensors out in the buffer by
+/// element size (largest first, as the reference implementation does, so every tensor stays aligned
+/// to its element size) and then by ordinal name, and pads the header with spaces to a multiple of
+/// 8 bytes, as the reference writer does.</para>
 /// <para>The reader validates like the reference implementation and more: the header length fits
 /// the file (and is at most 100 MB), the JSON is well formed with exactly one entry per name, every
 /// dtype is known, shape × element size equals the offsets' span, and the tensors cover the buffer
