@@ -98,7 +98,15 @@ public sealed class Primitive
     {
         if (Arity >= 0 && args.Length != Arity)
             throw new ArgumentException($"{Name}: expected {Arity} operands, got {args.Length}");
-        return TraceState.FindTop(args).Process(this, args, parameters);
+        try
+        {
+            return TraceState.FindTop(args).Process(this, args, parameters);
+        }
+        catch (ArgumentException e) when (NameScope.Current is { } scope && !e.Message.StartsWith(scope, StringComparison.Ordinal))
+        {
+            // Errors inside modules name the slot path (e.g. "Serial/2/Dense: dot_general: ...").
+            throw new ArgumentException($"{scope}: {e.Message}", e);
+        }
     }
 
     /// <summary>Applies a single-output primitive.</summary>

@@ -16,11 +16,25 @@ public sealed class Key
         ArgumentNullException.ThrowIfNull(data);
         if (data.DType != DType.UInt32 || data.Rank == 0 || data.Shape[data.Rank - 1] != 2)
             throw new ArgumentException($"Key: expected key data of dtype uint32 and shape (..., 2), got {data.DType.Name()} of shape {data.Shape}");
-        Data = data;
+        _data = data;
     }
 
+    Key() { _data = null; }
+
+    /// <summary>
+    /// The absent key: what a module receives when no rng was given. Splitting or deconstructing it
+    /// gives absent keys; drawing from it is an error (modules that need randomness, such as
+    /// Dropout, say so).
+    /// </summary>
+    public static readonly Key None = new();
+
+    /// <summary>True for <see cref="None"/>.</summary>
+    public bool IsNone => _data is null;
+
+    readonly Tensor? _data;
+
     /// <summary>The raw key data, uint32 of shape <c>[..., 2]</c> (jax.random.key_data).</summary>
-    public Tensor Data { get; }
+    public Tensor Data => _data ?? throw new InvalidOperationException("Key.None: no rng key was provided; pass a key (e.g. Rng.Key(0))");
 
     /// <summary>The batch shape: the data's shape without its last dimension (empty for one key).</summary>
     public Shape Shape => new(Data.Shape.ToArray()[..^1]);
@@ -49,7 +63,7 @@ public sealed class Key
     }
 
     /// <summary>Splits into <paramref name="num"/> new keys, each of this key's batch shape (jax.random.split).</summary>
-    public Key[] Split(int num = 2) => Rng.Split(this, num);
+    public Key[] Split(int num = 2) => IsNone ? Enumerable.Repeat(None, num).ToArray() : Rng.Split(this, num);
 
     /// <summary>A new key from this one and an integer (jax.random.fold_in).</summary>
     public Key FoldIn(Tensor data) => Rng.FoldIn(this, data);
@@ -83,6 +97,7 @@ public sealed class Key
     /// <summary>Formats as <c>Key(shape=(), data=[0, 42])</c> (data only when concrete and small).</summary>
     public override string ToString()
     {
+        if (IsNone) return "Key.None";
         if (!Data.IsConcrete || Data.Size > 16) return $"Key(shape={Shape})";
         return $"Key(shape={Shape}, data=[{string.Join(", ", Data.ToArray<uint>())}])";
     }

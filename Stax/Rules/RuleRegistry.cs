@@ -13,6 +13,7 @@ internal static partial class RuleRegistry
         RegisterMovement();
         RegisterIndexing();
         RegisterReduceSum();
+        RegisterSow();
         RegisterReduction();
         RegisterSorting();
         RegisterDot();

@@ -12,6 +12,21 @@ public sealed class EvalTrace : Trace
     EvalTrace() : base(0) { }
 
     [ThreadStatic] static long _evaluations;
+    [ThreadStatic] static Action<Primitive>? _observer;
+
+    /// <summary>Calls <paramref name="observer"/> for every primitive evaluated eagerly on this
+    /// thread until the scope is disposed (tests use it to see which kernels ran).</summary>
+    public static IDisposable Observe(Action<Primitive> observer)
+    {
+        var old = _observer;
+        _observer = old == null ? observer : p => { old(p); observer(p); };
+        return new Restore(() => _observer = old);
+    }
+
+    sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
 
     /// <summary>Primitives evaluated eagerly on this thread so far (tests use it to prove that
     /// abstract evaluation and initialization run no kernels).</summary>
@@ -30,6 +45,7 @@ public sealed class EvalTrace : Trace
     public override Tensor[] Process(Primitive primitive, Tensor[] args, Params parameters)
     {
         _evaluations++;
+        _observer?.Invoke(primitive);
         if (primitive.Impl != null) return primitive.Impl(args, parameters);
         var inTypes = new AbstractValue[args.Length];
         IBackend? backend = null;

@@ -1,0 +1,54 @@
+namespace Stax.Nn;
+
+public static partial class Layers
+{
+    /// <summary>tanh.</summary>
+    public static readonly Module Tanh = Module.Function("Tanh", Np.Tanh);
+    /// <summary>max(x, 0).</summary>
+    public static readonly Module Relu = Module.Function("Relu", Np.Relu);
+    /// <summary>e^x.</summary>
+    public static readonly Module Exp = Module.Function("Exp", Np.Exp);
+    /// <summary>log_softmax over the last axis.</summary>
+    public static readonly Module LogSoftmax = Module.Function("LogSoftmax", x => Np.LogSoftmax(x, axis: -1));
+    /// <summary>softmax over the last axis.</summary>
+    public static readonly Module Softmax = Module.Function("Softmax", x => Np.Softmax(x, axis: -1));
+    /// <summary>log(1 + e^x), computed stably.</summary>
+    public static readonly Module Softplus = Module.Function("Softplus", Activations.Softplus);
+    /// <summary>1 / (1 + e^-x).</summary>
+    public static readonly Module Sigmoid = Module.Function("Sigmoid", Np.Sigmoid);
+    /// <summary>x for x &gt; 0, e^x - 1 otherwise.</summary>
+    public static readonly Module Elu = Module.Function("Elu", x => Activations.Elu(x));
+    /// <summary>x for x &gt;= 0, 0.01 x otherwise (stax's default slope).</summary>
+    public static readonly Module LeakyRelu = Module.Function("LeakyRelu", x => Activations.LeakyRelu(x));
+    /// <summary>Scaled ELU with the self-normalising constants.</summary>
+    public static readonly Module Selu = Module.Function("Selu", Activations.Selu);
+    /// <summary>GELU, tanh approximation (stax's and jax.nn.gelu's default).</summary>
+    public static readonly Module Gelu = Module.Function("Gelu", x => Activations.Gelu(x));
+}
+
+/// <summary>Activation functions (jax.nn), as tensor functions.</summary>
+public static class Activations
+{
+    /// <summary>log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|.</summary>
+    public static Tensor Softplus(Tensor x) => Np.Maximum(x, 0.0) + Np.Log1p(Np.Exp(-Np.Abs(x)));
+    /// <summary>ELU with slope <paramref name="alpha"/>.</summary>
+    public static Tensor Elu(Tensor x, double alpha = 1.0) => Np.Where(x > 0.0, x, alpha * Np.Expm1(Np.Minimum(x, 0.0)));
+    /// <summary>Leaky ReLU.</summary>
+    public static Tensor LeakyRelu(Tensor x, double negativeSlope = 0.01) => Np.Where(x >= 0.0, x, negativeSlope * x);
+    /// <summary>SELU.</summary>
+    public static Tensor Selu(Tensor x)
+    {
+        const double alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946;
+        return scale * Elu(x, alpha);
+    }
+    /// <summary>GELU; <paramref name="approximate"/> uses the tanh form (default, as jax.nn.gelu).</summary>
+    public static Tensor Gelu(Tensor x, bool approximate = true)
+    {
+        if (approximate)
+        {
+            double c = Math.Sqrt(2 / Math.PI);
+            return 0.5 * x * (1.0 + Np.Tanh(c * (x + 0.044715 * x * x * x)));
+        }
+        return 0.5 * x * (1.0 + Lax.Erf(x / Math.Sqrt(2)));
+    }
+}

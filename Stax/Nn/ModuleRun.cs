@@ -1,0 +1,79 @@
+using System.Text;
+
+namespace Stax.Nn;
+
+/// <summary>The context of one initialization or application of a module tree.</summary>
+internal sealed class ModuleRun
+{
+    public ModuleRun(bool initializing, Key? initKey, bool training)
+    {
+        Initializing = initializing;
+        InitKey = initKey;
+        Training = training;
+        CreationTrace = Tracing.TraceState.Dynamic;
+    }
+
+    /// <summary>
+    /// The dynamic trace when the run started: parameters are created there, outside the abstract
+    /// evaluation of apply (eagerly at top level; staged when Initialize itself is being staged).
+    /// </summary>
+    public Tracing.Trace? CreationTrace { get; }
+
+    /// <summary>True while the parameter tracer creates parameters.</summary>
+    public bool Initializing { get; }
+    /// <summary>The key given to Initialize (parameter-creation keys derive from it).</summary>
+    public Key? InitKey { get; }
+    /// <summary>The name of the module the run started from (the first segment of scope paths).</summary>
+    public string? RootName { get; set; }
+
+    /// <summary>The scope path of <paramref name="module"/> called on <paramref name="slot"/>, e.g. <c>Serial/2/Dense</c>.</summary>
+    public string ScopeFor(Slot slot, string module)
+    {
+        if (RootName == null) { RootName = module; return module; }
+        return slot.Path.Length == 0 ? $"{RootName}/{module}" : $"{RootName}/{slot.Path}/{module}";
+    }
+
+    /// <summary>Training mode (Dropout active, BatchNorm uses batch statistics and updates its averages).</summary>
+    public bool Training { get; }
+
+    readonly Dictionary<string, StateCell> _state = new(StringComparer.Ordinal);
+
+    /// <summary>A slot's mutable state cell for this run (one per slot path, so reuse shares it).</summary>
+    public StateCell StateFor(Slot slot, object? state)
+    {
+        if (!_state.TryGetValue(slot.Path, out var cell)) _state[slot.Path] = cell = new StateCell(state);
+        return cell;
+    }
+
+    /// <summary>The state cells touched in this run, by slot path.</summary>
+    public IReadOnlyDictionary<string, StateCell> StateCells => _state;
+
+    /// <summary>
+    /// The parameter-creation key of a slot: the Initialize key folded with each path segment
+    /// (indices as themselves, names by a stable hash), so a slot's path, not call order, decides it.
+    /// </summary>
+    public Key KeyFor(Slot slot)
+    {
+        var key = InitKey ?? throw new InvalidOperationException("Internal error: no initialization key");
+        if (slot.Path.Length == 0) return key;
+        foreach (var seg in slot.Path.Split('/'))
+            key = Rng.FoldIn(key, Tensor.Scalar(int.TryParse(seg, out var i) && i >= 0 ? (uint)i : StableHash(seg), DType.UInt32));
+        return key;
+    }
+
+    // FNV-1a over UTF-8: stable across processes (string.GetHashCode is randomised).
+    static uint StableHash(string s)
+    {
+        uint h = 2166136261;
+        foreach (var b in Encoding.UTF8.GetBytes(s)) { h ^= b; h *= 16777619; }
+        return h | 0x80000000u; // keep names apart from small indices
+    }
+}
+
+/// <summary>A leaf module's state for one run; layers read <see cref="Value"/> and may replace it.</summary>
+public sealed class StateCell
+{
+    internal StateCell(object? value) { Value = value; }
+    /// <summary>The current state.</summary>
+    public object? Value { get; set; }
+}
