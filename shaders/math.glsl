@@ -106,13 +106,61 @@ float m_logistic(float x)
     return r;
 }
 
-// Payne-Hanek style reduction is not implemented: |x| > 8192 uses the driver's sin/cos
-// (documented accuracy gap versus the CPU's exact fallback).
+// Bits of 2/pi after the binary point, preceded by two zero words (Payne-Hanek reduction).
+const uint TWO_OVER_PI[10] = uint[10](0u, 0u, 0xA2F9836Eu, 0x4E441529u, 0xFC2757D1u, 0xF534DDC0u,
+    0xDB629599u, 0x3C439041u, 0xFE5163ABu, 0xDEBBC561u);
+
+// |x| > 8192, finite: x = q * pi/2 + r with |r| <= pi/4, exactly as far as float32 needs.
+void reduce_large(float x, out float q, out float r)
+{
+    uint bits = floatBitsToUint(abs(x));
+    int e = int(bits >> 23) - 150;                 // |x| = m * 2^e
+    uint m = (bits & 0x7FFFFFu) | 0x800000u;
+    int B = e + 62;                                // window of 96 bits of 2/pi starting at bit e-1
+    int idx = B >> 5; uint sh = uint(B & 31);
+    uint w[3];
+    [[unroll]] for (int i = 0; i < 3; i++)
+        w[i] = sh == 0u ? TWO_OVER_PI[idx + i] : (TWO_OVER_PI[idx + i] << sh) | (TWO_OVER_PI[idx + i + 1] >> (32u - sh));
+    uint h0, l0, h1, l1, h2, l2;
+    umulExtended(m, w[0], h0, l0);
+    umulExtended(m, w[1], h1, l1);
+    umulExtended(m, w[2], h2, l2);
+    uint c1, c2, c3;
+    uint p1 = uaddCarry(h2, l1, c1);
+    uint t2 = uaddCarry(h1, l0, c2);
+    uint p2 = uaddCarry(t2, c1, c3);
+    uint p0 = l2;
+    uint quadrant = p2 >> 30;                      // bits 94, 95 of the product
+    uint F = (p2 << 2) | (p1 >> 30);               // fraction bits, top 64
+    uint G = (p1 << 2) | (p0 >> 30);
+    float sgn = 1.0;
+    if ((F & 0x80000000u) != 0u)
+    {
+        quadrant += 1u;
+        // negate the 64-bit fraction (f - 1 < 0)
+        G = ~G + 1u;
+        F = ~F + (G == 0u ? 1u : 0u);
+        sgn = -1.0;
+    }
+    precise float f = float(F) * 2.3283064365386963e-10 + float(G) * 5.421010862427522e-20;
+    precise float rr = sgn * (f * 1.5707963705062866 + f * -4.371139000186243e-8);
+    quadrant &= 3u;
+    if (x < 0.0) { rr = -rr; quadrant = (4u - quadrant) & 3u; }
+    q = float(quadrant);
+    r = rr;
+}
+
 float m_sincos(float x, float quadrantOffset, bool isCos)
 {
-    if (!(abs(x) <= 8192.0)) return isCos ? cos(x) : sin(x);
-    precise float k = (x * 0.636619772 + 12582912.0) - 12582912.0;
-    precise float r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.54978995489188216e-8;
+    if (isnan(x) || isinf(x)) return NAN;
+    precise float k;
+    precise float r;
+    if (abs(x) <= 8192.0)
+    {
+        k = (x * 0.636619772 + 12582912.0) - 12582912.0;
+        r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.54978995489188216e-8;
+    }
+    else reduce_large(x, k, r);
     precise float z = r * r;
     precise float t = -1.9515295891e-4;
     t = t * z + 8.3321608736e-3;
@@ -270,10 +318,10 @@ float m_pow(float x, float y)
         if (ax == 1.0) return 1.0;
         return (ax > 1.0) == (y > 0.0) ? INF : 0.0;
     }
-    if (x < 0.0 && !yInt) return NAN;
-    float sgn = (x < 0.0 || (x == 0.0 && (floatBitsToUint(x) & 0x80000000u) != 0u)) && yOdd ? -1.0 : 1.0;
+    float sgn = (floatBitsToUint(x) & 0x80000000u) != 0u && yOdd ? -1.0 : 1.0;
     if (ax == 0.0) return y > 0.0 ? sgn * 0.0 : sgn * INF;
     if (isinf(x)) return y > 0.0 ? sgn * INF : sgn * 0.0;
+    if (x < 0.0 && !yInt) return NAN;
     precise float l = m_log(ax);
     precise float el = m_exp(l);
     precise float delta = (ax - el) / el;           // log ax ~= l + delta
