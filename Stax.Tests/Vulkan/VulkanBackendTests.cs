@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Stax.Backends;
+using Stax.Vulkan;
+
+namespace Stax.Tests.Vulkan;
+
+/// <summary>Device, memory and error behaviour of the Vulkan backend.</summary>
+[Trait("Backend", "Vulkan")]
+public class VulkanBackendTests
+{
+    [VulkanFact]
+    public void CapabilitiesPrintout()
+    {
+        var caps = VulkanCheck.Vk.Capabilities;
+        var text = caps.ToString();
+        Console.WriteLine(text);
+        Assert.Contains(caps.DeviceName, text);
+        Assert.Contains("maxStorageBufferRange", text);
+        Assert.Contains("subgroup size", text);
+        Assert.Contains("fp16", text);
+        Assert.True(caps.MaxStorageBufferRange >= 1 << 27, text);
+        Assert.True(caps.SubgroupSize >= 1, text);
+    }
+
+    [VulkanFact]
+    public void RegisteredUnderVulkan()
+    {
+        VulkanBackend.Register();
+        Assert.Same(VulkanCheck.Vk, BackendRegistry.Get("vulkan"));
+    }
+
+    [VulkanFact]
+    public void Float64IsNotSupported()
+    {
+        Assert.False(VulkanCheck.Vk.Supports(DType.Float64));
+        var x = Tensor.FromArray(new[] { 1.0, 2.0 });
+        var ex = Assert.Throws<NotSupportedException>(() => x.DevicePut(VulkanCheck.Vk));
+        Assert.Contains("float64 is not supported on Vulkan", ex.Message);
+        var f = Tensor.FromArray(new[] { 1f, 2f }).DevicePut(VulkanCheck.Vk);
+        var ex2 = Assert.Throws<NotSupportedException>(() => Lax.ConvertElementType(f, DType.Float64));
+        Assert.Contains("float64", ex2.Message);
+    }
+
+    [VulkanFact]
+    public void MixingBackendsIsAnError()
+    {
+        var a = Tensor.FromArray(new[] { 1f, 2f });
+        var b = a.DevicePut(VulkanCheck.Vk);
+        var ex = Assert.Throws<InvalidOperationException>(() => Prims.Add.Bind(Params.None, a, b));
+        Assert.Contains("cpu", ex.Message);
+        Assert.Contains("vulkan", ex.Message);
+        // A foreign buffer handed straight to the backend is rejected with both names.
+        var ex2 = Assert.Throws<ArgumentException>(() => VulkanCheck.Vk.Download(a.Buffer!, new byte[8]));
+        Assert.Contains("'cpu'", ex2.Message);
+        Assert.Contains("vulkan", ex2.Message);
+    }
+
+    [VulkanFact]
+    public void DisposedBufferIsAnError()
+    {
+        var vk = VulkanCheck.Vk;
+        var buf = (VulkanBuffer)vk.Upload(new byte[16], DType.Float32);
+        buf.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => vk.Download(buf, new byte[16]));
+    }
+
+    [VulkanFact]
+    public void UnsupportedPrimitiveNamesPrimitiveAndBackend()
+    {
+        var x = Tensor.FromArray(new[] { 3f, 1f, 2f }).DevicePut(VulkanCheck.Vk);
+        var ex = Assert.Throws<NotSupportedException>(() => Prims.Cumsum.Bind(new CumulativeParams(0), x));
+        Assert.Contains("cumsum", ex.Message);
+        Assert.Contains("Vulkan", ex.Message);
+    }
+
+    [VulkanFact]
+    public void PoolReusesMemoryInALoop()
+    {
+        var vk = VulkanCheck.Vk;
+        var host = Enumerable.Range(0, 100_000).Select(i => (float)i).ToArray();
+        // Warm up, then the high-water mark must stay flat while buffers are allocated and freed.
+        for (int i = 0; i < 5; i++) Step();
+        long before = vk.MemoryStats.HighWaterBytes;
+        for (int i = 0; i < 200; i++) Step();
+        Assert.Equal(before, vk.MemoryStats.HighWaterBytes);
+
+        void Step()
+        {
+            var x = (VulkanBuffer)vk.Upload(System.Runtime.InteropServices.MemoryMarshal.AsBytes(host.AsSpan()), DType.Float32);
+            var t = new AbstractValue(new Shape(host.Length), DType.Float32);
+            var y = (VulkanBuffer)vk.Execute(Prims.Exp, Params.None, new Stax.Backends.DeviceBuffer[] { x }, new[] { t }, new[] { t })[0];
+            x.Dispose();
+            y.Dispose();
+        }
+    }
+
+    [VulkanFact]
+    public void BuffersWithoutDisposeAreReclaimed()
+    {
+        var vk = VulkanCheck.Vk;
+        var x = Tensor.FromArray(new float[1 << 16]).DevicePut(vk);
+        var half = Tensor.Full(new Shape(1 << 16), 0.5, backend: vk);   // scalars would be made on the default (CPU) backend
+        for (int i = 0; i < 3; i++) x = Np.Exp(x) * half;
+        long before = vk.MemoryStats.HighWaterBytes;
+        for (int i = 0; i < 2000; i++) x = Np.Exp(x) * half;   // about 1 GB allocated in total, never disposed
+        _ = x.ToArray<float>();
+        Assert.True(vk.MemoryStats.HighWaterBytes <= before + (256L << 20), $"high water grew from {before} to {vk.MemoryStats.HighWaterBytes}");
+    }
+
+    /// <summary>The committed SPIR-V must be what glslc produces from the committed GLSL.</summary>
+    [Fact]
+    public void CommittedSpirvIsCurrent()
+    {
+        string? root = AppContext.BaseDirectory;
+        while (root != null && !Directory.Exists(Path.Combine(root, "shaders"))) root = Path.GetDirectoryName(root);
+        Assert.NotNull(root);
+        var shaders = Path.Combine(root!, "shaders");
+        string tmp = Path.Combine(Path.GetTempPath(), "stax-spv-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(tmp);
+        try
+        {
+            foreach (var src in Directory.GetFiles(shaders, "*.comp"))
+            {
+                string name = Path.GetFileNameWithoutExtension(src);
+                string outFile = Path.Combine(tmp, name + ".spv");
+                Process p;
+                try
+                {
+                    p = Process.Start(new ProcessStartInfo("glslc", $"--target-env=vulkan1.1 -O -o \"{outFile}\" \"{src}\"") { RedirectStandardError = true, RedirectStandardOutput = true })!;
+                }
+                catch (System.ComponentModel.Win32Exception)
+                {
+                    return; // glslc is absent: nothing to compare against (the committed .spv are used as they are)
+                }
+                p.WaitForExit();
+                Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
+                var committed = Path.Combine(shaders, "spv", name + ".spv");
+                Assert.True(File.Exists(committed), $"{committed} is missing; build Stax.Vulkan with glslc and commit shaders/spv");
+                Assert.True(File.ReadAllBytes(outFile).AsSpan().SequenceEqual(File.ReadAllBytes(committed)), $"{committed} is stale; rebuild Stax.Vulkan with glslc and commit it");
+                // The embedded copy is the committed one.
+                Assert.True(Pipelines.LoadSpirv(name).AsSpan().SequenceEqual(File.ReadAllBytes(committed)), $"embedded {name}.spv differs from {committed}");
+            }
+        }
+        finally { Directory.Delete(tmp, true); }
+    }
+}

@@ -1,0 +1,207 @@
+using Silk.NET.Vulkan;
+using System.Collections.Concurrent;
+using VkBuffer = Silk.NET.Vulkan.Buffer;
+
+namespace Stax.Vulkan;
+
+/// <summary>One large VkDeviceMemory with a VkBuffer over all of it; chunks are sub-ranges.</summary>
+internal sealed unsafe class MemoryBlock
+{
+    public DeviceMemory Memory;
+    public VkBuffer Buffer;
+    public ulong Size;
+    public ulong Used;      // bump pointer
+    public byte* Mapped;    // null unless host-visible
+}
+
+/// <summary>A sub-allocated range of a block. Sizes are size classes (multiples of 256 bytes).</summary>
+internal sealed class Chunk(MemoryBlock block, ulong offset, ulong size)
+{
+    public readonly MemoryBlock Block = block;
+    public readonly ulong Offset = offset;
+    public readonly ulong Size = size;
+}
+
+/// <summary>
+/// Pooled, sub-allocated memory of one kind (device or staging). Requests are rounded to a size
+/// class (four classes per power of two, so at most 25% waste); freed chunks go to that class's
+/// free list once the queue has finished the last submission that used them (the serial given to
+/// <see cref="Release"/>), and are reused before any new block is allocated. Blocks are never
+/// returned to the driver while the pool lives, so the high-water mark is the pool's size.
+/// </summary>
+internal sealed unsafe class MemoryPool : IDisposable
+{
+    const ulong DefaultBlock = 64UL << 20;
+    readonly VulkanContext _ctx;
+    readonly MemoryPropertyFlags _flags;
+    readonly MemoryPropertyFlags _preferred;
+    readonly string _name;
+    readonly object _gate = new();
+    readonly List<MemoryBlock> _blocks = new();
+    readonly Dictionary<ulong, Stack<Chunk>> _free = new();
+    readonly List<(Chunk Chunk, long Serial)> _pending = new();
+    readonly ConcurrentQueue<(Chunk Chunk, long Serial)> _released = new();
+    MemoryBlock? _current;
+    long _live, _pooled, _highWater, _allocations, _reuses;
+
+    public MemoryPool(VulkanContext ctx, string name, MemoryPropertyFlags required, MemoryPropertyFlags preferred)
+    {
+        _ctx = ctx;
+        _name = name;
+        _flags = required;
+        _preferred = preferred;
+    }
+
+    /// <summary>Bytes handed out and not yet released.</summary>
+    public long LiveBytes => Interlocked.Read(ref _live);
+    /// <summary>Bytes of device memory held by the pool (live + free).</summary>
+    public long PooledBytes { get { lock (_gate) return _pooled; } }
+    /// <summary>Largest <see cref="PooledBytes"/> so far.</summary>
+    public long HighWaterBytes { get { lock (_gate) return _highWater; } }
+    /// <summary>Number of allocations served, and how many of them reused a freed chunk.</summary>
+    public (long Allocations, long Reuses) Counts { get { lock (_gate) return (_allocations, _reuses); } }
+
+    public static ulong SizeClass(ulong bytes)
+    {
+        if (bytes <= 256) return 256;
+        ulong p = 1UL << (63 - System.Numerics.BitOperations.LeadingZeroCount(bytes - 1)); // largest pow2 < bytes (bytes > 256)
+        ulong step = Math.Max(256, p / 4);
+        return (bytes + step - 1) / step * step;
+    }
+
+    /// <summary>Returns a chunk to the pool once <paramref name="serial"/> has completed. Thread-safe, lock-free (finalizers call it).</summary>
+    public void Release(Chunk chunk, long serial)
+    {
+        Interlocked.Add(ref _live, -(long)chunk.Size);
+        _released.Enqueue((chunk, serial));
+    }
+
+    /// <summary>Moves released chunks whose work has completed onto the free lists.</summary>
+    void Reclaim(long completed)
+    {
+        while (_released.TryDequeue(out var r)) _pending.Add(r);
+        for (int i = _pending.Count - 1; i >= 0; i--)
+        {
+            if (_pending[i].Serial > completed) continue;
+            var c = _pending[i].Chunk;
+            if (!_free.TryGetValue(c.Size, out var s)) _free[c.Size] = s = new Stack<Chunk>();
+            s.Push(c);
+            _pending[i] = _pending[^1];
+            _pending.RemoveAt(_pending.Count - 1);
+        }
+    }
+
+    /// <summary>A chunk of at least <paramref name="bytes"/> that no queued work uses.</summary>
+    public Chunk Allocate(ulong bytes, Func<long> completedSerial, Action waitForQueue)
+    {
+        ulong size = SizeClass(Math.Max(bytes, 4));
+        lock (_gate)
+        {
+            _allocations++;
+            Reclaim(completedSerial());
+            if (TryFree(size, out var c)) return c;
+            // Before growing: let dead tensors' finalizers run and the queue drain, then look again.
+            if (_pooled > 0 && (_pending.Count > 0 || !_released.IsEmpty || _pooled >= (long)(256UL << 20)))
+            {
+                if (_pooled >= (long)(256UL << 20))
+                {
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                }
+                if (!_released.IsEmpty || _pending.Count > 0) waitForQueue();
+                Reclaim(completedSerial());
+                if (TryFree(size, out c)) return c;
+            }
+            if (size > DefaultBlock / 4)
+            {
+                var dedicated = NewBlock(size);
+                dedicated.Used = size;
+                return Hand(new Chunk(dedicated, 0, size));
+            }
+            if (_current == null || _current.Size - _current.Used < size) _current = NewBlock(DefaultBlock);
+            var chunk = new Chunk(_current, _current.Used, size);
+            _current.Used += size;
+            return Hand(chunk);
+        }
+    }
+
+    bool TryFree(ulong size, out Chunk c)
+    {
+        if (_free.TryGetValue(size, out var s) && s.Count > 0)
+        {
+            c = s.Pop();
+            _reuses++;
+            Hand(c);
+            return true;
+        }
+        c = null!;
+        return false;
+    }
+
+    Chunk Hand(Chunk c)
+    {
+        Interlocked.Add(ref _live, (long)c.Size);
+        return c;
+    }
+
+    MemoryBlock NewBlock(ulong size)
+    {
+        var vk = _ctx.Vk;
+        var bci = new BufferCreateInfo
+        {
+            SType = StructureType.BufferCreateInfo,
+            Size = size,
+            Usage = BufferUsageFlags.StorageBufferBit | BufferUsageFlags.TransferSrcBit | BufferUsageFlags.TransferDstBit,
+            SharingMode = SharingMode.Exclusive,
+        };
+        VkBuffer buf;
+        VulkanException.Check(vk.CreateBuffer(_ctx.Device, &bci, null, &buf), "vkCreateBuffer");
+        MemoryRequirements req;
+        vk.GetBufferMemoryRequirements(_ctx.Device, buf, &req);
+        int type = _ctx.FindMemoryType(req.MemoryTypeBits, _flags | _preferred);
+        if (type < 0) type = _ctx.FindMemoryType(req.MemoryTypeBits, _flags);
+        if (type < 0)
+        {
+            vk.DestroyBuffer(_ctx.Device, buf, null);
+            throw new NotSupportedException($"vulkan: no memory type with {_flags} for the {_name} pool");
+        }
+        var mai = new MemoryAllocateInfo { SType = StructureType.MemoryAllocateInfo, AllocationSize = req.Size, MemoryTypeIndex = (uint)type };
+        DeviceMemory mem;
+        var r = vk.AllocateMemory(_ctx.Device, &mai, null, &mem);
+        if (r is Result.ErrorOutOfDeviceMemory or Result.ErrorOutOfHostMemory)
+        {
+            vk.DestroyBuffer(_ctx.Device, buf, null);
+            throw new OutOfMemoryException($"vulkan: out of memory allocating a {size}-byte {_name} block ({VulkanException.Name(r)}); pool holds {_pooled} bytes, {LiveBytes} live");
+        }
+        VulkanException.Check(r, "vkAllocateMemory");
+        VulkanException.Check(vk.BindBufferMemory(_ctx.Device, buf, mem, 0), "vkBindBufferMemory");
+        var block = new MemoryBlock { Memory = mem, Buffer = buf, Size = size };
+        if ((_ctx.MemoryProperties.MemoryTypes[type].PropertyFlags & MemoryPropertyFlags.HostVisibleBit) != 0)
+        {
+            void* p;
+            VulkanException.Check(vk.MapMemory(_ctx.Device, mem, 0, size, 0, &p), "vkMapMemory");
+            block.Mapped = (byte*)p;
+        }
+        _blocks.Add(block);
+        _pooled += (long)size;
+        _highWater = Math.Max(_highWater, _pooled);
+        return block;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var b in _blocks)
+            {
+                _ctx.Vk.DestroyBuffer(_ctx.Device, b.Buffer, null);
+                _ctx.Vk.FreeMemory(_ctx.Device, b.Memory, null);
+            }
+            _blocks.Clear();
+            _free.Clear();
+            _pending.Clear();
+            _current = null;
+            _pooled = 0;
+        }
+    }
+}

@@ -1,0 +1,217 @@
+#version 450
+// Unary, binary and ternary elementwise operations, conversions and iota. One invocation writes
+// one 32-bit output word (1, 2 or 4 elements). OP, DT (operand dtype) and ODT (output dtype) are
+// specialization constants, so each pipeline compiles only its own case.
+#include "common.glsl"
+#include "math.glsl"
+
+layout(constant_id = 0) const int OP = 0;
+layout(constant_id = 1) const int DT = 0;
+layout(constant_id = 2) const int ODT = 0;
+
+layout(std430, binding = 0) writeonly buffer Out { uint o[]; };
+layout(std430, binding = 1) readonly buffer InA { uint a[]; };
+layout(std430, binding = 2) readonly buffer InB { uint b[]; };
+layout(std430, binding = 3) readonly buffer InC { uint c[]; };
+
+layout(push_constant) uniform Push { uint n; uint p0; uint p1; } pc;
+
+const int IES = DT == 6 || DT == 7 ? 1 : (DT == 2 || DT == 3) ? 2 : 4;
+const int OES = ODT == 6 || ODT == 7 ? 1 : (ODT == 2 || ODT == 3) ? 2 : 4;
+const uint OMASK = OES == 4 ? 0xFFFFFFFFu : OES == 2 ? 0xFFFFu : 0xFFu;
+const uint BITS = DT == 6 ? 8u : 32u;        // integer width of the operand dtype
+
+// Op codes (VulkanOps.cs mirrors them).
+const int NEG = 0, EXP = 1, LOG = 2, LOG1P = 3, EXPM1 = 4, TANH = 5, LOGISTIC = 6, SQRT = 7, RSQRT = 8,
+    ABS = 9, SIGN = 10, SIN = 11, COS = 12, ERF = 13, ERFINV = 14, FLOOR = 15, CEIL = 16, ROUND_AWAY = 17,
+    ROUND_EVEN = 18, NOT = 19, ISFINITE = 20;
+const int ADD = 32, SUB = 33, MUL = 34, DIV = 35, REM = 36, POW = 37, MAX = 38, MIN = 39, ATAN2 = 40,
+    AND = 41, OR = 42, XOR = 43, SHL = 44, SHRL = 45, SHRA = 46, EQ = 47, NE = 48, LT = 49, LE = 50, GT = 51, GE = 52;
+const int SELECT = 64, CONVERT = 65, IOTA = 66, BITCAST = 67;
+
+bool isFloatDt(int d) { return d == 0 || d == 2 || d == 3; }
+
+float toF(uint bits, int d)
+{
+    if (d == 0) return uintBitsToFloat(bits);
+    if (d == 2) return unpackHalf2x16(bits).x;
+    if (d == 3) return uintBitsToFloat(bits << 16);
+    if (d == 4) return float(int(bits));
+    return float(bits);
+}
+
+// XLA conversion: float to integer truncates and saturates, NaN gives 0.
+uint convertBits(uint bits)
+{
+    if (ODT == 7)
+    {
+        if (isFloatDt(DT)) return toF(bits, DT) != 0.0 ? 1u : 0u;
+        return bits != 0u ? 1u : 0u;
+    }
+    if (isFloatDt(ODT))
+    {
+        float f = toF(bits, DT);
+        if (ODT == 0) return floatBitsToUint(f);
+        if (ODT == 2) return packHalf2x16(vec2(f, 0.0)) & 0xFFFFu;
+        // bfloat16: round to nearest even, NaN stays NaN.
+        uint u = floatBitsToUint(f);
+        if (isnan(f)) return (u >> 16) | 0x40u;
+        return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+    }
+    if (isFloatDt(DT))
+    {
+        float f = trunc(toF(bits, DT));
+        if (isnan(f)) return 0u;
+        if (ODT == 4) return f >= 2147483648.0 ? 0x7FFFFFFFu : f <= -2147483648.0 ? 0x80000000u : uint(int(f));
+        if (ODT == 5) return f >= 4294967296.0 ? 0xFFFFFFFFu : f <= 0.0 ? 0u : uint(f);
+        return f >= 255.0 ? 255u : f <= 0.0 ? 0u : uint(f);
+    }
+    // integer to integer: wrap (two's complement bits; int32 already sign-extended in bits)
+    return bits & OMASK;
+}
+
+uint fbits(float r) { return floatBitsToUint(r); }
+uint bbits(bool v) { return v ? 1u : 0u; }
+
+uint unaryF(float x)
+{
+    switch (OP)
+    {
+    case NEG: return fbits(-x);
+    case EXP: return fbits(m_exp(x));
+    case LOG: return fbits(m_log(x));
+    case LOG1P: return fbits(m_log1p(x));
+    case EXPM1: return fbits(m_expm1(x));
+    case TANH: return fbits(m_tanh(x));
+    case LOGISTIC: return fbits(m_logistic(x));
+    case SQRT: return fbits(sqrt(x));
+    case RSQRT: { precise float r = 1.0 / sqrt(x); return fbits(r); }
+    case ABS: return fbits(abs(x));
+    case SIGN: return fbits(x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : x);
+    case SIN: return fbits(m_sin(x));
+    case COS: return fbits(m_cos(x));
+    case ERF: return fbits(m_erf(x));
+    case ERFINV: return fbits(m_erfinv(x));
+    case FLOOR: return fbits(floor(x));
+    case CEIL: return fbits(ceil(x));
+    case ROUND_AWAY: return fbits(m_round_away(x));
+    case ROUND_EVEN: return fbits(roundEven(x));
+    case ISFINITE: return bbits(!isnan(x) && !isinf(x));
+    }
+    return 0u;
+}
+
+uint unaryI(uint bits)
+{
+    int x = int(bits);
+    switch (OP)
+    {
+    case NEG: return uint(-x) & OMASK;
+    case ABS: return DT == 4 ? uint(x < 0 ? -x : x) : bits;
+    case SIGN: return DT == 4 ? uint(x > 0 ? 1 : x < 0 ? -1 : 0) : (bits != 0u ? 1u : 0u);
+    case NOT: return DT == 7 ? (bits ^ 1u) : (~bits) & OMASK;
+    }
+    return 0u;
+}
+
+uint binaryF(float x, float y)
+{
+    switch (OP)
+    {
+    case ADD: { precise float r = x + y; return fbits(r); }
+    case SUB: { precise float r = x - y; return fbits(r); }
+    case MUL: { precise float r = x * y; return fbits(r); }
+    case DIV: { precise float r = x / y; return fbits(r); }
+    case REM: return fbits(m_fmod(x, y));
+    case POW: return fbits(m_pow(x, y));
+    case MAX: return isnan(x) || isnan(y) ? fbits(NAN) : x > y ? fbits(x) : x < y ? fbits(y) : (floatBitsToUint(x) & 0x80000000u) != 0u ? fbits(y) : fbits(x);
+    case MIN: return isnan(x) || isnan(y) ? fbits(NAN) : x < y ? fbits(x) : x > y ? fbits(y) : (floatBitsToUint(x) & 0x80000000u) != 0u ? fbits(x) : fbits(y);
+    case ATAN2: return fbits(m_atan2(x, y));
+    case EQ: return bbits(x == y);
+    case NE: return bbits(x != y);
+    case LT: return bbits(x < y);
+    case LE: return bbits(x <= y);
+    case GT: return bbits(x > y);
+    case GE: return bbits(x >= y);
+    }
+    return 0u;
+}
+
+// Integer ops with XLA's edge cases; operands are zero-extended bits (int32 reinterpreted).
+uint binaryI(uint ux, uint uy)
+{
+    bool s = DT == 4;
+    int ix = int(ux), iy = int(uy);
+    switch (OP)
+    {
+    case ADD: return (ux + uy) & OMASK;
+    case SUB: return (ux - uy) & OMASK;
+    case MUL: return (ux * uy) & OMASK;
+    case DIV:
+        if (uy == 0u) return OMASK;                                   // -1 / all ones
+        if (s) return (ix == int(0x80000000u) && iy == -1) ? ux : uint(ix / iy);
+        return ux / uy;
+    case REM:
+        if (uy == 0u) return ux;
+        if (s) { if (iy == -1) return 0u; int q = ix / iy; return uint(ix - q * iy); }
+        return ux % uy;
+    case MAX: return s ? uint(max(ix, iy)) : max(ux, uy);
+    case MIN: return s ? uint(min(ix, iy)) : min(ux, uy);
+    case AND: return ux & uy;
+    case OR: return ux | uy;
+    case XOR: return ux ^ uy;
+    case SHL: return uy >= BITS ? 0u : (ux << uy) & OMASK;            // negative counts are huge unsigned
+    case SHRL: return uy >= BITS ? 0u : ux >> uy;
+    case SHRA:
+        if (DT == 6) { int sx = int(ux << 24) >> 24; return uint(uy >= 8u ? (sx < 0 ? -1 : 0) : sx >> int(uy)) & 0xFFu; }
+        if (DT == 5) return uy >= 32u ? (int(ux) < 0 ? 0xFFFFFFFFu : 0u) : uint(int(ux) >> int(uy));
+        return uint(uy >= 32u ? (ix < 0 ? -1 : 0) : ix >> int(uy));
+    case EQ: return bbits(ux == uy);
+    case NE: return bbits(ux != uy);
+    case LT: return bbits(s ? ix < iy : ux < uy);
+    case LE: return bbits(s ? ix <= iy : ux <= uy);
+    case GT: return bbits(s ? ix > iy : ux > uy);
+    case GE: return bbits(s ? ix >= iy : ux >= uy);
+    }
+    return 0u;
+}
+
+uint element(uint i)
+{
+    if (OP == IOTA)
+    {
+        uint v = (i / pc.p1) % pc.p0;
+        if (ODT == 0) return floatBitsToUint(float(v));
+        if (ODT == 2) return packHalf2x16(vec2(float(v), 0.0)) & 0xFFFFu;
+        if (ODT == 3) { uint u = floatBitsToUint(float(v)); return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16; }
+        return v & OMASK;
+    }
+    uint x = LOAD_BITS(a, IES, i);
+    if (OP == CONVERT) return convertBits(x);
+    if (OP == BITCAST) return x;
+    if (OP == SELECT)
+    {
+        // a: bool predicate; b, c: values of dtype DT (== ODT)
+        uint p = LOAD_BITS(a, 1, i);
+        return p != 0u ? LOAD_BITS(b, OES, i) : LOAD_BITS(c, OES, i);
+    }
+    if (OP < 32)
+        return isFloatDt(DT) ? unaryF(uintBitsToFloat(x)) : unaryI(x);
+    uint y = LOAD_BITS(b, IES, i);
+    return isFloatDt(DT) ? binaryF(uintBitsToFloat(x), uintBitsToFloat(y)) : binaryI(x, y);
+}
+
+void main()
+{
+    uint w = linear_id();
+    const uint EPW = uint(4 / OES);
+    uint first = w * EPW;
+    if (first >= pc.n) return;
+    uint word = 0u;
+    [[unroll]] for (uint k = 0u; k < EPW; k++)
+    {
+        uint i = first + k;
+        if (i < pc.n) word |= (element(i) & OMASK) << (k * uint(OES) * 8u);
+    }
+    o[w] = word;
+}

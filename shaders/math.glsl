@@ -1,0 +1,336 @@
+// float32 functions matching Stax's CPU kernels (Backends/Cpu/Simd/MathF32.cs): the same
+// polynomials, evaluated in the same order; `precise` forbids FMA contraction.
+#define INF uintBitsToFloat(0x7F800000u)
+#define NAN uintBitsToFloat(0x7FC00000u)
+
+float pow2i(float k) { return uintBitsToFloat(uint(int(k) + 127) << 23); }
+float copysign_(float mag, float s) { return uintBitsToFloat((floatBitsToUint(mag) & 0x7FFFFFFFu) | (floatBitsToUint(s) & 0x80000000u)); }
+
+float m_exp(float xin)
+{
+    precise float x = xin;
+    if (x > 89.0) x = 89.0;
+    if (x < -104.5) x = -104.5;
+    precise float k = (x * 1.44269504 + 12582912.0) - 12582912.0;
+    precise float r = (x - k * 0.693359375) - k * -2.12194440e-4;
+    precise float p = 1.9875691500e-4;
+    p = p * r + 1.3981999507e-3;
+    p = p * r + 8.3334519073e-3;
+    p = p * r + 4.1665795894e-2;
+    p = p * r + 1.6666665459e-1;
+    p = p * r + 5.0000001201e-1;
+    precise float y = (p * (r * r) + r) + 1.0;
+    precise float k1 = floor(k * 0.5);
+    precise float k2 = k - k1;
+    precise float res = y * pow2i(k1) * pow2i(k2);
+    return res;
+}
+
+float m_log(float x)
+{
+    bool sub = x < 1.17549435e-38;
+    precise float xs = sub ? x * 8388608.0 : x;
+    uint b = floatBitsToUint(xs);
+    precise float e = float(int((b >> 23) & 0xFFu) - 127) - (sub ? 23.0 : 0.0);
+    precise float m = uintBitsToFloat((b & 0x007FFFFFu) | 0x3F800000u);
+    bool big = m > 1.41421356;
+    if (big) { m = m * 0.5; e = e + 1.0; }
+    precise float f = m - 1.0;
+    precise float z = f * f;
+    precise float y = 7.0376836292e-2;
+    y = y * f - 1.1514610310e-1;
+    y = y * f + 1.1676998740e-1;
+    y = y * f - 1.2420140846e-1;
+    y = y * f + 1.4249322787e-1;
+    y = y * f - 1.6668057665e-1;
+    y = y * f + 2.0000714765e-1;
+    y = y * f - 2.4999993993e-1;
+    y = y * f + 3.3333331174e-1;
+    y = y * f * z;
+    y = y + e * -2.12194440e-4;
+    y = y - 0.5 * z;
+    precise float r = f + y;
+    r = r + e * 0.693359375;
+    if (x == INF) r = INF;
+    if (x == 0.0) r = -INF;
+    return x >= 0.0 ? r : NAN;
+}
+
+float m_log1p(float x)
+{
+    precise float u = x + 1.0;
+    precise float d = u - 1.0;
+    precise float r = m_log(u) * (x / d);
+    if (d == 0.0) r = x;
+    if (u == INF) r = u;
+    return r;
+}
+
+float m_expm1(float x)
+{
+    precise float q = 2.75573192e-6;
+    q = q * x + 2.48015873e-5;
+    q = q * x + 1.98412698e-4;
+    q = q * x + 1.38888889e-3;
+    q = q * x + 8.33333333e-3;
+    q = q * x + 4.16666667e-2;
+    q = q * x + 1.66666667e-1;
+    q = q * x + 0.5;
+    precise float small_ = q * (x * x) + x;
+    precise float big = m_exp(x) - 1.0;
+    precise float r = abs(x) < 0.5 ? small_ : big;
+    return x == 0.0 ? x : r;
+}
+
+float m_tanh(float x)
+{
+    precise float a = abs(x);
+    precise float z = x * x;
+    precise float s = -5.70498872745e-3;
+    s = s * z + 2.06390887954e-2;
+    s = s * z - 5.37397155531e-2;
+    s = s * z + 1.33314422036e-1;
+    s = s * z - 3.33332819422e-1;
+    precise float small_ = s * z * x + x;
+    precise float e = m_exp(a + a);
+    precise float big = copysign_(1.0 - 2.0 / (e + 1.0), x);
+    precise float r = a < 0.625 ? small_ : big;
+    return x == 0.0 ? x : r;
+}
+
+float m_logistic(float x)
+{
+    precise float t = m_exp(-abs(x));
+    precise float d = 1.0 + t;
+    precise float r = x >= 0.0 ? 1.0 / d : t / d;
+    return r;
+}
+
+// Bits of 2/pi after the binary point, preceded by two zero words (Payne-Hanek reduction).
+const uint TWO_OVER_PI[10] = uint[10](0u, 0u, 0xA2F9836Eu, 0x4E441529u, 0xFC2757D1u, 0xF534DDC0u,
+    0xDB629599u, 0x3C439041u, 0xFE5163ABu, 0xDEBBC561u);
+
+// |x| > 8192, finite: x = q * pi/2 + r with |r| <= pi/4, exactly as far as float32 needs.
+void reduce_large(float x, out float q, out float r)
+{
+    uint bits = floatBitsToUint(abs(x));
+    int e = int(bits >> 23) - 150;                 // |x| = m * 2^e
+    uint m = (bits & 0x7FFFFFu) | 0x800000u;
+    int B = e + 62;                                // window of 96 bits of 2/pi starting at bit e-1
+    int idx = B >> 5; uint sh = uint(B & 31);
+    uint w[3];
+    [[unroll]] for (int i = 0; i < 3; i++)
+        w[i] = sh == 0u ? TWO_OVER_PI[idx + i] : (TWO_OVER_PI[idx + i] << sh) | (TWO_OVER_PI[idx + i + 1] >> (32u - sh));
+    uint h0, l0, h1, l1, h2, l2;
+    umulExtended(m, w[0], h0, l0);
+    umulExtended(m, w[1], h1, l1);
+    umulExtended(m, w[2], h2, l2);
+    uint c1, c2, c3;
+    uint p1 = uaddCarry(h2, l1, c1);
+    uint t2 = uaddCarry(h1, l0, c2);
+    uint p2 = uaddCarry(t2, c1, c3);
+    uint p0 = l2;
+    uint quadrant = p2 >> 30;                      // bits 94, 95 of the product
+    uint F = (p2 << 2) | (p1 >> 30);               // fraction bits, top 64
+    uint G = (p1 << 2) | (p0 >> 30);
+    float sgn = 1.0;
+    if ((F & 0x80000000u) != 0u)
+    {
+        quadrant += 1u;
+        // negate the 64-bit fraction (f - 1 < 0)
+        G = ~G + 1u;
+        F = ~F + (G == 0u ? 1u : 0u);
+        sgn = -1.0;
+    }
+    precise float f = float(F) * 2.3283064365386963e-10 + float(G) * 5.421010862427522e-20;
+    precise float rr = sgn * (f * 1.5707963705062866 + f * -4.371139000186243e-8);
+    quadrant &= 3u;
+    if (x < 0.0) { rr = -rr; quadrant = (4u - quadrant) & 3u; }
+    q = float(quadrant);
+    r = rr;
+}
+
+float m_sincos(float x, float quadrantOffset, bool isCos)
+{
+    if (isnan(x) || isinf(x)) return NAN;
+    precise float k;
+    precise float r;
+    if (abs(x) <= 8192.0)
+    {
+        k = (x * 0.636619772 + 12582912.0) - 12582912.0;
+        r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.54978995489188216e-8;
+    }
+    else reduce_large(x, k, r);
+    precise float z = r * r;
+    precise float t = -1.9515295891e-4;
+    t = t * z + 8.3321608736e-3;
+    t = t * z - 1.6666654611e-1;
+    precise float s = t * z * r + r;
+    precise float u = 2.443315711809948e-5;
+    u = u * z - 1.388731625493765e-3;
+    u = u * z + 4.166664568298827e-2;
+    precise float c = (u * z * z - 0.5 * z) + 1.0;
+    precise float q = k + quadrantOffset;
+    q = q - 4.0 * floor(q * 0.25);
+    bool useCos = q == 1.0 || q == 3.0;
+    precise float res = useCos ? c : s;
+    if (q >= 2.0) res = -res;
+    return res;
+}
+
+float m_sin(float x) { float r = m_sincos(x, 0.0, false); return x == 0.0 ? x : r; }
+float m_cos(float x) { return m_sincos(x, 1.0, true); }
+
+float m_erf(float x)
+{
+    precise float a = abs(x);
+    precise float z = x * x;
+    precise float s = -1.0892221e-9;
+    s = s * z + 1.3122532e-8;
+    s = s * z - 1.4503853e-7;
+    s = s * z + 1.4589169e-6;
+    s = s * z - 1.3227513e-5;
+    s = s * z + 1.0683761e-4;
+    s = s * z - 7.5757576e-4;
+    s = s * z + 4.6296296e-3;
+    s = s * z - 2.3809524e-2;
+    s = s * z + 0.1;
+    s = s * z - 0.33333333;
+    s = s * z + 1.0;
+    precise float small_ = x * (s * 1.12837917);
+    precise float t = 1.0 / (1.0 + 0.5 * a);
+    precise float p = 0.17087277;
+    p = p * t - 0.82215223;
+    p = p * t + 1.48851587;
+    p = p * t - 1.13520398;
+    p = p * t + 0.27886807;
+    p = p * t - 0.18628806;
+    p = p * t + 0.09678418;
+    p = p * t + 0.37409196;
+    p = p * t + 1.00002368;
+    p = p * t - 1.26551223;
+    precise float erfc_ = t * m_exp(p - a * a);
+    precise float big = copysign_(1.0 - erfc_, x);
+    return a < 0.75 ? small_ : big;
+}
+
+// Giles' single-precision erf_inv, as XLA uses it.
+float m_erfinv(float x)
+{
+    precise float w = -m_log((1.0 - x) * (1.0 + x));
+    precise float w1 = w - 2.5;
+    precise float p1 = 2.81022636e-08;
+    p1 = 3.43273939e-07 + p1 * w1;
+    p1 = -3.5233877e-06 + p1 * w1;
+    p1 = -4.39150654e-06 + p1 * w1;
+    p1 = 0.00021858087 + p1 * w1;
+    p1 = -0.00125372503 + p1 * w1;
+    p1 = -0.00417768164 + p1 * w1;
+    p1 = 0.246640727 + p1 * w1;
+    p1 = 1.50140941 + p1 * w1;
+    precise float w2 = sqrt(w) - 3.0;
+    precise float p2 = -0.000200214257;
+    p2 = 0.000100950558 + p2 * w2;
+    p2 = 0.00134934322 + p2 * w2;
+    p2 = -0.00367342844 + p2 * w2;
+    p2 = 0.00573950773 + p2 * w2;
+    p2 = -0.0076224613 + p2 * w2;
+    p2 = 0.00943887047 + p2 * w2;
+    p2 = 1.00167406 + p2 * w2;
+    p2 = 2.83297682 + p2 * w2;
+    precise float r = (w < 5.0 ? p1 : p2) * x;
+    return abs(x) == 1.0 ? x * INF : r;
+}
+
+float m_atan2(float num, float den)
+{
+    precise float a = abs(num);
+    precise float b = abs(den);
+    bool gt = a > b;
+    precise float t = gt ? b / a : a / b;
+    if (a == 0.0 && b == 0.0) t = 0.0;
+    if (a == INF && b == INF) t = 1.0;
+    bool red = t > 0.414213562;
+    precise float tt = red ? (t - 1.0) / (t + 1.0) : t;
+    precise float z = tt * tt;
+    precise float p = 8.05374449538e-2;
+    p = p * z - 1.38776856032e-1;
+    p = p * z + 1.99777106478e-1;
+    p = p * z - 3.33329491539e-1;
+    precise float r = (red ? 0.785398163 : 0.0) + (p * z * tt + tt);
+    if (gt) r = 1.57079633 - r;
+    if ((floatBitsToUint(den) & 0x80000000u) != 0u) r = 3.14159265 - r;
+    return isnan(num) || isnan(den) ? NAN : copysign_(r, num);
+}
+
+float m_round_away(float x)
+{
+    precise float a = abs(x);
+    precise float f = floor(a);
+    if (a - f >= 0.5) f = f + 1.0;
+    return copysign_(f, x);
+}
+
+// Exact C fmod (bitwise long division, like fdlibm's fmodf).
+float m_fmod(float x, float y)
+{
+    uint ux = floatBitsToUint(x), uy = floatBitsToUint(y);
+    uint sx = ux & 0x80000000u;
+    uint ax = ux & 0x7FFFFFFFu, ay = uy & 0x7FFFFFFFu;
+    if (ay == 0u || ax >= 0x7F800000u || ay > 0x7F800000u) return NAN;
+    if (ax < ay) return x;
+    int ex = int(ax >> 23), ey = int(ay >> 23);
+    uint mx = ax & 0x7FFFFFu, my = ay & 0x7FFFFFu;
+    if (ex == 0) { ex = 1; while (mx < 0x800000u) { mx <<= 1; ex--; } } else mx |= 0x800000u;
+    if (ey == 0) { ey = 1; while (my < 0x800000u) { my <<= 1; ey--; } } else my |= 0x800000u;
+    for (; ex > ey; ex--)
+    {
+        if (mx >= my) mx -= my;
+        mx <<= 1;
+    }
+    if (mx >= my) mx -= my;
+    if (mx == 0u) return uintBitsToFloat(sx);
+    while (mx < 0x800000u) { mx <<= 1; ex--; }
+    uint bits = ex > 0 ? ((mx - 0x800000u) | (uint(ex) << 23)) : (mx >> uint(1 - ex));
+    return uintBitsToFloat(bits | sx);
+}
+
+// Veltkamp split and Dekker product: a * b = p + e exactly (no FMA needed).
+void two_prod(float a, float b, out float p, out float e)
+{
+    precise float pp = a * b;
+    precise float ca = 4097.0 * a; precise float ah = ca - (ca - a); precise float al = a - ah;
+    precise float cb = 4097.0 * b; precise float bh = cb - (cb - b); precise float bl = b - bh;
+    precise float ee = ((ah * bh - pp) + ah * bl + al * bh) + al * bl;
+    p = pp; e = ee;
+}
+
+// x^y = exp(y log x) with log x corrected by one Newton step on exp, and y*log x kept in two parts.
+float m_pow(float x, float y)
+{
+    if (y == 0.0 || x == 1.0) return 1.0;
+    if (isnan(x) || isnan(y)) return NAN;
+    float ax = abs(x);
+    bool yInt = floor(y) == y;
+    bool yOdd = yInt && abs(y) < 16777216.0 && (int(abs(y)) & 1) == 1;
+    if (isinf(y))
+    {
+        if (ax == 1.0) return 1.0;
+        return (ax > 1.0) == (y > 0.0) ? INF : 0.0;
+    }
+    float sgn = (floatBitsToUint(x) & 0x80000000u) != 0u && yOdd ? -1.0 : 1.0;
+    if (ax == 0.0) return y > 0.0 ? sgn * 0.0 : sgn * INF;
+    if (isinf(x)) return y > 0.0 ? sgn * INF : sgn * 0.0;
+    if (x < 0.0 && !yInt) return NAN;
+    precise float l = m_log(ax);
+    precise float el = m_exp(l);
+    precise float delta = (ax - el) / el;           // log ax ~= l + delta
+    float t, e;
+    two_prod(y, l, t, e);
+    precise float corr = e + y * delta;
+    if (t > 88.8) return sgn * INF;
+    if (t < -104.0) return sgn * 0.0;
+    precise float r = m_exp(t);
+    precise float res = r + r * corr;
+    return sgn * res;
+}
