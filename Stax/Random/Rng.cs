@@ -306,6 +306,14 @@ public static partial class Rng
         return Lax.Min(Lax.Max(outv, min), max);
     }
 
+    /// <summary>Truncated normal samples with scalar bounds, held exactly in <paramref name="dtype"/> (see the tensor overload).</summary>
+    public static Tensor TruncatedNormal(Key key, double lower, double upper, Shape? shape = null, DType dtype = DType.Float32)
+    {
+        if (dtype is not (DType.Float32 or DType.Float64))
+            throw new ArgumentException($"Rng.TruncatedNormal: dtype must be float32 or float64, got {dtype.Name()}");
+        return TruncatedNormal(key, Scalar(lower, dtype), Scalar(upper, dtype), shape, dtype);
+    }
+
     /// <summary>nextafter(x, ±inf) elementwise for float32 / float64.</summary>
     static Tensor NextAfter(Tensor x, bool up)
     {
