@@ -46,4 +46,31 @@ public static partial class Ref
         }
         return (x0, x1);
     }
+
+    // ---- Scalar models of jax.random's samplers (partitionable Threefry), one element at a time.
+
+    /// <summary>The two threefry words for counter <paramref name="i"/> (hi32(i), lo32(i)).</summary>
+    public static (uint, uint) RefHash(uint k0, uint k1, long i) => Threefry2x32(k0, k1, (uint)((ulong)i >> 32), (uint)i);
+
+    /// <summary>32 random bits of element i: y0 ^ y1.</summary>
+    public static uint RefBits(uint k0, uint k1, long i) { var (a, b) = RefHash(k0, k1, i); return a ^ b; }
+
+    /// <summary>jax.random.uniform float32 element i: bitcast((bits &gt;&gt; 9) | 0x3F800000) - 1, scaled.</summary>
+    public static float RefUniform32(uint k0, uint k1, long i, float lo = 0, float hi = 1)
+    {
+        float u = BitConverter.UInt32BitsToSingle((RefBits(k0, k1, i) >> 9) | 0x3F800000u) - 1f;
+        float span = hi - lo;
+        float v = u * span;
+        v += lo;
+        return MathF.Max(lo, v);
+    }
+
+    /// <summary>jax.random.uniform float64 element i: 64 bits (y0 &lt;&lt; 32 | y1), bitcast((bits &gt;&gt; 12) | 0x3FF0...) - 1, scaled.</summary>
+    public static double RefUniform64(uint k0, uint k1, long i, double lo = 0, double hi = 1)
+    {
+        var (a, b) = RefHash(k0, k1, i);
+        ulong bits = ((ulong)a << 32) | b;
+        double u = BitConverter.UInt64BitsToDouble((bits >> 12) | 0x3FF0000000000000UL) - 1.0;
+        return Math.Max(lo, u * (hi - lo) + lo);
+    }
 }

@@ -222,10 +222,17 @@ public static partial class Rng
 
     static Tensor BroadcastBound(string op, string what, Tensor v, Shape shape, DType dtype)
     {
-        var s = Np.BroadcastShapes(op, shape, v.Shape);
-        if (s != shape)
-            throw new ArgumentException($"{op}: {what} of shape {v.Shape} does not broadcast to the requested shape {shape}");
+        RequireBroadcastsTo(op, what, v.Shape, shape);
         return Np.BroadcastTo(Lax.ConvertElementType(v, dtype), shape);
+    }
+
+    static void RequireBroadcastsTo(string op, string what, Shape v, Shape shape)
+    {
+        bool ok = v.Rank <= shape.Rank;
+        for (int i = 0; ok && i < v.Rank; i++)
+            ok = v[i] == 1 || v[i] == shape[shape.Rank - v.Rank + i];
+        if (!ok)
+            throw new ArgumentException($"{op}: {what} of shape {v} does not broadcast to the requested shape {shape}");
     }
 
     static Tensor UniformCore(string op, Key key, Shape shape, DType dtype, Tensor minval, Tensor maxval)
@@ -297,6 +304,14 @@ public static partial class Rng
         var min = NextAfter(Transforms.StopGradient(lo), up: true);
         var max = NextAfter(Transforms.StopGradient(hi), up: false);
         return Lax.Min(Lax.Max(outv, min), max);
+    }
+
+    /// <summary>Truncated normal samples with scalar bounds, held exactly in <paramref name="dtype"/> (see the tensor overload).</summary>
+    public static Tensor TruncatedNormal(Key key, double lower, double upper, Shape? shape = null, DType dtype = DType.Float32)
+    {
+        if (dtype is not (DType.Float32 or DType.Float64))
+            throw new ArgumentException($"Rng.TruncatedNormal: dtype must be float32 or float64, got {dtype.Name()}");
+        return TruncatedNormal(key, Scalar(lower, dtype), Scalar(upper, dtype), shape, dtype);
     }
 
     /// <summary>nextafter(x, ±inf) elementwise for float32 / float64.</summary>
@@ -388,7 +403,9 @@ public static partial class Rng
         int ax = logits.Shape.Axis(axis, op);
         var batch = logits.Shape.ToArray().Where((_, i) => i != ax).ToArray();
         var s = shape ?? new Shape(batch);
-        if (s.Rank < batch.Length || Np.BroadcastShapes(op, s, new Shape(batch)) != s)
+        bool ok = s.Rank >= batch.Length;
+        for (int i = 0; ok && i < batch.Length; i++) ok = batch[i] == 1 || batch[i] == s[s.Rank - batch.Length + i];
+        if (!ok)
             throw new ArgumentException($"{op}: shape {s} is not compatible with the logits batch shape {Shape.Format(batch)} (logits {logits.Shape}, axis {axis})");
         int prefix = s.Rank - batch.Length;
         var logitsShape = s.ToArray()[prefix..].ToList();
@@ -434,9 +451,8 @@ public static partial class Rng
         RequireSingle(op, key);
         if (!(minval.DType is DType.Int32 or DType.UInt32 or DType.UInt8)) minval = Lax.ConvertElementType(minval, DType.Int32);
         if (!(maxval.DType is DType.Int32 or DType.UInt32 or DType.UInt8)) maxval = Lax.ConvertElementType(maxval, DType.Int32);
-        foreach (var (what, v) in new[] { ("minval", minval), ("maxval", maxval) })
-            if (Np.BroadcastShapes(op, shape, v.Shape) != shape)
-                throw new ArgumentException($"{op}: {what} of shape {v.Shape} does not broadcast to the requested shape {shape}");
+        RequireBroadcastsTo(op, "minval", minval.Shape, shape);
+        RequireBroadcastsTo(op, "maxval", maxval.Shape, shape);
         var dtypeMax = Np.BroadcastTo(ConvertAndClip(Tensor.Scalar(Range(dtype).Max, dtype), maxval.DType), maxval.Shape);
         var outOfRange = Lax.Gt(maxval, dtypeMax);
         var lo = Np.BroadcastTo(ConvertAndClip(minval, dtype), shape);
