@@ -25,7 +25,8 @@ internal static partial class RuleRegistry
         p.Batch = (ctx, xs, ds, ps) =>
         {
             var (args, d) = BatchRules.Align(xs, ds, ctx.AxisSize);
-            return (p.Bind(ps, args), Enumerable.Repeat<int?>(d, p.MultipleResults ? 0 : 1).ToArray());
+            var outs = p.Bind(ps, args);
+            return (outs, Enumerable.Repeat<int?>(d, outs.Length).ToArray());
         };
     }
 
