@@ -111,6 +111,17 @@ public class TensorTests
     }
 
     [Fact]
+    public void ScalarsFollowTheBackendOfCommittedOperands()
+    {
+        var other = new ReferenceBackend();
+        var a = Tensor.FromBytes(new byte[8], new Shape(2), DType.Float32, other);
+        var y = a * 2.0 + 1;                       // C# scalars are created on the default backend
+        Assert.Same(other, y.Backend);
+        Assert.Equal(new[] { 1.0, 1.0 }, y.ToDoubleArray());
+        Assert.Same(other, (a + Np.ZerosLike(a)).Backend);
+    }
+
+    [Fact]
     public void ConversionFollowsXla()
     {
         var f = Tensor.FromArray(new[] { 1.9f, -1.9f, float.NaN, 3e9f, -3e9f, float.PositiveInfinity });

@@ -39,6 +39,13 @@ public sealed partial class Tensor
     /// <summary>The tracer of a traced tensor; null when concrete.</summary>
     public Tracer? Tracer { get; }
 
+    /// <summary>
+    /// False for tensors made from C# scalars (and results computed only from such tensors): like
+    /// JAX's uncommitted arrays, they move to the backend of the committed operands they meet.
+    /// Mixing committed tensors of two backends is an error.
+    /// </summary>
+    internal bool Committed { get; init; } = true;
+
     internal Tensor(DeviceBuffer buffer, AbstractValue aval)
     {
         if (buffer.Length != aval.Size || buffer.DType != aval.DType)
@@ -118,13 +125,15 @@ public sealed partial class Tensor
     }
 
     /// <summary>A strongly typed scalar of the given dtype (default float32).</summary>
-    public static Tensor Scalar(double value, DType dtype = DType.Float32) => Full(Shape.Scalar, value, dtype);
+    public static Tensor Scalar(double value, DType dtype = DType.Float32) => Uncommitted(Full(Shape.Scalar, value, dtype));
+
+    static Tensor Uncommitted(Tensor t) => new(t.Buffer!, t.Aval) { Committed = false };
 
     /// <summary>A weakly typed scalar: in <c>x * 2.0</c> the 2.0 takes x's dtype.</summary>
-    public static Tensor WeakScalar(double value) => Full(Shape.Scalar, value, DType.Float32, weak: true);
+    public static Tensor WeakScalar(double value) => Uncommitted(Full(Shape.Scalar, value, DType.Float32, weak: true));
 
     /// <summary>A weakly typed integer scalar.</summary>
-    public static Tensor WeakScalar(int value) => Full(Shape.Scalar, value, DType.Int32, weak: true);
+    public static Tensor WeakScalar(int value) => Uncommitted(Full(Shape.Scalar, value, DType.Int32, weak: true));
 
     /// <summary>Implicit conversion of a C# double to a weakly typed float32 scalar.</summary>
     public static implicit operator Tensor(double value) => WeakScalar(value);
@@ -133,7 +142,7 @@ public sealed partial class Tensor
     /// <summary>Implicit conversion of a C# int to a weakly typed int32 scalar.</summary>
     public static implicit operator Tensor(int value) => WeakScalar(value);
     /// <summary>Implicit conversion of a C# bool to a bool scalar.</summary>
-    public static implicit operator Tensor(bool value) => Full(Shape.Scalar, value ? 1 : 0, DType.Bool);
+    public static implicit operator Tensor(bool value) => Uncommitted(Full(Shape.Scalar, value ? 1 : 0, DType.Bool));
 
     /// <summary>A tensor filled with <paramref name="value"/>, converted to <paramref name="dtype"/> as C# casts do.</summary>
     public static Tensor Full(Shape shape, double value, DType dtype = DType.Float32, bool weak = false, IBackend? backend = null)
@@ -209,7 +218,7 @@ public sealed partial class Tensor
     internal Tensor WithWeak(bool weak)
     {
         if (weak == IsWeak) return this;
-        if (Buffer != null) return new Tensor(Buffer, Aval with { Weak = weak });
+        if (Buffer != null) return new Tensor(Buffer, Aval with { Weak = weak }) { Committed = Committed };
         return Lax.ConvertElementType(this, DType, weak);
     }
 

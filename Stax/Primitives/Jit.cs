@@ -37,7 +37,9 @@ public static partial class Prims
         Impl = (args, p) =>
         {
             var jp = (JitParams)p;
-            var backend = args.Length > 0 ? args[0].Backend : BackendRegistry.Default;
+            // Captured constants come first and are often uncommitted scalars: the committed
+            // arguments decide where the program runs.
+            var backend = (args.FirstOrDefault(a => a.Committed) ?? args.FirstOrDefault())?.Backend ?? BackendRegistry.Default;
             var exe = jp.Executables.GetOrAdd(backend, b => b.Compile(jp.Jaxpr));
             return exe.Run(args);
         },

@@ -49,26 +49,33 @@ public sealed class EvalTrace : Trace
         if (primitive.Impl != null) return primitive.Impl(args, parameters);
         var inTypes = new AbstractValue[args.Length];
         IBackend? backend = null;
-        for (int i = 0; i < args.Length; i++)
+        bool anyCommitted = false;
+        // The committed operands decide the backend; uncommitted ones (from C# scalars) follow them.
+        foreach (var a in args)
         {
-            var a = args[i];
-            inTypes[i] = a.Aval;
             if (a.Buffer == null)
                 throw new InvalidOperationException($"Internal error: {primitive.Name} reached eager evaluation with a traced operand");
-            var b = a.Buffer!.Backend;
-            if (backend == null) backend = b;
+            if (!a.Committed) continue;
+            var b = a.Buffer.Backend;
+            if (backend == null) { backend = b; anyCommitted = true; }
             else if (!ReferenceEquals(backend, b))
                 throw new InvalidOperationException(
                     $"{primitive.Name}: operands live on different backends ('{backend.Name}' and '{b.Name}'); move them with Tensor.DevicePut first");
         }
+        backend ??= args.Length > 0 ? args[0].Buffer!.Backend : BackendRegistry.Default; // nullary primitives such as iota
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!ReferenceEquals(args[i].Buffer!.Backend, backend))
+                args[i] = new Tensor(backend.Upload(args[i].ToBytes(), args[i].DType), args[i].Aval) { Committed = false };
+            inTypes[i] = args[i].Aval;
+        }
         var outTypes = primitive.AbstractEval(inTypes, parameters);
-        backend ??= BackendRegistry.Default; // nullary primitives such as iota
         foreach (var t in outTypes)
             if (!backend.Supports(t.DType))
                 throw new NotSupportedException($"{primitive.Name}: dtype {t.DType.Name()} is not supported by backend '{backend.Name}'");
         var buffers = backend.Execute(primitive, parameters, args.Select(a => a.Buffer!).ToArray(), inTypes, outTypes);
         var outs = new Tensor[buffers.Length];
-        for (int i = 0; i < outs.Length; i++) outs[i] = new Tensor(buffers[i], outTypes[i]);
+        for (int i = 0; i < outs.Length; i++) outs[i] = new Tensor(buffers[i], outTypes[i]) { Committed = anyCommitted };
         return outs;
     }
 }
