@@ -21,7 +21,10 @@ public sealed class OptState
                 var st = (OptStateStructure)c[1]!;
                 return new OptState((Tensor[][])c[0]!, st.TreeDef, st.SubtreeDefs);
             });
-        Tree.Register<JoinPoint>(j => (new[] { j.Subtree }, new[] { "subtree" }), c => new JoinPoint(c[0]));
+        Tree.RegisterStatic<ContainerHint>();
+        Tree.Register<JoinPoint>(
+            j => j.Hint is null ? (new[] { j.Subtree }, new[] { "subtree" }) : (new[] { j.Subtree, j.Hint }, new[] { "subtree", "container" }),
+            c => new JoinPoint(c[0], c.Count > 1 ? (ContainerHint?)c[1] : null));
     }
 
     /// <summary>Creates a state from per-leaf flat state tensors and the structures (checked for consistency).</summary>
@@ -106,9 +109,28 @@ public sealed class JoinPoint
     /// <summary>Wraps one leaf's state tree.</summary>
     public JoinPoint(object? subtree) => Subtree = subtree;
 
+    internal JoinPoint(object? subtree, ContainerHint? hint)
+    {
+        Subtree = subtree;
+        Hint = hint;
+    }
+
     /// <summary>The state tree of one parameter leaf.</summary>
     public object? Subtree { get; }
+
+    /// <summary>
+    /// The type of the parameter container this leaf sat in when that container cannot hold a
+    /// JoinPoint (e.g. <c>Dictionary&lt;string, Tensor&gt;</c>, which the unpacked tree holds as
+    /// <c>Dictionary&lt;string, object?&gt;</c>); <see cref="Optimizers.PackOptimizerState"/> uses it to
+    /// rebuild the original container type. Null otherwise. Kept in the tree structure as a static value.
+    /// </summary>
+    public Type? ContainerType => Hint?.Type;
+
+    internal ContainerHint? Hint { get; }
 
     /// <summary>Describes the join point.</summary>
     public override string ToString() => $"JoinPoint({Subtree})";
 }
+
+/// <summary>The original container type of a normalised node of an unpacked optimizer state (static, value equality).</summary>
+sealed record ContainerHint(Type Type, bool FieldKeys);

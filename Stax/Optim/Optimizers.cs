@@ -259,64 +259,88 @@ public static class Optimizers
 
     /// <summary>
     /// <c>unpack_optimizer_state</c>: the state as a plain tree shaped like the parameters, where each
-    /// parameter leaf is replaced by a <see cref="JoinPoint"/> holding that leaf's state tree (e.g.
-    /// <c>["dense"]["w"].subtree[1]</c> is the first moment of <c>dense.w</c> for Adam). Flatten it with
-    /// paths to write a checkpoint; rebuild with <see cref="PackOptimizerState"/>.
+    /// parameter leaf is replaced by a <see cref="JoinPoint"/> holding that leaf's state tree (for Adam,
+    /// <c>["dense"]["w"].subtree[1]</c> is the first moment of <c>dense.w</c>). Flatten it with paths to
+    /// write a checkpoint; rebuild with <see cref="PackOptimizerState"/>.
+    /// <para>Containers that cannot hold a JoinPoint are replaced by their untyped forms:
+    /// <c>Dictionary&lt;string, T&gt;</c> and registered user types by <c>Dictionary&lt;string, object?&gt;</c>,
+    /// lists, arrays and tuples by <c>object?[]</c>. Their JoinPoints remember the original type
+    /// (<see cref="JoinPoint.ContainerType"/>), so packing restores it.</para>
     /// </summary>
     public static object? UnpackOptimizerState(OptState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         OptState.EnsureRegistered();
-        var joins = state.LeafStates().Select(s => new JoinPoint(s)).ToArray();
-        // The parameter structure with each leaf replaced by a JoinPoint node over the leaf's state structure.
-        var def = ReplaceLeaves(state.TreeDef, state.SubtreeDefs.Select(JoinDef).ToArray());
-        return Tree.Unflatten(def, joins.SelectMany(j => Tree.Leaves(j.Subtree)).ToArray());
-    }
-
-    static TreeDef JoinDef(TreeDef sub)
-    {
-        var d = Tree.Structure(new JoinPoint(null));
-        return TreeDef.Node(d.NodeType!, d.Handler!, d.Keys, new[] { sub });
-    }
-
-    static TreeDef ReplaceLeaves(TreeDef def, TreeDef[] replacements)
-    {
         int next = 0;
-        var r = Replace(def, replacements, ref next);
-        return r;
+        var def = Unpacked(state.TreeDef, state.SubtreeDefs, null, ref next);
+        return Tree.Unflatten(def, state.PackedTensors.SelectMany(t => t).ToArray());
     }
 
-    static TreeDef Replace(TreeDef def, TreeDef[] reps, ref int next)
+    static readonly TreeDef ObjectArrayDef = Tree.Structure(new object?[] { null });
+    static readonly TreeDef ObjectDictDef = Tree.Structure(new Dictionary<string, object?> { ["k"] = null });
+
+    static TreeDef JoinDef(TreeDef sub, ContainerHint? hint)
     {
-        if (def.Kind == TreeDef.NodeKind.Leaf) return reps[next++];
+        var d = Tree.Structure(new JoinPoint(null, hint));
+        var kids = d.ChildDefs.ToArray();
+        kids[0] = sub;
+        return TreeDef.Node(d.NodeType!, d.Handler!, d.Keys, kids);
+    }
+
+    /// <summary>Whether a node of this type can hold arbitrary children (JoinPoints, untyped containers).</summary>
+    static bool HoldsObjects(Type t)
+    {
+        if (t == typeof(object?[]) || t == typeof(List<object?>) || t == typeof(Dictionary<string, object?>)) return true;
+        return t == typeof(JoinPoint);
+    }
+
+    static TreeDef Unpacked(TreeDef def, IReadOnlyList<TreeDef> subs, ContainerHint? hint, ref int next)
+    {
+        if (def.Kind == TreeDef.NodeKind.Leaf) return JoinDef(subs[next++], hint);
         if (def.Kind != TreeDef.NodeKind.Node) return def;
+        var type = def.NodeType!;
+        bool keep = HoldsObjects(type);
+        bool byName = def.Keys.Length > 0 && def.Keys.All(k => k.Kind != TreeKeyKind.Index);
+        var childHint = keep ? null : new ContainerHint(type, def.Keys.Any(k => k.Kind == TreeKeyKind.Field));
         var kids = new TreeDef[def.ChildDefs.Length];
-        for (int i = 0; i < kids.Length; i++) kids[i] = Replace(def.ChildDefs[i], reps, ref next);
-        return TreeDef.Node(def.NodeType!, def.Handler!, def.Keys, kids);
+        for (int i = 0; i < kids.Length; i++) kids[i] = Unpacked(def.ChildDefs[i], subs, childHint, ref next);
+        if (keep) return TreeDef.Node(type, def.Handler!, def.Keys, kids);
+        if (byName)
+            return TreeDef.Node(ObjectDictDef.NodeType!, ObjectDictDef.Handler!, def.Keys.Select(k => TreeKey.Key(k.Name!)).ToArray(), kids);
+        return TreeDef.Node(ObjectArrayDef.NodeType!, ObjectArrayDef.Handler!, Enumerable.Range(0, kids.Length).Select(TreeKey.Index).ToArray(), kids);
     }
 
     /// <summary>
     /// <c>pack_optimizer_state</c>: the inverse of <see cref="UnpackOptimizerState"/>. Every tensor of
     /// <paramref name="markedTree"/> must lie inside a <see cref="JoinPoint"/>; the tree above the join
-    /// points becomes the parameter structure, and each join point's subtree one leaf's state.
+    /// points becomes the parameter structure (containers restored to the types recorded in the join
+    /// points), and each join point's subtree one leaf's state. <paramref name="parameterStructure"/>,
+    /// when given (e.g. <c>Tree.Structure(params)</c>), is used as the parameter structure instead; it
+    /// must have one leaf per join point.
     /// </summary>
-    public static OptState PackOptimizerState(object? markedTree)
+    public static OptState PackOptimizerState(object? markedTree, TreeDef? parameterStructure = null)
     {
         OptState.EnsureRegistered();
         var (leaves, def) = Tree.Flatten(markedTree);
         var packed = new List<Tensor[]>();
         var subs = new List<TreeDef>();
         int next = 0;
-        var outer = Outer(def, leaves, packed, subs, ref next, new List<string>());
+        var outer = Outer(def, leaves, packed, subs, ref next, new List<TreeKey>());
+        if (parameterStructure is not null)
+        {
+            if (parameterStructure.LeafCount != packed.Count)
+                throw new ArgumentException($"PackOptimizerState: the parameter structure has {parameterStructure.LeafCount} leaves but the marked tree has {packed.Count} join points");
+            outer = parameterStructure;
+        }
         return new OptState(packed.ToArray(), outer, subs);
     }
 
-    static TreeDef Outer(TreeDef def, Tensor[] leaves, List<Tensor[]> packed, List<TreeDef> subs, ref int next, List<string> path)
+    static TreeDef Outer(TreeDef def, Tensor[] leaves, List<Tensor[]> packed, List<TreeDef> subs, ref int next, List<TreeKey> path)
     {
         switch (def.Kind)
         {
             case TreeDef.NodeKind.Leaf:
-                throw new ArgumentException($"PackOptimizerState: the tensor at {(path.Count == 0 ? "the root" : string.Concat(path))} is not inside a JoinPoint; every parameter leaf's state must be wrapped in a JoinPoint (as UnpackOptimizerState makes them)");
+                throw new ArgumentException($"PackOptimizerState: the tensor at {(path.Count == 0 ? "the root" : new TreePath(path).ToString())} is not inside a JoinPoint; every parameter leaf's state must be wrapped in a JoinPoint (as UnpackOptimizerState makes them)");
             case TreeDef.NodeKind.None:
             case TreeDef.NodeKind.Static:
                 return def;
@@ -330,11 +354,20 @@ public static class Optimizers
             return TreeDef.Leaf;
         }
         var kids = new TreeDef[def.ChildDefs.Length];
+        ContainerHint? hint = null;
         for (int i = 0; i < kids.Length; i++)
         {
-            path.Add(def.Keys[i].ToString());
-            kids[i] = Outer(def.ChildDefs[i], leaves, packed, subs, ref next, path);
+            var c = def.ChildDefs[i];
+            if (c.Kind == TreeDef.NodeKind.Node && c.NodeType == typeof(JoinPoint) && c.ChildDefs.Length > 1)
+                hint ??= c.ChildDefs[1].StaticValue as ContainerHint;
+            path.Add(def.Keys[i]);
+            kids[i] = Outer(c, leaves, packed, subs, ref next, path);
             path.RemoveAt(path.Count - 1);
+        }
+        if (hint is not null && TreeRegistry.Find(hint.Type) is { } handler)
+        {
+            var keys = def.Keys.Select(k => k.Kind == TreeKeyKind.Index ? k : hint.FieldKeys ? TreeKey.Field(k.Name!) : TreeKey.Key(k.Name!)).ToArray();
+            return TreeDef.Node(hint.Type, handler, keys, kids);
         }
         return TreeDef.Node(def.NodeType!, def.Handler!, def.Keys, kids);
     }
