@@ -11,12 +11,12 @@ namespace Stax.Tests.Optim;
 public class OptimizerTests
 {
     // Parameters: "a" = [1, -2, 0.5, 0] and "b" = 3 (a rank-0 leaf).
-    static readonly double[] A0 = { 1.0, -2.0, 0.5, 0.0 };
-    const double B0 = 3.0;
+    internal static readonly double[] A0 = { 1.0, -2.0, 0.5, 0.0 };
+    internal const double B0 = 3.0;
 
     // Gradients at step k (a zero entry exercises Adagrad's where-branch; signs change over the steps).
-    static double[] GradA(int k) => new[] { 0.3, -0.1 + 0.2 * k, 0.0, 2.0 - k };
-    static double GradB(int k) => 0.5 - 0.4 * k;
+    internal static double[] GradA(int k) => new[] { 0.3, -0.1 + 0.2 * k, 0.0, 2.0 - k };
+    internal static double GradB(int k) => 0.5 - 0.4 * k;
 
     internal static Dictionary<string, Tensor> Tree2(double[] a, double b) => new()
     {
@@ -24,7 +24,7 @@ public class OptimizerTests
         ["b"] = Tensor.Scalar(b),
     };
 
-    static Dictionary<string, Tensor> Grads(int k) => Tree2(GradA(k), GradB(k));
+    internal static Dictionary<string, Tensor> Grads(int k) => Tree2(GradA(k), GradB(k));
 
     /// <summary>A per-element update rule: given the step, gradient and the element's state (index 0 is x), updates the state in place.</summary>
     delegate void HandRule(int step, double g, double[] s);
