@@ -89,4 +89,67 @@ public static class Initializers
     public static Initializer KaimingUniform(int inAxis = -2, int outAxis = -1) => HeUniform(inAxis, outAxis);
     /// <summary>Same as <see cref="HeNormal"/>.</summary>
     public static Initializer KaimingNormal(int inAxis = -2, int outAxis = -1) => HeNormal(inAxis, outAxis);
+
+    /// <summary>
+    /// Orthogonal (jax.nn.initializers.orthogonal): the parameter, viewed as a matrix of
+    /// (product of the other dimensions) rows by <c>shape[columnAxis]</c> columns, has orthonormal
+    /// columns (or rows, when there are fewer rows than columns), times <paramref name="scale"/>.
+    /// As JAX: a normal matrix of shape (rows, cols) (transposed when rows &lt; cols) is factored
+    /// Q·R with R's diagonal made positive, Q is transposed back when needed, reshaped to the
+    /// other dimensions + (cols,) and the last axis moved to <paramref name="columnAxis"/>.
+    /// <para>The QR is composed from tensor primitives (Gram-Schmidt, each column orthogonalised
+    /// twice against the previous ones, over a static number of columns), so it runs under
+    /// Jit, Vmap (ensembles: vmapping over keys) and staging. Gram-Schmidt's R has a positive
+    /// diagonal by construction, which is exactly JAX's sign correction by diag(R).</para>
+    /// </summary>
+    /// <param name="scale">Multiplier of the orthogonal matrix.</param>
+    /// <param name="columnAxis">The axis holding the columns (default the last).</param>
+    public static Initializer Orthogonal(double scale = 1.0, int columnAxis = -1) => (k, s, d) =>
+    {
+        if (s.Rank < 2)
+            throw new ArgumentException($"Orthogonal: needs a shape with at least two dimensions, got {s}");
+        if (!d.IsFloat())
+            throw new ArgumentException($"Orthogonal: needs a floating-point dtype, got {d.Name()}");
+        int ca = s.Axis(columnAxis, "Orthogonal column_axis");
+        int cols = s[ca];
+        long rowsL = 1;
+        for (int i = 0; i < s.Rank; i++) if (i != ca) rowsL *= s[i];
+        if (rowsL > int.MaxValue) throw new ArgumentException($"Orthogonal: shape {s} has too many rows");
+        int rows = (int)rowsL;
+        bool wide = rows < cols;
+        int m = wide ? cols : rows, n = wide ? rows : cols;      // factor an m x n matrix, m >= n
+        // Work in at least float32 (half precision loses orthogonality).
+        var work = d is DType.Float16 or DType.BFloat16 ? DType.Float32 : d;
+        var a = Rng.Normal(k, new Shape(m, n), d);
+        if (work != d) a = Lax.ConvertElementType(a, work);
+        var qt = GramSchmidtRows(Np.Transpose(a), n, m, work);   // (n, m): rows are Q's columns
+        // Q is (m, n) = qt^T; JAX transposes Q back when rows < cols, giving qt itself.
+        var q = wide ? qt : Np.Transpose(qt);                      // (rows, cols)
+        var others = Enumerable.Range(0, s.Rank).Where(i => i != ca).Select(i => s[i]).ToList();
+        others.Add(cols);
+        var r = Np.Reshape(q, others.ToArray());
+        r = Np.MoveAxis(r, -1, ca);
+        r = r * scale;
+        return r.DType == d ? r : Lax.ConvertElementType(r, d);
+    };
+
+    // Orthonormalises the n rows of at (n, m), m >= n, in order: classical Gram-Schmidt with a
+    // second pass ("twice is enough"), accumulating the result in an (n, m) matrix whose rows
+    // beyond the current one are still zero, so each projection is two matrix-vector products.
+    static Tensor GramSchmidtRows(Tensor at, int n, int m, DType dtype)
+    {
+        var qt = Tensor.Zeros(new Shape(n, m), dtype);
+        if (n == 0 || m == 0) return qt;
+        for (int j = 0; j < n; j++)
+        {
+            var v = at[j];                                                   // (m,)
+            for (int pass = 0; pass < 2 && j > 0; pass++)
+                v = v - Np.Matmul(Np.Matmul(qt, v), qt);                      // remove components along q_0..q_{j-1}
+            v = v * Lax.Rsqrt(Np.Sum(v * v));
+            var e = Tensor.FromArray(Enumerable.Range(0, n).Select(i => i == j ? 1.0 : 0.0).ToArray(), n);
+            if (dtype != DType.Float64) e = Lax.ConvertElementType(e, dtype);
+            qt = qt + Np.Outer(e, v);
+        }
+        return qt;
+    }
 }
