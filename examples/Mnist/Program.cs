@@ -1,0 +1,153 @@
+// MNIST with Stax: an MLP or a CNN written with stax layers, trained by a jitted Adam step.
+//   dotnet run -c Release --project examples/Mnist -- --model mlp|cnn --epochs N --backend cpu|vulkan
+using System.Diagnostics;
+using Mnist;
+using Stax;
+using Stax.Backends;
+using Stax.IO;
+using Stax.Nn;
+using Stax.Optim;
+using static Stax.Nn.Layers;
+
+Options opt;
+try { opt = Options.Parse(args); }
+catch (OperationCanceledException) { Console.WriteLine(Options.Usage); return 0; }
+catch (ArgumentException e) { Console.Error.WriteLine(e.Message); Console.Error.WriteLine(Options.Usage); return 2; }
+
+if (opt.Backend == "vulkan")
+{
+    Stax.Vulkan.VulkanBackend.Register();
+    BackendRegistry.Default = BackendRegistry.Get("vulkan");
+}
+var device = BackendRegistry.Default;
+
+// ---- data: the original IDX files shipped in data/mnist ----
+string dir = FindData();
+(Tensor X, Tensor Y) Load(string images, string labels, int max)
+{
+    var x = IdxFile.Read(Path.Combine(dir, images));
+    var y = IdxFile.Read(Path.Combine(dir, labels));
+    int n = Math.Min(max, x.Shape[0]);
+    // Normalised images stay on the CPU; batches are gathered there and sent to the device,
+    // so a dataset larger than one device buffer binding still works.
+    var xf = x.DevicePut(Stax.Backends.Cpu.CpuBackend.Instance)[..n].AsType(DType.Float32) / 255.0;
+    xf = opt.Model == "cnn" ? xf.Reshape(n, 28, 28, 1) : xf.Reshape(n, 784);
+    return (xf, y.DevicePut(Stax.Backends.Cpu.CpuBackend.Instance)[..n].AsType(DType.Int32));
+}
+var (xTrain, yTrain) = Load("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", opt.Limit);
+var (xTest, yTest) = Load("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10000);
+int nTrain = xTrain.Shape[0], batch = opt.BatchOrDefault;
+int stepsPerEpoch = nTrain / batch;
+
+// ---- model, written once; init is derived ----
+var model = opt.Model == "cnn"
+    ? Serial(Conv(32, new[] { 3, 3 }), Relu, Conv(64, new[] { 3, 3 }), Relu, MaxPool(new[] { 2, 2 }, strides: new[] { 2, 2 }), Flatten, Dense(128), Relu, Dense(10))
+    : Serial(Dense(512), Relu, Dense(512), Relu, Dense(10));
+var key = Rng.Key(opt.Seed);
+var (initKey, shuffleKey) = key;
+var inputSpec = new AbstractValue(new Shape(new[] { batch }.Concat(xTrain.Shape.ToArray()[1..]).ToArray()), DType.Float32);
+var (_, parameters) = model.Initialize(initKey, inputSpec);
+parameters = Tree.Map(p => p.DevicePut(device), parameters);
+Console.WriteLine($"MNIST {opt.Model} on {device.Name}: {nTrain} training / {xTest.Shape[0]} test images, batch {batch}, Adam lr {opt.LearningRate}");
+Console.WriteLine($"{Summary.Of(parameters).TotalParameters:N0} parameters");
+
+var adam = Optimizers.Adam(opt.LearningRate);
+var optState = adam.Init(parameters);
+int startEpoch = 1, globalStep = 0;
+if (opt.Resume && opt.Checkpoint != null && File.Exists(opt.Checkpoint))
+{
+    var (trees, meta) = Checkpoint.Load(opt.Checkpoint, new Dictionary<string, object?> { ["opt"] = optState });
+    optState = (OptState)trees["opt"]!;
+    optState = Tree.Map(t => t.DevicePut(device), optState);
+    startEpoch = int.Parse(meta["epoch"]) + 1;
+    globalStep = int.Parse(meta["step"]);
+    Console.WriteLine($"resumed from {opt.Checkpoint} after epoch {startEpoch - 1} (step {globalStep})");
+}
+
+// ---- the jitted train step: (opt state, x, y, step) -> (new opt state, loss, accuracy) ----
+// The old optimizer state (which holds the parameters) is donated: its buffers may be reused.
+Tensor Loss(object p, Tensor x, Tensor y) => Losses.SoftmaxCrossEntropy(model.Apply(p, x), y);
+var stateDef = Tree.Flatten(optState).Def;
+int nState = Tree.Flatten(optState).Leaves.Length;
+var trainStep = Transforms.Jit((Tensor[] a) =>
+{
+    var state = Tree.Unflatten<OptState>(stateDef, a[..nState]);
+    var (x, y, step) = (a[nState], a[nState + 1], a[nState + 2]);
+    var p = adam.GetParams(state)!;
+    var (loss, grads) = Transforms.ValueAndGrad((object q) => Loss(q, x, y))(p);
+    var logits = model.Apply(p, x);
+    var newState = adam.Update(step, grads, state);
+    return Tree.Flatten(newState).Leaves.Concat(new[] { loss, Losses.Accuracy(logits, y) }).ToArray();
+}, "train_step", Enumerable.Range(0, nState).ToArray());
+var predict = Transforms.Jit((Tensor[] a) => new[] { Np.Argmax(model.Apply(adam.GetParams(Tree.Unflatten<OptState>(stateDef, a[..nState]))!, a[nState]), axis: -1) }, "predict");
+
+double TestAccuracy()
+{
+    int correct = 0;
+    var leaves = Tree.Flatten(optState).Leaves;
+    for (int s = 0; s < xTest.Shape[0]; s += 1000)
+    {
+        int e = Math.Min(xTest.Shape[0], s + 1000);
+        var pred = predict.Call(leaves.Append(xTest[s..e].DevicePut(device)).ToArray())[0].ToArray<int>();
+        var truth = yTest[s..e].ToArray<int>();
+        for (int i = 0; i < pred.Length; i++) if (pred[i] == truth[i]) correct++;
+    }
+    return correct / (double)xTest.Shape[0];
+}
+
+var losses = new List<double>();
+var epochEnds = new List<int>();
+var total = Stopwatch.StartNew();
+double acc = 0;
+for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
+{
+    var clock = Stopwatch.StartNew();
+    var order = Rng.Permutation(Rng.FoldIn(shuffleKey, Tensor.Scalar(epoch, DType.UInt32)), nTrain).ToArray<int>();
+    double runLoss = 0, runAcc = 0;
+    for (int s = 0; s < stepsPerEpoch; s++)
+    {
+        var idx = Tensor.FromArray(order[(s * batch)..((s + 1) * batch)]);
+        var xb = Np.Take(xTrain, idx, axis: 0).DevicePut(device);
+        var yb = Np.Take(yTrain, idx, axis: 0).DevicePut(device);
+        var outs = trainStep.Call(Tree.Flatten(optState).Leaves.Concat(new[] { xb, yb, Tensor.Scalar(globalStep, DType.Int32).DevicePut(device) }).ToArray());
+        optState = Tree.Unflatten<OptState>(stateDef, outs[..nState]);
+        globalStep++;
+        double l = outs[nState].Item<float>(), a = outs[nState + 1].Item<float>();
+        runLoss = s == 0 ? l : 0.98 * runLoss + 0.02 * l;
+        runAcc = s == 0 ? a : 0.98 * runAcc + 0.02 * a;
+        if (s % 10 == 0) losses.Add(runLoss);
+        if (s % 20 == 0 || s == stepsPerEpoch - 1)
+            Progress(epoch, s + 1, stepsPerEpoch, runLoss, runAcc, (s + 1) * batch / clock.Elapsed.TotalSeconds);
+    }
+    epochEnds.Add(losses.Count - 1);
+    Console.WriteLine();
+    acc = TestAccuracy();
+    Console.WriteLine($"epoch {epoch}: test accuracy {acc:F4}, {clock.Elapsed.TotalSeconds:F1} s");
+    if (opt.Checkpoint != null)
+        Checkpoint.Save(opt.Checkpoint, new Dictionary<string, object?> { ["opt"] = optState },
+            new Dictionary<string, string> { ["epoch"] = epoch.ToString(), ["step"] = globalStep.ToString(), ["model"] = opt.Model });
+}
+var plot = opt.Plot ?? $"loss-{opt.Model}.svg";
+LossPlot.Write(plot, losses, epochEnds, $"MNIST {opt.Model}: smoothed training loss");
+Console.WriteLine($"trained in {total.Elapsed.TotalSeconds:F1} s; loss curve written to {plot}");
+if (startEpoch > opt.EpochsOrDefault) acc = TestAccuracy();
+Console.WriteLine($"test accuracy: {acc:F4}");
+return 0;
+
+static void Progress(int epoch, int step, int steps, double loss, double acc, double imagesPerSecond)
+{
+    const int width = 30;
+    int filled = (int)Math.Round(width * step / (double)steps);
+    var bar = new string('=', Math.Max(0, filled - 1)) + (filled > 0 ? ">" : "") + new string(' ', width - filled);
+    Console.Write($"\repoch {epoch} [{bar}] {step}/{steps} loss {loss:F4} acc {acc:F4} {imagesPerSecond:F0} img/s   ");
+}
+
+static string FindData()
+{
+    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+    {
+        var candidate = Path.Combine(d.FullName, "data", "mnist");
+        if (Directory.Exists(candidate)) return candidate;
+    }
+    throw new DirectoryNotFoundException("data/mnist not found above " + AppContext.BaseDirectory);
+}
