@@ -174,4 +174,17 @@ public class OptaxTests
         var chain = Optax.Chain(Optax.Identity(), Optax.Scale(2));
         Check.Throws<ArgumentException>(() => chain.Update(Grads(0), new object?[] { null }), "Chain", "2 states");
     }
+
+    [Fact]
+    public void AdamWKeepsBFloat16ParametersAndMovesThem()
+    {
+        // 0.999 rounds to 1 in bfloat16; the bias correction is computed in float32 (as optax), so the step is not lost.
+        var p = new Dictionary<string, Tensor> { ["w"] = Tensor.Full(new Shape(2), 1.0, DType.BFloat16) };
+        var g = new Dictionary<string, Tensor> { ["w"] = Tensor.Full(new Shape(2), 0.5, DType.BFloat16) };
+        var opt = Optax.AdamW(0.1);
+        var (u, _) = opt.Update(g, opt.Init(p), p);
+        var np = Optax.ApplyUpdates(p, u);
+        Assert.Equal(DType.BFloat16, np["w"].DType);
+        Check.Close(new[] { 0.9, 0.9 }, np["w"].ToDoubleArray(), 0, 0.01);
+    }
 }

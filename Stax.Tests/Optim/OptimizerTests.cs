@@ -361,4 +361,46 @@ public class OptimizerTests
         var bad = new Dictionary<string, object?> { ["a"] = new JoinPoint(new object?[] { Tensor.Scalar(1) }), ["b"] = Tensor.Scalar(2) };
         Check.Throws<ArgumentException>(() => Optimizers.PackOptimizerState(bad), "PackOptimizerState", "JoinPoint", "\"b\"");
     }
+
+    sealed record Linear(Tensor W, Tensor B);
+
+    [Fact]
+    public void PackRestoresListsAndRegisteredRecords()
+    {
+        Tree.Register<Linear>(l => (new object?[] { l.W, l.B }, new[] { "w", "b" }), c => new Linear((Tensor)c[0]!, (Tensor)c[1]!));
+        var ps = new object?[] { new List<Tensor> { Tensor.Ones(new Shape(2)), Tensor.Scalar(1) }, new Linear(Tensor.Ones(new Shape(2, 2)), Tensor.Zeros(new Shape(2))) };
+        var opt = Optimizers.Momentum(0.1, 0.9);
+        var st = opt.Init(ps);
+        var unpacked = (object?[])Optimizers.UnpackOptimizerState(st)!;
+        Assert.IsType<object?[]>(unpacked[0]);                               // List<Tensor> cannot hold JoinPoints
+        var lin = Assert.IsType<object?[]>(unpacked[1]);                     // nor can Linear (field order w, b kept)
+        Assert.Equal(typeof(Linear), Assert.IsType<JoinPoint>(lin[0]).ContainerType);
+        Assert.Equal(new Shape(2, 2), ((Tensor)((object?[])((JoinPoint)lin[0]!).Subtree!)[0]!).Shape);
+        var repacked = Optimizers.PackOptimizerState(unpacked);
+        Assert.Equal(st.TreeDef, repacked.TreeDef);
+        var back = (object?[])opt.GetParams(repacked)!;
+        Assert.IsType<List<Tensor>>(back[0]);
+        Assert.IsType<Linear>(back[1]);
+        // An explicit structure is used as given and must have one leaf per join point.
+        Assert.Equal(st.TreeDef, Optimizers.PackOptimizerState(unpacked, Tree.Structure(ps)).TreeDef);
+        Check.Throws<ArgumentException>(() => Optimizers.PackOptimizerState(unpacked, Tree.Structure(new object?[] { Tensor.Scalar(1) })), "PackOptimizerState", "1 leaves", "4 join points");
+    }
+
+    public static IEnumerable<object[]> LowPrecision() => new[] { new object[] { DType.Float16 }, new object[] { DType.BFloat16 } };
+
+    [Theory]
+    [MemberData(nameof(LowPrecision))]
+    public void UpdatesKeepTheParameterDType(DType dtype)
+    {
+        var p = new Dictionary<string, Tensor> { ["w"] = Tensor.Full(new Shape(3), 1.0, dtype) };
+        var g = new Dictionary<string, Tensor> { ["w"] = Tensor.Full(new Shape(3), 0.5, dtype) };
+        foreach (var name in new[] { "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "rmsprop_momentum", "adam", "adamax", "sm3" })
+        {
+            var opt = Make(name);
+            var st = opt.Update(1, g, opt.Update(0, g, opt.Init(p)));
+            var w = opt.GetParams<Dictionary<string, Tensor>>(st)["w"];
+            Assert.Equal(dtype, w.DType);
+            Assert.All(w.ToDoubleArray(), v => Assert.True(v < 1 && v > 0, $"{name}: {v}"));
+        }
+    }
 }

@@ -133,4 +133,8 @@ public sealed class JoinPoint
 }
 
 /// <summary>The original container type of a normalised node of an unpacked optimizer state (static, value equality).</summary>
-sealed record ContainerHint(Type Type, bool FieldKeys);
+sealed record ContainerHint(Type Type, string? FieldNames)
+{
+    /// <summary>Separates the field names (empty for index keys) of a non-dictionary container.</summary>
+    public const string Separator = "\u0001";
+}

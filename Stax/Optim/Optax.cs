@@ -188,9 +188,11 @@ public static class Optax
             var count = Increment(st.Count);
             var updates = Map2("ScaleByAdam", mu, nu, (m, v) =>
             {
-                var c = Lax.ConvertElementType(count, m.DType);
-                var mhat = m / (1 - Np.Power(Tensor.Scalar(b1, m.DType), c));
-                var vhat = v / (1 - Np.Power(Tensor.Scalar(b2, m.DType), c));
+                // Bias corrections in float32 (float64 for float64 moments), cast to the moments' dtype.
+                var dt = m.DType == DType.Float64 ? DType.Float64 : DType.Float32;
+                var c = Lax.ConvertElementType(count, dt);
+                var mhat = m / Lax.ConvertElementType(1 - Np.Power(Tensor.Scalar(b1, dt), c), m.DType);
+                var vhat = v / Lax.ConvertElementType(1 - Np.Power(Tensor.Scalar(b2, dt), c), v.DType);
                 return mhat / (Np.Sqrt(vhat + epsRoot) + eps);
             });
             return (updates, new ScaleByAdamState(count, mu, nu));

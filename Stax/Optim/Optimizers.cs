@@ -18,11 +18,16 @@ public static class Optimizers
 
     static Tensor Scalar(double v, Tensor like) => Tensor.Scalar(v, like.DType);
 
-    /// <summary><c>1 - b^(step + 1)</c> in the dtype of <paramref name="like"/> (Adam's bias correction).</summary>
-    static Tensor OneMinusPow(double b, Tensor step, Tensor like)
+    /// <summary>
+    /// <c>1 - b^(step + 1)</c> (Adam's bias correction), computed in float32 (float64 for float64
+    /// parameters) and then cast to the parameter dtype, as optax does: in bfloat16, 0.999 rounds to 1
+    /// and a correction computed there would be 0.
+    /// </summary>
+    internal static Tensor OneMinusPow(double b, Tensor step, Tensor like)
     {
-        var e = Lax.ConvertElementType(step, like.DType) + 1;
-        return 1 - Np.Power(Scalar(b, like), e);
+        var dt = like.DType == DType.Float64 ? DType.Float64 : DType.Float32;
+        var e = Lax.ConvertElementType(step, dt) + 1;
+        return Lax.ConvertElementType(1 - Np.Power(Tensor.Scalar(b, dt), e), like.DType);
     }
 
     static object?[] S(params object?[] xs) => xs;
@@ -263,9 +268,11 @@ public static class Optimizers
     /// <c>["dense"]["w"].subtree[1]</c> is the first moment of <c>dense.w</c>). Flatten it with paths to
     /// write a checkpoint; rebuild with <see cref="PackOptimizerState"/>.
     /// <para>Containers that cannot hold a JoinPoint are replaced by their untyped forms:
-    /// <c>Dictionary&lt;string, T&gt;</c> and registered user types by <c>Dictionary&lt;string, object?&gt;</c>,
-    /// lists, arrays and tuples by <c>object?[]</c>. Their JoinPoints remember the original type
-    /// (<see cref="JoinPoint.ContainerType"/>), so packing restores it.</para>
+    /// <c>Dictionary&lt;string, T&gt;</c> by <c>Dictionary&lt;string, object?&gt;</c>; lists, arrays, tuples and
+    /// registered user types by <c>object?[]</c>. Their JoinPoints remember the original type
+    /// (<see cref="JoinPoint.ContainerType"/>), so packing restores it. (A typed container whose
+    /// children are all containers has no JoinPoint to remember it: give the parameter structure
+    /// to <see cref="PackOptimizerState"/> for such trees.)</para>
     /// </summary>
     public static object? UnpackOptimizerState(OptState state)
     {
@@ -300,13 +307,14 @@ public static class Optimizers
         if (def.Kind != TreeDef.NodeKind.Node) return def;
         var type = def.NodeType!;
         bool keep = HoldsObjects(type);
-        bool byName = def.Keys.Length > 0 && def.Keys.All(k => k.Kind != TreeKeyKind.Index);
-        var childHint = keep ? null : new ContainerHint(type, def.Keys.Any(k => k.Kind == TreeKeyKind.Field));
+        // Dictionaries keep their (sorted) string keys; other nodes (lists, arrays, tuples, registered
+        // types, whose field order need not be sorted) become object?[] and remember their keys.
+        bool dict = def.Keys.Length > 0 && def.Keys.All(k => k.Kind == TreeKeyKind.Key);
+        var childHint = keep ? null : new ContainerHint(type, dict ? null : string.Join(ContainerHint.Separator, def.Keys.Select(k => k.Kind == TreeKeyKind.Field ? k.Name : null)));
         var kids = new TreeDef[def.ChildDefs.Length];
         for (int i = 0; i < kids.Length; i++) kids[i] = Unpacked(def.ChildDefs[i], subs, childHint, ref next);
         if (keep) return TreeDef.Node(type, def.Handler!, def.Keys, kids);
-        if (byName)
-            return TreeDef.Node(ObjectDictDef.NodeType!, ObjectDictDef.Handler!, def.Keys.Select(k => TreeKey.Key(k.Name!)).ToArray(), kids);
+        if (dict) return TreeDef.Node(ObjectDictDef.NodeType!, ObjectDictDef.Handler!, def.Keys, kids);
         return TreeDef.Node(ObjectArrayDef.NodeType!, ObjectArrayDef.Handler!, Enumerable.Range(0, kids.Length).Select(TreeKey.Index).ToArray(), kids);
     }
 
@@ -366,7 +374,13 @@ public static class Optimizers
         }
         if (hint is not null && TreeRegistry.Find(hint.Type) is { } handler)
         {
-            var keys = def.Keys.Select(k => k.Kind == TreeKeyKind.Index ? k : hint.FieldKeys ? TreeKey.Field(k.Name!) : TreeKey.Key(k.Name!)).ToArray();
+            var keys = def.Keys;
+            if (hint.FieldNames is { } names)
+            {
+                var parts = names.Split(ContainerHint.Separator);
+                if (parts.Length == keys.Length)
+                    keys = parts.Select((n, i) => n.Length > 0 ? TreeKey.Field(n) : TreeKey.Index(i)).ToArray();
+            }
             return TreeDef.Node(hint.Type, handler, keys, kids);
         }
         return TreeDef.Node(def.NodeType!, def.Handler!, def.Keys, kids);
