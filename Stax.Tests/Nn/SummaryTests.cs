@@ -55,9 +55,9 @@ public class SummaryTests
         Assert.Equal(fromModule.Rows, of.Rows);
         Assert.Null(of.Header);
         Assert.DoesNotContain("total state", Stax.Nn.Summary.Of(p).ToString());
-        Assert.Equal(1_000_000, Stax.Nn.Summary.Of(Serial(Dense(1000, bInit: Initializers.Zeros())).Initialize(Rng.Key(0),
-            new AbstractValue(new Shape(1, 999), DType.Float32)).Parameters).TotalParameters);
-        Assert.Contains("1,000,000", Stax.Nn.Summary.Of(Dense(1000).Initialize(Rng.Key(0), new AbstractValue(new Shape(1, 999), DType.Float32)).Parameters).ToString());
+        var big = Serial(Dense(1000, bInit: Initializers.Zeros())).Summary(Rng.Key(0), new AbstractValue(new Shape(1, 999), DType.Float32));
+        Assert.Equal(1_000_000, big.TotalParameters);
+        Assert.Contains("1,000,000", big.ToString());
     }
 
     [Fact]
