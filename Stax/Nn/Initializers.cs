@@ -129,27 +129,41 @@ public static class Initializers
         others.Add(cols);
         var r = Np.Reshape(q, others.ToArray());
         r = Np.MoveAxis(r, -1, ca);
-        r = r * scale;
+        r = r * Tensor.Scalar(scale, work);
         return r.DType == d ? r : Lax.ConvertElementType(r, d);
     };
 
-    // Orthonormalises the n rows of at (n, m), m >= n, in order: classical Gram-Schmidt with a
-    // second pass ("twice is enough"), accumulating the result in an (n, m) matrix whose rows
-    // beyond the current one are still zero, so each projection is two matrix-vector products.
+    // Orthonormalises the n rows of at (n, m), m >= n, in order: block classical Gram-Schmidt with
+    // a second pass ("twice is enough"). Each block of rows is projected off the rows already done
+    // (two matrix products), then orthonormalised row by row inside the block, where an (b, m)
+    // accumulator whose later rows are still zero makes each projection two matrix-vector products.
+    // Blocks keep the per-row work on small arrays; the result is the same Q as plain Gram-Schmidt.
+    const int GramSchmidtBlock = 16;
+
     static Tensor GramSchmidtRows(Tensor at, int n, int m, DType dtype)
     {
-        var qt = Tensor.Zeros(new Shape(n, m), dtype);
-        if (n == 0 || m == 0) return qt;
-        for (int j = 0; j < n; j++)
+        if (n == 0 || m == 0) return Tensor.Zeros(new Shape(n, m), dtype);
+        Tensor? done = null;                                                  // (k, m), orthonormal rows
+        for (int start = 0; start < n; start += GramSchmidtBlock)
         {
-            var v = at[j];                                                   // (m,)
-            for (int pass = 0; pass < 2 && j > 0; pass++)
-                v = v - Np.Matmul(Np.Matmul(qt, v), qt);                      // remove components along q_0..q_{j-1}
-            v = v * Lax.Rsqrt(Np.Sum(v * v));
-            var e = Tensor.FromArray(Enumerable.Range(0, n).Select(i => i == j ? 1.0 : 0.0).ToArray(), n);
-            if (dtype != DType.Float64) e = Lax.ConvertElementType(e, dtype);
-            qt = qt + Np.Outer(e, v);
+            int b = Math.Min(GramSchmidtBlock, n - start);
+            var block = at.Slice(0, start, start + b);                       // (b, m)
+            if (done != null)
+                for (int pass = 0; pass < 2; pass++)
+                    block = block - Np.Matmul(Np.Matmul(block, Np.Transpose(done)), done);
+            var local = Tensor.Zeros(new Shape(b, m), dtype);
+            for (int j = 0; j < b; j++)
+            {
+                var v = block[j];                                             // (m,)
+                for (int pass = 0; pass < 2 && j > 0; pass++)
+                    v = v - Np.Matmul(Np.Matmul(local, v), local);
+                v = v * Lax.Rsqrt(Np.Sum(v * v));
+                var e = Tensor.FromArray(Enumerable.Range(0, b).Select(i => i == j ? 1.0 : 0.0).ToArray(), b);
+                if (dtype != DType.Float64) e = Lax.ConvertElementType(e, dtype);
+                local = local + Np.Outer(e, v);
+            }
+            done = done == null ? local : Np.Concatenate(new[] { done, local }, 0);
         }
-        return qt;
+        return done!;
     }
 }

@@ -106,8 +106,10 @@ public static partial class Layers
                     if (ctx.Training && state != null)
                     {
                         // Running averages; the state is not differentiated.
+                        // Scalars typed like the state (weak C# doubles would round to float32).
                         Tensor Update(Tensor avg, Tensor batch)
-                            => Lax.ConvertElementType(momentum * avg + (1 - momentum) * Transforms.StopGradient(Lax.ConvertElementType(batch, avg.DType)), avg.DType);
+                            => Np.FullLike(avg, momentum) * avg
+                               + Np.FullLike(avg, 1 - momentum) * Transforms.StopGradient(Lax.ConvertElementType(batch, avg.DType));
                         ctx.State.Value = new Dictionary<string, Tensor>
                         {
                             ["mean"] = Update(state["mean"], mean),
@@ -115,7 +117,7 @@ public static partial class Layers
                         };
                     }
                 }
-                var z = (t - Expand(mean)) * Lax.Rsqrt(Expand(variance) + epsilon);
+                var z = (t - Expand(mean)) * Lax.Rsqrt(Expand(variance) + Tensor.Scalar(epsilon, t.DType));
                 if (scale) z = Expand(p["gamma"]) * z;
                 if (center) z = z + Expand(p["beta"]);
                 return z;
