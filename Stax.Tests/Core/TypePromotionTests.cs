@@ -43,3 +43,15 @@ public class TypePromotionTests
         Assert.Equal(new[] { 1.0, 2.0 }, q[0].ToDoubleArray());
     }
 }
+
+public class WeakScalarPrecisionTests
+{
+    [Fact]
+    public void WeakFloatScalarsKeepTheirCSharpValueForFloat64()
+    {
+        var x = Tensor.FromArray(new[] { 1.0 });
+        Assert.Equal(0.1, (x * 0.1).Item<double>());          // not 0.1f widened (0.10000000149011612)
+        Assert.Equal(0.1f, (Tensor.FromArray(new[] { 1.0f }) * 0.1).Item<float>());
+        Assert.Equal(DType.Float64, (x * 0.1).DType);
+    }
+}

@@ -130,7 +130,12 @@ public sealed partial class Tensor
     static Tensor Uncommitted(Tensor t) => new(t.Buffer!, t.Aval) { Committed = false };
 
     /// <summary>A weakly typed scalar: in <c>x * 2.0</c> the 2.0 takes x's dtype.</summary>
-    public static Tensor WeakScalar(double value) => Uncommitted(Full(Shape.Scalar, value, DType.Float32, weak: true));
+    public static Tensor WeakScalar(double value)
+        => new(Full(Shape.Scalar, value, DType.Float32, weak: true).Buffer!, new AbstractValue(Shape.Scalar, DType.Float32, true)) { Committed = false, ExactValue = value };
+
+    /// <summary>The exact C# value of a weak float scalar: promotion converts from it, so
+    /// <c>x * 0.1</c> on float64 uses 0.1, not 0.1 rounded to float32.</summary>
+    internal double? ExactValue { get; init; }
 
     /// <summary>A weakly typed integer scalar.</summary>
     public static Tensor WeakScalar(int value) => Uncommitted(Full(Shape.Scalar, value, DType.Int32, weak: true));
@@ -212,6 +217,13 @@ public sealed partial class Tensor
         var buf = RequireConcrete("DevicePut");
         if (ReferenceEquals(buf.Backend, backend)) return this;
         return new Tensor(backend.Upload(ToBytes(), DType), Aval);
+    }
+
+    /// <summary>A C# scalar re-created in <paramref name="dtype"/> from its exact value.</summary>
+    internal Tensor WithExactType(DType dtype, bool weak)
+    {
+        var t = Full(Shape.Scalar, ExactValue!.Value, dtype, weak);
+        return new Tensor(t.Buffer!, t.Aval) { Committed = false };
     }
 
     /// <summary>A copy with a different weak flag (same data).</summary>

@@ -4,13 +4,13 @@ public static partial class Layers
 {
     /// <summary>
     /// A fully connected layer: <c>x @ w + b</c> over the last axis. Parameters
-    /// <c>{"w": (in, out), "b": (out,)}</c> with stax's defaults (glorot-normal weights, normal(1e-6) bias).
+    /// <c>{"w": (in, out), "b": (out,)}</c> with stax's defaults (glorot-normal weights, normal(1e-2) bias).
     /// </summary>
     public static Module Dense(int outDim, Initializer? wInit = null, Initializer? bInit = null)
     {
         if (outDim <= 0) throw new ArgumentException($"Dense: output size must be positive, got {outDim}");
         var wi = wInit ?? Initializers.GlorotNormal();
-        var bi = bInit ?? Initializers.Normal(1e-6);
+        var bi = bInit ?? Initializers.Normal();
         return Module.Leaf("Dense",
             (input, key) =>
             {

@@ -49,7 +49,10 @@ public static partial class Np
         for (int i = 0; i < xs.Length; i++) types[i] = (xs[i].DType, xs[i].IsWeak);
         var (dt, weak) = TypePromotion.Result(types);
         var r = new Tensor[xs.Length];
-        for (int i = 0; i < xs.Length; i++) r[i] = Lax.ConvertElementType(xs[i], dt, weak);
+        for (int i = 0; i < xs.Length; i++)
+            r[i] = xs[i].ExactValue is double v && xs[i].DType != dt
+                ? Tensor.WeakScalar(v).WithExactType(dt, weak)
+                : Lax.ConvertElementType(xs[i], dt, weak);
         return r;
     }
 
