@@ -176,3 +176,24 @@ public class ModuleErrorTests
         Check.Throws<ArgumentException>(() => Serial(Dense(4)).Apply(p, Np.Zeros(new Shape(2, 7))), "Serial/0/Dense", "last dimension 6", "(2, 7)");
     }
 }
+
+public class VmapStateTests
+{
+    [Fact]
+    public void BatchNormUnderNamedVmapMatchesBatchNormOverTheBatch()
+    {
+        // Per-example model code: features (4,), the batch is mapped with the name "batch".
+        var perExample = Serial(Dense(4), Layers.Vmap(BatchNorm(axis: Array.Empty<int>(), axisName: "batch"), inAxis: 0, axisName: "batch"));
+        var mapped = Serial(Dense(4), BatchNorm(axis: new[] { 0 }));
+        var x = TestData.Tensor(5, new[] { 6, 3 });
+        var (_, p1, s1) = mapped.InitializeWithState(Rng.Key(0), x.Aval);
+        var (y1, n1) = mapped.ApplyWithState(p1, s1, x, null, training: true);
+        var (_, p2, s2) = perExample.InitializeWithState(Rng.Key(0), x.Aval);
+        var (y2, n2) = perExample.ApplyWithState(p1, s2, x, null, training: true);   // same parameters
+        Check.Close(((Tensor)y1).ToDoubleArray(), ((Tensor)y2).ToDoubleArray(), 1e-5, 1e-5);
+        var mean1 = Tree.Leaves(n1); var mean2 = Tree.Leaves(n2);
+        Assert.Equal(mean1.Length, mean2.Length);
+        for (int i = 0; i < mean1.Length; i++) Check.Close(mean1[i].ToDoubleArray(), mean2[i].ToDoubleArray(), 1e-5, 1e-6);
+        Assert.All(mean2, t => Assert.True(t.IsConcrete));
+    }
+}

@@ -60,10 +60,41 @@ public static partial class Layers
 
     /// <summary>
     /// Maps <paramref name="module"/> over axis <paramref name="inAxis"/> of its input; parameters
-    /// are shared (not batched), so initialization creates unbatched parameters.
+    /// are shared (not batched), so initialization creates unbatched parameters. With
+    /// <paramref name="axisName"/>, layers inside can use collectives over the mapped axis (e.g.
+    /// <c>BatchNorm(axisName: ...)</c>); state they update must be the same for every element
+    /// (reduced over the axis), and is returned unbatched.
     /// </summary>
-    public static Module Vmap(Module module, int inAxis = 0, int outAxis = 0) => Module.CreateTree((p, x, rng) =>
-        Transforms.Vmap((Tensor xi) => module.Call(p, xi, rng), inAxis, outAxis)(AsTensor(x, $"Vmap({module.Name})")), $"Vmap({module.Name})");
+    public static Module Vmap(Module module, int inAxis = 0, int outAxis = 0, string? axisName = null) => Module.CreateTree((p, x, rng) =>
+    {
+        string who = $"Vmap({module.Name})";
+        var input = AsTensor(x, who);
+        int axis = input.Shape.Axis(inAxis, who);
+        int size = input.Shape[axis];
+        var cells = p.Run.StateCells;
+        var before = cells.ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal);
+        using var scope = Tracing.TraceState.Begin(l => new Tracing.BatchTrace(l, size, axisName));
+        var trace = scope.Trace;
+        var (y, yDim) = trace.Unpack(module.Call(p, trace.New(input, axis), rng));
+        // State set inside the map must not depend on the mapped axis (BatchNorm with an axis
+        // name reduces over it); it leaves the map unbatched instead of as an escaped tracer.
+        foreach (var (path, cell) in cells.ToArray())
+        {
+            if (before.TryGetValue(path, out var old) && ReferenceEquals(old, cell.Value)) continue;
+            var (leaves, def) = Tree.Flatten(cell.Value);
+            var unbatched = leaves.Select(l =>
+            {
+                var (v, d) = trace.Unpack(l);
+                if (d is not null)
+                    throw new ArgumentException($"{Tracing.NameScope.Describe(who)}: the state of '{path}' differs across the mapped axis; " +
+                        "reduce it over the axis (e.g. BatchNorm(axisName: ...) with Layers.Vmap(..., axisName: the same name))");
+                return v;
+            }).ToArray();
+            cell.Value = Tree.Unflatten(def, unbatched);
+        }
+        int outDim = outAxis < 0 ? outAxis + y.Rank + (yDim is null ? 1 : 0) : outAxis;
+        return Tracing.BatchRules.MoveTo(y, yDim, outDim, size);
+    }, $"Vmap({module.Name})");
 
     static object?[] AsList(object x, string who, int expected)
     {
