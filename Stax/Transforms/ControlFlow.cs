@@ -64,12 +64,8 @@ public static class ControlFlow
     }
 
     /// <summary>Tensor-array form of <see cref="Cond{TIn, TOut}(Tensor, Func{TIn, TOut}, Func{TIn, TOut}, TIn)"/>.</summary>
-    public static Tensor[] Cond(Tensor pred, Func<Tensor[], Tensor[]> trueFn, Func<Tensor[], Tensor[]> falseFn, params Tensor[] operands)
+    public static Tensor[] Cond(Tensor pred, Func<Tensor[], Tensor[]> trueFn, Func<Tensor[], Tensor[]> falseFn, Tensor[] operands)
         => Cond<Tensor[], Tensor[]>(pred, trueFn, falseFn, operands);
-
-    /// <summary>Single-tensor form of <see cref="Cond{TIn, TOut}(Tensor, Func{TIn, TOut}, Func{TIn, TOut}, TIn)"/>.</summary>
-    public static Tensor Cond(Tensor pred, Func<Tensor, Tensor> trueFn, Func<Tensor, Tensor> falseFn, Tensor operand)
-        => Cond<Tensor, Tensor>(pred, trueFn, falseFn, operand);
 
     /// <summary>
     /// Runs <c>branches[clamp(index, 0, n - 1)]</c> on <paramref name="operands"/> (jax.lax.switch).
@@ -87,7 +83,7 @@ public static class ControlFlow
     }
 
     /// <summary>Tensor-array form of <see cref="Switch{TIn, TOut}(Tensor, IReadOnlyList{Func{TIn, TOut}}, TIn)"/>.</summary>
-    public static Tensor[] Switch(Tensor index, Func<Tensor[], Tensor[]>[] branches, params Tensor[] operands)
+    public static Tensor[] Switch(Tensor index, Func<Tensor[], Tensor[]>[] branches, Tensor[] operands)
         => Switch<Tensor[], Tensor[]>(index, branches, operands);
 
     static TOut SwitchCore<TIn, TOut>(string who, Tensor index, IReadOnlyList<Func<TIn, TOut>> branches, TIn operands, string[] names)
@@ -157,7 +153,7 @@ public static class ControlFlow
     }
 
     /// <summary>Tensor-array form of <see cref="WhileLoop{T}(Func{T, Tensor}, Func{T, T}, T)"/>.</summary>
-    public static Tensor[] WhileLoop(Func<Tensor[], Tensor> cond, Func<Tensor[], Tensor[]> body, params Tensor[] init)
+    public static Tensor[] WhileLoop(Func<Tensor[], Tensor> cond, Func<Tensor[], Tensor[]> body, Tensor[] init)
         => WhileLoop<Tensor[]>(cond, body, init);
 
     // ---------------- fori ----------------
@@ -181,7 +177,7 @@ public static class ControlFlow
     }
 
     /// <summary>Tensor-array form of <see cref="ForiLoop{T}(int, int, Func{Tensor, T, T}, T, int)"/>.</summary>
-    public static Tensor[] ForiLoop(int lower, int upper, Func<Tensor, Tensor[], Tensor[]> body, params Tensor[] init)
+    public static Tensor[] ForiLoop(int lower, int upper, Func<Tensor, Tensor[], Tensor[]> body, Tensor[] init)
         => ForiLoop<Tensor[]>(lower, upper, body, init);
 
     /// <summary>
@@ -259,11 +255,6 @@ public static class ControlFlow
     public static (Tensor[] Carry, Tensor[] Ys) Scan(Func<Tensor[], Tensor[], (Tensor[] Carry, Tensor[] Y)> f, Tensor[] init, Tensor[] xs,
         int? length = null, bool reverse = false, int unroll = 1)
         => Scan<Tensor[], Tensor[], Tensor[]>(f, init, xs, length, reverse, unroll);
-
-    /// <summary>Single-tensor form of <see cref="Scan{TCarry, TX, TY}"/>: one carry, one x, one y.</summary>
-    public static (Tensor Carry, Tensor Ys) Scan(Func<Tensor, Tensor, (Tensor Carry, Tensor Y)> f, Tensor init, Tensor xs,
-        bool reverse = false, int unroll = 1)
-        => Scan<Tensor, Tensor, Tensor>(f, init, xs, null, reverse, unroll);
 
     /// <summary>Applies <paramref name="f"/> to each slice of <paramref name="xs"/> along its leading axis, sequentially (jax.lax.map).</summary>
     public static TY Map<TX, TY>(Func<TX, TY> f, TX xs)
