@@ -45,6 +45,9 @@ public class CondWhileTests
             var jitGrad = Jit(Grad(xs => Np.Sum(f(xs)[0]) + f(xs)[1], 0, 1)).Call(a);
             var eagerGrad = Grad(xs => Np.Sum(f(xs)[0]) + f(xs)[1], 0, 1)(a);
             for (int i = 0; i < 2; i++) Check.Close(eagerGrad[i].ToDoubleArray(), jitGrad[i].ToDoubleArray(), 1e-12, 1e-12);
+            var jf = Jit(f);
+            var gradJit = Grad(xs => Np.Sum(jf.Call(xs)[0]) + jf.Call(xs)[1], 0, 1)(a);
+            for (int i = 0; i < 2; i++) Check.Close(eagerGrad[i].ToDoubleArray(), gradJit[i].ToDoubleArray(), 1e-12, 1e-12);
         }
     }
 

@@ -70,6 +70,9 @@ public class ScanTests
         TransformCheck.Vmap(f, new[] { init[0], xs, w }, new int?[] { null, 1, null }, 1e-12, "scan vmap (unmapped carry)");
         TransformCheck.Vmap(f, new[] { init[0], xs[.., 0], T(7, 2, 3) }, new int?[] { null, null, 0 }, 1e-12, "scan vmap (mapped constant)");
         TransformCheck.Vmap(f, new[] { init, T(8, 4, 3, 2), w }, new int?[] { 0, 2, null }, 1e-12, "scan vmap (last axis)");
+        // Per-example gradients: vmap of the reverse-mode (transposed) scan.
+        Func<Tensor[], Tensor[]> perExample = a => Grad(b => { var r = Scanned(b, false); return Np.Sum(r[0]) + Np.Sum(r[1] * r[1]); }, 0, 1, 2)(a);
+        TransformCheck.Vmap(perExample, new[] { init, xs, w }, new int?[] { 0, 1, null }, 1e-12, "vmap(grad(scan))");
     }
 
     [Fact]
@@ -158,6 +161,12 @@ public class ScanTests
         Check.Throws<ArgumentException>(() => Stax.ControlFlow.Scan<Tensor, object?, Tensor>((c, x) => (c, c), T(1, 3), null), "Scan", "length");
         Check.Throws<ArgumentException>(() => Stax.ControlFlow.Scan((c, x) => (Np.Stack(new[] { c, c }, 0), x), T(1, 3), T(2, 4, 3)), "Scan", "carry");
         Check.Throws<ArgumentException>(() => Stax.ControlFlow.Scan((c, x) => (c, x), T(1, 3), Tensor.Scalar(1.0, DType.Float64)), "Scan", "scalar");
+        Check.Throws<ArgumentException>(() => Stax.ControlFlow.Scan((c, x) => (c, x), T(1, 3), T(2, 4, 3), unroll: 0), "Scan", "unroll");
+        // The primitive's own checks (operand count, xs leading axis).
+        var body = MakeJaxpr(a => new[] { a[0] + a[1], a[1] }, T(1, 3), T(2, 3)).Jaxpr;
+        var p = new ScanParams(body, 4, false, 1, 0, 1);
+        Check.Throws<ArgumentException>(() => Prims.Scan.Bind(p, T(1, 3)), "scan", "expected 2 operands");
+        Check.Throws<ArgumentException>(() => Prims.Scan.Bind(p, T(1, 3), T(2, 5, 3)), "scan", "leading axis 4");
     }
 
     [Fact]
