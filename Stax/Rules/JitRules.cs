@@ -98,10 +98,10 @@ internal static partial class RuleRegistry
             var split = DerivedCache.Get(p.Jaxpr, "pe:" + string.Concat(unknownIn.Select(b => b ? '1' : '0')),
                 () => JaxprSplit.Split(p, unknownIn));
             var knownArgs = args.Where((_, i) => !unknownIn[i]).Select(a => trace.KnownValue(a)!).ToArray();
-            var knownOuts = jit.Bind(split.Known, knownArgs);
+            var knownOuts = jit.Bind(split.Known, split.KnownConsts.Concat(knownArgs).ToArray());
             int nKnownOut = split.OutUnknown.Count(u => !u);
             var residuals = knownOuts[nKnownOut..].Select(trace.NewKnown).ToArray();
-            var unknownArgs = residuals.Concat(args.Where((_, i) => unknownIn[i])).ToArray();
+            var unknownArgs = split.UnknownConsts.Select(trace.NewKnown).Concat(residuals).Concat(args.Where((_, i) => unknownIn[i])).ToArray();
             var unknownOuts = trace.Record(jit, unknownArgs, split.Unknown, split.Unknown.Jaxpr.OutAvals);
             var result = new Tensor[split.OutUnknown.Length];
             int ki = 0, ui = 0;

@@ -21,6 +21,7 @@ internal static partial class RuleRegistry
         RegisterControl();
         RegisterRandom();
         RegisterCustom();
+        RegisterControlFlow();
     }
 
     static partial void RegisterElementwise();
@@ -34,6 +35,7 @@ internal static partial class RuleRegistry
     static partial void RegisterControl();
     static partial void RegisterRandom();
     static partial void RegisterCustom();
+    static partial void RegisterControlFlow();
 
     /// <summary>Forces the static constructor (cheap after the first call).</summary>
     public static void Ensure() { }

@@ -8,10 +8,24 @@ namespace Stax.Tracing;
 /// </summary>
 internal static class JaxprSplit
 {
-    internal sealed record Result(JitParams Known, JitParams Unknown, bool[] OutUnknown);
+    internal sealed record Result(JitParams Known, JitParams Unknown, bool[] OutUnknown)
+    {
+        /// <summary>Leading inputs of the known program (constants of a split made by tracing).</summary>
+        public Tensor[] KnownConsts { get; init; } = Array.Empty<Tensor>();
+        /// <summary>Leading inputs of the unknown program, before the residuals.</summary>
+        public Tensor[] UnknownConsts { get; init; } = Array.Empty<Tensor>();
+    }
+
+    /// <summary>
+    /// Set by the control-flow rules: splits programs that contain structured control flow (cond,
+    /// scan, ...) by tracing, so that each nested equation is split by its own partial-evaluation
+    /// rule; returns null for programs the syntactic split below handles.
+    /// </summary>
+    internal static Func<JitParams, bool[], Result?>? Structured;
 
     public static Result Split(JitParams p, bool[] unknownIn)
     {
+        if (Structured?.Invoke(p, unknownIn) is { } structured) return structured;
         var j = p.Jaxpr;
         if (j.ConstVars.Length > 0) throw new InvalidOperationException("Internal error: jit programs have no constants");
         var unknown = new HashSet<Var>();
