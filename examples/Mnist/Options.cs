@@ -24,7 +24,7 @@ sealed class Options
           --model mlp|cnn        model (default mlp: 784-512-512-10; cnn: conv32-conv64-maxpool-fc128-fc10)
           --epochs N             epochs (default 10 for mlp, 3 for cnn)
           --batch N              batch size (default 128 for mlp, 64 for cnn)
-          --lr X                 Adam learning rate (default 0.001)
+          --lr X                 initial Adam learning rate, decayed x0.75 per epoch (default 0.001)
           --backend cpu|vulkan   where to train (default cpu)
           --limit N              use the first N training images (default 60000)
           --checkpoint PATH      save parameters and optimizer state after every epoch
