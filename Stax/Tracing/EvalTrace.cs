@@ -32,6 +32,14 @@ public sealed class EvalTrace : Trace
     /// abstract evaluation and initialization run no kernels).</summary>
     public static long ThreadEvaluations => _evaluations;
 
+    /// <summary>Counts and reports a primitive that a compiled program ran without binding it
+    /// (so observers see compiled programs' kernels as they see eager ones).</summary>
+    internal static void NotifyEvaluated(Primitive primitive)
+    {
+        _evaluations++;
+        _observer?.Invoke(primitive);
+    }
+
     /// <inheritdoc/>
     public override string TransformName => "eager evaluation";
 

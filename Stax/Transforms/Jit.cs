@@ -48,7 +48,17 @@ public sealed class JitFunction
     {
         var entry = GetEntry(args, staticArg, out _);
         var all = entry.Consts.Concat(args).ToArray();
-        var outs = Prims.Jit.Bind(entry.Params, all);
+        Tensor[] outs;
+        if (_donate.Length == 0) outs = Prims.Jit.Bind(entry.Params, all);
+        else
+        {
+            // Donated buffers may be reused by the backend for this call's outputs and temporaries.
+            var mask = new bool[all.Length];
+            foreach (var i in _donate)
+                if (i < args.Length && args[i].IsConcrete) mask[entry.Consts.Length + i] = true;
+            using (Backends.Donation.Offer(entry.Params, mask))
+                outs = Prims.Jit.Bind(entry.Params, all);
+        }
         foreach (var i in _donate)
             if (i < args.Length && args[i].IsConcrete) args[i].MarkDonated(Name);
         return outs;

@@ -39,6 +39,27 @@ public sealed partial class CpuBackend : IBackend
 
     CpuBackend() { }
 
+    internal readonly CpuMemoryPool Pool = new();
+
+    /// <summary>
+    /// Memory of this backend's buffers: bytes in live buffers, bytes of free arrays kept for
+    /// reuse, and the largest live + pooled total so far (the same shape as the Vulkan backend's).
+    /// </summary>
+    public (long LiveBytes, long PooledBytes, long HighWaterBytes) MemoryStats => (Pool.LiveBytes, Pool.PooledBytes, Pool.HighWaterBytes);
+
+    /// <summary>Arrays handed out by the buffer pool, and how many of them were reused.</summary>
+    public (long Allocations, long Reuses) MemoryCounts => Pool.Counts;
+
+    /// <summary>Hands the pool's free arrays back to the GC.</summary>
+    public void TrimMemoryPool() => Pool.Trim();
+
+    /// <summary>
+    /// Compiles a staged program: per-equation kernels, parameters and types resolved once,
+    /// intermediates returned to the pool after their last use, donated arguments reused, and
+    /// chains of float32 elementwise equations fused into one pass over memory.
+    /// </summary>
+    public IExecutable Compile(Tracing.Jaxpr program) => CpuExecutable.Create(this, program);
+
     /// <inheritdoc/>
     public string Name => "cpu";
 
@@ -55,9 +76,14 @@ public sealed partial class CpuBackend : IBackend
 
     /// <inheritdoc/>
     public void Download(DeviceBuffer buffer, Span<byte> destination)
-        => Own(buffer, "Download").Data.AsSpan().CopyTo(destination);
+    {
+        Own(buffer, "Download").Data.AsSpan().CopyTo(destination);
+        GC.KeepAlive(buffer); // the finalizer must not return the array while it is read
+    }
 
-    internal CpuBuffer Allocate(DType dtype, long length) => new(this, dtype, length);
+    internal CpuBuffer Allocate(DType dtype, long length, bool escapes = true) => new(this, dtype, length, escapes);
+
+    internal static bool TryGetKernel(Primitive primitive, out CpuKernel kernel) => Kernels.TryGetValue(primitive, out kernel!);
 
     CpuBuffer Own(DeviceBuffer b, string op)
         => b as CpuBuffer is { } c && ReferenceEquals(c.Backend, this)
@@ -74,6 +100,10 @@ public sealed partial class CpuBackend : IBackend
         var outs = new CpuBuffer[outputTypes.Length];
         for (int i = 0; i < outs.Length; i++) outs[i] = Allocate(outputTypes[i].DType, outputTypes[i].Size);
         kernel(parameters, ins, outs, inputTypes.ToArray(), outputTypes.ToArray());
+        // Kernels hold the arrays, not the buffers: keep the buffers (and so their arrays, which
+        // the finalizer would return to the pool) alive until the kernel has finished.
+        GC.KeepAlive(ins);
+        GC.KeepAlive(outs);
         return outs;
     }
 }

@@ -2,19 +2,61 @@ using System.Runtime.InteropServices;
 
 namespace Stax.Backends.Cpu;
 
-/// <summary>A CPU buffer: a managed byte array viewed as typed spans.</summary>
+/// <summary>
+/// A CPU buffer: a managed byte array, rented from the backend's <see cref="CpuMemoryPool"/>,
+/// viewed as typed spans. The array goes back to the pool when the library knows the buffer is
+/// dead (intermediates of compiled programs, donated arguments) or else when the buffer is
+/// finalized.
+/// </summary>
 public sealed class CpuBuffer : DeviceBuffer
 {
     internal readonly byte[] Data;
+    readonly CpuMemoryPool _pool;
+    readonly long _pressure;
+    int _released;
 
-    internal CpuBuffer(CpuBackend backend, DType dtype, long length) : base(backend, dtype, length)
+    /// <summary>Buffers from this size on tell the GC about their memory while they are alive
+    /// (so that it collects, and the finalizer returns their arrays, when many are alive).</summary>
+    internal const long PressureThreshold = 64 << 10;
+
+    internal CpuBuffer(CpuBackend backend, DType dtype, long length, bool escapes = true) : base(backend, dtype, length)
     {
         long bytes = length * dtype.SizeOf();
         if (bytes > Array.MaxLength)
             throw new OutOfMemoryException($"CPU backend: a buffer of {length} {dtype.Name()} elements exceeds the {Array.MaxLength}-byte limit");
-        Data = GC.AllocateUninitializedArray<byte>((int)bytes);
+        _pool = backend.Pool;
+        Data = _pool.Rent((int)bytes);
+        if (escapes && bytes >= PressureThreshold)
+        {
+            _pressure = bytes;
+            GC.AddMemoryPressure(bytes);
+        }
     }
 
     /// <summary>The elements as a typed span.</summary>
     internal Span<T> Span<T>() where T : unmanaged => MemoryMarshal.Cast<byte, T>(Data.AsSpan());
+
+    /// <summary>True once the array went back to the pool (the buffer must not be used any more).</summary>
+    internal bool IsReleased => Volatile.Read(ref _released) != 0;
+
+    /// <summary>Returns the array to the pool now; the caller guarantees nothing reads the buffer again.</summary>
+    internal void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0) return;
+        GC.SuppressFinalize(this);
+        Return();
+    }
+
+    /// <summary>Returns the array to the pool when the buffer is collected.</summary>
+    ~CpuBuffer()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0) return;
+        Return();
+    }
+
+    void Return()
+    {
+        _pool.Return(Data);
+        if (_pressure > 0) GC.RemoveMemoryPressure(_pressure);
+    }
 }

@@ -25,7 +25,7 @@ internal static class Drivers
         CpuParallel.For(y.Length, CpuParallel.ElementwiseGrain, (s, e) => UnaryRange<TOp, T>(isa, ref At<T>(xa, s), ref At<T>(ya, s), (int)(e - s)));
     }
 
-    static void UnaryRange<TOp, T>(Isa isa, ref T x, ref T y, int n) where TOp : IUnaryOp<T> where T : unmanaged
+    internal static void UnaryRange<TOp, T>(Isa isa, ref T x, ref T y, int n) where TOp : IUnaryOp<T> where T : unmanaged
     {
         int i = 0;
         if (isa == Isa.Vector512)
@@ -71,7 +71,7 @@ internal static class Drivers
             BinaryRange<TOp, T>(isa, ref At<T>(xa, s), ref At<T>(ya, s), ref At<T>(za, s), (int)(e - s)));
     }
 
-    static void BinaryRange<TOp, T>(Isa isa, ref T x, ref T y, ref T z, int n) where TOp : IBinaryOp<T> where T : unmanaged
+    internal static void BinaryRange<TOp, T>(Isa isa, ref T x, ref T y, ref T z, int n) where TOp : IBinaryOp<T> where T : unmanaged
     {
         int i = 0;
         if (isa == Isa.Vector512)

@@ -1,0 +1,260 @@
+using Stax.Tracing;
+
+namespace Stax.Backends.Cpu;
+
+/// <summary>An executable that can take ownership of some of its arguments' buffers.</summary>
+internal interface IDonatingExecutable
+{
+    /// <summary>Runs the program; <paramref name="donated"/>[i] says argument i's buffer may be reused.</summary>
+    Tensor[] Run(Tensor[] args, bool[]? donated);
+}
+
+/// <summary>
+/// A staged program compiled for the CPU backend. Everything that eager evaluation redoes per
+/// equation (type rules, trace lookup, kernel lookup, a dictionary environment) is resolved once:
+/// the program becomes a list of steps over a slot-indexed environment. Each slot's buffer goes
+/// back to the pool right after its last use; donated arguments' buffers do too, so the outputs
+/// reuse them. Chains of float32 elementwise equations run as one fused pass (<see cref="FusedStep"/>).
+/// Equations without a kernel (jit, custom_jvp_call, ...) are bound as in the interpreter.
+/// </summary>
+internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
+{
+    readonly CpuBackend _backend;
+    readonly Jaxpr _program;
+    readonly Step[] _steps;
+    readonly int[][] _freeAfter;
+    readonly int _slots;
+    readonly int[] _outSlots;
+    readonly AbstractValue[] _slotTypes;
+
+    CpuExecutable(CpuBackend backend, Jaxpr program, Step[] steps, int[][] freeAfter, int slots, int[] outSlots, AbstractValue[] slotTypes)
+    {
+        _backend = backend;
+        _program = program;
+        _steps = steps;
+        _freeAfter = freeAfter;
+        _slots = slots;
+        _outSlots = outSlots;
+        _slotTypes = slotTypes;
+    }
+
+    /// <summary>Number of steps (fused groups count once); tests use it to see fusion happen.</summary>
+    internal int StepCount => _steps.Length;
+    /// <summary>Number of fused elementwise groups.</summary>
+    internal int FusedGroups => _steps.Count(s => s is FusedStep);
+
+    internal static IExecutable Create(CpuBackend backend, Jaxpr program)
+    {
+        if (program.ConstVars.Length > 0) return new InterpretedExecutable(program);
+        var slotOf = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
+        var types = new List<AbstractValue>();
+        int Slot(Var v)
+        {
+            if (!slotOf.TryGetValue(v, out int s)) { s = slotOf[v] = types.Count; types.Add(v.Aval); }
+            return s;
+        }
+        foreach (var v in program.InVars) Slot(v);
+        var eqns = program.Eqns;
+        foreach (var e in eqns) foreach (var v in e.Outputs) Slot(v);
+        int nSlots = types.Count;
+        var outSlots = program.OutVars.Select(v => slotOf.TryGetValue(v, out int s) ? s : throw new InvalidOperationException("Internal error: a program output is never defined")).ToArray();
+        var isOutput = new bool[nSlots];
+        foreach (var s in outSlots) isOutput[s] = true;
+
+        // Uses per slot, to know which equation outputs are used only inside a fusible chain.
+        var useCount = new int[nSlots];
+        var lastUseEqn = new int[nSlots];
+        Array.Fill(lastUseEqn, -1);
+        for (int i = 0; i < eqns.Length; i++)
+            foreach (var v in eqns[i].Inputs) { int s = slotOf[v]; useCount[s]++; lastUseEqn[s] = i; }
+
+        var steps = new List<Step>();
+        int k = 0;
+        while (k < eqns.Length)
+        {
+            int end = FusedStep.ChainEnd(eqns, k);
+            if (end - k >= 2)
+            {
+                steps.Add(FusedStep.Build(backend, eqns, k, end, slotOf, isOutput, lastUseEqn));
+                k = end;
+                continue;
+            }
+            var e = eqns[k++];
+            var ins = e.Inputs.Select(v => slotOf[v]).ToArray();
+            var outs = e.Outputs.Select(v => slotOf[v]).ToArray();
+            if (e.Primitive.Impl == null && CpuBackend.TryGetKernel(e.Primitive, out var kernel))
+                steps.Add(new KernelStep(e.Primitive, e.Params, kernel, ins, outs,
+                    e.Inputs.Select(v => v.Aval).ToArray(), e.Outputs.Select(v => v.Aval).ToArray(), outs.Select(s => isOutput[s]).ToArray()));
+            else
+                steps.Add(new BindStep(e, ins, outs));
+        }
+
+        // Last use per step: a slot is freed right after the last step that reads it (or right
+        // after the step that defines it when nothing reads it); program outputs never.
+        var lastStep = new int[nSlots];
+        Array.Fill(lastStep, -1);
+        for (int i = 0; i < steps.Count; i++)
+        {
+            foreach (var s in steps[i].Reads) lastStep[s] = i;
+            foreach (var s in steps[i].Writes) if (lastStep[s] < i) lastStep[s] = i;
+        }
+        var free = new List<int>[steps.Count];
+        for (int i = 0; i < free.Length; i++) free[i] = new List<int>();
+        for (int s = 0; s < nSlots; s++)
+            if (!isOutput[s] && lastStep[s] >= 0) free[lastStep[s]].Add(s);
+        return new CpuExecutable(backend, program, steps.ToArray(), free.Select(f => f.ToArray()).ToArray(), nSlots, outSlots, types.ToArray());
+    }
+
+    /// <inheritdoc/>
+    public Tensor[] Run(Tensor[] args) => Run(args, null);
+
+    public Tensor[] Run(Tensor[] args, bool[]? donated)
+    {
+        if (args.Length != _program.InVars.Length)
+            throw new ArgumentException($"program expects {_program.InVars.Length} inputs, got {args.Length}");
+        var f = new Frame(_slots);
+        for (int i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (a.Buffer is CpuBuffer cb && ReferenceEquals(cb.Backend, _backend))
+            {
+                f.Tensors[i] = a;
+                f.Bufs[i] = cb;
+            }
+            else
+            {
+                var t = new Tensor(_backend.Upload(a.ToBytes(), a.DType), a.Aval) { Committed = false };
+                f.Tensors[i] = t;
+                f.Bufs[i] = (CpuBuffer)t.Buffer!;
+                f.Owned[i] = true; // our own copy
+            }
+            f.Committed[i] = a.Committed;
+        }
+        // A donated argument's buffer is ours unless another argument shares it.
+        if (donated != null)
+            for (int i = 0; i < args.Length && i < donated.Length; i++)
+            {
+                if (!donated[i] || f.Owned[i]) continue;
+                bool shared = false;
+                for (int j = 0; j < args.Length && !shared; j++)
+                    shared = j != i && ReferenceEquals(f.Bufs[j], f.Bufs[i]);
+                f.Owned[i] = !shared;
+            }
+        try
+        {
+            for (int i = 0; i < _steps.Length; i++)
+            {
+                _steps[i].Run(this, f);
+                foreach (var s in _freeAfter[i])
+                {
+                    if (f.Owned[s]) f.Bufs[s]?.Release();
+                    f.Bufs[s] = null;
+                    f.Tensors[s] = null;
+                }
+            }
+        }
+        catch
+        {
+            // Leave what is left to the finalizers.
+            throw;
+        }
+        var results = new Tensor[_outSlots.Length];
+        for (int j = 0; j < results.Length; j++)
+        {
+            int s = _outSlots[j];
+            results[j] = f.Tensors[s] is { } t && !(s < args.Length && f.Owned[s] && ReferenceEquals(t, args[s]))
+                ? t
+                // A donated argument returned as an output: a new tensor takes over its buffer.
+                : (f.Tensors[s] = new Tensor(f.Bufs[s]!, _slotTypes[s]) { Committed = f.Committed[s] });
+        }
+        return results;
+    }
+
+    internal Tensor TensorOf(Frame f, int slot)
+        => f.Tensors[slot] ??= new Tensor(f.Bufs[slot]!, _slotTypes[slot]) { Committed = f.Committed[slot] };
+
+    internal CpuBackend Backend => _backend;
+
+    internal sealed class Frame(int slots)
+    {
+        public readonly CpuBuffer?[] Bufs = new CpuBuffer?[slots];
+        public readonly Tensor?[] Tensors = new Tensor?[slots];
+        public readonly bool[] Owned = new bool[slots];
+        public readonly bool[] Committed = new bool[slots];
+    }
+
+    internal abstract class Step
+    {
+        public abstract int[] Reads { get; }
+        public abstract int[] Writes { get; }
+        public abstract void Run(CpuExecutable exe, Frame f);
+
+        protected static bool AnyCommitted(Frame f, int[] ins)
+        {
+            foreach (var s in ins) if (f.Committed[s]) return true;
+            return false;
+        }
+    }
+
+    /// <summary>One primitive with a CPU kernel: types and parameters were fixed at compile time.</summary>
+    sealed class KernelStep(Primitive primitive, Params parameters, CpuKernel kernel, int[] ins, int[] outs,
+        AbstractValue[] inTypes, AbstractValue[] outTypes, bool[] escapes) : Step
+    {
+        public override int[] Reads => ins;
+        public override int[] Writes => outs;
+
+        public override void Run(CpuExecutable exe, Frame f)
+        {
+            EvalTrace.NotifyEvaluated(primitive);
+            var ib = new CpuBuffer[ins.Length];
+            for (int i = 0; i < ins.Length; i++) ib[i] = f.Bufs[ins[i]]!;
+            var ob = new CpuBuffer[outs.Length];
+            for (int i = 0; i < outs.Length; i++) ob[i] = exe._backend.Allocate(outTypes[i].DType, outTypes[i].Size, escapes[i]);
+            kernel(parameters, ib, ob, inTypes, outTypes);
+            bool committed = AnyCommitted(f, ins);
+            for (int i = 0; i < outs.Length; i++)
+            {
+                f.Bufs[outs[i]] = ob[i];
+                f.Owned[outs[i]] = true;
+                f.Committed[outs[i]] = committed;
+            }
+            GC.KeepAlive(ib);
+        }
+    }
+
+    /// <summary>An equation without a kernel of its own (jit, custom_jvp_call, identities): bound like the interpreter does.</summary>
+    sealed class BindStep(Eqn eqn, int[] ins, int[] outs) : Step
+    {
+        public override int[] Reads => ins;
+        public override int[] Writes => outs;
+
+        public override void Run(CpuExecutable exe, Frame f)
+        {
+            var args = new Tensor[ins.Length];
+            for (int i = 0; i < ins.Length; i++) args[i] = exe.TensorOf(f, ins[i]);
+            Tensor[] results;
+            using (eqn.Scope != null ? NameScope.Push(eqn.Scope, replace: true) : null)
+                results = eqn.Primitive.Bind(eqn.Params, args);
+            for (int j = 0; j < outs.Length; j++)
+            {
+                var t = results[j];
+                var buf = t.Buffer as CpuBuffer;
+                if (buf == null || !ReferenceEquals(buf.Backend, exe._backend))
+                {
+                    t = new Tensor(exe._backend.Upload(t.ToBytes(), t.DType), t.Aval) { Committed = t.Committed };
+                    buf = (CpuBuffer)t.Buffer!;
+                }
+                // Results that alias an input (identity rules) or another result are nobody's to free.
+                bool alias = false;
+                foreach (var s in ins)
+                    if (ReferenceEquals(f.Bufs[s], buf)) { f.Owned[s] = false; alias = true; }
+                for (int i = 0; i < j; i++)
+                    if (ReferenceEquals(f.Bufs[outs[i]], buf)) { f.Owned[outs[i]] = false; alias = true; }
+                f.Tensors[outs[j]] = t;
+                f.Bufs[outs[j]] = buf;
+                f.Owned[outs[j]] = !alias;
+                f.Committed[outs[j]] = t.Committed;
+            }
+        }
+    }
+}

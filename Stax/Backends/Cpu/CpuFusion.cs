@@ -1,0 +1,221 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Stax.Backends.Cpu.Simd;
+using Stax.Tracing;
+
+namespace Stax.Backends.Cpu;
+
+/// <summary>
+/// A chain of consecutive float32 elementwise equations (unary and binary arithmetic,
+/// broadcasts of a scalar, float32-to-float32 conversions) run as one pass over memory: tile by
+/// tile, each equation applies its precompiled SIMD operator struct (the same ones the eager
+/// kernels use, so results are bit-identical) to cache-resident tiles; only values needed after
+/// the chain (or returned) are written to buffers. No code is generated at run time.
+/// </summary>
+internal sealed class FusedStep : CpuExecutable.Step
+{
+    const int Tile = 1024;
+
+    abstract class Instr
+    {
+        public abstract void Run(Isa isa, ref float a, ref float b, ref float y, int n);
+    }
+
+    sealed class Un<TOp> : Instr where TOp : IUnaryOp<float>
+    {
+        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n)
+            => Drivers.UnaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref y, n);
+    }
+
+    sealed class Bin<TOp> : Instr where TOp : IBinaryOp<float>
+    {
+        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n)
+            => Drivers.BinaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref b, ref y, n);
+    }
+
+    readonly struct CopyOp : IUnaryOp<float>
+    {
+        public static bool Vectorizable => true;
+        public static float Invoke(float x) => x;
+        public static Vector128<float> Invoke(Vector128<float> x) => x;
+        public static Vector256<float> Invoke(Vector256<float> x) => x;
+        public static Vector512<float> Invoke(Vector512<float> x) => x;
+    }
+
+    static readonly Dictionary<Primitive, Instr> Unary = new()
+    {
+        [Prims.Exp] = new Un<VecUnary<ExpAlgo>>(), [Prims.Log] = new Un<VecUnary<LogAlgo>>(),
+        [Prims.Log1p] = new Un<VecUnary<Log1pAlgo>>(), [Prims.Expm1] = new Un<VecUnary<Expm1Algo>>(),
+        [Prims.Tanh] = new Un<VecUnary<TanhAlgo>>(), [Prims.Logistic] = new Un<VecUnary<LogisticAlgo>>(),
+        [Prims.Sqrt] = new Un<VecUnary<SqrtAlgo>>(), [Prims.Rsqrt] = new Un<VecUnary<RsqrtAlgo>>(),
+        [Prims.Sin] = new Un<VecUnary<SinAlgo>>(), [Prims.Cos] = new Un<VecUnary<CosAlgo>>(),
+        [Prims.Floor] = new Un<VecUnary<FloorAlgo>>(), [Prims.Ceil] = new Un<VecUnary<CeilAlgo>>(),
+        [Prims.Neg] = new Un<VecUnary<NegAlgo>>(), [Prims.Abs] = new Un<VecUnary<AbsAlgo>>(),
+        [Prims.Sign] = new Un<VecUnary<SignAlgo>>(),
+    };
+
+    static readonly Dictionary<Primitive, Instr> Binary = new()
+    {
+        [Prims.Add] = new Bin<AddOp<float>>(), [Prims.Sub] = new Bin<SubOp<float>>(),
+        [Prims.Mul] = new Bin<MulOp<float>>(), [Prims.Div] = new Bin<DivF<float>>(),
+        [Prims.Max] = new Bin<MaxOp<float>>(), [Prims.Min] = new Bin<MinOp<float>>(),
+        [Prims.Pow] = new Bin<PowF>(), [Prims.Atan2] = new Bin<VecBinary<Atan2Algo>>(),
+    };
+
+    static readonly Instr Copy = new Un<CopyOp>();
+
+    static bool IsF32(Var v) => v.Aval.DType == DType.Float32;
+
+    /// <summary>The element count of <paramref name="e"/>'s output when it can join a fused chain; -1 otherwise.</summary>
+    static long Fusible(Eqn e)
+    {
+        if (e.Outputs.Length != 1 || !IsF32(e.Outputs[0])) return -1;
+        var shape = e.Outputs[0].Aval.Shape;
+        long n = shape.Size;
+        if (n == 0) return -1;
+        var p = e.Primitive;
+        if (Unary.ContainsKey(p) || Binary.ContainsKey(p))
+            return e.Inputs.All(v => IsF32(v) && v.Aval.Shape == shape) && e.Inputs.Length == (Unary.ContainsKey(p) ? 1 : 2) ? n : -1;
+        if (p == Prims.BroadcastInDim) return e.Inputs.Length == 1 && IsF32(e.Inputs[0]) && e.Inputs[0].Aval.Size == 1 ? n : -1;
+        if (p == Prims.ConvertElementType) return e.Inputs.Length == 1 && IsF32(e.Inputs[0]) ? n : -1;
+        return -1;
+    }
+
+    /// <summary>The end (exclusive) of the longest fusible chain starting at <paramref name="start"/>.</summary>
+    internal static int ChainEnd(Eqn[] eqns, int start)
+    {
+        long n = Fusible(eqns[start]);
+        if (n < 0) return start;
+        int end = start + 1;
+        while (end < eqns.Length && Fusible(eqns[end]) == n) end++;
+        return end;
+    }
+
+    // Locations of values: external slot (read), scratch tile, or materialized output slot.
+    enum Kind : byte { External, Scratch, Output }
+    readonly record struct Loc(Kind Kind, int Index);
+
+    sealed record Node(Primitive Primitive, Instr? Instr, Loc A, Loc B, Loc Dst, int SplatSlot);
+
+    readonly Node[] _nodes;
+    readonly int[] _reads, _writes;
+    readonly bool[] _escapes;
+    readonly long _n;
+    readonly int _scratch;
+
+    FusedStep(Node[] nodes, int[] reads, int[] writes, bool[] escapes, long n, int scratch)
+    {
+        _nodes = nodes;
+        _reads = reads;
+        _writes = writes;
+        _escapes = escapes;
+        _n = n;
+        _scratch = scratch;
+    }
+
+    public override int[] Reads => _reads;
+    public override int[] Writes => _writes;
+
+    internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf, bool[] isOutput, int[] lastUseEqn)
+    {
+        var where = new Dictionary<int, Loc>();
+        var reads = new List<int>();
+        var writes = new List<int>();
+        var escapes = new List<bool>();
+        int scratch = 0;
+        Loc Read(Var v)
+        {
+            int s = slotOf[v];
+            if (where.TryGetValue(s, out var l)) return l;
+            if (!reads.Contains(s)) reads.Add(s);
+            return new Loc(Kind.External, s);
+        }
+        var nodes = new List<Node>();
+        for (int i = start; i < end; i++)
+        {
+            var e = eqns[i];
+            int outSlot = slotOf[e.Outputs[0]];
+            bool materialize = isOutput[outSlot] || lastUseEqn[outSlot] >= end;
+            Loc dst;
+            if (materialize) { dst = new Loc(Kind.Output, outSlot); writes.Add(outSlot); escapes.Add(isOutput[outSlot]); }
+            else dst = new Loc(Kind.Scratch, scratch++);
+            Node node;
+            if (e.Primitive == Prims.BroadcastInDim)
+            {
+                var src = Read(e.Inputs[0]);
+                if (src.Kind != Kind.External)
+                {
+                    // A scalar computed inside the chain: fall back to a copy of its (size-1) tile.
+                    node = new Node(e.Primitive, Copy, src, src, dst, -1);
+                }
+                else node = new Node(e.Primitive, null, src, src, dst, src.Index);
+            }
+            else if (e.Primitive == Prims.ConvertElementType) { var a = Read(e.Inputs[0]); node = new Node(e.Primitive, Copy, a, a, dst, -1); }
+            else if (Unary.TryGetValue(e.Primitive, out var u)) { var a = Read(e.Inputs[0]); node = new Node(e.Primitive, u, a, a, dst, -1); }
+            else { var a = Read(e.Inputs[0]); var b = Read(e.Inputs[1]); node = new Node(e.Primitive, Binary[e.Primitive], a, b, dst, -1); }
+            nodes.Add(node);
+            where[outSlot] = dst;
+        }
+        return new FusedStep(nodes.ToArray(), reads.ToArray(), writes.ToArray(), escapes.ToArray(), Fusible(eqns[start]), scratch);
+    }
+
+    [ThreadStatic] static float[]? _tiles;
+
+    public override void Run(CpuExecutable exe, CpuExecutable.Frame f)
+    {
+        foreach (var node in _nodes) EvalTrace.NotifyEvaluated(node.Primitive);
+        bool committed = AnyCommitted(f, _reads);
+        for (int i = 0; i < _writes.Length; i++)
+        {
+            f.Bufs[_writes[i]] = exe.Backend.Allocate(DType.Float32, _n, _escapes[i]);
+            f.Owned[_writes[i]] = true;
+            f.Committed[_writes[i]] = committed;
+        }
+        // Arrays of external and output locations, and splat values, resolved once per run.
+        var arrays = new byte[]?[f.Bufs.Length];
+        foreach (var s in _reads) arrays[s] = f.Bufs[s]!.Data;
+        foreach (var s in _writes) arrays[s] = f.Bufs[s]!.Data;
+        var splat = new float[_nodes.Length];
+        for (int k = 0; k < _nodes.Length; k++)
+            if (_nodes[k].Instr == null) splat[k] = MemoryMarshal.Cast<byte, float>(arrays[_nodes[k].SplatSlot]!.AsSpan())[0];
+        var isa = Config.Isa;
+        long n = _n;
+        var nodes = _nodes;
+        int scratchTiles = _scratch;
+        CpuParallel.For(n, CpuParallel.ElementwiseGrain, (s, e) => RunRange(nodes, arrays, splat, isa, scratchTiles, s, e));
+        GC.KeepAlive(f);
+    }
+
+    static void RunRange(Node[] nodes, byte[]?[] arrays, float[] splat, Isa isa, int scratchTiles, long s, long e)
+    {
+        int need = Math.Max(1, scratchTiles) * Tile;
+        var tiles = _tiles;
+        if (tiles == null || tiles.Length < need) _tiles = tiles = new float[need];
+        ref float scratch = ref MemoryMarshal.GetArrayDataReference(tiles);
+        for (long t0 = s; t0 < e; t0 += Tile)
+        {
+            int len = (int)Math.Min(Tile, e - t0);
+            for (int k = 0; k < nodes.Length; k++)
+            {
+                var node = nodes[k];
+                ref float y = ref At(node.Dst, arrays, ref scratch, t0);
+                if (node.Instr == null)
+                {
+                    MemoryMarshal.CreateSpan(ref y, len).Fill(splat[k]);
+                    continue;
+                }
+                // A copy of a scalar computed in the chain (size-1 group) reads its single element.
+                ref float a = ref At(node.A, arrays, ref scratch, t0);
+                ref float b = ref At(node.B, arrays, ref scratch, t0);
+                node.Instr.Run(isa, ref a, ref b, ref y, len);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static ref float At(Loc l, byte[]?[] arrays, ref float scratch, long t0)
+        => ref l.Kind == Kind.Scratch
+            ? ref Unsafe.Add(ref scratch, l.Index * Tile)
+            : ref Unsafe.Add(ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(arrays[l.Index]!)), (nint)t0);
+}
