@@ -91,8 +91,61 @@ public sealed partial class VulkanBackend
         if (owned) idx.Dispose();
     }
 
+    /// <summary>Loop-header executions one invocation may run: lavapipe silently stops a loop nest
+    /// after 65535 header executions in total (inner loops and their exit tests count), so long
+    /// index lists run in passes.</summary>
+    const int LoopBudget = 60000;
+
+    void Scatter(int op, ScatterParams sp, VulkanBuffer operand, VulkanBuffer indices, VulkanBuffer updates, Shape os, Shape isx, Shape us, VulkanBuffer output)
+    {
+        if (output.Length == 0) return;
+        var dn = sp.DimensionNumbers;
+        if (os.Rank > 8 || isx.Rank > 9) throw new NotSupportedException($"{ScatterName(op)}: the Vulkan backend supports operands and index batches of rank at most 8");
+        int nb = Math.Max(0, isx.Rank - 1);
+        long count = 1;
+        for (int j = 0; j < nb; j++) count *= isx[j];
+        var ustr = Strides(us);
+        var updBatch = Enumerable.Range(0, us.Rank).Where(d => !dn.UpdateWindowDims.Contains(d)).ToArray();
+        var meta = new List<int> { os.Rank, nb, isx.Rank > 0 ? isx[^1] : 0, sp.Mode == GatherScatterMode.Clip ? 0 : 1 };
+        for (int j = 0; j < nb; j++) meta.AddRange(new[] { isx[j], checked((int)ustr[updBatch[j]]) });
+        var windowOperandDims = Enumerable.Range(0, os.Rank).Where(d => !dn.InsertedWindowDims.Contains(d) && !dn.OperandBatchingDims.Contains(d)).ToArray();
+        for (int d = 0; d < os.Rank; d++)
+        {
+            int w = Array.IndexOf(windowOperandDims, d);
+            int comp = Array.IndexOf(dn.ScatterDimsToOperandDims.ToArray(), d);
+            int bi = Array.IndexOf(dn.OperandBatchingDims.ToArray(), d);
+            meta.AddRange(new[] { os[d], w >= 0 ? us[dn.UpdateWindowDims[w]] : 1, w >= 0 ? checked((int)ustr[dn.UpdateWindowDims[w]]) : 0, comp, bi >= 0 ? dn.ScatterIndicesBatchingDims[bi] : -1 });
+        }
+        var xw = Widen(operand, out bool ownX);
+        var uw = Widen(updates, out bool ownU);
+        var res = output.DType == xw.DType ? output : Allocate(xw.DType, output.Length);
+        var idx = Int32Indices(indices, out bool ownI);
+        using var m = Meta(meta.ToArray());
+        long n = output.Length;
+        if (count == 0)
+            Run("scatter", new[] { op, (int)xw.DType }, new[] { res, xw, idx, uw, m }, stackalloc int[] { checked((int)n), 0, 0 }, n);
+        int chunk = LoopBudget / (3 + nb + os.Rank);   // headers per index: 1 + (nb + 1) + (rank + 1)
+        for (long i0 = 0; i0 < count; i0 += chunk)
+        {
+            int i1 = (int)Math.Min(count, i0 + chunk);
+            Run("scatter", new[] { op, (int)xw.DType }, new[] { res, i0 == 0 ? xw : res, idx, uw, m }, new[] { checked((int)n), (int)i0, i1 }, n);
+        }
+        if (!ReferenceEquals(res, output))
+        {
+            Elementwise(OpConvert, res.DType, output, res);
+            res.Dispose();
+        }
+        if (ownX) xw.Dispose();
+        if (ownU) uw.Dispose();
+        if (ownI) idx.Dispose();
+    }
+
+    static string ScatterName(int op) => op switch { 0 => "scatter-add", 1 => "scatter-mul", 2 => "scatter-max", 3 => "scatter-min", _ => "scatter" };
+
     static partial void RegisterIndexing()
     {
+        foreach (var (prim, op) in new[] { (Prims.ScatterAdd, 0), (Prims.ScatterMul, 1), (Prims.ScatterMax, 2), (Prims.ScatterMin, 3), (Prims.Scatter, 4) })
+            Kernels[prim] = (b, p, ins, outs, it, ot) => b.Scatter(op, (ScatterParams)p, ins[0], ins[1], ins[2], it[0].Shape, it[1].Shape, it[2].Shape, outs[0]);
         Kernels[Prims.Gather] = (b, p, ins, outs, it, ot) => b.Gather((GatherParams)p, ins[0], ins[1], it[0].Shape, it[1].Shape, ot[0].Shape, outs[0]);
         Kernels[Prims.DynamicSlice] = (b, p, ins, outs, it, ot) =>
         {
