@@ -16,6 +16,7 @@ public sealed partial class VulkanBackend
         RegisterWindow();
         RegisterConv();
         RegisterIndexing();
+        RegisterSorting();
     }
 
     static partial void RegisterElementwise();
@@ -25,6 +26,7 @@ public sealed partial class VulkanBackend
     static partial void RegisterWindow();
     static partial void RegisterConv();
     static partial void RegisterIndexing();
+    static partial void RegisterSorting();
 
     /// <summary>The primitives this backend has kernels for (reshape included).</summary>
     public static IReadOnlyCollection<string> SupportedPrimitives => Kernels.Keys.Select(k => k.Name).Append(Prims.Reshape.Name).ToArray();
