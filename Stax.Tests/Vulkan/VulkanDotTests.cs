@@ -44,6 +44,18 @@ public class VulkanDotTests
         var v = TestData.Tensor(43, new[] { 2, 70001 });
         var w = TestData.Tensor(44, new[] { 70001 });
         VulkanCheck.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }), new[] { v, w }, 1e-5, Atol(70001), "long k");
+        // The aligned 4-wide GEMM variant and the general one agree with the reference (n % 4 == 0, batched, k split).
+        foreach (bool vec4 in new[] { false, true })
+        {
+            bool saved = Stax.Vulkan.VulkanBackend.UseVec4Gemm;
+            try
+            {
+                Stax.Vulkan.VulkanBackend.UseVec4Gemm = vec4;
+                VulkanCheck.AgainstReference(Prims.DotGeneral, P(new[] { 2 }, new[] { 1 }, new[] { 0 }, new[] { 0 }),
+                    new[] { TestData.Tensor(45, new[] { 3, 37, 29 }), TestData.Tensor(46, new[] { 3, 29, 68 }) }, 1e-5, Atol(29), $"vec4={vec4}");
+            }
+            finally { Stax.Vulkan.VulkanBackend.UseVec4Gemm = saved; }
+        }
         var x = VulkanCheck.Put(a, b);
         Assert.Equal(Lax.DotGeneral(x[0], x[1], new[] { 0 }, new[] { 0 }).ToBytes(), Lax.DotGeneral(x[0], x[1], new[] { 0 }, new[] { 0 }).ToBytes());
     }

@@ -7,6 +7,8 @@ public sealed partial class VulkanBackend
 {
     /// <summary>Lavapipe ends a loop after 65535 iterations: longer contractions run in passes that accumulate.</summary>
     const int GemmKChunk = 32768;
+    /// <summary>Use the aligned 4-wide GEMM variant where it applies (a switch for benchmarks and tests).</summary>
+    internal static bool UseVec4Gemm = true;
 
     /// <summary>
     /// Records C[b] = A[b]·B[b] for b in [0, batch): C is dense [batch, m, n]; A is read as
@@ -24,6 +26,9 @@ public sealed partial class VulkanBackend
             return;
         }
         string shader = c.DType == DType.Float32 ? "gemm_f32" : "gemm_i32";
+        // Aligned 4-wide B/C rows when n % 4 == 0 and B's columns are contiguous (offsets in 4s).
+        bool vec4 = UseVec4Gemm && n % 4 == 0 && bv.Col == 1 && bv.Row % 4 == 0 && bv.Batch % 4 == 0 && bv.Off % 4 == 0;
+        var spec = new[] { vec4 ? 1 : 0 };
         uint gx = (uint)((n + 63) / 64), gy = (uint)((m + 63) / 64);
         if (gx > 65535 || gy > 65535)
             throw new NotSupportedException($"dot_general: a {m}x{n} output is too large for one Vulkan dispatch grid");
@@ -38,7 +43,7 @@ public sealed partial class VulkanBackend
                     checked((int)m), checked((int)n), kc, checked((int)(av.Off + k0 * av.Col)), checked((int)av.Batch), checked((int)av.Row), checked((int)av.Col),
                     checked((int)(bv.Off + k0 * bv.Row)), checked((int)bv.Batch), checked((int)bv.Row), checked((int)bv.Col), checked((int)(m * n)), k0 > 0 ? 1 : 0, (int)b0,
                 };
-                Run(shader, Array.Empty<int>(), new[] { c, a, b }, push, gx, gy, gz);
+                Run(shader, spec, new[] { c, a, b }, push, gx, gy, gz);
             }
         }
     }
