@@ -31,6 +31,12 @@ public sealed partial class VulkanBackend
     void WindowOp(int mode, int kind, List<WinDim> dims, VulkanBuffer output, VulkanBuffer x, VulkanBuffer? aux, long n)
     {
         if (n == 0) return;
+        // Lavapipe silently ends a loop nest after 65535 loop-header executions per invocation.
+        long ws = dims.Aggregate(1L, (a, d) => a * d.Win);
+        long headers = ws * (dims.Count + 2);
+        if (mode == 2) headers *= dims.Aggregate(1L, (a, d) => a * ((d.Win + d.Stride - 1) / d.Stride)) + 1;
+        if (headers > 60000 && Ctx.Capabilities.DeviceName.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase))
+            throw new NotSupportedException($"window: a {ws}-position window is too large for one lavapipe invocation (its loops stop after 65535 iterations); use the CPU backend");
         var xw = Widen(x, out bool ownX);
         VulkanBuffer? aw = null; bool ownA = false;
         if (aux != null) aw = Widen(aux, out ownA);
