@@ -16,7 +16,7 @@ internal readonly record struct Binding(VkBuffer Buffer, ulong Offset, ulong Ran
 /// </summary>
 internal sealed unsafe class CommandStream : IDisposable
 {
-    public const int MaxCommands = 256;
+    public const int MaxCommands = 1024;
     const int SetsPerPool = MaxCommands;
     const int DescriptorsPerPool = MaxCommands * 8;
 

@@ -13,12 +13,20 @@ public sealed partial class VulkanBackend
         RegisterMovement();
         RegisterReduction();
         RegisterDot();
+        RegisterWindow();
+        RegisterConv();
+        RegisterIndexing();
+        RegisterSorting();
     }
 
     static partial void RegisterElementwise();
     static partial void RegisterMovement();
     static partial void RegisterReduction();
     static partial void RegisterDot();
+    static partial void RegisterWindow();
+    static partial void RegisterConv();
+    static partial void RegisterIndexing();
+    static partial void RegisterSorting();
 
     /// <summary>The primitives this backend has kernels for (reshape included).</summary>
     public static IReadOnlyCollection<string> SupportedPrimitives => Kernels.Keys.Select(k => k.Name).Append(Prims.Reshape.Name).ToArray();
