@@ -115,13 +115,20 @@ public sealed partial class Tensor
     {
         if (bytes.Length != shape.Size * dtype.SizeOf())
             throw new ArgumentException($"Tensor.FromBytes: {bytes.Length} bytes do not fill shape {shape} of {dtype.Name()}");
-        backend ??= BackendRegistry.Default;
+        bool committed = true;
+        if (backend == null)
+        {
+            backend = BackendRegistry.Default;
+            // A host array of a dtype the default backend cannot hold (float64 on Vulkan) lives on
+            // the CPU, uncommitted: converted there, it then follows the tensors it meets.
+            if (!backend.Supports(dtype)) { backend = Backends.Cpu.CpuBackend.Instance; committed = false; }
+        }
         if (!backend.Supports(dtype))
             throw new NotSupportedException($"Tensor.FromBytes: dtype {dtype.Name()} is not supported by backend '{backend.Name}'");
         if (dtype == DType.Bool)
             foreach (var b in bytes)
                 if (b > 1) throw new ArgumentException("Tensor.FromBytes: bool elements must be 0 or 1");
-        return new Tensor(backend.Upload(bytes, dtype), new AbstractValue(shape, dtype));
+        return new Tensor(backend.Upload(bytes, dtype), new AbstractValue(shape, dtype)) { Committed = committed };
     }
 
     /// <summary>A strongly typed scalar of the given dtype (default float32).</summary>

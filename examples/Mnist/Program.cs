@@ -20,6 +20,7 @@ if (opt.Backend == "vulkan")
     BackendRegistry.Default = BackendRegistry.Get("vulkan");
 }
 var device = BackendRegistry.Default;
+var host = Stax.Backends.Cpu.CpuBackend.Instance;
 
 // ---- data: the original IDX files shipped in data/mnist ----
 string dir = FindData();
@@ -30,9 +31,9 @@ string dir = FindData();
     int n = Math.Min(max, x.Shape[0]);
     // Normalised images stay on the CPU; batches are gathered there and sent to the device,
     // so a dataset larger than one device buffer binding still works.
-    var xf = x.DevicePut(Stax.Backends.Cpu.CpuBackend.Instance)[..n].AsType(DType.Float32) / 255.0;
+    var xf = x.DevicePut(host)[..n].AsType(DType.Float32) / 255.0;
     xf = opt.Model == "cnn" ? xf.Reshape(n, 28, 28, 1) : xf.Reshape(n, 784);
-    return (xf, y.DevicePut(Stax.Backends.Cpu.CpuBackend.Instance)[..n].AsType(DType.Int32));
+    return (xf, y.DevicePut(host)[..n].AsType(DType.Int32));
 }
 var (xTrain, yTrain) = Load("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", opt.Limit);
 var (xTest, yTest) = Load("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10000);
@@ -108,7 +109,7 @@ for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
     double runLoss = 0, runAcc = 0;
     for (int s = 0; s < stepsPerEpoch; s++)
     {
-        var idx = Tensor.FromArray(order[(s * batch)..((s + 1) * batch)]);
+        var idx = Tensor.From<int>(order.AsSpan(s * batch, batch), new Shape(batch), host);
         var xb = Np.Take(xTrain, idx, axis: 0).DevicePut(device);
         var yb = Np.Take(yTrain, idx, axis: 0).DevicePut(device);
         var outs = trainStep.Call(Tree.Flatten(optState).Leaves.Concat(new[] { xb, yb, Tensor.Scalar(globalStep, DType.Int32).DevicePut(device) }).ToArray());
