@@ -13,7 +13,7 @@ namespace Stax.Vulkan;
 /// touching any Stax.Vulkan type, whose module initializer registers it), or explicitly with
 /// <c>tensor.DevicePut(VulkanBackend.Shared)</c>. float64 is not supported (use the CPU).
 /// </summary>
-public sealed partial class VulkanBackend : IBackend, IDisposable
+public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDisposable
 {
     static readonly object SharedGate = new();
     static VulkanBackend? _shared;

@@ -125,7 +125,8 @@ for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
     epochEnds.Add(losses.Count - 1);
     Console.WriteLine();
     acc = TestAccuracy();
-    Console.WriteLine($"epoch {epoch}: test accuracy {acc:F4}, {clock.Elapsed.TotalSeconds:F1} s");
+    var memory = device is IMemoryStatistics m ? $", {device.Name} memory: live {m.MemoryStats.LiveBytes / 1e6:F1} MB, high-water {m.MemoryStats.HighWaterBytes / 1e6:F1} MB" : "";
+    Console.WriteLine($"epoch {epoch}: test accuracy {acc:F4}, {clock.Elapsed.TotalSeconds:F1} s{memory}");
     if (opt.Checkpoint != null)
         Checkpoint.Save(opt.Checkpoint, new Dictionary<string, object?> { ["opt"] = optState },
             new Dictionary<string, string> { ["epoch"] = epoch.ToString(), ["step"] = globalStep.ToString(), ["model"] = opt.Model });

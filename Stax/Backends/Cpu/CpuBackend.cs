@@ -4,7 +4,7 @@ namespace Stax.Backends.Cpu;
 /// The SIMD CPU backend. Kernels are registered per primitive family (one file each under
 /// Backends/Cpu) and choose their vector width from <see cref="Config.Isa"/> at entry.
 /// </summary>
-public sealed partial class CpuBackend : IBackend
+public sealed partial class CpuBackend : IBackend, IMemoryStatistics
 {
     /// <summary>The process-wide CPU backend.</summary>
     public static readonly CpuBackend Instance = new();
