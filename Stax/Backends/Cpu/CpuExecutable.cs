@@ -140,23 +140,16 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
                     shared = j != i && ReferenceEquals(f.Bufs[j], f.Bufs[i]);
                 f.Owned[i] = !shared;
             }
-        try
+        // On an exception, buffers not yet released are left to their finalizers.
+        for (int i = 0; i < _steps.Length; i++)
         {
-            for (int i = 0; i < _steps.Length; i++)
+            _steps[i].Run(this, f);
+            foreach (var s in _freeAfter[i])
             {
-                _steps[i].Run(this, f);
-                foreach (var s in _freeAfter[i])
-                {
-                    if (f.Owned[s]) f.Bufs[s]?.Release();
-                    f.Bufs[s] = null;
-                    f.Tensors[s] = null;
-                }
+                if (f.Owned[s]) f.Bufs[s]?.Release();
+                f.Bufs[s] = null;
+                f.Tensors[s] = null;
             }
-        }
-        catch
-        {
-            // Leave what is left to the finalizers.
-            throw;
         }
         var results = new Tensor[_outSlots.Length];
         for (int j = 0; j < results.Length; j++)
