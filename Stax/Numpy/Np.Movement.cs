@@ -42,8 +42,8 @@ public static partial class Np
     {
         if (source.Length != destination.Length)
             throw new ArgumentException($"moveaxis: source {Shape.Format(source)} and destination {Shape.Format(destination)} must have the same number of elements");
-        var src = NormalizeAxes("moveaxis", x.Shape, source);
-        var dst = NormalizeAxes("moveaxis", x.Shape, destination);
+        var src = MovementAxes("moveaxis", x.Shape, source);
+        var dst = MovementAxes("moveaxis", x.Shape, destination);
         var perm = new int[x.Rank];
         Array.Fill(perm, -1);
         for (int i = 0; i < src.Length; i++) perm[dst[i]] = src[i];
@@ -58,7 +58,7 @@ public static partial class Np
     {
         if (axes.Length == 0)
             return Lax.Reshape(x, new Shape(x.Shape.Where(d => d != 1).ToArray()));
-        var ax = NormalizeAxes("squeeze", x.Shape, axes);
+        var ax = MovementAxes("squeeze", x.Shape, axes);
         foreach (var a in ax)
             if (x.Shape[a] != 1)
                 throw new ArgumentException($"squeeze: cannot select axis {a} of shape {x.Shape}: its size is {x.Shape[a]}, not 1");
@@ -120,7 +120,7 @@ public static partial class Np
         int prev = 0;
         for (int i = 0; i <= indices.Length; i++)
         {
-            int stop = i < indices.Length ? ClampSliceBound(indices[i], n) : n;
+            int stop = i < indices.Length ? SplitBound(indices[i], n) : n;
             int start = Math.Min(prev, n);
             result[i] = Lax.SliceInDim(x, start, Math.Max(start, stop), 1, a);
             prev = Math.Max(start, stop);
@@ -128,11 +128,11 @@ public static partial class Np
         return result;
     }
 
-    static int ClampSliceBound(int i, int n) => i < 0 ? Math.Max(0, i + n) : Math.Min(i, n);
+    static int SplitBound(int i, int n) => i < 0 ? Math.Max(0, i + n) : Math.Min(i, n);
 
     /// <summary>Reverses the order of elements along the given axes (all axes when none are given).</summary>
     public static Tensor Flip(Tensor x, params int[] axes)
-        => Lax.Rev(x, axes.Length == 0 ? Enumerable.Range(0, x.Rank).ToArray() : NormalizeAxes("flip", x.Shape, axes));
+        => Lax.Rev(x, axes.Length == 0 ? Enumerable.Range(0, x.Rank).ToArray() : MovementAxes("flip", x.Shape, axes));
 
     /// <summary>Pads each axis with (before, after) copies of <paramref name="constantValue"/> (NumPy's mode='constant').</summary>
     public static Tensor Pad(Tensor x, (int Before, int After)[] padWidth, double constantValue = 0)
@@ -144,7 +144,7 @@ public static partial class Np
             if (b < 0 || e < 0)
                 throw new ArgumentException($"pad: pad widths must be non-negative, got ({b}, {e}) for shape {x.Shape}");
         if (padWidth.All(w => w.Before == 0 && w.After == 0)) return x;
-        var value = ScalarLike(x, constantValue);
+        var value = MovementScalarLike(x, constantValue);
         return Lax.Pad(x, value, padWidth.Select(w => (w.Before, w.After, 0)).ToArray());
     }
 
@@ -192,11 +192,11 @@ public static partial class Np
     }
 
     /// <summary>A scalar of <paramref name="x"/>'s dtype on <paramref name="x"/>'s backend (the default one when traced).</summary>
-    static Tensor ScalarLike(Tensor x, double value)
+    static Tensor MovementScalarLike(Tensor x, double value)
         => Tensor.Full(Shape.Scalar, value, x.DType, x.IsWeak, x.IsConcrete ? x.Backend : null);
 
     /// <summary>Normalises (possibly negative) axes against <paramref name="shape"/>; rejects repeats.</summary>
-    static int[] NormalizeAxes(string op, Shape shape, int[] axes)
+    static int[] MovementAxes(string op, Shape shape, int[] axes)
     {
         var r = new int[axes.Length];
         for (int i = 0; i < axes.Length; i++)

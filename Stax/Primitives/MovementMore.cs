@@ -60,7 +60,7 @@ public static partial class Prims
     {
         var perm = ((TransposeParams)p).Permutation;
         var x = ins[0];
-        if (!IsPermutation(perm, x.Rank))
+        if (!IsPermutationOfRank(perm, x.Rank))
             throw new ArgumentException($"transpose: permutation {perm} is not a permutation of the {x.Rank} dimensions of operand shape {x.Shape}");
         var dims = new int[x.Rank];
         for (int i = 0; i < dims.Length; i++) dims[i] = x.Shape[perm[i]];
@@ -171,7 +171,7 @@ public static partial class Prims
         if (ins.Length == 0)
             throw new ArgumentException("dynamic_slice: expected an operand and one start index per dimension, got no operands");
         var x = ins[0];
-        CheckStartIndices("dynamic_slice", x, ins[1..], 1);
+        CheckDynamicStartIndices("dynamic_slice", x, ins[1..], 1);
         if (sizes.Length != x.Rank)
             throw new ArgumentException($"dynamic_slice: slice_sizes {sizes} must have one entry per dimension of operand shape {x.Shape} (rank {x.Rank})");
         for (int d = 0; d < x.Rank; d++)
@@ -197,11 +197,11 @@ public static partial class Prims
         for (int d = 0; d < x.Rank; d++)
             if (u.Shape[d] > x.Shape[d])
                 throw new ArgumentException($"dynamic_update_slice: update shape {u.Shape} does not fit in operand shape {x.Shape} (dimension {d})");
-        CheckStartIndices("dynamic_update_slice", x, ins[2..], 2);
+        CheckDynamicStartIndices("dynamic_update_slice", x, ins[2..], 2);
         return new[] { new AbstractValue(x.Shape, x.DType, x.Weak) };
     });
 
-    static void CheckStartIndices(string op, AbstractValue x, ReadOnlySpan<AbstractValue> idx, int firstOperand)
+    static void CheckDynamicStartIndices(string op, AbstractValue x, ReadOnlySpan<AbstractValue> idx, int firstOperand)
     {
         if (idx.Length != x.Rank)
             throw new ArgumentException($"{op}: expected {x.Rank} start indices for operand shape {x.Shape}, got {idx.Length}");
@@ -214,7 +214,7 @@ public static partial class Prims
         }
     }
 
-    static bool IsPermutation(IntTuple perm, int rank)
+    static bool IsPermutationOfRank(IntTuple perm, int rank)
     {
         if (perm.Length != rank) return false;
         var seen = new bool[rank];

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Stax.Backends.Cpu;
 
 // Transpose, slice, pad, concatenate, rev and the dynamic slices. All of them are one operation:
-// a strided copy of a box of elements (StridedCopy), which simplifies the box (drops size-1
+// a strided copy of a box of elements (MoveStridedCopy), which simplifies the box (drops size-1
 // dimensions, merges dimensions that are contiguous in both source and destination) and then
 // copies contiguous rows with memmove, transposes 2-D tiles when the source's unit-stride
 // dimension is not the destination's, or falls back to a strided element loop. Kernels work on
@@ -28,7 +28,7 @@ public sealed partial class CpuBackend
         var inStrides = st.Shape.Strides();
         var srcStrides = new long[dt.Rank];
         for (int i = 0; i < srcStrides.Length; i++) srcStrides[i] = inStrides[p.Permutation[i]];
-        StridedCopy(src.Data, 0, srcStrides, dst.Data, 0, dt.Shape.Strides(), dt.Shape.ToArray(), dst.DType.SizeOf());
+        MoveStridedCopy(src.Data, 0, srcStrides, dst.Data, 0, dt.Shape.Strides(), dt.Shape.ToArray(), dst.DType.SizeOf());
     }
 
     static void SliceKernel(SliceParams p, CpuBuffer src, AbstractValue st, CpuBuffer dst, AbstractValue dt)
@@ -41,7 +41,7 @@ public sealed partial class CpuBackend
             srcBase += p.StartIndices[d] * inStrides[d];
             srcStrides[d] = p.Strides[d] * inStrides[d];
         }
-        StridedCopy(src.Data, srcBase, srcStrides, dst.Data, 0, dt.Shape.Strides(), dt.Shape.ToArray(), dst.DType.SizeOf());
+        MoveStridedCopy(src.Data, srcBase, srcStrides, dst.Data, 0, dt.Shape.Strides(), dt.Shape.ToArray(), dst.DType.SizeOf());
     }
 
     static void RevKernel(RevParams p, CpuBuffer src, AbstractValue st, CpuBuffer dst)
@@ -54,7 +54,7 @@ public sealed partial class CpuBackend
             srcBase += (st.Shape[d] - 1) * srcStrides[d];
             srcStrides[d] = -srcStrides[d];
         }
-        StridedCopy(src.Data, srcBase, srcStrides, dst.Data, 0, st.Shape.Strides(), st.Shape.ToArray(), dst.DType.SizeOf());
+        MoveStridedCopy(src.Data, srcBase, srcStrides, dst.Data, 0, st.Shape.Strides(), st.Shape.ToArray(), dst.DType.SizeOf());
     }
 
     static void PadKernel(PadParams p, CpuBuffer src, CpuBuffer value, AbstractValue st, CpuBuffer dst, AbstractValue dt)
@@ -73,19 +73,19 @@ public sealed partial class CpuBackend
             long step = p.Interior[d] + 1L, low = p.Low[d];
             // Input element i lands at low + i * step; keep those inside [0, outN).
             long first = low >= 0 ? 0 : (-low + step - 1) / step;
-            long last = n == 0 || low + (n - 1) * step < 0 ? -1 : Math.Min(n - 1, FloorDiv(outN - 1 - low, step));
+            long last = n == 0 || low + (n - 1) * step < 0 ? -1 : Math.Min(n - 1, MoveFloorDiv(outN - 1 - low, step));
             box[d] = (int)Math.Max(0, last - first + 1);
             srcBase += first * srcStrides[d];
             dstBase += (low + first * step) * outStrides[d];
             dstStrides[d] = step * outStrides[d];
             if (p.Low[d] > 0 || p.High[d] > 0 || (p.Interior[d] > 0 && n > 1)) fullyCovered = false;
         }
-        if (!fullyCovered) Fill(dst.Data, value.Data.AsSpan(0, esize), esize);
+        if (!fullyCovered) MoveFill(dst.Data, value.Data.AsSpan(0, esize), esize);
         foreach (var b in box) if (b == 0) return;
-        StridedCopy(src.Data, srcBase, srcStrides, dst.Data, dstBase, dstStrides, box, esize);
+        MoveStridedCopy(src.Data, srcBase, srcStrides, dst.Data, dstBase, dstStrides, box, esize);
     }
 
-    static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+    static long MoveFloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
     static void ConcatenateKernel(ConcatenateParams p, CpuBuffer[] ins, AbstractValue[] it, CpuBuffer dst, AbstractValue dt)
     {
@@ -96,13 +96,13 @@ public sealed partial class CpuBackend
         {
             var shape = it[i].Shape;
             if (shape.Size > 0)
-                StridedCopy(ins[i].Data, 0, shape.Strides(), dst.Data, offset * dstStrides[p.Dimension], dstStrides, shape.ToArray(), esize);
+                MoveStridedCopy(ins[i].Data, 0, shape.Strides(), dst.Data, offset * dstStrides[p.Dimension], dstStrides, shape.ToArray(), esize);
             offset += shape[p.Dimension];
         }
     }
 
     // XLA clamps each start index to [0, operand size - slice size].
-    static long[] ClampedStarts(CpuBuffer[] idx, AbstractValue[] idxTypes, int first, Shape operand, ReadOnlySpan<int> sizes)
+    static long[] MoveClampedStarts(CpuBuffer[] idx, AbstractValue[] idxTypes, int first, Shape operand, ReadOnlySpan<int> sizes)
     {
         var starts = new long[operand.Rank];
         for (int d = 0; d < starts.Length; d++)
@@ -123,43 +123,43 @@ public sealed partial class CpuBackend
     {
         var shape = it[0].Shape;
         if (dt.Size == 0) return;
-        var starts = ClampedStarts(ins, it, 1, shape, dt.Shape.Dims);
+        var starts = MoveClampedStarts(ins, it, 1, shape, dt.Shape.Dims);
         var strides = shape.Strides();
         long srcBase = 0;
         for (int d = 0; d < starts.Length; d++) srcBase += starts[d] * strides[d];
-        StridedCopy(ins[0].Data, srcBase, strides, dst.Data, 0, dt.Shape.Strides(), dt.Shape.ToArray(), dst.DType.SizeOf());
+        MoveStridedCopy(ins[0].Data, srcBase, strides, dst.Data, 0, dt.Shape.Strides(), dt.Shape.ToArray(), dst.DType.SizeOf());
     }
 
     static void DynamicUpdateSliceKernel(CpuBuffer[] ins, AbstractValue[] it, CpuBuffer dst)
     {
         var shape = it[0].Shape;
-        CopyParallel(ins[0].Data, dst.Data);
+        MoveCopyAll(ins[0].Data, dst.Data);
         var ushape = it[1].Shape;
         if (ushape.Size == 0) return;
-        var starts = ClampedStarts(ins, it, 2, shape, ushape.Dims);
+        var starts = MoveClampedStarts(ins, it, 2, shape, ushape.Dims);
         var strides = shape.Strides();
         long dstBase = 0;
         for (int d = 0; d < starts.Length; d++) dstBase += starts[d] * strides[d];
-        StridedCopy(ins[1].Data, 0, ushape.Strides(), dst.Data, dstBase, strides, ushape.ToArray(), dst.DType.SizeOf());
+        MoveStridedCopy(ins[1].Data, 0, ushape.Strides(), dst.Data, dstBase, strides, ushape.ToArray(), dst.DType.SizeOf());
     }
 
     // ------------------------------------------------------------------ engine
 
-    const int ByteGrain = 1 << 17;
+    const int MoveByteGrain = 1 << 17;
 
-    static void CopyParallel(byte[] src, byte[] dst)
+    static void MoveCopyAll(byte[] src, byte[] dst)
     {
         long n = src.Length;
-        CpuParallel.For(n, ByteGrain, (s, e) => src.AsSpan((int)s, (int)(e - s)).CopyTo(dst.AsSpan((int)s)));
+        CpuParallel.For(n, MoveByteGrain, (s, e) => src.AsSpan((int)s, (int)(e - s)).CopyTo(dst.AsSpan((int)s)));
     }
 
-    static void Fill(byte[] dst, ReadOnlySpan<byte> value, int esize)
+    static void MoveFill(byte[] dst, ReadOnlySpan<byte> value, int esize)
     {
         if (dst.Length == 0) return;
         ulong pattern = 0;
         for (int i = 0; i < esize; i++) pattern |= (ulong)value[i] << (8 * i);
         long n = dst.Length / esize;
-        CpuParallel.For(n, ByteGrain / esize, (s, e) =>
+        CpuParallel.For(n, MoveByteGrain / esize, (s, e) =>
         {
             var span = dst.AsSpan((int)(s * esize), (int)((e - s) * esize));
             switch (esize)
@@ -178,7 +178,7 @@ public sealed partial class CpuBackend
     /// elements; source strides may be negative). The caller guarantees every offset is in bounds
     /// (the primitives' shape rules establish that), and destination offsets are distinct.
     /// </summary>
-    internal static void StridedCopy(byte[] src, long srcBase, long[] srcStrides, byte[] dst, long dstBase, long[] dstStrides, int[] dims, int esize)
+    internal static void MoveStridedCopy(byte[] src, long srcBase, long[] srcStrides, byte[] dst, long dstBase, long[] dstStrides, int[] dims, int esize)
     {
         // Simplify: drop size-1 dimensions, merge neighbours contiguous in both buffers.
         var d = new List<int>(dims.Length);
@@ -199,7 +199,7 @@ public sealed partial class CpuBackend
             d.Add(dims[k]); ss.Add(srcStrides[k]); ds.Add(dstStrides[k]);
         }
         if (d.Count == 0) { d.Add(1); ss.Add(1); ds.Add(1); }
-        var job = new CopyJob(src, srcBase, ss.ToArray(), dst, dstBase, ds.ToArray(), d.ToArray(), esize);
+        var job = new MoveCopyJob(src, srcBase, ss.ToArray(), dst, dstBase, ds.ToArray(), d.ToArray(), esize);
         switch (esize)
         {
             case 1: job.Run<byte>(); break;
@@ -210,7 +210,7 @@ public sealed partial class CpuBackend
         }
     }
 
-    sealed class CopyJob(byte[] src, long srcBase, long[] ss, byte[] dst, long dstBase, long[] ds, int[] dims, int esize)
+    sealed class MoveCopyJob(byte[] src, long srcBase, long[] ss, byte[] dst, long dstBase, long[] ds, int[] dims, int esize)
     {
         const int Tile = 32;
         readonly int _rank = dims.Length;
