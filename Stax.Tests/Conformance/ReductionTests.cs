@@ -5,17 +5,17 @@ namespace Stax.Tests.Conformance;
 
 public class ReductionTests
 {
-    static readonly Primitive[] Reducers = { Prims.ReduceSum, Prims.ReduceMax, Prims.ReduceMin, Prims.ReduceProd };
-    static readonly Primitive[] Scans = { Prims.Cumsum, Prims.Cumprod, Prims.Cummax, Prims.Cummin };
+    internal static readonly Primitive[] Reducers = { Prims.ReduceSum, Prims.ReduceMax, Prims.ReduceMin, Prims.ReduceProd };
+    internal static readonly Primitive[] Scans = { Prims.Cumsum, Prims.Cumprod, Prims.Cummax, Prims.Cummin };
 
     /// <summary>Every subset of the axes of a shape (including none and all).</summary>
-    static IEnumerable<int[]> AxisSubsets(int rank)
+    internal static IEnumerable<int[]> AxisSubsets(int rank)
     {
         for (int mask = 0; mask < 1 << rank; mask++)
             yield return Enumerable.Range(0, rank).Where(d => (mask >> d & 1) != 0).ToArray();
     }
 
-    static readonly int[][] Shapes =
+    internal static readonly int[][] Shapes =
     {
         new int[0], new[] { 0 }, new[] { 1 }, new[] { 7 }, new[] { 67 }, new[] { 3, 5 }, new[] { 4, 33 }, new[] { 2, 0, 3 },
         new[] { 3, 1, 5 }, new[] { 2, 3, 4, 5 }, new[] { 5, 17, 19 },

@@ -4,9 +4,9 @@ namespace Stax.Tests.Conformance;
 
 public class WindowTests
 {
-    static readonly Primitive[] ReduceWindows = { Prims.ReduceWindowSum, Prims.ReduceWindowMax, Prims.ReduceWindowMin };
+    internal static readonly Primitive[] ReduceWindows = { Prims.ReduceWindowSum, Prims.ReduceWindowMax, Prims.ReduceWindowMin };
 
-    static ReduceWindowParams W(int[] dims, int[]? strides = null, int[]? lo = null, int[]? hi = null, int[]? baseDil = null, int[]? winDil = null)
+    internal static ReduceWindowParams W(int[] dims, int[]? strides = null, int[]? lo = null, int[]? hi = null, int[]? baseDil = null, int[]? winDil = null)
     {
         int r = dims.Length;
         int[] Ones() => Enumerable.Repeat(1, r).ToArray();

@@ -7,20 +7,11 @@ namespace Stax.Tests.Vulkan;
 [Trait("Backend", "Vulkan")]
 public class VulkanReductionTests
 {
-    static readonly Primitive[] Reducers = { Prims.ReduceSum, Prims.ReduceMax, Prims.ReduceMin, Prims.ReduceProd };
-    static readonly Primitive[] Scans = { Prims.Cumsum, Prims.Cumprod, Prims.Cummax, Prims.Cummin };
-
-    static IEnumerable<int[]> AxisSubsets(int rank)
-    {
-        for (int mask = 0; mask < 1 << rank; mask++)
-            yield return Enumerable.Range(0, rank).Where(d => (mask >> d & 1) != 0).ToArray();
-    }
-
-    static readonly int[][] Shapes =
-    {
-        new int[0], new[] { 0 }, new[] { 1 }, new[] { 7 }, new[] { 67 }, new[] { 3, 5 }, new[] { 4, 33 }, new[] { 2, 0, 3 },
-        new[] { 3, 1, 5 }, new[] { 2, 3, 4, 5 }, new[] { 5, 17, 19 },
-    };
+    // The CPU suite's primitives, shapes and axis subsets.
+    static readonly Primitive[] Reducers = Conformance.ReductionTests.Reducers;
+    static readonly Primitive[] Scans = Conformance.ReductionTests.Scans;
+    static IEnumerable<int[]> AxisSubsets(int rank) => Conformance.ReductionTests.AxisSubsets(rank);
+    static readonly int[][] Shapes = Conformance.ReductionTests.Shapes;
 
     static double SumTol(Tensor x, DType t)
     {

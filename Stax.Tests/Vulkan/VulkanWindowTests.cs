@@ -6,14 +6,10 @@ namespace Stax.Tests.Vulkan;
 [Trait("Backend", "Vulkan")]
 public class VulkanWindowTests
 {
-    static readonly Primitive[] ReduceWindows = { Prims.ReduceWindowSum, Prims.ReduceWindowMax, Prims.ReduceWindowMin };
+    static readonly Primitive[] ReduceWindows = Conformance.WindowTests.ReduceWindows;
 
     static ReduceWindowParams W(int[] dims, int[]? strides = null, int[]? lo = null, int[]? hi = null, int[]? baseDil = null, int[]? winDil = null)
-    {
-        int r = dims.Length;
-        int[] Ones() => Enumerable.Repeat(1, r).ToArray();
-        return new ReduceWindowParams(dims, strides ?? Ones(), lo ?? new int[r], hi ?? new int[r], baseDil ?? Ones(), winDil ?? Ones());
-    }
+        => Conformance.WindowTests.W(dims, strides, lo, hi, baseDil, winDil);
 
     static IEnumerable<(int[] Shape, ReduceWindowParams P)> Cases()
     {
