@@ -122,6 +122,19 @@ public class TensorTests
     }
 
     [Fact]
+    public void ScalarsAreBroadcastOnTheCommittedOperandsBackend()
+    {
+        // host data / 255.0 with a device default must not materialise a full-size scalar on the
+        // default backend (a dataset larger than one device buffer failed that way).
+        var other = new ReferenceBackend();
+        var a = Tensor.FromBytes(new byte[4 * 6], new Shape(2, 3), DType.Float32, other);
+        long before = other.KernelCalls;
+        var y = a / 255.0;
+        Assert.Same(other, y.Backend);
+        Assert.Equal(2, other.KernelCalls - before);   // broadcast_in_dim and div, both on the committed backend
+    }
+
+    [Fact]
     public void ConversionFollowsXla()
     {
         var f = Tensor.FromArray(new[] { 1.9f, -1.9f, float.NaN, 3e9f, -3e9f, float.PositiveInfinity });

@@ -226,6 +226,9 @@ public sealed partial class Tensor
         return new Tensor(backend.Upload(ToBytes(), DType), Aval);
     }
 
+    /// <summary>A copy on <paramref name="backend"/> that stays uncommitted (it still follows committed operands).</summary>
+    internal Tensor DevicePutUncommitted(IBackend backend) => new(backend.Upload(ToBytes(), DType), Aval) { Committed = false, ExactValue = ExactValue };
+
     /// <summary>A C# scalar re-created in <paramref name="dtype"/> from its exact value.</summary>
     internal Tensor WithExactType(DType dtype, bool weak)
     {

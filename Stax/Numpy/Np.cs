@@ -60,6 +60,13 @@ public static partial class Np
     public static Tensor[] PromoteAndBroadcast(string op, params Tensor[] xs)
     {
         var p = Promote(xs);
+        // Uncommitted operands (C# scalars) move to the committed operands' backend before they are
+        // broadcast, so that e.g. host data / 255.0 never materialises a full-size scalar on the device.
+        var home = Array.Find(p, t => t.Buffer != null && t.Committed)?.Buffer!.Backend;
+        if (home != null)
+            for (int i = 0; i < p.Length; i++)
+                if (p[i].Buffer is { } b && !p[i].Committed && !ReferenceEquals(b.Backend, home))
+                    p[i] = p[i].DevicePutUncommitted(home);
         var shape = BroadcastShapes(op, p.Select(t => t.Shape).ToArray());
         for (int i = 0; i < p.Length; i++) p[i] = BroadcastTo(p[i], shape);
         return p;
