@@ -91,6 +91,36 @@ public class ConvTests
         Assert.Equal(r1.ToBytes(), r3.ToBytes());
     }
 
+    // The three convolutions of a training step, at sizes where the GEMM has several row blocks and
+    // padded borders mix with interior panels: forward (NHWC/HWIO, SAME), the weight gradient's
+    // form (batch and feature roles swapped: output rows in HWIO memory order) and the input
+    // gradient's form (a kernel whose k dims do not collapse, so it is copied).
+    static readonly Case[] TrainingCases =
+    {
+        new("forward SAME", new[] { 4, 12, 12, 6 }, new[] { 3, 3, 6, 10 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, Specs: ("NHWC", "HWIO", "NHWC")),
+        new("weight-gradient form", new[] { 4, 12, 12, 6 }, new[] { 4, 12, 12, 10 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, Specs: ("CHWN", "IHWO", "HWNC")),
+        new("input-gradient form", new[] { 4, 12, 12, 10 }, new[] { 3, 3, 6, 10 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, Specs: ("NHWC", "HWOI", "NHWC")),
+        new("strided NCHW", new[] { 3, 5, 17, 16 }, new[] { 7, 5, 3, 3 }, new[] { 2, 2 }, new[] { (1, 1), (0, 1) }),
+    };
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void TrainingShapedConvsMatchReferenceOnAnyThreadCount(Isa isa)
+    {
+        using var _ = Config.UseIsa(isa);
+        int seed = 300;
+        foreach (var c in TrainingCases)
+        {
+            var x = TestData.Tensor(seed++, c.Lhs);
+            var w = TestData.Tensor(seed++, c.Rhs);
+            Check.AgainstReference(Prims.ConvGeneralDilated, c.Params(), new[] { x, w }, 1e-5, 1e-4, c.Name);
+            Tensor r1, r2;
+            using (Config.UseThreads(1)) r1 = Prims.ConvGeneralDilated.Bind1(c.Params(), x, w);
+            using (Config.UseThreads(2)) r2 = Prims.ConvGeneralDilated.Bind1(c.Params(), x, w);
+            Assert.Equal(r1.ToBytes(), r2.ToBytes());
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
     public void OtherDTypes(Isa isa)

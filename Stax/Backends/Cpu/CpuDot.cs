@@ -18,7 +18,7 @@ public sealed partial class CpuBackend
 /// dot_general and conv_general_dilated on the CPU. Operands are brought to a compute type
 /// (float32 for float32/float16/bfloat16, float64, or int32), multiplied with the packed float32
 /// GEMM (<see cref="Sgemm"/>) or the simpler one (<see cref="SimpleGemm{T}"/>), and the result is
-/// converted to the output dtype. Convolution is im2col + GEMM per output batch and group.
+/// converted to the output dtype. Convolution is an implicit-im2col GEMM (<see cref="CpuConv"/>).
 /// </summary>
 internal static unsafe class CpuDot
 {
@@ -51,7 +51,7 @@ internal static unsafe class CpuDot
             T* r = rConv != null ? rc : (T*)rb;
             T* o = oTmp != null ? oc : (T*)ob;
             if (dot != null) DotGeneral(l, r, o, lt.Shape, rt.Shape, ot.Shape, dot);
-            else Conv(l, r, o, lt.Shape, rt.Shape, ot.Shape, conv!);
+            else CpuConv.Run(l, r, o, lt.Shape, rt.Shape, ot.Shape, conv!);
         }
         if (oTmp != null) FromCompute(oTmp, output);
     }
@@ -162,7 +162,7 @@ internal static unsafe class CpuDot
     }
 
     // True when the index over `dims` (row-major in the given order) is a single stride into memory.
-    static bool Collapse(Shape s, long[] strides, int[] dims, out long stride)
+    internal static bool Collapse(Shape s, long[] strides, int[] dims, out long stride)
     {
         stride = 1;
         int prev = -1;
@@ -199,9 +199,16 @@ internal static unsafe class CpuDot
     /// <summary>A row-major copy of <paramref name="src"/> with dimensions reordered: output dim i = input dim perm[i].</summary>
     static T[] Permute<T>(T* src, Shape s, int[] perm) where T : unmanaged
     {
+        var dst = GC.AllocateUninitializedArray<T>((int)s.Size, pinned: true);
+        fixed (T* d = dst) Permute(src, s, perm, d);
+        return dst;
+    }
+
+    /// <summary>Writes <paramref name="src"/> with dimensions reordered (output dim i = input dim perm[i]) row-major into <paramref name="dst"/>.</summary>
+    internal static void Permute<T>(T* src, Shape s, int[] perm, T* dst) where T : unmanaged
+    {
         long size = s.Size;
-        var dst = GC.AllocateUninitializedArray<T>((int)size, pinned: true);
-        if (size == 0) return dst;
+        if (size == 0) return;
         var str = s.Strides();
         int rank = perm.Length;
         var dims = perm.Select(d => s[d]).ToArray();
@@ -219,238 +226,6 @@ internal static unsafe class CpuDot
             {
                 if (++idx[d] < dims[d]) break;
                 idx[d] = 0;
-            }
-        }
-        return dst;
-    }
-
-    // ---------------------------------------------------------------- conv_general_dilated
-
-    static void Conv<T>(T* lhs, T* rhs, T* output, Shape ls, Shape rs, Shape os, ConvParams p) where T : unmanaged, INumber<T>
-    {
-        var isa = Config.Isa;
-        int threads = Config.NumThreads;
-        var dn = p.DimensionNumbers;
-        int ns = ls.Rank - 2;
-        var lStr = ls.Strides(); var rStr = rs.Strides(); var oStr = os.Strides();
-        int N = ls[dn.LhsSpec[0]], O = rs[dn.RhsSpec[0]], I = rs[dn.RhsSpec[1]];
-        int nOut = os[dn.OutSpec[0]];
-        int G = p.FeatureGroupCount, B = p.BatchGroupCount, groups = G * B, og = O / groups;
-        var inSp = new int[ns]; var kSp = new int[ns]; var outSp = new int[ns];
-        var inStr = new long[ns]; var kStr = new long[ns];
-        for (int i = 0; i < ns; i++)
-        {
-            inSp[i] = ls[dn.LhsSpec[2 + i]]; inStr[i] = lStr[dn.LhsSpec[2 + i]];
-            kSp[i] = rs[dn.RhsSpec[2 + i]]; kStr[i] = rStr[dn.RhsSpec[2 + i]];
-            outSp[i] = os[dn.OutSpec[2 + i]];
-        }
-        long P = 1, kProd = 1;
-        for (int i = 0; i < ns; i++) { P *= outSp[i]; kProd *= kSp[i]; }
-        long Kd = I * kProd;
-        if (os.Size == 0) return;
-        if (P * Kd > int.MaxValue / 2 || Kd > int.MaxValue)
-            throw new NotSupportedException($"conv_general_dilated: im2col matrix ({Kd} x {P}) is too large for the CPU backend");
-
-        // Channels-last inputs (feature stride 1) use im2col rows ordered (kernel offset, channel), copied
-        // as contiguous channel runs, stored transposed: colsT[p, kf * I + c].
-        bool channelsLast = lStr[dn.LhsSpec[1]] == 1 && I > 1;
-        // Kernel as a (O, I * kProd) row-major matrix, columns in the same order as the im2col rows.
-        var w = GC.AllocateUninitializedArray<T>((int)(O * Kd), pinned: true);
-        {
-            long sO = rStr[dn.RhsSpec[0]], sI = rStr[dn.RhsSpec[1]];
-            var kIdx = new int[ns];
-            for (long kf = 0; kf < kProd; kf++)
-            {
-                long koff = 0;
-                long rem = kf;
-                for (int s = ns - 1; s >= 0; s--) { kIdx[s] = (int)(rem % kSp[s]); rem /= kSp[s]; koff += kIdx[s] * kStr[s]; }
-                for (int o = 0; o < O; o++)
-                    for (int c = 0; c < I; c++)
-                        w[o * Kd + (channelsLast ? kf * I + c : c * kProd + kf)] = rhs[o * sO + c * sI + koff];
-            }
-        }
-        // Input index table per spatial dim: tab[s][k * outSp + o] = input index or -1 (padding / between dilated samples).
-        var tabs = new int[ns][];
-        for (int s = 0; s < ns; s++)
-        {
-            var t = tabs[s] = new int[kSp[s] * outSp[s]];
-            for (int k = 0; k < kSp[s]; k++)
-                for (int o = 0; o < outSp[s]; o++)
-                {
-                    long pos = (long)o * p.WindowStrides[s] + (long)k * p.RhsDilation[s] - p.PaddingLow[s];
-                    int ld = p.LhsDilation[s];
-                    t[k * outSp[s] + o] = pos < 0 || pos % ld != 0 || pos / ld >= inSp[s] ? -1 : (int)(pos / ld);
-                }
-        }
-        // The canonical (nOut, O, P) result goes straight to the output when the out spec is canonical.
-        bool direct = true;
-        for (int i = 0; i < dn.OutSpec.Length; i++) if (dn.OutSpec[i] != i) direct = false;
-        // Feature-last outputs (NHWC-like: feature stride 1, spatial dims row-major above it) are
-        // computed transposed, C[p, o] = cols^T * W^T, straight into the output.
-        bool featureLast = !direct && oStr[dn.OutSpec[1]] == 1;
-        for (int i = 0; i < ns && featureLast; i++)
-            if (oStr[dn.OutSpec[2 + i]] != (i == ns - 1 ? O : oStr[dn.OutSpec[3 + i]] * outSp[i + 1])) featureLast = false;
-        long outBatchStride = oStr[dn.OutSpec[0]];
-        T* canon = direct || featureLast ? output : ThreadBuffers.Tmp.Get<T>(nOut * O * P);
-        long sN = lStr[dn.LhsSpec[0]], sC = lStr[dn.LhsSpec[1]];
-        int batchPerGroup = N / B;
-        fixed (T* wp = w)
-        {
-            T* wPtr = wp, lhsP = lhs, canonP = canon;
-            void One(int n, int gemmThreads)
-            {
-                T* cols = ThreadBuffers.Cols.Get<T>(Kd * P);
-                for (int g = 0; g < groups; g++)
-                {
-                    int nIn = B > 1 ? g * batchPerGroup + n : n;
-                    int c0 = G > 1 ? g * I : 0;
-                    if (channelsLast)
-                    {
-                        Im2ColChannelsLast(lhsP + nIn * sN + c0, I, ns, inStr, kSp, outSp, tabs, kProd, P, cols);
-                        if (featureLast)
-                            Gemm((int)P, og, (int)Kd, cols, Kd, 1, wPtr + g * og * Kd, 1, Kd, canonP + n * outBatchStride + g * og, O, isa, gemmThreads);
-                        else
-                            Gemm(og, (int)P, (int)Kd, wPtr + g * og * Kd, Kd, 1, cols, 1, Kd, canonP + ((long)n * O + g * og) * P, P, isa, gemmThreads);
-                        continue;
-                    }
-                    Im2Col(lhsP + nIn * sN + c0 * sC, sC, I, ns, inStr, kSp, outSp, tabs, kProd, P, cols);
-                    if (featureLast)
-                        Gemm((int)P, og, (int)Kd, cols, 1, P, wPtr + g * og * Kd, 1, Kd, canonP + n * outBatchStride + g * og, O, isa, gemmThreads);
-                    else
-                        Gemm(og, (int)P, (int)Kd, wPtr + g * og * Kd, Kd, 1, cols, P, 1, canonP + ((long)n * O + g * og) * P, P, isa, gemmThreads);
-                }
-            }
-            if (threads > 1 && nOut >= threads)
-            {
-                int tasks = Math.Min(threads, nOut);
-                Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                {
-                    for (int n = nOut * t / tasks; n < nOut * (t + 1) / tasks; n++) One(n, 1);
-                });
-            }
-            else
-                for (int n = 0; n < nOut; n++) One(n, threads);
-        }
-        if (!direct && !featureLast)
-        {
-            long oN = oStr[dn.OutSpec[0]], oC = oStr[dn.OutSpec[1]];
-            var oS = new long[ns];
-            for (int i = 0; i < ns; i++) oS[i] = oStr[dn.OutSpec[2 + i]];
-            var idx = new int[ns];
-            for (int n = 0; n < nOut; n++)
-                for (int o = 0; o < O; o++)
-                {
-                    T* src = canon + ((long)n * O + o) * P;
-                    T* dst = output + n * oN + o * oC;
-                    Array.Clear(idx);
-                    for (long q = 0; q < P; q++)
-                    {
-                        long off = 0;
-                        for (int s = 0; s < ns; s++) off += idx[s] * oS[s];
-                        dst[off] = src[q];
-                        for (int s = ns - 1; s >= 0; s--)
-                        {
-                            if (++idx[s] < outSp[s]) break;
-                            idx[s] = 0;
-                        }
-                    }
-                }
-        }
-    }
-
-    // colsT[q * (kProd * I) + kf * I + c] = input value (0 outside); channels are contiguous in the input.
-    static void Im2ColChannelsLast<T>(T* src, int I, int ns, long[] inStr, int[] kSp, int[] outSp, int[][] tabs, long kProd, long P, T* cols)
-        where T : unmanaged, INumber<T>
-    {
-        var oIdx = new int[ns];
-        var kIdx = new int[ns];
-        long kd = kProd * I;
-        for (long q = 0; q < P; q++)
-        {
-            T* row = cols + q * kd;
-            Array.Clear(kIdx);
-            for (long kf = 0; kf < kProd; kf++)
-            {
-                long off = 0;
-                bool inside = true;
-                for (int s = 0; s < ns; s++)
-                {
-                    int v = tabs[s][kIdx[s] * outSp[s] + oIdx[s]];
-                    if (v < 0) { inside = false; break; }
-                    off += v * inStr[s];
-                }
-                var dst = new Span<T>(row + kf * I, I);
-                if (inside) new ReadOnlySpan<T>(src + off, I).CopyTo(dst);
-                else dst.Clear();
-                for (int s = ns - 1; s >= 0; s--)
-                {
-                    if (++kIdx[s] < kSp[s]) break;
-                    kIdx[s] = 0;
-                }
-            }
-            for (int s = ns - 1; s >= 0; s--)
-            {
-                if (++oIdx[s] < outSp[s]) break;
-                oIdx[s] = 0;
-            }
-        }
-    }
-
-    // cols[(c * kProd + kf) * P + q] = input value for channel c, kernel offset kf, output position q (0 outside).
-    static void Im2Col<T>(T* src, long sC, int I, int ns, long[] inStr, int[] kSp, int[] outSp, int[][] tabs, long kProd, long P, T* cols)
-        where T : unmanaged, INumber<T>
-    {
-        var kIdx = new int[ns];
-        var oIdx = new int[Math.Max(0, ns - 1)];
-        int last = ns - 1;
-        for (int c = 0; c < I; c++)
-        {
-            T* ch = src + c * sC;
-            Array.Clear(kIdx);
-            for (long kf = 0; kf < kProd; kf++)
-            {
-                T* row = cols + (c * kProd + kf) * P;
-                if (ns == 0) row[0] = ch[0];
-                else
-                {
-                    int innerN = outSp[last];
-                    int[] lastTab = tabs[last];
-                    int kLast = kIdx[last] * innerN;
-                    long lastStr = inStr[last];
-                    Array.Clear(oIdx);
-                    for (long q = 0; q < P; q += innerN)
-                    {
-                        long off = 0;
-                        bool inside = true;
-                        for (int s = 0; s < last; s++)
-                        {
-                            int v = tabs[s][kIdx[s] * outSp[s] + oIdx[s]];
-                            if (v < 0) { inside = false; break; }
-                            off += v * inStr[s];
-                        }
-                        T* dst = row + q;
-                        if (!inside) new Span<T>(dst, innerN).Clear();
-                        else
-                        {
-                            T* bas = ch + off;
-                            for (int j = 0; j < innerN; j++)
-                            {
-                                int v = lastTab[kLast + j];
-                                dst[j] = v < 0 ? T.Zero : bas[v * lastStr];
-                            }
-                        }
-                        for (int s = last - 1; s >= 0; s--)
-                        {
-                            if (++oIdx[s] < outSp[s]) break;
-                            oIdx[s] = 0;
-                        }
-                    }
-                }
-                for (int s = ns - 1; s >= 0; s--)
-                {
-                    if (++kIdx[s] < kSp[s]) break;
-                    kIdx[s] = 0;
-                }
             }
         }
     }

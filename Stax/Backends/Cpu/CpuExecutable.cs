@@ -141,9 +141,12 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
                 f.Owned[i] = !shared;
             }
         // On an exception, buffers not yet released are left to their finalizers.
+        var profile = Profile;
         for (int i = 0; i < _steps.Length; i++)
         {
+            long t0 = profile != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             _steps[i].Run(this, f);
+            if (profile != null) profile.Add(_steps[i].Name, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
             foreach (var s in _freeAfter[i])
             {
                 if (f.Owned[s]) f.Bufs[s]?.Release();
@@ -176,8 +179,12 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
         public readonly bool[] Committed = new bool[slots];
     }
 
+    /// <summary>When set, every step's wall time is added to it under the step's name (benchmark diagnostics).</summary>
+    internal static StepProfile? Profile;
+
     internal abstract class Step
     {
+        public virtual string Name => GetType().Name;
         public abstract int[] Reads { get; }
         public abstract int[] Writes { get; }
         public abstract void Run(CpuExecutable exe, Frame f);
@@ -195,6 +202,7 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
     {
         public override int[] Reads => ins;
         public override int[] Writes => outs;
+        public override string Name => $"{primitive.Name} {string.Join(" ", inTypes.Select(t => t.Shape))}";
 
         public override void Run(CpuExecutable exe, Frame f)
         {
@@ -249,5 +257,29 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
                 f.Committed[outs[j]] = t.Committed;
             }
         }
+    }
+}
+
+/// <summary>Accumulated wall time per step name of compiled CPU programs.</summary>
+internal sealed class StepProfile
+{
+    readonly Dictionary<string, (long Ticks, int Count)> _entries = new();
+
+    /// <summary>Adds one measurement.</summary>
+    public void Add(string name, long ticks)
+    {
+        lock (_entries)
+        {
+            _entries.TryGetValue(name, out var e);
+            _entries[name] = (e.Ticks + ticks, e.Count + 1);
+        }
+    }
+
+    /// <summary>Entries by descending total time: name, total milliseconds, count.</summary>
+    public IEnumerable<(string Name, double Ms, int Count)> Top()
+    {
+        lock (_entries)
+            return _entries.Select(kv => (kv.Key, kv.Value.Ticks * 1000.0 / System.Diagnostics.Stopwatch.Frequency, kv.Value.Count))
+                .OrderByDescending(e => e.Item2).ToArray();
     }
 }

@@ -35,14 +35,18 @@ internal sealed unsafe class PackBuffer
 /// <summary>Per-thread scratch buffers: packed A, packed B and convolution columns.</summary>
 internal static class ThreadBuffers
 {
-    [ThreadStatic] static PackBuffer? _a, _b, _cols, _tmp;
+    [ThreadStatic] static PackBuffer? _a, _b, _cols, _tmp, _weights, _convTable;
 
     /// <summary>Packed A panels (one per worker thread).</summary>
     public static PackBuffer A => _a ??= new PackBuffer();
     /// <summary>Packed B panels (owned by the thread that drives a GEMM).</summary>
     public static PackBuffer B => _b ??= new PackBuffer();
-    /// <summary>im2col columns.</summary>
+    /// <summary>Materialised convolution operands (float64/int32).</summary>
     public static PackBuffer Cols => _cols ??= new PackBuffer();
+    /// <summary>Convolution kernels rearranged as a matrix.</summary>
+    public static PackBuffer Weights => _weights ??= new PackBuffer();
+    /// <summary>Input offsets per (kernel offset, row) while packing a convolution operand.</summary>
+    public static PackBuffer ConvTable => _convTable ??= new PackBuffer();
     /// <summary>Other temporaries (converted operands).</summary>
     public static PackBuffer Tmp => _tmp ??= new PackBuffer();
 }

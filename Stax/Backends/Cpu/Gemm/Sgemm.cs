@@ -38,6 +38,11 @@ internal static unsafe class Sgemm
     /// <summary>Computes C = A * B on up to <paramref name="threads"/> threads using the <paramref name="isa"/> micro-kernel.</summary>
     public static void Multiply(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB,
         float* C, long ldc, Isa isa, int threads)
+        => Multiply(M, N, K, new StridedA(A, rsA, csA), B, rsB, csB, C, ldc, isa, threads);
+
+    /// <summary>C = A * B where A is any operand that packs itself (a strided matrix, or a convolution's implicit im2col matrix).</summary>
+    public static void Multiply<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
+        float* C, long ldc, Isa isa, int threads) where TA : struct, IPackA
     {
         if (M <= 0 || N <= 0) return;
         if (K <= 0)
@@ -60,12 +65,11 @@ internal static unsafe class Sgemm
                 int kc = Math.Min(KC, K - pc);
                 bool acc = pc > 0;
                 float* bBlock = B + pc * rsB + jc * csB;
-                float* aBlock = A + pc * csA;
                 float* cBlock = C + jc;
                 if (threads <= 1)
                 {
                     PackB(bBlock, rsB, csB, kc, nc, NR, 0, panels, bPack);
-                    Compute(kern, aBlock, rsA, csA, bPack, cBlock, ldc, 0, M, 0, panels, nc, kc, acc);
+                    Compute(kern, A, pc, bPack, cBlock, ldc, 0, M, 0, panels, nc, kc, acc);
                     continue;
                 }
                 // Pack B cooperatively, then split the C block over threads.
@@ -82,7 +86,7 @@ internal static unsafe class Sgemm
                     Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
                     {
                         int m0 = (int)((long)mUnits * t / tasks) * MR, m1 = Math.Min(M, (int)((long)mUnits * (t + 1) / tasks) * MR);
-                        Compute(kern, aBlock, rsA, csA, bPack, cBlock, ldc, m0, m1, 0, panels, nc, kc, acc);
+                        Compute(kern, A, pc, bPack, cBlock, ldc, m0, m1, 0, panels, nc, kc, acc);
                     });
                 }
                 else
@@ -91,7 +95,7 @@ internal static unsafe class Sgemm
                     Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
                     {
                         int p0 = (int)((long)panels * t / tasks), p1 = (int)((long)panels * (t + 1) / tasks);
-                        Compute(kern, aBlock, rsA, csA, bPack, cBlock, ldc, 0, M, p0, p1, nc, kc, acc);
+                        Compute(kern, A, pc, bPack, cBlock, ldc, 0, M, p0, p1, nc, kc, acc);
                     });
                 }
             }
@@ -99,8 +103,8 @@ internal static unsafe class Sgemm
     }
 
     // Rows [m0, m1) of the C block against B micro-panels [p0, p1).
-    static void Compute(Kernel kern, float* aBlock, long rsA, long csA, float* bPack, float* cBlock, long ldc,
-        int m0, int m1, int p0, int p1, int nc, int kc, bool acc)
+    static void Compute<TA>(Kernel kern, TA a, int pc, float* bPack, float* cBlock, long ldc,
+        int m0, int m1, int p0, int p1, int nc, int kc, bool acc) where TA : struct, IPackA
     {
         int MR = kern.MR, NR = kern.NR;
         float* aPack = ThreadBuffers.A.Get<float>((long)MC * kc);
@@ -108,7 +112,7 @@ internal static unsafe class Sgemm
         for (int ic = m0; ic < m1; ic += MC)
         {
             int mc = Math.Min(MC, m1 - ic);
-            PackA(aBlock + ic * rsA, rsA, csA, mc, kc, MR, aPack);
+            a.Pack(ic, mc, pc, kc, MR, aPack);
             for (int jp = p0; jp < p1; jp++)
             {
                 int jr = jp * NR;
@@ -135,7 +139,7 @@ internal static unsafe class Sgemm
 
     // A block (mc x kc) -> micro-panels of MR rows, each stored k-major (MR values per k), zero-padded.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PackA(float* a, long rsA, long csA, int mc, int kc, int MR, float* dst)
+    internal static void PackA(float* a, long rsA, long csA, int mc, int kc, int MR, float* dst)
     {
         for (int ir = 0; ir < mc; ir += MR)
         {
@@ -206,4 +210,21 @@ internal static unsafe class Sgemm
             }
         }
     }
+}
+
+/// <summary>
+/// The A operand of <see cref="Sgemm"/>: packs rows [i0, i0 + mc) and columns [k0, k0 + kc) into
+/// consecutive micro-panels of MR rows, each stored k-major (MR values per k), rows past mc zero.
+/// </summary>
+internal unsafe interface IPackA
+{
+    /// <summary>Packs one mc x kc block of A.</summary>
+    void Pack(int i0, int mc, int k0, int kc, int MR, float* dst);
+}
+
+/// <summary>A row-major or transposed matrix in memory: A[i, k] = a[i * rs + k * cs].</summary>
+internal readonly unsafe struct StridedA(float* a, long rs, long cs) : IPackA
+{
+    /// <inheritdoc/>
+    public void Pack(int i0, int mc, int k0, int kc, int MR, float* dst) => Sgemm.PackA(a + i0 * rs + k0 * cs, rs, cs, mc, kc, MR, dst);
 }

@@ -1,0 +1,322 @@
+using System.Numerics;
+using Stax.Backends.Cpu.Gemm;
+
+namespace Stax.Backends.Cpu;
+
+/// <summary>
+/// conv_general_dilated on the CPU as one GEMM per feature/batch group, C[r, o] = X[r, k] * W[o, k]^T:
+/// rows r run over (output batch, output spatial position), k over (input channel, kernel offset),
+/// o over output features. X is the im2col matrix, but it is never stored: the GEMM packs its
+/// panels straight from the input (<see cref="ConvOperand{T}"/>), so forward convolutions and both
+/// gradients (whose "batch" and "feature" roles are swapped by the dimension numbers) run as one
+/// large GEMM with no temporary the size of the input times the kernel.
+/// <para>Row order follows the output's memory order when the output is feature-last (NHWC, HWIO),
+/// so the GEMM writes it in place; other layouts go through a temporary. k order is (kernel offset,
+/// channel) when input channels are contiguous, so packing copies channel runs, else (channel,
+/// kernel offset). The kernel is used in place when its k dimensions collapse to one stride.</para>
+/// </summary>
+internal static unsafe class CpuConv
+{
+    public static void Run<T>(T* lhs, T* rhs, T* output, Shape ls, Shape rs, Shape os, ConvParams p) where T : unmanaged, INumber<T>
+    {
+        var isa = Config.Isa;
+        int threads = Config.NumThreads;
+        var dn = p.DimensionNumbers;
+        int ns = ls.Rank - 2;
+        var lStr = ls.Strides(); var rStr = rs.Strides(); var oStr = os.Strides();
+        int N = ls[dn.LhsSpec[0]], O = rs[dn.RhsSpec[0]], I = rs[dn.RhsSpec[1]];
+        int nOut = os[dn.OutSpec[0]];
+        int G = p.FeatureGroupCount, B = p.BatchGroupCount, groups = G * B, og = O / groups;
+        if (os.Size == 0) return;
+
+        var op = new ConvOperand<T>
+        {
+            Ns = ns, I = I, SN = lStr[dn.LhsSpec[0]], SC = lStr[dn.LhsSpec[1]],
+            InSize = new int[ns], InStr = new long[ns], KSize = new int[ns], OutSize = new int[ns],
+            Stride = p.WindowStrides.ToArray(), PadLow = p.PaddingLow.ToArray(),
+            LhsDil = p.LhsDilation.ToArray(), RhsDil = p.RhsDilation.ToArray(),
+        };
+        long P = 1, kProd = 1;
+        for (int i = 0; i < ns; i++)
+        {
+            op.InSize[i] = ls[dn.LhsSpec[2 + i]]; op.InStr[i] = lStr[dn.LhsSpec[2 + i]];
+            op.KSize[i] = rs[dn.RhsSpec[2 + i]]; op.OutSize[i] = os[dn.OutSpec[2 + i]];
+            P *= op.OutSize[i]; kProd *= op.KSize[i];
+        }
+        long M = nOut * P, Kd = I * kProd;
+        if (M > int.MaxValue || Kd > int.MaxValue)
+            throw new NotSupportedException($"conv_general_dilated: the implicit GEMM ({M} x {Kd}) is too large for the CPU backend");
+        op.KProd = (int)kProd;
+        op.ChannelsLast = op.SC == 1 || I == 1;
+
+        // Rows: output batch (role 0) and spatial dims (roles 1..ns), outermost first. Feature-last
+        // outputs whose other dims collapse (NHWC, HWIO) are written in place in memory order.
+        var roles = Enumerable.Range(0, ns + 1).ToArray();
+        long RoleStride(int role) => oStr[dn.OutSpec[role == 0 ? 0 : role + 1]];
+        int RoleSize(int role) => role == 0 ? nOut : op.OutSize[role - 1];
+        bool direct = oStr[dn.OutSpec[1]] == 1 || O == 1;
+        if (direct)
+        {
+            roles = roles.OrderByDescending(RoleStride).ToArray();
+            long expect = O;
+            for (int j = roles.Length - 1; j >= 0 && direct; j--)
+            {
+                if (RoleSize(roles[j]) == 1) continue;
+                direct = RoleStride(roles[j]) == expect;
+                expect *= RoleSize(roles[j]);
+            }
+        }
+        op.RowRoles = roles;
+        op.RowSizes = roles.Select(RoleSize).ToArray();
+
+        // W[o, k]: in place when the k dims collapse, else a row-major copy.
+        int[] kDims = op.ChannelsLast
+            ? Enumerable.Range(0, ns).Select(i => dn.RhsSpec[2 + i]).Append(dn.RhsSpec[1]).ToArray()
+            : new[] { dn.RhsSpec[1] }.Concat(Enumerable.Range(0, ns).Select(i => dn.RhsSpec[2 + i])).ToArray();
+        T* w;
+        long rsW, csW;
+        if (CpuDot.Collapse(rs, rStr, kDims, out csW)) { w = rhs; rsW = rStr[dn.RhsSpec[0]]; }
+        else
+        {
+            w = ThreadBuffers.Weights.Get<T>(O * Kd);
+            CpuDot.Permute(rhs, rs, new[] { dn.RhsSpec[0] }.Concat(kDims).ToArray(), w);
+            rsW = Kd; csW = 1;
+        }
+
+        T* c = direct ? output : ThreadBuffers.Tmp.Get<T>(M * O);
+        int batchPerGroup = N / B;
+        for (int g = 0; g < groups; g++)
+        {
+            var a = op;
+            a.Src = lhs + (B > 1 ? (long)g * batchPerGroup * op.SN : 0) + (G > 1 ? (long)g * I * op.SC : 0);
+            T* wg = w + (long)g * og * rsW, cg = c + (long)g * og;
+            if (typeof(T) == typeof(float))
+                Sgemm.Multiply((int)M, og, (int)Kd, new ConvPackA(System.Runtime.CompilerServices.Unsafe.As<ConvOperand<T>, ConvOperand<float>>(ref a)), (float*)wg, csW, rsW, (float*)cg, O, isa, threads);
+            else
+            {
+                // float64 / int32: materialise X in row chunks (column-major) for the simple GEMM.
+                int chunk = (int)Math.Clamp((1 << 22) / Math.Max(1, Kd), 1, 256);
+                for (long r0 = 0; r0 < M; r0 += chunk)
+                {
+                    int rows = (int)Math.Min(chunk, M - r0);
+                    T* x = ThreadBuffers.Cols.Get<T>(rows * Kd);
+                    for (int i = 0; i < rows; i += 64)
+                        a.Pack(r0 + i, Math.Min(64, rows - i), 0, (int)Kd, x + i, rows);
+                    SimpleGemm<T>.Multiply(rows, og, (int)Kd, x, 1, rows, wg, csW, rsW, cg + r0 * O, O, isa, threads);
+                }
+            }
+        }
+        if (!direct) Scatter(c, output, os, oStr, dn, op, O, M);
+    }
+
+    // Temporary C[r, o] (rows in canonical (batch, spatial...) order) -> the output layout.
+    static void Scatter<T>(T* c, T* output, Shape os, long[] oStr, ConvDimensionNumbers dn, ConvOperand<T> op, int O, long M) where T : unmanaged, INumber<T>
+    {
+        int ns = op.Ns;
+        long oN = oStr[dn.OutSpec[0]], oC = oStr[dn.OutSpec[1]];
+        var idx = new int[ns + 1];
+        var sizes = op.RowSizes;
+        var strides = op.RowRoles.Select(role => role == 0 ? oN : oStr[dn.OutSpec[role + 1]]).ToArray();
+        for (long r = 0; r < M; r++)
+        {
+            long off = 0;
+            for (int j = 0; j <= ns; j++) off += idx[j] * strides[j];
+            T* src = c + r * O;
+            for (int o = 0; o < O; o++) output[off + o * oC] = src[o];
+            for (int j = ns; j >= 0; j--)
+            {
+                if (++idx[j] < sizes[j]) break;
+                idx[j] = 0;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The implicit im2col matrix of a convolution, X[r, k] = input value at (batch, channel, spatial
+/// position) for output row r and contraction index k, or 0 in padding / between dilated samples.
+/// </summary>
+internal unsafe struct ConvOperand<T> where T : unmanaged, INumber<T>
+{
+    public T* Src;
+    public int Ns, I, KProd;
+    public long SN, SC;
+    public bool ChannelsLast;
+    public int[] InSize, KSize, OutSize, Stride, PadLow, LhsDil, RhsDil;
+    public long[] InStr;
+    public int[] RowRoles, RowSizes;
+
+    /// <summary>
+    /// dst[k * ldd + i] = X[r0 + i, k0 + k] for i &lt; rows, k &lt; kc; rows up to <paramref name="padTo"/> are zero.
+    /// </summary>
+    public void Pack(long r0, int rows, int k0, int kc, T* dst, long ldd, int padTo = 0)
+    {
+        int ns = Ns;
+        // Per row: batch offset and spatial position before the kernel offset (dilated coordinates).
+        int W = Math.Max(rows, padTo);
+        var rowBase = stackalloc long[rows];
+        var q = stackalloc int[rows * Math.Max(ns, 1)];
+        var idx = stackalloc int[ns + 1];
+        long rem = r0;
+        for (int j = ns; j >= 0; j--) { idx[j] = (int)(rem % RowSizes[j]); rem /= RowSizes[j]; }
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j <= ns; j++)
+            {
+                int role = RowRoles[j];
+                if (role == 0) rowBase[i] = idx[j] * SN;
+                else q[(role - 1) * rows + i] = idx[j] * Stride[role - 1] - PadLow[role - 1];
+            }
+            for (int j = ns; j >= 0; j--)
+            {
+                if (++idx[j] < RowSizes[j]) break;
+                idx[j] = 0;
+            }
+        }
+        if (AllInside(q, rows)) { PackInside(q, rowBase, rows, k0, kc, dst, ldd); goto pad; }
+        // Kernel offsets touched by [k0, k0 + kc) and, per (offset, row), the input offset or -1.
+        int kfFirst, kfCount;
+        if (ChannelsLast) { kfFirst = k0 / I; kfCount = (k0 + kc - 1) / I - kfFirst + 1; }
+        else if (kc >= KProd) { kfFirst = 0; kfCount = KProd; }
+        else { kfFirst = k0 % KProd; kfCount = kc; }
+        int* table = (int*)ThreadBuffers.ConvTable.Get((long)kfCount * rows * sizeof(int));
+        var kk = stackalloc int[Math.Max(ns, 1)];
+        for (int f = 0; f < kfCount; f++)
+        {
+            int kf = (kfFirst + f) % KProd;
+            for (int s = ns - 1, kr = kf; s >= 0; s--) { kk[s] = kr % KSize[s] * RhsDil[s]; kr /= KSize[s]; }
+            int* t = table + f * rows;
+            for (int i = 0; i < rows; i++)
+            {
+                long off = rowBase[i];
+                for (int s = 0; s < ns; s++)
+                {
+                    int pos = q[s * rows + i] + kk[s], ld = LhsDil[s];
+                    if (pos < 0) { off = -1; break; }
+                    int x = pos;
+                    if (ld != 1)
+                    {
+                        if (pos % ld != 0) { off = -1; break; }
+                        x = pos / ld;
+                    }
+                    if (x >= InSize[s]) { off = -1; break; }
+                    off += x * InStr[s];
+                }
+                t[i] = (int)off;
+            }
+        }
+        T* src = Src;
+        if (ChannelsLast)
+        {
+            for (int f = 0; f < kfCount; f++)
+            {
+                int kf = kfFirst + f;
+                int kA = Math.Max(k0, kf * I), kB = Math.Min(k0 + kc, (kf + 1) * I), len = kB - kA;
+                T* cs = src + (long)(kA - kf * I) * SC;
+                T* d = dst + (kA - k0) * ldd;
+                int* t = table + f * rows;
+                for (int i = 0; i < rows; i++)
+                {
+                    int off = t[i];
+                    if (off < 0) for (int k = 0; k < len; k++) d[k * ldd + i] = T.Zero;
+                    else
+                    {
+                        T* x = cs + off;
+                        for (int k = 0; k < len; k++) d[k * ldd + i] = x[k];
+                    }
+                }
+            }
+        }
+        else
+        {
+            int ch = k0 / KProd, kf = k0 % KProd;
+            for (int k = 0; k < kc; k++)
+            {
+                T* d = dst + k * ldd;
+                T* cs = src + ch * SC;
+                int* t = table + ((kf - kfFirst + KProd) % KProd) * rows;
+                for (int i = 0; i < rows; i++) { int off = t[i]; d[i] = off < 0 ? T.Zero : cs[off]; }
+                if (++kf == KProd) { kf = 0; ch++; }
+            }
+        }
+    pad:
+        if (W > rows)
+            for (int k = 0; k < kc; k++)
+                for (int i = rows; i < W; i++) dst[k * ldd + i] = T.Zero;
+    }
+
+    // True when every row's window lies inside the input for every kernel offset (no padding or
+    // dilation holes): offsets are then row base + kernel offset, with no checks.
+    bool AllInside(int* q, int rows)
+    {
+        for (int s = 0; s < Ns; s++)
+        {
+            if (LhsDil[s] != 1) return false;
+            int lo = int.MaxValue, hi = int.MinValue;
+            for (int i = 0; i < rows; i++) { int v = q[s * rows + i]; lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
+            if (lo < 0 || hi + (KSize[s] - 1) * RhsDil[s] >= InSize[s]) return false;
+        }
+        return true;
+    }
+
+    // Input offset of kernel offset f (row-major over the kernel's spatial dims).
+    readonly long KOff(int f)
+    {
+        long off = 0;
+        for (int s = Ns - 1; s >= 0; s--) { off += f % KSize[s] * RhsDil[s] * InStr[s]; f /= KSize[s]; }
+        return off;
+    }
+
+    void PackInside(int* q, long* rowBase, int rows, int k0, int kc, T* dst, long ldd)
+    {
+        int ns = Ns;
+        var rb = stackalloc long[rows];
+        bool contiguous = true;
+        for (int i = 0; i < rows; i++)
+        {
+            long off = rowBase[i];
+            for (int s = 0; s < ns; s++) off += q[s * rows + i] * InStr[s];
+            rb[i] = off;
+            contiguous &= off == rb[0] + i;
+        }
+        int ch, kf;
+        if (ChannelsLast) { kf = k0 / I; ch = k0 % I; } else { ch = k0 / KProd; kf = k0 % KProd; }
+        T* src = Src;
+        if (ChannelsLast)
+        {
+            for (int k = 0; k < kc;)
+            {
+                int len = Math.Min(kc - k, I - ch);
+                T* x = src + KOff(kf) + ch * SC;
+                T* d = dst + k * ldd;
+                for (int i = 0; i < rows; i++)
+                {
+                    T* xi = x + rb[i];
+                    for (int j = 0; j < len; j++) d[j * ldd + i] = xi[j];
+                }
+                k += len; ch = 0; kf++;
+            }
+            return;
+        }
+        long kOff = KOff(kf);
+        for (int k = 0; k < kc; k++)
+        {
+            T* x = src + ch * SC + kOff;
+            T* d = dst + k * ldd;
+            if (contiguous) new ReadOnlySpan<T>(x + rb[0], rows).CopyTo(new Span<T>(d, rows));
+            else for (int i = 0; i < rows; i++) d[i] = x[rb[i]];
+            if (++kf == KProd) { kf = 0; ch++; kOff = 0; } else kOff = KOff(kf);
+        }
+    }
+}
+
+/// <summary>The float32 convolution operand as the A operand of <see cref="Sgemm"/>.</summary>
+internal readonly unsafe struct ConvPackA(ConvOperand<float> x) : IPackA
+{
+    /// <inheritdoc/>
+    public void Pack(int i0, int mc, int k0, int kc, int MR, float* dst)
+    {
+        for (int ir = 0; ir < mc; ir += MR)
+            x.Pack(i0 + ir, Math.Min(MR, mc - ir), k0, kc, dst + (long)ir * kc, MR, MR);
+    }
+}
