@@ -112,7 +112,7 @@ public sealed partial class CpuBackend
     static void ReduceWindow(int kind, ReduceWindowParams p, CpuBuffer src, AbstractValue srcType, CpuBuffer dst, AbstractValue dstType)
     {
         long total = dstType.Size;
-        if (total == 0) return;
+        if (total == 0 || TryReduceWindowFast(kind, p, src, srcType, dst, dstType)) return;
         var x = HostConvert.ToDoubles(src.Data, src.DType);
         var plan = new WindowPlan(srcType.Shape, dstType.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, p.BaseDilation, p.WindowDilation);
         double identity = kind == 0 ? 0 : kind == 1 ? LowestOf(src.DType) : HighestOf(src.DType);
@@ -152,14 +152,15 @@ public sealed partial class CpuBackend
 
     static void SelectAndScatterAdd(SelectAndScatterAddParams p, CpuBuffer source, CpuBuffer operand, AbstractValue operandType, CpuBuffer dst, AbstractValue dstType)
     {
+        int rank = operandType.Rank;
+        var ones = Windows.Ones(rank);
+        var sourceShape = Windows.OutputShape("select_and_scatter_add", operandType.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, p.PaddingHigh, ones, ones);
+        if (TrySelectAndScatterAddFast(p, source, operand, operandType, dst, sourceShape)) return;
         var result = new double[dstType.Size];
         var s = HostConvert.ToDoubles(source.Data, source.DType);
         if (s.Length > 0)
         {
             var x = HostConvert.ToDoubles(operand.Data, operand.DType);
-            int rank = operandType.Rank;
-            var ones = Windows.Ones(rank);
-            var sourceShape = Windows.OutputShape("select_and_scatter_add", operandType.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, p.PaddingHigh, ones, ones);
             var plan = new WindowPlan(operandType.Shape, sourceShape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, ones, ones);
             bool ge = ReferenceEquals(p.SelectPrim, Prims.Ge);
             // Selection is independent per window (parallel); the scatter-add runs in window order.

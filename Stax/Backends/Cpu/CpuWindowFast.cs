@@ -1,0 +1,130 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Stax.Backends.Cpu.Simd;
+
+namespace Stax.Backends.Cpu;
+
+/// <summary>
+/// float32 pooling when the innermost dimension is not windowed (window 1, stride 1, no padding or
+/// dilation: channels-last pooling such as NHWC max pool). Every window position then reads a
+/// contiguous run of the last dimension, so max/min/sum are vector operations over that run and
+/// max pooling's gradient selects per channel in a tight loop. Results match the general path:
+/// max/min are exact, sums add in float32 in window order, selection follows the same rule
+/// (first maximum wins, NaN is selected and kept), and scatter-adds into one element happen in
+/// window order, so any thread count and ISA give identical bits.
+/// </summary>
+public sealed partial class CpuBackend
+{
+    // The plan over all dims but the last, and the run length, when the fast path applies.
+    static bool ChannelRun(DType dtype, Shape operand, Shape output, IntTuple wdims, IntTuple strides, IntTuple padLo,
+        IntTuple baseDil, IntTuple winDil, out WindowPlan plan, out int run)
+    {
+        plan = null!;
+        run = 0;
+        int r = operand.Rank;
+        if (dtype != DType.Float32 || r < 2) return false;
+        int d = r - 1;
+        if (wdims[d] != 1 || strides[d] != 1 || padLo[d] != 0 || baseDil[d] != 1 || winDil[d] != 1 || output[d] != operand[d]) return false;
+        var outer = new Shape(output.ToArray()[..d]);
+        var inner = new Shape(operand.ToArray()[..d]);
+        plan = new WindowPlan(inner, outer, Slice(wdims, d), Slice(strides, d), Slice(padLo, d), Slice(baseDil, d), Slice(winDil, d));
+        run = operand[d];
+        return true;
+    }
+
+    static IntTuple Slice(IntTuple t, int n) => new(t.ToArray()[..n]);
+
+    // Offsets (in elements of the full operand, -1 for padding) of every window position of outer element t.
+    static void WindowOffsets(WindowPlan plan, long t, int run, int[] outIdx, int[] k, long[] offsets)
+    {
+        int i = 0;
+        plan.ForEach(t, outIdx, k, off => offsets[i++] = off < 0 ? -1 : off * run);
+    }
+
+    static bool TryReduceWindowFast(int kind, ReduceWindowParams p, CpuBuffer src, AbstractValue srcType, CpuBuffer dst, AbstractValue dstType)
+    {
+        if (!ChannelRun(src.DType, srcType.Shape, dstType.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, p.BaseDilation, p.WindowDilation, out var plan, out int run))
+            return false;
+        long outer = dstType.Size / Math.Max(1, run);
+        if (outer == 0 || run == 0) return true;
+        var isa = Config.Isa;
+        byte[] xa = src.Data, ya = dst.Data;
+        float identity = kind == 0 ? 0f : kind == 1 ? float.NegativeInfinity : float.PositiveInfinity;
+        CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)), (t0, t1) =>
+        {
+            var outIdx = new int[plan.Rank];
+            var k = new int[plan.Rank];
+            var offsets = new long[plan.WindowSize];
+            ref float x = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(xa));
+            for (long t = t0; t < t1; t++)
+            {
+                ref float y = ref Unsafe.Add(ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(ya)), (nint)(t * run));
+                MemoryMarshal.CreateSpan(ref y, run).Fill(identity);
+                WindowOffsets(plan, t, run, outIdx, k, offsets);
+                foreach (long off in offsets)
+                {
+                    if (off < 0) continue;   // padding contributes the identity
+                    ref float xs = ref Unsafe.Add(ref x, (nint)off);
+                    switch (kind)
+                    {
+                        case 0: Drivers.BinaryRange<AddOp<float>, float>(isa, ref y, ref xs, ref y, run); break;
+                        case 1: Drivers.BinaryRange<MaxOp<float>, float>(isa, ref y, ref xs, ref y, run); break;
+                        default: Drivers.BinaryRange<MinOp<float>, float>(isa, ref y, ref xs, ref y, run); break;
+                    }
+                }
+            }
+        }, align: 1);
+        return true;
+    }
+
+    static unsafe bool TrySelectAndScatterAddFast(SelectAndScatterAddParams p, CpuBuffer source, CpuBuffer operand, AbstractValue operandType, CpuBuffer dst, Shape sourceShape)
+    {
+        var ones = Windows.Ones(operandType.Rank);
+        if (source.DType != DType.Float32 ||
+            !ChannelRun(operand.DType, operandType.Shape, sourceShape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, ones, ones, out var plan, out int run))
+            return false;
+        var result = dst.Span<float>();
+        result.Clear();
+        long outer = sourceShape.Size / Math.Max(1, run);
+        if (outer == 0 || run == 0) return true;
+        bool ge = ReferenceEquals(p.SelectPrim, Prims.Ge);
+        // Windows that cannot overlap scatter to disjoint elements: any order, so threads split them.
+        bool disjoint = true;
+        for (int d = 0; d < plan.Rank; d++) disjoint &= p.WindowStrides[d] >= p.WindowDimensions[d];
+        fixed (byte* xb = operand.Data, sb = source.Data, rb = dst.Data)
+        {
+            float* x = (float*)xb, s = (float*)sb, res = (float*)rb;
+            void Range(long t0, long t1)
+            {
+                var outIdx = new int[plan.Rank];
+                var k = new int[plan.Rank];
+                var offsets = new long[plan.WindowSize];
+                var best = new long[run];
+                for (long t = t0; t < t1; t++)
+                {
+                    WindowOffsets(plan, t, run, outIdx, k, offsets);
+                    Array.Fill(best, -1L);
+                    foreach (long off in offsets)
+                    {
+                        if (off < 0) continue;
+                        float* xo = x + off;
+                        for (int c = 0; c < run; c++)
+                        {
+                            long b = best[c];
+                            if (b < 0) { best[c] = off + c; continue; }
+                            float cur = x[b], cand = xo[c];
+                            bool keep = float.IsNaN(cur) || (!float.IsNaN(cand) && (ge ? cur >= cand : cur <= cand));
+                            if (!keep) best[c] = off + c;
+                        }
+                    }
+                    float* st = s + t * run;
+                    for (int c = 0; c < run; c++)
+                        if (best[c] >= 0) res[best[c]] += st[c];
+                }
+            }
+            if (disjoint) CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)), Range, align: 1);
+            else Range(0, outer);
+        }
+        return true;
+    }
+}
