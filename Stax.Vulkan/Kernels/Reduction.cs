@@ -9,9 +9,12 @@ public sealed partial class VulkanBackend
     /// wrap to the same low bits; max/min agree, and the empty max/min narrow to 0 and 255/true).</summary>
     static DType ReduceWork(DType t) => t is DType.UInt8 or DType.Bool ? DType.UInt32 : t;
 
-    /// <summary>A buffer in the working dtype (the input itself, or a widened copy to dispose).</summary>
+    /// <summary>A buffer in the working dtype (the input itself, or a widened copy to dispose).
+    /// float16/bfloat16 become their zero-extended bits (for kernels that only move values; the
+    /// arithmetic ones get float32 operands from <see cref="ExecuteWidened"/>).</summary>
     VulkanBuffer Widen(VulkanBuffer x, out bool owned)
     {
+        if (Is16BitFloat(x.DType)) return WidenBits(x, out owned);
         var w = ReduceWork(x.DType);
         owned = w != x.DType;
         return owned ? Convert(x, w) : x;
@@ -73,7 +76,7 @@ public sealed partial class VulkanBackend
         }
         if (!ReferenceEquals(res, output))
         {
-            Elementwise(OpConvert, res.DType, output, res);
+            Narrow(res, output);
             res.Dispose();
         }
         if (ownX) x.Dispose();
@@ -113,7 +116,7 @@ public sealed partial class VulkanBackend
         }
         if (!ReferenceEquals(res, output))
         {
-            Elementwise(OpConvert, res.DType, output, res);
+            Narrow(res, output);
             res.Dispose();
         }
         if (ownX) x.Dispose();
