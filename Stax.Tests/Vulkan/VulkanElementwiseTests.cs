@@ -29,7 +29,7 @@ public class VulkanElementwiseTests
 
     /// <summary>The CPU suite's tolerances against the reference (float16/bfloat16: half an ulp of the
     /// result plus the float32 kernel's error).</summary>
-    static double Rtol(DType t, double r32) => t switch { DType.Float32 => r32, DType.Float16 => 2e-3, DType.BFloat16 => 1.6e-2, _ => 0 };
+    static double Rtol(DType t, double r32) => t.IsFloat() ? VulkanCheck.Rtol(t, r32) : 0;
 
     /// <summary>Operations whose float32 result is exact or correctly rounded on every device, so
     /// float16/bfloat16 results equal the CPU's bits; the others may differ by one 16-bit ulp

@@ -66,6 +66,16 @@ public static class VulkanCheck
     /// <summary>float16 and bfloat16: the 16-bit dtypes Vulkan stores natively and computes in float32.</summary>
     public static readonly DType[] Half16 = { DType.Float16, DType.BFloat16 };
 
+    /// <summary>The float dtypes Vulkan supports.</summary>
+    public static readonly DType[] Floats = { DType.Float32, DType.Float16, DType.BFloat16 };
+
+    /// <summary>Relative tolerance for a result rounded to float16/bfloat16 (one ulp plus the float32
+    /// work), else <paramref name="r32"/>.</summary>
+    public static double Rtol(DType t, double r32) => t switch { DType.Float16 => 2e-3, DType.BFloat16 => 1.6e-2, _ => r32 };
+
+    /// <summary><paramref name="x"/> (float32 test data) rounded to <paramref name="t"/>.</summary>
+    public static Tensor As(Tensor x, DType t) => x.DType == t ? x : Lax.ConvertElementType(x, t);
+
     /// <summary>
     /// Binds <paramref name="p"/> on the CPU backend and on Vulkan copies of <paramref name="inputs"/>
     /// and compares the outputs element by element: equal bits, any two NaNs, or (floats) at most
