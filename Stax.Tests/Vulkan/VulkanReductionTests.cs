@@ -84,7 +84,9 @@ public class VulkanReductionTests
                         foreach (bool sg in new[] { true, false })
                         {
                             Stax.Vulkan.VulkanBackend.UseSubgroupReduce = sg;
-                            CheckReduce(p, x, axes, $"subgroups={sg}");
+                            if (p == Prims.ReduceProd && dt == DType.Float32)   // up to 70001 float32 roundings
+                                VulkanCheck.AgainstReference(p, new ReduceParams(axes), new[] { x }, 1e-4, 0, $"subgroups={sg} {p.Name} {x.Aval}");
+                            else CheckReduce(p, x, axes, $"subgroups={sg}");
                             var a = p.Bind1(new ReduceParams(axes), v);
                             Assert.Equal(a.ToBytes(), p.Bind1(new ReduceParams(axes), v).ToBytes());
                             results.Add(a);
