@@ -133,7 +133,13 @@ public class VulkanHalfFloatTests
             VulkanCheck.SameBits(Rng.Normal(cpuKey, new Shape(1001), t), Rng.Normal(vkKey, new Shape(1001), t), 1, $"normal {t.Name()}");
         }
     }
+}
 
+/// <summary>The float16 scratch-buffer check reads the pool's live bytes, so it runs alone.</summary>
+[Trait("Backend", "Vulkan")]
+[Collection(VulkanCountersCollection.Name)]
+public class VulkanHalfFloatCounterTests
+{
     [VulkanFact]
     public void ScratchBuffersGoBackToThePool()
     {

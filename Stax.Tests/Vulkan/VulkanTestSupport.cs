@@ -24,6 +24,15 @@ public static class VulkanTestEnv
     public static string? SkipReason => State.Value.Backend != null || Required ? null : State.Value.Reason;
 }
 
+/// <summary>Vulkan tests that read backend-wide counters (submissions, live bytes): they run alone,
+/// after the parallel tests, so other classes' work does not show up in their counts.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class VulkanCountersCollection
+{
+    /// <summary>The collection name.</summary>
+    public const string Name = "vulkan-counters";
+}
+
 /// <summary>A fact that skips when no Vulkan driver is present (unless STAX_REQUIRE_VULKAN=1).</summary>
 public sealed class VulkanFactAttribute : FactAttribute
 {
