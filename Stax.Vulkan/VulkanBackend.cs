@@ -90,7 +90,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
     public (long Dispatches, long Submissions) CommandCounts { get { lock (Gate) return Stream.Counts; } }
 
     /// <inheritdoc/>
-    public bool Supports(DType dtype) => dtype is DType.Float32 or DType.Int32 or DType.UInt32 or DType.UInt8 or DType.Bool;
+    public bool Supports(DType dtype) => dtype is DType.Float32 or DType.Float16 or DType.BFloat16 or DType.Int32 or DType.UInt32 or DType.UInt8 or DType.Bool;
 
     internal static NotSupportedException DTypeNotSupported(string op, DType t)
         => t == DType.Float64
@@ -198,7 +198,10 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
                 throw new NotSupportedException($"{primitive.Name}: the Vulkan backend has no kernel for this primitive yet");
             var outs = new VulkanBuffer[outputTypes.Length];
             for (int i = 0; i < outs.Length; i++) outs[i] = Allocate(outputTypes[i].DType, outputTypes[i].Size);
-            kernel(this, parameters, ins, outs, inputTypes.ToArray(), outputTypes.ToArray());
+            bool widen = !Native16.Contains(primitive)
+                && (ins.Any(x => Is16BitFloat(x.DType)) || outs.Any(x => Is16BitFloat(x.DType)));
+            if (widen) ExecuteWidened(kernel, parameters, ins, outs, inputTypes.ToArray(), outputTypes.ToArray());
+            else kernel(this, parameters, ins, outs, inputTypes.ToArray(), outputTypes.ToArray());
             return outs;
         }
     }

@@ -13,3 +13,46 @@ int dt_size(int dt) { return dt == 1 ? 8 : (dt == 0 || dt == 4 || dt == 5) ? 4 :
 
 // Raw bits of element i of a buffer whose elements are ES bytes wide (1, 2 or 4).
 #define LOAD_BITS(BUF, ES, i) ((ES) == 4 ? BUF[(i)] : (ES) == 2 ? ((BUF[(i) >> 1] >> (((i) & 1u) * 16u)) & 0xFFFFu) : ((BUF[(i) >> 2] >> (((i) & 3u) * 8u)) & 0xFFu))
+
+// 16-bit float conversions on raw bits, exact and independent of the driver's half-float
+// rounding: float16/bfloat16 -> float32 is exact (subnormals normalised, NaN payloads kept);
+// float32 -> float16/bfloat16 rounds to nearest even, overflows to infinity, keeps NaN quiet with
+// its top payload bits (as System.Half and Stax.BFloat16 do on the CPU).
+uint f16_to_f32(uint h)
+{
+    uint s = (h & 0x8000u) << 16;
+    uint e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
+    if (e == 31u) return s | 0x7F800000u | (m << 13);
+    if (e != 0u) return s | ((e + 112u) << 23) | (m << 13);
+    if (m == 0u) return s;
+    int p = findMSB(m);                                      // subnormal: m * 2^-24
+    return s | (uint(p + 103) << 23) | ((m << uint(23 - p)) & 0x7FFFFFu);
+}
+
+uint f32_to_f16(uint u)
+{
+    uint s = (u >> 16) & 0x8000u;
+    uint a = u & 0x7FFFFFFFu;
+    if (a > 0x7F800000u) return s | 0x7E00u | ((a >> 13) & 0x3FFu);   // NaN
+    if (a >= 0x477FF000u) return s | 0x7C00u;                           // >= 65520: infinity
+    if (a >= 0x38800000u)                                               // normal half
+    {
+        uint r = a - 0x38000000u;
+        return s | ((r + 0xFFFu + ((r >> 13) & 1u)) >> 13);
+    }
+    if (a <= 0x33000000u) return s;                                     // <= 2^-25: zero
+    uint e = a >> 23;
+    uint m = (a & 0x7FFFFFu) | 0x800000u;
+    uint sh = 126u - e;                                                 // 14..24
+    uint q = m >> sh, rem = m & ((1u << sh) - 1u), half_ = 1u << (sh - 1u);
+    if (rem > half_ || (rem == half_ && (q & 1u) != 0u)) q++;
+    return s | q;
+}
+
+uint bf16_to_f32(uint h) { return h << 16; }
+
+uint f32_to_bf16(uint u)
+{
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (u >> 16) | 0x40u;
+    return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+}

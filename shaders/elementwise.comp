@@ -34,8 +34,8 @@ bool isFloatDt(int d) { return d == 0 || d == 2 || d == 3; }
 float toF(uint bits, int d)
 {
     if (d == 0) return uintBitsToFloat(bits);
-    if (d == 2) return unpackHalf2x16(bits).x;
-    if (d == 3) return uintBitsToFloat(bits << 16);
+    if (d == 2) return uintBitsToFloat(f16_to_f32(bits));
+    if (d == 3) return uintBitsToFloat(bf16_to_f32(bits));
     if (d == 4) return float(int(bits));
     return float(bits);
 }
@@ -43,6 +43,7 @@ float toF(uint bits, int d)
 // XLA conversion: float to integer truncates and saturates, NaN gives 0.
 uint convertBits(uint bits)
 {
+    if (DT == ODT) return bits;
     if (ODT == 7)
     {
         if (isFloatDt(DT)) return toF(bits, DT) != 0.0 ? 1u : 0u;
@@ -50,13 +51,10 @@ uint convertBits(uint bits)
     }
     if (isFloatDt(ODT))
     {
-        float f = toF(bits, DT);
-        if (ODT == 0) return floatBitsToUint(f);
-        if (ODT == 2) return packHalf2x16(vec2(f, 0.0)) & 0xFFFFu;
-        // bfloat16: round to nearest even, NaN stays NaN.
-        uint u = floatBitsToUint(f);
-        if (isnan(f)) return (u >> 16) | 0x40u;
-        return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+        // 16-bit float sources convert exactly; float32 sources keep their bits.
+        uint u = DT == 0 ? bits : DT == 2 ? f16_to_f32(bits) : DT == 3 ? bf16_to_f32(bits) : floatBitsToUint(toF(bits, DT));
+        if (ODT == 0) return u;
+        return ODT == 2 ? f32_to_f16(u) : f32_to_bf16(u);
     }
     if (isFloatDt(DT))
     {
@@ -182,8 +180,8 @@ uint element(uint i)
     {
         uint v = (i / pc.p1) % pc.p0;
         if (ODT == 0) return floatBitsToUint(float(v));
-        if (ODT == 2) return packHalf2x16(vec2(float(v), 0.0)) & 0xFFFFu;
-        if (ODT == 3) { uint u = floatBitsToUint(float(v)); return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16; }
+        if (ODT == 2) return f32_to_f16(floatBitsToUint(float(v)));
+        if (ODT == 3) return f32_to_bf16(floatBitsToUint(float(v)));
         return v & OMASK;
     }
     uint x = LOAD_BITS(a, IES, i);

@@ -34,12 +34,15 @@ public class VulkanConvTests
     [VulkanFact]
     public void ConfigurationsMatchReference()
     {
-        int seed = 100;
-        foreach (var c in Cases)
+        foreach (var dt in VulkanCheck.Floats)
         {
-            var x = TestData.Tensor(seed++, c.Lhs);
-            var w = TestData.Tensor(seed++, c.Rhs);
-            VulkanCheck.AgainstReference(Prims.ConvGeneralDilated, c.Params(), new[] { x, w }, 1e-5, 1e-4, c.Name);
+            int seed = 100;
+            foreach (var c in Cases)
+            {
+                var x = VulkanCheck.As(TestData.Tensor(seed++, c.Lhs), dt);
+                var w = VulkanCheck.As(TestData.Tensor(seed++, c.Rhs), dt);
+                VulkanCheck.AgainstReference(Prims.ConvGeneralDilated, c.Params(), new[] { x, w }, VulkanCheck.Rtol(dt, 1e-5), 1e-4, $"{c.Name} {dt.Name()}");
+            }
         }
     }
 

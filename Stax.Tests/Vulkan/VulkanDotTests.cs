@@ -19,6 +19,7 @@ public class VulkanDotTests
             new[] { 0, 3, 4 }, new[] { 3, 0, 4 }, new[] { 3, 4, 0 }, new[] { 1, 1, 1 }, new[] { 1, 7, 1 },
             new[] { 17, 31, 13 }, new[] { 8, 32, 32 }, new[] { 9, 5, 33 }, new[] { 2, 300, 3 }, new[] { 65, 3, 70 },
         };
+        foreach (var dt in VulkanCheck.Floats)
         for (int layout = 0; layout < 4; layout++)
         {
             int seed = 10;
@@ -26,10 +27,13 @@ public class VulkanDotTests
             foreach (var s in sizes)
             {
                 int m = s[0], k = s[1], n = s[2];
-                var a = TestData.Tensor(seed++, lT ? new[] { k, m } : new[] { m, k });
-                var b = TestData.Tensor(seed++, rT ? new[] { n, k } : new[] { k, n });
+                var a = VulkanCheck.As(TestData.Tensor(seed++, lT ? new[] { k, m } : new[] { m, k }), dt);
+                var b = VulkanCheck.As(TestData.Tensor(seed++, rT ? new[] { n, k } : new[] { k, n }), dt);
                 VulkanCheck.AgainstReference(Prims.DotGeneral, P(new[] { lT ? 0 : 1 }, new[] { rT ? 1 : 0 }), new[] { a, b },
-                    1e-5, Atol(k), $"dot {m}x{k}x{n} layout {layout}");
+                    VulkanCheck.Rtol(dt, 1e-5), Atol(k), $"dot {dt.Name()} {m}x{k}x{n} layout {layout}");
+                if (dt != DType.Float32)   // 16-bit operands, float32 result
+                    VulkanCheck.AgainstReference(Prims.DotGeneral, P(new[] { lT ? 0 : 1 }, new[] { rT ? 1 : 0 }, pref: DType.Float32), new[] { a, b },
+                        1e-5, Atol(k), $"dot {dt.Name()}->float32 {m}x{k}x{n} layout {layout}");
             }
         }
     }

@@ -27,17 +27,35 @@ public class VulkanElementwiseTests
         return new RefArray(shape, t, v.Select(x => RefArray.Fit(x, t)).ToArray()).ToTensor();
     }
 
+    /// <summary>The CPU suite's tolerances against the reference (float16/bfloat16: half an ulp of the
+    /// result plus the float32 kernel's error).</summary>
+    static double Rtol(DType t, double r32) => t.IsFloat() ? VulkanCheck.Rtol(t, r32) : 0;
+
+    /// <summary>Operations whose float32 result is exact or correctly rounded on every device, so
+    /// float16/bfloat16 results equal the CPU's bits; the others may differ by one 16-bit ulp
+    /// where the float32 results differ in the last bit next to a rounding tie.</summary>
+    static readonly HashSet<Primitive> ExactOps = new()
+    {
+        Prims.Neg, Prims.Abs, Prims.Sign, Prims.Floor, Prims.Ceil, Prims.Round, Prims.IsFinite, Prims.Add, Prims.Sub, Prims.Mul,
+        Prims.Max, Prims.Min, Prims.Eq, Prims.Ne, Prims.Lt, Prims.Le, Prims.Gt, Prims.Ge,
+    };
+
     static void RunUnary(ElementwiseTests.UnaryCase c, DType t, int[] shape)
-        => VulkanCheck.AgainstReference(c.Prim, c.P, new[] { Input(Seed(c.Prim.Name, shape.Length + shape.Sum()), shape, t, c.Lo, c.Hi) },
-            rtol: t == DType.Float32 ? c.Rtol32 : 0, context: $"{c.Prim.Name} {c.P} {t.Name()} {Shape.Format(shape)}");
+    {
+        var x = Input(Seed(c.Prim.Name, shape.Length + shape.Sum()), shape, t, c.Lo, c.Hi);
+        string ctx = $"{c.Prim.Name} {c.P} {t.Name()} {Shape.Format(shape)}";
+        VulkanCheck.AgainstReference(c.Prim, c.P, new[] { x }, rtol: Rtol(t, c.Rtol32), context: ctx);
+        if (VulkanCheck.Half16.Contains(t)) VulkanCheck.AgainstCpu(c.Prim, c.P, new[] { x }, ExactOps.Contains(c.Prim) ? 0 : 1, ctx);
+    }
 
     static void RunBinary(ElementwiseTests.BinaryCase c, DType t, int[] shape)
     {
         int s = Seed(c.Prim.Name, shape.Length + shape.Sum());
         var x = Input(s, shape, t, c.Lo, c.Hi);
         var y = Second(s + 1, shape, t, c.YLo, c.YHi, c.IntCounts);
-        VulkanCheck.AgainstReference(c.Prim, Params.None, new[] { x, y }, rtol: t == DType.Float32 ? c.Rtol32 : 0,
-            context: $"{c.Prim.Name} {t.Name()} {Shape.Format(shape)}");
+        string ctx = $"{c.Prim.Name} {t.Name()} {Shape.Format(shape)}";
+        VulkanCheck.AgainstReference(c.Prim, Params.None, new[] { x, y }, rtol: Rtol(t, c.Rtol32), context: ctx);
+        if (VulkanCheck.Half16.Contains(t)) VulkanCheck.AgainstCpu(c.Prim, Params.None, new[] { x, y }, ExactOps.Contains(c.Prim) ? 0 : 1, ctx);
     }
 
     public static IEnumerable<object[]> UnaryNames => ElementwiseTests.UnaryCases.Select((c, i) => new object[] { i, $"{c.Prim.Name} {c.P}" });
@@ -72,7 +90,7 @@ public class VulkanElementwiseTests
     [VulkanFact]
     public void SelectMatchesReference()
     {
-        foreach (var t in new[] { DType.Float32, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool })
+        foreach (var t in VkTypes)
             foreach (var shape in TestData.Shapes.Append(new[] { 131 }).Append(TestData.Large))
             {
                 var pred = TestData.Tensor(3, shape, DType.Bool);
@@ -81,7 +99,7 @@ public class VulkanElementwiseTests
             }
     }
 
-    static readonly DType[] VkTypes = { DType.Float32, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool };
+    static readonly DType[] VkTypes = { DType.Float32, DType.Float16, DType.BFloat16, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool };
 
     [VulkanFact]
     public void ConvertElementTypeMatchesReference()
@@ -92,6 +110,7 @@ public class VulkanElementwiseTests
                 {
                     var x = TestData.Tensor(7, shape, from, -300, 300, specials: true);
                     VulkanCheck.AgainstReference(Prims.ConvertElementType, new ConvertParams(to), new[] { x }, context: $"convert {from.Name()}->{to.Name()} {Shape.Format(shape)}");
+                    VulkanCheck.AgainstCpu(Prims.ConvertElementType, new ConvertParams(to), new[] { x }, context: $"convert {from.Name()}->{to.Name()} {Shape.Format(shape)}");
                 }
     }
 
@@ -99,8 +118,9 @@ public class VulkanElementwiseTests
     public void BitcastMatchesReference()
     {
         var four = new[] { DType.Float32, DType.Int32, DType.UInt32 };
-        foreach (var from in four)
-            foreach (var to in four)
+        foreach (var group in new[] { four, VulkanCheck.Half16 })
+        foreach (var from in group)
+            foreach (var to in group)
                 foreach (var shape in new[] { new int[0], new[] { 0 }, new[] { 7 }, TestData.Large })
                     VulkanCheck.AgainstReference(Prims.BitcastConvertType, new BitcastParams(to),
                         new[] { TestData.Tensor(8, shape, from, specials: true) }, context: $"bitcast {from.Name()}->{to.Name()}");

@@ -8,7 +8,7 @@ namespace Stax.Tests.Vulkan;
 [Trait("Backend", "Vulkan")]
 public class VulkanIndexingTests
 {
-    static readonly DType[] DTypes = { DType.Float32, DType.Int32, DType.Bool, DType.UInt8 };
+    static readonly DType[] DTypes = { DType.Float32, DType.Float16, DType.BFloat16, DType.Int32, DType.Bool, DType.UInt8 };
     static readonly GatherScatterMode[] Modes = { GatherScatterMode.Clip, GatherScatterMode.FillOrDrop, GatherScatterMode.PromiseInBounds };
 
     static Tensor RandIdx(int seed, int[] shape, int lo, int hi, DType dtype = DType.Int32) => IndexingTests.RandIdx(seed, shape, lo, hi, dtype);
@@ -52,6 +52,8 @@ public class VulkanIndexingTests
                     var x = TestData.Tensor(seed++, c.Operand, dt, specials: true);
                     var idx = c.Indices(seed++);
                     VulkanCheck.AgainstReference(Prims.Gather, new GatherParams(c.Dn, c.Slice, Mode: mode), new[] { x, idx }, context: $"gather {c.Name} {dt} {mode}");
+                    if (VulkanCheck.Half16.Contains(dt))
+                        VulkanCheck.AgainstCpu(Prims.Gather, new GatherParams(c.Dn, c.Slice, Mode: mode), new[] { x, idx }, context: $"gather {c.Name} {dt} {mode}");
                 }
     }
 
@@ -120,7 +122,7 @@ public class VulkanIndexingTests
 [Trait("Backend", "Vulkan")]
 public class VulkanScatterTests
 {
-    static readonly DType[] DTypes = { DType.Float32, DType.Int32, DType.Bool, DType.UInt8 };
+    static readonly DType[] DTypes = { DType.Float32, DType.Float16, DType.BFloat16, DType.Int32, DType.Bool, DType.UInt8 };
     static readonly GatherScatterMode[] Modes = { GatherScatterMode.Clip, GatherScatterMode.FillOrDrop, GatherScatterMode.PromiseInBounds };
     static readonly Primitive[] ScatterPrims = { Prims.Scatter, Prims.ScatterAdd, Prims.ScatterMul, Prims.ScatterMin, Prims.ScatterMax };
 
@@ -155,7 +157,10 @@ public class VulkanScatterTests
                         var x = TestData.Tensor(seed++, c.Operand, dt);
                         var u = TestData.Tensor(seed++, c.Updates, dt);
                         var idx = c.Indices(seed++);
-                        VulkanCheck.AgainstReference(prim, new ScatterParams(c.Dn, Mode: mode), new[] { x, idx, u }, 1e-6, 1e-6, $"{prim.Name} {c.Name} {dt} {mode}");
+                        bool half = VulkanCheck.Half16.Contains(dt);
+                        VulkanCheck.AgainstReference(prim, new ScatterParams(c.Dn, Mode: mode), new[] { x, idx, u }, VulkanCheck.Rtol(dt, 1e-6), half ? 1e-2 : 1e-6, $"{prim.Name} {c.Name} {dt} {mode}");
+                        if (half && (prim == Prims.Scatter || prim == Prims.ScatterMin || prim == Prims.ScatterMax))
+                            VulkanCheck.AgainstCpu(prim, new ScatterParams(c.Dn, Mode: mode), new[] { x, idx, u }, context: $"{prim.Name} {c.Name} {dt} {mode}");
                     }
     }
 

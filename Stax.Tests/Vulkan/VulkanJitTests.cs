@@ -5,6 +5,7 @@ namespace Stax.Tests.Vulkan;
 
 /// <summary>Jitted programs on Vulkan: one command buffer per call, same results as eager.</summary>
 [Trait("Backend", "Vulkan")]
+[Collection(VulkanCountersCollection.Name)]
 public class VulkanJitTests
 {
     static Tensor Mlp(Tensor x, Tensor w)

@@ -6,7 +6,7 @@ namespace Stax.Tests.Vulkan;
 [Trait("Backend", "Vulkan")]
 public class VulkanMovementTests
 {
-    static readonly DType[] VkTypes = { DType.Float32, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool };
+    static readonly DType[] VkTypes = { DType.Float32, DType.Float16, DType.BFloat16, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool };
 
     static Tensor T(int seed, int[] shape, DType t) => TestData.Tensor(seed, shape, t, specials: true);
 

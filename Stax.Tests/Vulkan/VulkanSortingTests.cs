@@ -7,13 +7,13 @@ namespace Stax.Tests.Vulkan;
 [Trait("Backend", "Vulkan")]
 public class VulkanSortingTests
 {
-    static readonly DType[] DTypes = { DType.Float32, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool };
+    static readonly DType[] DTypes = { DType.Float32, DType.Float16, DType.BFloat16, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool };
     static readonly int[][] Shapes = { new[] { 0 }, new[] { 1 }, new[] { 7 }, new[] { 3, 5 }, new[] { 2, 0, 3 }, new[] { 67 }, new[] { 4, 33 }, new[] { 2, 3, 4 } };
 
     static Tensor WithTies(int seed, int[] shape, DType dt)
     {
         var t = TestData.Tensor(seed, shape, dt, specials: true);
-        if (dt == DType.Float32) return new Reference.RefArray(shape, dt, t.ToDoubleArray().Select((x, i) => i < 6 ? x : Math.Round(x)).ToArray()).ToTensor();
+        if (dt.IsFloat()) return new Reference.RefArray(shape, dt, t.ToDoubleArray().Select((x, i) => i < 6 ? x : Math.Round(x)).ToArray()).ToTensor();
         if (dt == DType.Int32) return new Reference.RefArray(shape, dt, t.ToDoubleArray().Select(x => x % 5).ToArray()).ToTensor();
         return t;
     }
@@ -30,6 +30,8 @@ public class VulkanSortingTests
                     VulkanCheck.AgainstReference(Prims.Sort, new SortParams(dim), new[] { x }, context: $"sort {Shape.Format(shape)} {dt} dim {dim}");
                     var payload = Lax.Iota(DType.Int32, new Shape(shape), dim);
                     VulkanCheck.AgainstReference(Prims.Sort, new SortParams(dim), new[] { x, payload }, context: $"sort+payload {Shape.Format(shape)} {dt} dim {dim}");
+                    if (VulkanCheck.Half16.Contains(dt))
+                        VulkanCheck.AgainstCpu(Prims.Sort, new SortParams(dim), new[] { x, payload }, context: $"sort+payload {Shape.Format(shape)} {dt} dim {dim}");
                 }
     }
 
@@ -73,7 +75,10 @@ public class VulkanSortingTests
                 foreach (int k in new[] { 0, 1, 3, shape[^1] }.Distinct())
                 {
                     if (k > shape[^1]) continue;
-                    VulkanCheck.AgainstReference(Prims.TopK, new TopKParams(k), new[] { WithTies(seed++, shape, dt) }, context: $"top_k {Shape.Format(shape)} {dt} k={k}");
+                    var x = WithTies(seed++, shape, dt);
+                    VulkanCheck.AgainstReference(Prims.TopK, new TopKParams(k), new[] { x }, context: $"top_k {Shape.Format(shape)} {dt} k={k}");
+                    if (VulkanCheck.Half16.Contains(dt))
+                        VulkanCheck.AgainstCpu(Prims.TopK, new TopKParams(k), new[] { x }, context: $"top_k {Shape.Format(shape)} {dt} k={k}");
                 }
         VulkanCheck.AgainstReference(Prims.TopK, new TopKParams(5), new[] { TestData.Tensor(6, new[] { 1100, 64 }, specials: true) });
         var y = VulkanCheck.Put(Tensor.From<float>(new[] { 1f, 3, float.NaN, 3, -0f, 0f, 2 }, new Shape(7)))[0];

@@ -34,13 +34,13 @@ public class VulkanWindowTests
     public void ReduceWindowMatchesReference()
     {
         int seed = 0;
-        foreach (var dt in new[] { DType.Float32, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool })
+        foreach (var dt in new[] { DType.Float32, DType.Float16, DType.BFloat16, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool })
             foreach (var (shape, p) in Cases())
                 foreach (var prim in ReduceWindows)
                 {
                     if (dt == DType.Bool && prim == Prims.ReduceWindowSum) continue;
                     var x = TestData.Tensor(seed++, shape, dt, specials: true);
-                    double tol = prim == Prims.ReduceWindowSum && dt == DType.Float32 ? 1e-6 : 0;
+                    double tol = prim == Prims.ReduceWindowSum && dt.IsFloat() ? VulkanCheck.Rtol(dt, 1e-6) : 0;
                     VulkanCheck.AgainstReference(prim, p, new[] { x }, tol, tol, $"{prim.Name} {x.Aval} {p}");
                 }
     }
@@ -78,7 +78,7 @@ public class VulkanWindowTests
     public void SelectAndScatterAddMatchesReference()
     {
         int seed = 200;
-        foreach (var dt in new[] { DType.Float32, DType.Int32, DType.UInt8 })
+        foreach (var dt in new[] { DType.Float32, DType.Float16, DType.BFloat16, DType.Int32, DType.UInt8 })
             foreach (var (shape, win, strides, lo, hi) in SelectCases())
                 foreach (var sel in new[] { Prims.Ge, Prims.Le })
                 {
@@ -86,7 +86,8 @@ public class VulkanWindowTests
                     var operand = TestData.Tensor(seed++, shape, dt, specials: true);
                     var outShape = Windows.OutputShape("t", new Shape(shape), win, strides, lo, hi, Windows.Ones(shape.Length), Windows.Ones(shape.Length));
                     var source = TestData.Tensor(seed++, outShape.ToArray(), dt);
-                    VulkanCheck.AgainstReference(Prims.SelectAndScatterAdd, p, new[] { source, operand }, 1e-6, 1e-6, $"{p} {operand.Aval}");
+                    double tol = dt.IsFloat() ? VulkanCheck.Rtol(dt, 1e-6) : 0;
+                    VulkanCheck.AgainstReference(Prims.SelectAndScatterAdd, p, new[] { source, operand }, tol, tol, $"{p} {operand.Aval}");
                 }
     }
 
@@ -94,7 +95,7 @@ public class VulkanWindowTests
     public void SelectAndGatherAddMatchesReference()
     {
         int seed = 400;
-        foreach (var dt in new[] { DType.Float32, DType.Int32 })
+        foreach (var dt in new[] { DType.Float32, DType.Float16, DType.BFloat16, DType.Int32 })
             foreach (var (shape, p0) in Cases())
                 foreach (var sel in new[] { Prims.Ge, Prims.Le })
                 {

@@ -40,21 +40,23 @@ public sealed partial class VulkanBackend
         Run("index", new[] { mode }, new[] { res, xw, idx, m, uw ?? xw }, stackalloc int[] { checked((int)output.Length), unchecked((int)fill) }, output.Length);
         if (!ReferenceEquals(res, output))
         {
-            Elementwise(OpConvert, res.DType, output, res);
+            Narrow(res, output);
             res.Dispose();
         }
         if (ownX) xw.Dispose();
         if (ownU) uw!.Dispose();
     }
 
-    /// <summary>Bits of the gather fill value in the working (32-bit) dtype, as the CPU backend defines it.</summary>
+    /// <summary>Bits of the gather fill value (float16/bfloat16: the 16-bit pattern, zero-extended), as the CPU backend defines it.</summary>
     static uint FillBits(DType t, double? fill)
     {
         if (fill is not { } v)
-            return t switch { DType.Float32 => 0x7FC00000u, DType.Int32 => 0x80000000u, DType.UInt32 => uint.MaxValue, DType.UInt8 => 255u, _ => 1u };
+            return t switch { DType.Float32 => 0x7FC00000u, DType.Float16 => 0x7E00u, DType.BFloat16 => 0x7FC0u, DType.Int32 => 0x80000000u, DType.UInt32 => uint.MaxValue, DType.UInt8 => 255u, _ => 1u };
         return t switch
         {
             DType.Float32 => BitConverter.SingleToUInt32Bits((float)v),
+            DType.Float16 => BitConverter.HalfToUInt16Bits((Half)v),
+            DType.BFloat16 => ((BFloat16)(float)v).Bits,
             DType.Int32 => double.IsNaN(v) ? 0u : unchecked((uint)(int)Math.Clamp(Math.Truncate(v), int.MinValue, int.MaxValue)),
             DType.UInt32 => double.IsNaN(v) ? 0u : (uint)Math.Clamp(Math.Truncate(v), 0, uint.MaxValue),
             DType.UInt8 => double.IsNaN(v) ? 0u : (uint)Math.Clamp(Math.Truncate(v), 0, 255),
@@ -132,7 +134,7 @@ public sealed partial class VulkanBackend
         }
         if (!ReferenceEquals(res, output))
         {
-            Elementwise(OpConvert, res.DType, output, res);
+            Narrow(res, output);
             res.Dispose();
         }
         if (ownX) xw.Dispose();

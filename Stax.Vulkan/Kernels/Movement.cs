@@ -81,11 +81,11 @@ public sealed partial class VulkanBackend
             var outStr = Strides(ot[0].Shape);
             if (outs[0].DType.SizeOf() != 4)
             {
-                // 8-bit elements: concatenate 32-bit copies (copies own whole words), then narrow.
-                var wide = ins.Select(x => b.Convert(x, DType.UInt32)).ToArray();
+                // 8/16-bit elements: concatenate 32-bit copies (copies own whole words), then narrow.
+                var wide = ins.Select(x => b.WidenBits(x, out _)).ToArray();
                 var tmp = b.Allocate(DType.UInt32, outs[0].Length);
                 b.ConcatInto(tmp, wide, it, dim, outStr);
-                b.Elementwise(OpConvert, DType.UInt32, outs[0], tmp);
+                b.Narrow(tmp, outs[0]);
                 foreach (var w in wide) w.Dispose();
                 tmp.Dispose();
                 return;

@@ -5,13 +5,24 @@ public sealed partial class VulkanBackend
     const int RedSum = 0, RedProd = 1, RedMax = 2, RedMin = 3, RedArgmax = 4, RedArgmin = 5;
     const int ModeGroup = 0, ModeThread = 1, ScanBlock = 4096;
 
+    /// <summary>Combine workgroup partials with subgroup arithmetic where the device has it
+    /// (<see cref="VulkanCapabilities.SubgroupArithmetic"/>); false forces the shared-memory tree
+    /// (a switch for tests and benchmarks).</summary>
+    internal static bool UseSubgroupReduce = true;
+
+    /// <summary>True when one-workgroup-per-output reductions of kind <paramref name="op"/> use reduce_sg.</summary>
+    internal bool SubgroupReduce(int op) => UseSubgroupReduce && op < RedArgmax && Ctx.Capabilities.SubgroupArithmetic;
+
     /// <summary>The dtype a reduction works in: uint8/bool are widened to uint32 (sums and products
     /// wrap to the same low bits; max/min agree, and the empty max/min narrow to 0 and 255/true).</summary>
     static DType ReduceWork(DType t) => t is DType.UInt8 or DType.Bool ? DType.UInt32 : t;
 
-    /// <summary>A buffer in the working dtype (the input itself, or a widened copy to dispose).</summary>
+    /// <summary>A buffer in the working dtype (the input itself, or a widened copy to dispose).
+    /// float16/bfloat16 become their zero-extended bits (for kernels that only move values; the
+    /// arithmetic ones get float32 operands from <see cref="ExecuteWidened"/>).</summary>
     VulkanBuffer Widen(VulkanBuffer x, out bool owned)
     {
+        if (Is16BitFloat(x.DType)) return WidenBits(x, out owned);
         var w = ReduceWork(x.DType);
         owned = w != x.DType;
         return owned ? Convert(x, w) : x;
@@ -32,7 +43,7 @@ public sealed partial class VulkanBackend
         else
         {
             uint gx = (uint)Math.Min(n, 65535);
-            Run("reduce", spec, new[] { output, x, output }, push, gx, (uint)((n + gx - 1) / gx), 1);
+            Run(SubgroupReduce(op) ? "reduce_sg" : "reduce", spec, new[] { output, x, output }, push, gx, (uint)((n + gx - 1) / gx), 1);
         }
     }
 
@@ -73,7 +84,7 @@ public sealed partial class VulkanBackend
         }
         if (!ReferenceEquals(res, output))
         {
-            Elementwise(OpConvert, res.DType, output, res);
+            Narrow(res, output);
             res.Dispose();
         }
         if (ownX) x.Dispose();
@@ -113,7 +124,7 @@ public sealed partial class VulkanBackend
         }
         if (!ReferenceEquals(res, output))
         {
-            Elementwise(OpConvert, res.DType, output, res);
+            Narrow(res, output);
             res.Dispose();
         }
         if (ownX) x.Dispose();

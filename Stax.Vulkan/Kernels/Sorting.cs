@@ -46,7 +46,7 @@ public sealed partial class VulkanBackend
         Run("sort", spec, new[] { perm, res, src, src, src, src }, new[] { checked((int)(outer * inner)), n, checked((int)inner), N, 0, 0, m, 0 }, outer * inner * m);
         if (!ReferenceEquals(res, output))
         {
-            Elementwise(OpConvert, res.DType, output, res);
+            Narrow(res, output);
             res.Dispose();
         }
         if (own) xw!.Dispose();
@@ -64,7 +64,7 @@ public sealed partial class VulkanBackend
             for (int d = sp.Dimension + 1; d < s.Rank; d++) inner *= s[d];
             int n = s[sp.Dimension];
             var owned = new List<VulkanBuffer>();
-            var keys = ins.Take(sp.NumKeys).Select(k => { var w = b.Widen(k, out bool o); if (o) owned.Add(w); return w; }).ToArray();
+            var keys = ins.Take(sp.NumKeys).Select(k => { var w = b.WidenKey(k, out bool o); if (o) owned.Add(w); return w; }).ToArray();
             using var perm = b.SortPermutation(keys, outer, n, inner, false, "sort", out int N);
             for (int i = 0; i < ins.Length; i++) b.ApplyPermutation(perm, N, outs[i], ins[i], outer, n, inner, n);
             foreach (var w in owned) w.Dispose();
@@ -76,7 +76,7 @@ public sealed partial class VulkanBackend
             if (ot[0].Size == 0) return;
             int n = s[s.Rank - 1];
             long outer = s.Size / n;
-            var key = b.Widen(ins[0], out bool own);
+            var key = b.WidenKey(ins[0], out bool own);
             using var perm = b.SortPermutation(new[] { key }, outer, n, 1, true, "top_k", out int N);
             b.ApplyPermutation(perm, N, outs[0], ins[0], outer, n, 1, k);
             b.ApplyPermutation(perm, N, outs[1], null, outer, n, 1, k);

@@ -55,7 +55,7 @@ public sealed partial class VulkanBackend
         Run("window", new[] { mode, kind, (int)work }, new[] { res, xw, aw ?? xw }, push, n);
         if (!ReferenceEquals(res, output))
         {
-            Elementwise(OpConvert, res.DType, output, res);
+            Narrow(res, output);
             res.Dispose();
         }
         if (ownX) xw.Dispose();
