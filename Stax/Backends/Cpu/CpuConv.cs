@@ -48,6 +48,7 @@ internal static unsafe class CpuConv
             throw new NotSupportedException($"conv_general_dilated: the implicit GEMM ({M} x {Kd}) is too large for the CPU backend");
         op.KProd = (int)kProd;
         op.ChannelsLast = op.SC == 1 || I == 1;
+        op.PrepareKernelOffsets();
 
         // Rows: output batch (role 0) and spatial dims (roles 1..ns), outermost first. Feature-last
         // outputs whose other dims collapse (NHWC, HWIO) are written in place in memory order.
@@ -146,6 +147,29 @@ internal unsafe struct ConvOperand<T> where T : unmanaged, INumber<T>
     public long[] InStr;
     public int[] RowRoles, RowSizes;
 
+    /// <summary>Per kernel offset kf: its input offset when inside (KOffs) and its dilated position per spatial dim (KPos[kf * Ns + s]).</summary>
+    public long[] KOffs;
+    public int[] KPos;
+
+    /// <summary>Fills <see cref="KOffs"/> and <see cref="KPos"/> once per convolution.</summary>
+    public void PrepareKernelOffsets()
+    {
+        KOffs = new long[KProd];
+        KPos = new int[KProd * Ns];
+        for (int kf = 0; kf < KProd; kf++)
+        {
+            long off = 0;
+            for (int s = Ns - 1, f = kf; s >= 0; s--)
+            {
+                int pos = f % KSize[s] * RhsDil[s];
+                f /= KSize[s];
+                KPos[kf * Ns + s] = pos;
+                off += pos * InStr[s];
+            }
+            KOffs[kf] = off;
+        }
+    }
+
     /// <summary>
     /// dst[k * ldd + i] = X[r0 + i, k0 + k] for i &lt; rows, k &lt; kc; rows up to <paramref name="padTo"/> are zero.
     /// </summary>
@@ -153,7 +177,6 @@ internal unsafe struct ConvOperand<T> where T : unmanaged, INumber<T>
     {
         int ns = Ns;
         // Per row: batch offset and spatial position before the kernel offset (dilated coordinates).
-        int W = Math.Max(rows, padTo);
         var rowBase = stackalloc long[rows];
         var q = stackalloc int[rows * Math.Max(ns, 1)];
         var idx = stackalloc int[ns + 1];
@@ -173,25 +196,82 @@ internal unsafe struct ConvOperand<T> where T : unmanaged, INumber<T>
                 idx[j] = 0;
             }
         }
-        if (AllInside(q, rows)) { PackInside(q, rowBase, rows, k0, kc, dst, ldd); goto pad; }
-        // Kernel offsets touched by [k0, k0 + kc) and, per (offset, row), the input offset or -1.
+        if (AllInside(q, rows)) PackInside(q, rowBase, rows, k0, kc, dst, ldd);
+        else PackChecked(q, rowBase, rows, k0, kc, dst, ldd);
+        for (int k = 0; k < kc; k++)
+            for (int i = rows; i < padTo; i++) dst[k * ldd + i] = T.Zero;
+    }
+
+    // True when every row's window lies inside the input for every kernel offset (no padding or
+    // dilation holes): offsets are then row base + kernel offset, with no checks.
+    readonly bool AllInside(int* q, int rows)
+    {
+        for (int s = 0; s < Ns; s++)
+        {
+            if (LhsDil[s] != 1) return false;
+            int lo = int.MaxValue, hi = int.MinValue;
+            for (int i = 0; i < rows; i++) { int v = q[s * rows + i]; lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
+            if (lo < 0 || hi + (KSize[s] - 1) * RhsDil[s] >= InSize[s]) return false;
+        }
+        return true;
+    }
+
+    readonly void PackInside(int* q, long* rowBase, int rows, int k0, int kc, T* dst, long ldd)
+    {
+        int ns = Ns;
+        var rb = stackalloc long[rows];
+        bool contiguous = true;
+        for (int i = 0; i < rows; i++)
+        {
+            long off = rowBase[i];
+            for (int s = 0; s < ns; s++) off += q[s * rows + i] * InStr[s];
+            rb[i] = off;
+            contiguous &= off == rb[0] + i;
+        }
+        if (ChannelsLast)
+        {
+            int kf = k0 / I, ch = k0 % I;
+            var rowPtr = stackalloc T*[rows];
+            for (int k = 0; k < kc;)
+            {
+                int len = Math.Min(kc - k, I - ch);
+                T* x = Src + KOffs[kf] + ch * SC;
+                for (int i = 0; i < rows; i++) rowPtr[i] = x + rb[i];
+                CopyRuns(rowPtr, rows, len, dst + k * ldd, ldd);
+                k += len; ch = 0; kf++;
+            }
+            return;
+        }
+        int c = k0 / KProd, f = k0 % KProd;
+        for (int k = 0; k < kc; k++)
+        {
+            T* x = Src + c * SC + KOffs[f];
+            T* d = dst + k * ldd;
+            if (contiguous) new ReadOnlySpan<T>(x + rb[0], rows).CopyTo(new Span<T>(d, rows));
+            else for (int i = 0; i < rows; i++) d[i] = x[rb[i]];
+            if (++f == KProd) { f = 0; c++; }
+        }
+    }
+
+    // Rows with padding or dilation holes: a table of input offsets (or -1) per (kernel offset, row).
+    readonly void PackChecked(int* q, long* rowBase, int rows, int k0, int kc, T* dst, long ldd)
+    {
+        int ns = Ns;
         int kfFirst, kfCount;
         if (ChannelsLast) { kfFirst = k0 / I; kfCount = (k0 + kc - 1) / I - kfFirst + 1; }
         else if (kc >= KProd) { kfFirst = 0; kfCount = KProd; }
         else { kfFirst = k0 % KProd; kfCount = kc; }
         int* table = (int*)ThreadBuffers.ConvTable.Get((long)kfCount * rows * sizeof(int));
-        var kk = stackalloc int[Math.Max(ns, 1)];
         for (int f = 0; f < kfCount; f++)
         {
             int kf = (kfFirst + f) % KProd;
-            for (int s = ns - 1, kr = kf; s >= 0; s--) { kk[s] = kr % KSize[s] * RhsDil[s]; kr /= KSize[s]; }
             int* t = table + f * rows;
             for (int i = 0; i < rows; i++)
             {
                 long off = rowBase[i];
                 for (int s = 0; s < ns; s++)
                 {
-                    int pos = q[s * rows + i] + kk[s], ld = LhsDil[s];
+                    int pos = q[s * rows + i] + KPos[kf * ns + s], ld = LhsDil[s];
                     if (pos < 0) { off = -1; break; }
                     int x = pos;
                     if (ld != 1)
@@ -205,107 +285,45 @@ internal unsafe struct ConvOperand<T> where T : unmanaged, INumber<T>
                 t[i] = (int)off;
             }
         }
-        T* src = Src;
         if (ChannelsLast)
         {
+            T* zeros = (T*)ThreadBuffers.Zeros(I * sizeof(T));
+            var rowPtr = stackalloc T*[rows];
             for (int f = 0; f < kfCount; f++)
             {
                 int kf = kfFirst + f;
-                int kA = Math.Max(k0, kf * I), kB = Math.Min(k0 + kc, (kf + 1) * I), len = kB - kA;
-                T* cs = src + (long)(kA - kf * I) * SC;
-                T* d = dst + (kA - k0) * ldd;
+                int kA = Math.Max(k0, kf * I), kB = Math.Min(k0 + kc, (kf + 1) * I);
+                T* cs = Src + (long)(kA - kf * I) * SC;
                 int* t = table + f * rows;
-                for (int i = 0; i < rows; i++)
-                {
-                    int off = t[i];
-                    if (off < 0) for (int k = 0; k < len; k++) d[k * ldd + i] = T.Zero;
-                    else
-                    {
-                        T* x = cs + off;
-                        for (int k = 0; k < len; k++) d[k * ldd + i] = x[k];
-                    }
-                }
-            }
-        }
-        else
-        {
-            int ch = k0 / KProd, kf = k0 % KProd;
-            for (int k = 0; k < kc; k++)
-            {
-                T* d = dst + k * ldd;
-                T* cs = src + ch * SC;
-                int* t = table + ((kf - kfFirst + KProd) % KProd) * rows;
-                for (int i = 0; i < rows; i++) { int off = t[i]; d[i] = off < 0 ? T.Zero : cs[off]; }
-                if (++kf == KProd) { kf = 0; ch++; }
-            }
-        }
-    pad:
-        if (W > rows)
-            for (int k = 0; k < kc; k++)
-                for (int i = rows; i < W; i++) dst[k * ldd + i] = T.Zero;
-    }
-
-    // True when every row's window lies inside the input for every kernel offset (no padding or
-    // dilation holes): offsets are then row base + kernel offset, with no checks.
-    bool AllInside(int* q, int rows)
-    {
-        for (int s = 0; s < Ns; s++)
-        {
-            if (LhsDil[s] != 1) return false;
-            int lo = int.MaxValue, hi = int.MinValue;
-            for (int i = 0; i < rows; i++) { int v = q[s * rows + i]; lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
-            if (lo < 0 || hi + (KSize[s] - 1) * RhsDil[s] >= InSize[s]) return false;
-        }
-        return true;
-    }
-
-    // Input offset of kernel offset f (row-major over the kernel's spatial dims).
-    readonly long KOff(int f)
-    {
-        long off = 0;
-        for (int s = Ns - 1; s >= 0; s--) { off += f % KSize[s] * RhsDil[s] * InStr[s]; f /= KSize[s]; }
-        return off;
-    }
-
-    void PackInside(int* q, long* rowBase, int rows, int k0, int kc, T* dst, long ldd)
-    {
-        int ns = Ns;
-        var rb = stackalloc long[rows];
-        bool contiguous = true;
-        for (int i = 0; i < rows; i++)
-        {
-            long off = rowBase[i];
-            for (int s = 0; s < ns; s++) off += q[s * rows + i] * InStr[s];
-            rb[i] = off;
-            contiguous &= off == rb[0] + i;
-        }
-        int ch, kf;
-        if (ChannelsLast) { kf = k0 / I; ch = k0 % I; } else { ch = k0 / KProd; kf = k0 % KProd; }
-        T* src = Src;
-        if (ChannelsLast)
-        {
-            for (int k = 0; k < kc;)
-            {
-                int len = Math.Min(kc - k, I - ch);
-                T* x = src + KOff(kf) + ch * SC;
-                T* d = dst + k * ldd;
-                for (int i = 0; i < rows; i++)
-                {
-                    T* xi = x + rb[i];
-                    for (int j = 0; j < len; j++) d[j * ldd + i] = xi[j];
-                }
-                k += len; ch = 0; kf++;
+                for (int i = 0; i < rows; i++) rowPtr[i] = t[i] < 0 ? zeros : cs + t[i];
+                CopyRuns(rowPtr, rows, kB - kA, dst + (kA - k0) * ldd, ldd);
             }
             return;
         }
-        long kOff = KOff(kf);
+        int ch = k0 / KProd, g = k0 % KProd;
         for (int k = 0; k < kc; k++)
         {
-            T* x = src + ch * SC + kOff;
             T* d = dst + k * ldd;
-            if (contiguous) new ReadOnlySpan<T>(x + rb[0], rows).CopyTo(new Span<T>(d, rows));
-            else for (int i = 0; i < rows; i++) d[i] = x[rb[i]];
-            if (++kf == KProd) { kf = 0; ch++; kOff = 0; } else kOff = KOff(kf);
+            T* cs = Src + ch * SC;
+            int* t = table + ((g - kfFirst + KProd) % KProd) * rows;
+            for (int i = 0; i < rows; i++) { int off = t[i]; d[i] = off < 0 ? T.Zero : cs[off]; }
+            if (++g == KProd) { g = 0; ch++; }
+        }
+    }
+
+    // d[k * ldd + i] = rows[i][k * SC] for k < len: channel runs (contiguous when SC == 1) into the panel.
+    readonly void CopyRuns(T** rowPtr, int rows, int len, T* d, long ldd)
+    {
+        if (typeof(T) == typeof(float) && rows == 8 && ldd == 8 && SC == 1)
+        {
+            var r = (float**)rowPtr;
+            Transpose8.Pack(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], len, (float*)d);
+            return;
+        }
+        for (int i = 0; i < rows; i++)
+        {
+            T* x = rowPtr[i];
+            for (int k = 0; k < len; k++) d[k * ldd + i] = x[k * SC];
         }
     }
 }
@@ -314,9 +332,12 @@ internal unsafe struct ConvOperand<T> where T : unmanaged, INumber<T>
 internal readonly unsafe struct ConvPackA(ConvOperand<float> x) : IPackA
 {
     /// <inheritdoc/>
+    public static long Dbg;
     public void Pack(int i0, int mc, int k0, int kc, int MR, float* dst)
     {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int ir = 0; ir < mc; ir += MR)
             x.Pack(i0 + ir, Math.Min(MR, mc - ir), k0, kc, dst + (long)ir * kc, MR, MR);
+        Dbg += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
     }
 }

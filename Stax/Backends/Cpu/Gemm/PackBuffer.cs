@@ -35,7 +35,8 @@ internal sealed unsafe class PackBuffer
 /// <summary>Per-thread scratch buffers: packed A, packed B and convolution columns.</summary>
 internal static class ThreadBuffers
 {
-    [ThreadStatic] static PackBuffer? _a, _b, _cols, _tmp, _weights, _convTable;
+    [ThreadStatic] static PackBuffer? _a, _b, _cols, _tmp, _weights, _convTable, _zeros;
+    [ThreadStatic] static long _zeroBytes;
 
     /// <summary>Packed A panels (one per worker thread).</summary>
     public static PackBuffer A => _a ??= new PackBuffer();
@@ -47,6 +48,14 @@ internal static class ThreadBuffers
     public static PackBuffer Weights => _weights ??= new PackBuffer();
     /// <summary>Input offsets per (kernel offset, row) while packing a convolution operand.</summary>
     public static PackBuffer ConvTable => _convTable ??= new PackBuffer();
+    /// <summary>At least <paramref name="bytes"/> zero bytes (read-only: padding rows of convolution panels).</summary>
+    public static unsafe byte* Zeros(long bytes)
+    {
+        var buf = _zeros ??= new PackBuffer();
+        byte* p = buf.Get(bytes);
+        if (bytes > _zeroBytes) { new Span<byte>(p, checked((int)bytes)).Clear(); _zeroBytes = bytes; }
+        return p;
+    }
     /// <summary>Other temporaries (converted operands).</summary>
     public static PackBuffer Tmp => _tmp ??= new PackBuffer();
 }

@@ -145,7 +145,9 @@ internal static unsafe class Sgemm
         {
             int mr = Math.Min(MR, mc - ir);
             float* src = a + ir * rsA;
-            if (csA == 1 && mr == MR)
+            if (csA == 1 && mr == 8 && MR == 8)
+                Transpose8.Pack(src, src + rsA, src + 2 * rsA, src + 3 * rsA, src + 4 * rsA, src + 5 * rsA, src + 6 * rsA, src + 7 * rsA, kc, dst);
+            else if (csA == 1 && mr == MR)
             {
                 // Row-major A: read each row contiguously, write strided into the panel.
                 for (int i = 0; i < MR; i++)
