@@ -133,6 +133,24 @@ public class CompiledProgramTests
     }
 
     [Fact]
+    public void InterleavedChainsAreScheduledIntoOneFusedPassPerSize()
+    {
+        // Traced in an order that alternates two sizes and scalar bookkeeping (as an optimizer
+        // update over several parameters is): scheduling makes one fused pass per size.
+        var a = Rand(1, 1000); var b = Rand(2, 500); var c = Rand(3, 1000);
+        var exe = CompiledMatchesInterpreter(x =>
+        {
+            var s = Tensor.Scalar(0.9f) * 2.0;                 // scalar bookkeeping between the chains
+            var a1 = x[0] * s; var b1 = x[1] * s; var c1 = x[2] * s;
+            var a2 = Lax.Exp(a1) + 1.0; var b2 = Lax.Exp(b1) + 1.0; var c2 = Lax.Exp(c1) + 1.0;
+            return new[] { a2 * c2, b2 };
+        }, new[] { a, b, c });
+        // The scalar bookkeeping, then one pass over the size-1000 values and one over the size-500 ones.
+        Assert.Equal(3, exe.FusedGroups);
+        Assert.Equal(3, exe.StepCount);
+    }
+
+    [Fact]
     public void FloatSixtyFourAndIntegerProgramsStayCorrect()
     {
         var a = Rand(1, 33).AsType(DType.Float64);

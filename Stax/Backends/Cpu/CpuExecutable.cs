@@ -54,7 +54,7 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
             return s;
         }
         foreach (var v in program.InVars) Slot(v);
-        var eqns = program.Eqns;
+        var eqns = CpuSchedule.Order(program);
         foreach (var e in eqns) foreach (var v in e.Outputs) Slot(v);
         int nSlots = types.Count;
         var outSlots = program.OutVars.Select(v => slotOf.TryGetValue(v, out int s) ? s : throw new InvalidOperationException("Internal error: a program output is never defined")).ToArray();

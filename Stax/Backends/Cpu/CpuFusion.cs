@@ -15,7 +15,7 @@ namespace Stax.Backends.Cpu;
 /// </summary>
 internal sealed class FusedStep : CpuExecutable.Step
 {
-    const int Tile = 1024;
+    const int Tile = 512;
 
     abstract class Instr
     {
@@ -68,7 +68,7 @@ internal sealed class FusedStep : CpuExecutable.Step
     static bool IsF32(Var v) => v.Aval.DType == DType.Float32;
 
     /// <summary>The element count of <paramref name="e"/>'s output when it can join a fused chain; -1 otherwise.</summary>
-    static long Fusible(Eqn e)
+    internal static long Fusible(Eqn e)
     {
         if (e.Outputs.Length != 1 || !IsF32(e.Outputs[0])) return -1;
         var shape = e.Outputs[0].Aval.Shape;
@@ -116,6 +116,7 @@ internal sealed class FusedStep : CpuExecutable.Step
 
     public override int[] Reads => _reads;
     public override int[] Writes => _writes;
+    public override string Name => $"fused n={_n}: {_nodes.Length} ops, {_reads.Length} reads, {_writes.Length} writes";
 
     internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf, bool[] isOutput, int[] lastUseEqn)
     {
@@ -132,14 +133,30 @@ internal sealed class FusedStep : CpuExecutable.Step
             return new Loc(Kind.External, s);
         }
         var nodes = new List<Node>();
+        // Scratch tiles are reused once their value's last reader in the chain has run, so the
+        // working set stays a few tiles (L1) however long the chain is.
+        var freeTiles = new Stack<int>();
+        var tileOf = new Dictionary<int, int>();   // slot -> scratch tile, for values in scratch
         for (int i = start; i < end; i++)
         {
             var e = eqns[i];
             int outSlot = slotOf[e.Outputs[0]];
             bool materialize = isOutput[outSlot] || lastUseEqn[outSlot] >= end;
+            // Inputs whose last use is this equation free their tiles after it reads them; the
+            // output may then take one of them (operators read element i before writing it).
+            foreach (var v in e.Inputs)
+            {
+                int s = slotOf[v];
+                if (lastUseEqn[s] == i && tileOf.Remove(s, out int tile)) freeTiles.Push(tile);
+            }
             Loc dst;
             if (materialize) { dst = new Loc(Kind.Output, outSlot); writes.Add(outSlot); escapes.Add(isOutput[outSlot]); }
-            else dst = new Loc(Kind.Scratch, scratch++);
+            else
+            {
+                int tile = freeTiles.Count > 0 ? freeTiles.Pop() : scratch++;
+                tileOf[outSlot] = tile;
+                dst = new Loc(Kind.Scratch, tile);
+            }
             Node node;
             if (e.Primitive == Prims.BroadcastInDim)
             {
