@@ -151,6 +151,21 @@ public class CompiledProgramTests
     }
 
     [Fact]
+    public void TransposedProductsAreComputedInPlace()
+    {
+        // transpose(dot_general(a, b)) swapping the free dims (reverse-mode weight gradients) runs
+        // as one dot_general with swapped operands, bit-identical to the two-step program.
+        var a = Rand(1, 2, 70, 9); var b = Rand(2, 2, 70, 5);
+        var exe = CompiledMatchesInterpreter(x => new[] {
+            Lax.Transpose(Lax.DotGeneral(x[0], x[1], new[] { 1 }, new[] { 1 }, new[] { 0 }, new[] { 0 }), new[] { 0, 2, 1 }) }, new[] { a, b });
+        Assert.Equal(1, exe.StepCount);
+        // A transpose that is not a swap of the free groups stays.
+        exe = CompiledMatchesInterpreter(x => new[] {
+            Lax.Transpose(Lax.DotGeneral(x[0], x[1], new[] { 1 }, new[] { 1 }, new[] { 0 }, new[] { 0 }), new[] { 1, 0, 2 }) }, new[] { a, b });
+        Assert.Equal(2, exe.StepCount);
+    }
+
+    [Fact]
     public void FloatSixtyFourAndIntegerProgramsStayCorrect()
     {
         var a = Rand(1, 33).AsType(DType.Float64);

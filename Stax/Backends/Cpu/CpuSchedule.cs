@@ -19,7 +19,7 @@ internal static class CpuSchedule
 
     public static Eqn[] Order(Jaxpr program)
     {
-        var eqns = program.Eqns;
+        var eqns = FoldTransposedProducts(program);
         int n = eqns.Length;
         var producer = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < n; i++) foreach (var v in eqns[i].Outputs) producer[v] = i;
@@ -85,5 +85,40 @@ internal static class CpuSchedule
         }
         if (order.Count != n) throw new InvalidOperationException("Internal error: the program's equations form a cycle");
         return order.ToArray();
+    }
+
+    /// <summary>
+    /// transpose(dot_general(a, b)) that only swaps the two free-dimension groups is
+    /// dot_general(b, a): reverse-mode weight gradients come out this way, and the GEMM reads any
+    /// operand strides, so the product is computed in the transposed layout instead of being
+    /// written and then copied.
+    /// </summary>
+    static Eqn[] FoldTransposedProducts(Jaxpr program)
+    {
+        var eqns = program.Eqns;
+        var uses = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
+        foreach (var e in eqns) foreach (var v in e.Inputs) uses[v] = uses.GetValueOrDefault(v) + 1;
+        foreach (var v in program.OutVars) uses[v] = uses.GetValueOrDefault(v) + 1;
+        var producer = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < eqns.Length; i++) foreach (var v in eqns[i].Outputs) producer[v] = i;
+        Eqn[]? result = null;
+        for (int i = 0; i < eqns.Length; i++)
+        {
+            var t = eqns[i];
+            if (t.Primitive != Prims.Transpose || !producer.TryGetValue(t.Inputs[0], out int j)) continue;
+            var d = eqns[j];
+            if (d.Primitive != Prims.DotGeneral || uses.GetValueOrDefault(d.Outputs[0]) != 1) continue;
+            var p = (DotGeneralParams)d.Params;
+            int nb = p.LhsBatch.Length, nl = d.Inputs[0].Aval.Rank - nb - p.LhsContracting.Length, nr = d.Inputs[1].Aval.Rank - nb - p.RhsContracting.Length;
+            var perm = ((TransposeParams)t.Params).Permutation.ToArray();
+            var swapped = Enumerable.Range(0, nb).Concat(Enumerable.Range(nb + nl, nr)).Concat(Enumerable.Range(nb, nl));
+            if (!perm.SequenceEqual(swapped)) continue;
+            result ??= (Eqn[])eqns.Clone();
+            var q = new DotGeneralParams(p.RhsContracting, p.LhsContracting, p.RhsBatch, p.LhsBatch, p.PreferredElementType);
+            // The product moves to the transpose's place (its operands are defined by then).
+            result[j] = null!;
+            result[i] = new Eqn(Prims.DotGeneral, q, new[] { d.Inputs[1], d.Inputs[0] }, t.Outputs, d.Scope);
+        }
+        return result == null ? eqns : result.Where(e => e != null).ToArray();
     }
 }
