@@ -15,23 +15,40 @@ namespace Stax.Backends.Cpu;
 /// </summary>
 internal sealed class FusedStep : CpuExecutable.Step
 {
-    const int Tile = 512;
+    const int Tile = 1024;
 
     abstract class Instr
     {
-        public abstract void Run(Isa isa, ref float a, ref float b, ref float y, int n);
+        /// <summary>y = op(a, b) over n elements; <paramref name="s"/> is the value of a splat operand.</summary>
+        public abstract void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s);
+        /// <summary>The same operator with its first (0) or second (1) operand a splat.</summary>
+        public virtual Instr WithSplat(int operand) => throw new InvalidOperationException("Internal error: unary operator with a splat operand");
     }
 
     sealed class Un<TOp> : Instr where TOp : IUnaryOp<float>
     {
-        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n)
+        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
             => Drivers.UnaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref y, n);
     }
 
     sealed class Bin<TOp> : Instr where TOp : IBinaryOp<float>
     {
-        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n)
+        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
             => Drivers.BinaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref b, ref y, n);
+        public override Instr WithSplat(int operand) => operand == 0 ? new SplatFirst<TOp>() : new SplatSecond<TOp>();
+    }
+
+    // Binary operators with a broadcast scalar operand read it from a register instead of a filled tile.
+    sealed class SplatFirst<TOp> : Instr where TOp : IBinaryOp<float>
+    {
+        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
+            => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref b, ref y, n, scalarFirst: true);
+    }
+
+    sealed class SplatSecond<TOp> : Instr where TOp : IBinaryOp<float>
+    {
+        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
+            => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref a, ref y, n, scalarFirst: false);
     }
 
     readonly struct CopyOp : IUnaryOp<float>
@@ -92,20 +109,26 @@ internal sealed class FusedStep : CpuExecutable.Step
         return end;
     }
 
-    // Locations of values: external slot (read), scratch tile, or materialized output slot.
-    enum Kind : byte { External, Scratch, Output }
+    // Locations of values: external slot (read), scratch tile, materialized output slot, or a
+    // splat (a broadcast scalar, index into the splat values: never stored as a tile).
+    enum Kind : byte { External, Scratch, Output, Splat }
     readonly record struct Loc(Kind Kind, int Index);
 
-    sealed record Node(Primitive Primitive, Instr? Instr, Loc A, Loc B, Loc Dst, int SplatSlot);
+    // Instr null: fill Dst with splat value SplatIndex.
+    sealed record Node(Instr? Instr, Loc A, Loc B, Loc Dst, int SplatIndex);
 
     readonly Node[] _nodes;
+    readonly Primitive[] _prims;
+    readonly int[] _splatSlots;
     readonly int[] _reads, _writes;
     readonly bool[] _escapes;
     readonly long _n;
     readonly int _scratch;
 
-    FusedStep(Node[] nodes, int[] reads, int[] writes, bool[] escapes, long n, int scratch)
+    FusedStep(Node[] nodes, Primitive[] prims, int[] splatSlots, int[] reads, int[] writes, bool[] escapes, long n, int scratch)
     {
+        _prims = prims;
+        _splatSlots = splatSlots;
         _nodes = nodes;
         _reads = reads;
         _writes = writes;
@@ -133,15 +156,33 @@ internal sealed class FusedStep : CpuExecutable.Step
             return new Loc(Kind.External, s);
         }
         var nodes = new List<Node>();
+        var splatSlots = new List<int>();
         // Scratch tiles are reused once their value's last reader in the chain has run, so the
         // working set stays a few tiles (L1) however long the chain is.
         var freeTiles = new Stack<int>();
         var tileOf = new Dictionary<int, int>();   // slot -> scratch tile, for values in scratch
+        Loc NewTile(int slot)
+        {
+            int tile = freeTiles.Count > 0 ? freeTiles.Pop() : scratch++;
+            tileOf[slot] = tile;
+            return new Loc(Kind.Scratch, tile);
+        }
+        // A splat operand of an operator that needs a tile (unary, or both operands splats).
+        Loc Materialize(Loc l, int slot)
+        {
+            if (l.Kind != Kind.Splat) return l;
+            var t = NewTile(-1 - nodes.Count);   // a private tile, freed right after its reader
+            nodes.Add(new Node(null, l, l, t, l.Index));
+            freeTiles.Push(t.Index);
+            tileOf.Remove(-nodes.Count);
+            return t;
+        }
         for (int i = start; i < end; i++)
         {
             var e = eqns[i];
             int outSlot = slotOf[e.Outputs[0]];
             bool materialize = isOutput[outSlot] || lastUseEqn[outSlot] >= end;
+            var ins = e.Inputs.Select(Read).ToArray();
             // Inputs whose last use is this equation free their tiles after it reads them; the
             // output may then take one of them (operators read element i before writing it).
             foreach (var v in e.Inputs)
@@ -149,39 +190,51 @@ internal sealed class FusedStep : CpuExecutable.Step
                 int s = slotOf[v];
                 if (lastUseEqn[s] == i && tileOf.Remove(s, out int tile)) freeTiles.Push(tile);
             }
+            bool isSplat = e.Primitive == Prims.BroadcastInDim && ins[0].Kind == Kind.External
+                || e.Primitive == Prims.ConvertElementType && ins[0].Kind == Kind.Splat;
+            if (isSplat && !materialize)
+            {
+                // No node: readers take the scalar directly.
+                if (ins[0].Kind == Kind.Splat) where[outSlot] = ins[0];
+                else { where[outSlot] = new Loc(Kind.Splat, splatSlots.Count); splatSlots.Add(ins[0].Index); }
+                continue;
+            }
             Loc dst;
             if (materialize) { dst = new Loc(Kind.Output, outSlot); writes.Add(outSlot); escapes.Add(isOutput[outSlot]); }
+            else dst = NewTile(outSlot);
+            if (isSplat)
+            {
+                int k = ins[0].Kind == Kind.Splat ? ins[0].Index : splatSlots.Count;
+                if (ins[0].Kind != Kind.Splat) splatSlots.Add(ins[0].Index);
+                nodes.Add(new Node(null, dst, dst, dst, k));
+            }
+            else if (e.Primitive == Prims.BroadcastInDim || e.Primitive == Prims.ConvertElementType)
+            {
+                // A scalar computed inside the chain (size-1 chains), or a float32 -> float32 conversion: a copy.
+                var a = Materialize(ins[0], outSlot);
+                nodes.Add(new Node(Copy, a, a, dst, -1));
+            }
+            else if (Unary.TryGetValue(e.Primitive, out var u)) { var a = Materialize(ins[0], outSlot); nodes.Add(new Node(u, a, a, dst, -1)); }
             else
             {
-                int tile = freeTiles.Count > 0 ? freeTiles.Pop() : scratch++;
-                tileOf[outSlot] = tile;
-                dst = new Loc(Kind.Scratch, tile);
+                var a = ins[0]; var b = ins[1];
+                var op = Binary[e.Primitive];
+                if (a.Kind == Kind.Splat && b.Kind == Kind.Splat) a = Materialize(a, outSlot);
+                if (a.Kind == Kind.Splat) nodes.Add(new Node(op.WithSplat(0), b, b, dst, a.Index));
+                else if (b.Kind == Kind.Splat) nodes.Add(new Node(op.WithSplat(1), a, a, dst, b.Index));
+                else nodes.Add(new Node(op, a, b, dst, -1));
             }
-            Node node;
-            if (e.Primitive == Prims.BroadcastInDim)
-            {
-                var src = Read(e.Inputs[0]);
-                if (src.Kind != Kind.External)
-                {
-                    // A scalar computed inside the chain: fall back to a copy of its (size-1) tile.
-                    node = new Node(e.Primitive, Copy, src, src, dst, -1);
-                }
-                else node = new Node(e.Primitive, null, src, src, dst, src.Index);
-            }
-            else if (e.Primitive == Prims.ConvertElementType) { var a = Read(e.Inputs[0]); node = new Node(e.Primitive, Copy, a, a, dst, -1); }
-            else if (Unary.TryGetValue(e.Primitive, out var u)) { var a = Read(e.Inputs[0]); node = new Node(e.Primitive, u, a, a, dst, -1); }
-            else { var a = Read(e.Inputs[0]); var b = Read(e.Inputs[1]); node = new Node(e.Primitive, Binary[e.Primitive], a, b, dst, -1); }
-            nodes.Add(node);
             where[outSlot] = dst;
         }
-        return new FusedStep(nodes.ToArray(), reads.ToArray(), writes.ToArray(), escapes.ToArray(), Fusible(eqns[start]), scratch);
+        var prims = Enumerable.Range(start, end - start).Select(i => eqns[i].Primitive).ToArray();
+        return new FusedStep(nodes.ToArray(), prims, splatSlots.ToArray(), reads.ToArray(), writes.ToArray(), escapes.ToArray(), Fusible(eqns[start]), scratch);
     }
 
     [ThreadStatic] static float[]? _tiles;
 
     public override void Run(CpuExecutable exe, CpuExecutable.Frame f)
     {
-        foreach (var node in _nodes) EvalTrace.NotifyEvaluated(node.Primitive);
+        foreach (var prim in _prims) EvalTrace.NotifyEvaluated(prim);
         bool committed = AnyCommitted(f, _reads);
         for (int i = 0; i < _writes.Length; i++)
         {
@@ -193,9 +246,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         var arrays = new byte[]?[f.Bufs.Length];
         foreach (var s in _reads) arrays[s] = f.Bufs[s]!.Data;
         foreach (var s in _writes) arrays[s] = f.Bufs[s]!.Data;
-        var splat = new float[_nodes.Length];
-        for (int k = 0; k < _nodes.Length; k++)
-            if (_nodes[k].Instr == null) splat[k] = MemoryMarshal.Cast<byte, float>(arrays[_nodes[k].SplatSlot]!.AsSpan())[0];
+        var splat = new float[_splatSlots.Length];
+        for (int k = 0; k < splat.Length; k++) splat[k] = MemoryMarshal.Cast<byte, float>(f.Bufs[_splatSlots[k]]!.Data.AsSpan())[0];
         var isa = Config.Isa;
         long n = _n;
         var nodes = _nodes;
@@ -219,13 +271,12 @@ internal sealed class FusedStep : CpuExecutable.Step
                 ref float y = ref At(node.Dst, arrays, ref scratch, t0);
                 if (node.Instr == null)
                 {
-                    MemoryMarshal.CreateSpan(ref y, len).Fill(splat[k]);
+                    MemoryMarshal.CreateSpan(ref y, len).Fill(splat[node.SplatIndex]);
                     continue;
                 }
-                // A copy of a scalar computed in the chain (size-1 group) reads its single element.
                 ref float a = ref At(node.A, arrays, ref scratch, t0);
                 ref float b = ref At(node.B, arrays, ref scratch, t0);
-                node.Instr.Run(isa, ref a, ref b, ref y, len);
+                node.Instr.Run(isa, ref a, ref b, ref y, len, node.SplatIndex >= 0 ? splat[node.SplatIndex] : 0f);
             }
         }
     }

@@ -86,6 +86,40 @@ internal static class Drivers
         for (; i < n; i++) Unsafe.Add(ref z, i) = TOp.Invoke(Unsafe.Add(ref x, i), Unsafe.Add(ref y, i));
     }
 
+    /// <summary>z = op(s, y) (<paramref name="scalarFirst"/>) or op(y, s) with a broadcast scalar s.</summary>
+    internal static void BinaryRangeScalar<TOp, T>(Isa isa, T s, ref T y, ref T z, int n, bool scalarFirst) where TOp : IBinaryOp<T> where T : unmanaged
+    {
+        int i = 0;
+        if (isa == Isa.Vector512)
+        {
+            var v = Vector512.Create(s);
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var w = Vector512.LoadUnsafe(ref y, (nuint)i);
+                (scalarFirst ? TOp.Invoke(v, w) : TOp.Invoke(w, v)).StoreUnsafe(ref z, (nuint)i);
+            }
+        }
+        else if (isa == Isa.Vector256)
+        {
+            var v = Vector256.Create(s);
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var w = Vector256.LoadUnsafe(ref y, (nuint)i);
+                (scalarFirst ? TOp.Invoke(v, w) : TOp.Invoke(w, v)).StoreUnsafe(ref z, (nuint)i);
+            }
+        }
+        else if (isa == Isa.Vector128)
+        {
+            var v = Vector128.Create(s);
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+            {
+                var w = Vector128.LoadUnsafe(ref y, (nuint)i);
+                (scalarFirst ? TOp.Invoke(v, w) : TOp.Invoke(w, v)).StoreUnsafe(ref z, (nuint)i);
+            }
+        }
+        for (; i < n; i++) Unsafe.Add(ref z, i) = scalarFirst ? TOp.Invoke(s, Unsafe.Add(ref y, i)) : TOp.Invoke(Unsafe.Add(ref y, i), s);
+    }
+
     /// <summary>float16 / bfloat16 binary operator computed in float.</summary>
     public static void BinaryViaFloat<TOp>(CpuBuffer x, CpuBuffer y, CpuBuffer z) where TOp : IBinaryOp<float>
     {
