@@ -132,6 +132,37 @@ public class CompiledProgramTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void ComparisonsSelectsAndBiasRowsFuseAndMatchBitForBit(Isa isa)
+    {
+        using var _ = Config.UseIsa(isa);
+        foreach (var (rows, cols) in new[] { (1, 1), (3, 7), (5, 1000), (61, 1147) })
+        {
+            var x = Rand(1, rows, cols);
+            var withNaN = x.ToArray<float>();
+            withNaN[0] = float.NaN;
+            var xn = Tensor.FromArray(withNaN, rows, cols);
+            var bias = Rand(2, cols);
+            var mask = Rand(3, rows, cols) > 0.5;        // a bool computed outside the program
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var t = Config.UseThreads(threads);
+                var exe = CompiledMatchesInterpreter(a =>
+                {
+                    var h = a[0] + Np.BroadcastTo(a[1], a[0].Shape);                  // bias row
+                    var pos = h > 0.0;                                                  // escapes as bool
+                    var relu = Lax.Select(pos, h, Np.ZerosLike(h));
+                    var both = Lax.Select(h < -0.5, Np.FullLike(h, 2.0), Np.FullLike(h, -3.0)); // splats on both branches
+                    var ext = Lax.Select(a[2], relu, -h);                              // bool from outside
+                    return new[] { relu * 2.0 + both, pos, ext, Lax.Select(Lax.Ne(h, h), h, -h) };   // NaN != NaN
+                }, new[] { xn, bias, mask });
+                Assert.True(exe.FusedGroups > 0);
+                Assert.DoesNotContain(exe.StepNames, n => n.StartsWith("select") || n.StartsWith("gt") || n.StartsWith("add"));
+            }
+        }
+    }
+
     [Fact]
     public void InterleavedChainsAreScheduledIntoOneFusedPassPerSize()
     {

@@ -40,6 +40,8 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
 
     /// <summary>Number of steps (fused groups count once); tests use it to see fusion happen.</summary>
     internal int StepCount => _steps.Length;
+    /// <summary>The steps' names (primitive and input shapes, or a fused group's summary); tests use it.</summary>
+    internal IEnumerable<string> StepNames => _steps.Select(s => s.Name);
     /// <summary>Number of fused elementwise groups.</summary>
     internal int FusedGroups => _steps.Count(s => s is FusedStep);
 

@@ -7,11 +7,13 @@ using Stax.Tracing;
 namespace Stax.Backends.Cpu;
 
 /// <summary>
-/// A chain of consecutive float32 elementwise equations (unary and binary arithmetic,
-/// broadcasts of a scalar, float32-to-float32 conversions) run as one pass over memory: tile by
-/// tile, each equation applies its precompiled SIMD operator struct (the same ones the eager
-/// kernels use, so results are bit-identical) to cache-resident tiles; only values needed after
-/// the chain (or returned) are written to buffers. No code is generated at run time.
+/// A chain of consecutive float32 elementwise equations of one size (unary and binary arithmetic,
+/// comparisons, select, broadcasts of a scalar or of a trailing row such as a bias,
+/// float32-to-float32 conversions) run as one pass over memory: tile by tile, each equation
+/// applies its precompiled SIMD operator struct (the same ones the eager kernels use, so results
+/// are bit-identical) to cache-resident tiles; only values needed after the chain (or returned)
+/// are written to buffers. Booleans live in tiles as 0/1 floats and are read from / written to
+/// bool buffers at the chain's edges. No code is generated at run time.
 /// </summary>
 internal sealed class FusedStep : CpuExecutable.Step
 {
@@ -23,6 +25,40 @@ internal sealed class FusedStep : CpuExecutable.Step
         public abstract void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s);
         /// <summary>The same operator with its first (0) or second (1) operand a splat.</summary>
         public virtual Instr WithSplat(int operand) => throw new InvalidOperationException("Internal error: unary operator with a splat operand");
+    }
+
+    // select(pred, onTrue, onFalse) over tiles, pred as 0/1 floats.
+    sealed class Sel : Instr
+    {
+        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s) => throw new InvalidOperationException();
+
+        public static void Run3(Isa isa, ref float p, ref float t, ref float f, ref float y, int n)
+        {
+            int i = 0;
+            if (isa == Isa.Vector512)
+                for (; i <= n - 16; i += 16)
+                    Vector512.ConditionalSelect(Vector512.Equals(Vector512.LoadUnsafe(ref p, (nuint)i), Vector512<float>.Zero),
+                        Vector512.LoadUnsafe(ref f, (nuint)i), Vector512.LoadUnsafe(ref t, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+            else if (isa == Isa.Vector256)
+                for (; i <= n - 8; i += 8)
+                    Vector256.ConditionalSelect(Vector256.Equals(Vector256.LoadUnsafe(ref p, (nuint)i), Vector256<float>.Zero),
+                        Vector256.LoadUnsafe(ref f, (nuint)i), Vector256.LoadUnsafe(ref t, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+            else if (isa == Isa.Vector128)
+                for (; i <= n - 4; i += 4)
+                    Vector128.ConditionalSelect(Vector128.Equals(Vector128.LoadUnsafe(ref p, (nuint)i), Vector128<float>.Zero),
+                        Vector128.LoadUnsafe(ref f, (nuint)i), Vector128.LoadUnsafe(ref t, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+            for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref p, i) != 0 ? Unsafe.Add(ref t, i) : Unsafe.Add(ref f, i);
+        }
+    }
+
+    // A comparison as a binary operator giving 1f / 0f.
+    readonly struct MaskOf<TCmp> : IBinaryOp<float> where TCmp : IComparison<float>
+    {
+        public static bool Vectorizable => true;
+        public static float Invoke(float x, float y) => TCmp.Invoke(x, y) ? 1f : 0f;
+        public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => Vector128.ConditionalSelect(TCmp.Invoke(x, y), Vector128<float>.One, Vector128<float>.Zero);
+        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => Vector256.ConditionalSelect(TCmp.Invoke(x, y), Vector256<float>.One, Vector256<float>.Zero);
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => Vector512.ConditionalSelect(TCmp.Invoke(x, y), Vector512<float>.One, Vector512<float>.Zero);
     }
 
     sealed class Un<TOp> : Instr where TOp : IUnaryOp<float>
@@ -80,6 +116,13 @@ internal sealed class FusedStep : CpuExecutable.Step
         [Prims.Pow] = new Bin<PowF>(), [Prims.Atan2] = new Bin<VecBinary<Atan2Algo>>(),
     };
 
+    static readonly Dictionary<Primitive, Instr> Compare = new()
+    {
+        [Prims.Gt] = new Bin<MaskOf<GtOp<float>>>(), [Prims.Ge] = new Bin<MaskOf<GeOp<float>>>(),
+        [Prims.Lt] = new Bin<MaskOf<LtOp<float>>>(), [Prims.Le] = new Bin<MaskOf<LeOp<float>>>(),
+        [Prims.Eq] = new Bin<MaskOf<EqOp<float>>>(), [Prims.Ne] = new Bin<MaskOf<NeOp<float>>>(),
+    };
+
     static readonly Instr Copy = new Un<CopyOp>();
 
     static bool IsF32(Var v) => v.Aval.DType == DType.Float32;
@@ -87,16 +130,34 @@ internal sealed class FusedStep : CpuExecutable.Step
     /// <summary>The element count of <paramref name="e"/>'s output when it can join a fused chain; -1 otherwise.</summary>
     internal static long Fusible(Eqn e)
     {
-        if (e.Outputs.Length != 1 || !IsF32(e.Outputs[0])) return -1;
+        if (e.Outputs.Length != 1) return -1;
         var shape = e.Outputs[0].Aval.Shape;
         long n = shape.Size;
         if (n == 0) return -1;
         var p = e.Primitive;
+        bool Same(int i, DType t) => e.Inputs[i].Aval.DType == t && e.Inputs[i].Aval.Shape == shape;
+        var outType = e.Outputs[0].Aval.DType;
+        if (Compare.ContainsKey(p)) return outType == DType.Bool && Same(0, DType.Float32) && Same(1, DType.Float32) ? n : -1;
+        if (outType != DType.Float32) return -1;
+        if (p == Prims.Select) return e.Inputs.Length == 3 && Same(0, DType.Bool) && Same(1, DType.Float32) && Same(2, DType.Float32) ? n : -1;
         if (Unary.ContainsKey(p) || Binary.ContainsKey(p))
             return e.Inputs.All(v => IsF32(v) && v.Aval.Shape == shape) && e.Inputs.Length == (Unary.ContainsKey(p) ? 1 : 2) ? n : -1;
-        if (p == Prims.BroadcastInDim) return e.Inputs.Length == 1 && IsF32(e.Inputs[0]) && e.Inputs[0].Aval.Size == 1 ? n : -1;
+        if (p == Prims.BroadcastInDim) return e.Inputs.Length == 1 && IsF32(e.Inputs[0]) && (e.Inputs[0].Aval.Size == 1 || IsRow(e)) ? n : -1;
         if (p == Prims.ConvertElementType) return e.Inputs.Length == 1 && IsF32(e.Inputs[0]) ? n : -1;
         return -1;
+    }
+
+    // A broadcast whose operand is the output's trailing dimensions (a bias row): element i of the
+    // output is element i mod size of the operand.
+    static bool IsRow(Eqn e)
+    {
+        var ins = e.Inputs[0].Aval.Shape;
+        var outs = e.Outputs[0].Aval.Shape;
+        var dims = ((BroadcastInDimParams)e.Params).BroadcastDimensions;
+        int off = outs.Rank - ins.Rank;
+        for (int i = 0; i < ins.Rank; i++)
+            if (dims[i] != off + i || ins[i] != outs[off + i]) return false;
+        return true;
     }
 
     /// <summary>The end (exclusive) of the longest fusible chain starting at <paramref name="start"/>.</summary>
@@ -114,19 +175,24 @@ internal sealed class FusedStep : CpuExecutable.Step
     enum Kind : byte { External, Scratch, Output, Splat }
     readonly record struct Loc(Kind Kind, int Index);
 
-    // Instr null: fill Dst with splat value SplatIndex.
-    sealed record Node(Instr? Instr, Loc A, Loc B, Loc Dst, int SplatIndex);
+    enum Op : byte { Apply, Fill, Select, LoadBool, StoreBool, Row }
+
+    // Apply: Dst = Instr(A, B, splat); Fill: Dst = splat; Select: Dst = A ? B : C; LoadBool /
+    // StoreBool: bool bytes <-> 0/1 floats; Row: Dst[j] = A[(t0 + j) mod Period].
+    sealed record Node(Op Op, Instr? Instr, Loc A, Loc B, Loc Dst, int SplatIndex, Loc C = default, long Period = 0);
 
     readonly Node[] _nodes;
     readonly Primitive[] _prims;
     readonly int[] _splatSlots;
     readonly int[] _reads, _writes;
+    readonly DType[] _writeTypes;
     readonly bool[] _escapes;
     readonly long _n;
     readonly int _scratch;
 
-    FusedStep(Node[] nodes, Primitive[] prims, int[] splatSlots, int[] reads, int[] writes, bool[] escapes, long n, int scratch)
+    FusedStep(Node[] nodes, Primitive[] prims, int[] splatSlots, int[] reads, int[] writes, DType[] writeTypes, bool[] escapes, long n, int scratch)
     {
+        _writeTypes = writeTypes;
         _prims = prims;
         _splatSlots = splatSlots;
         _nodes = nodes;
@@ -146,36 +212,50 @@ internal sealed class FusedStep : CpuExecutable.Step
         var where = new Dictionary<int, Loc>();
         var reads = new List<int>();
         var writes = new List<int>();
+        var writeTypes = new List<DType>();
         var escapes = new List<bool>();
         int scratch = 0;
-        Loc Read(Var v)
-        {
-            int s = slotOf[v];
-            if (where.TryGetValue(s, out var l)) return l;
-            if (!reads.Contains(s)) reads.Add(s);
-            return new Loc(Kind.External, s);
-        }
         var nodes = new List<Node>();
         var splatSlots = new List<int>();
         // Scratch tiles are reused once their value's last reader in the chain has run, so the
         // working set stays a few tiles (L1) however long the chain is.
         var freeTiles = new Stack<int>();
         var tileOf = new Dictionary<int, int>();   // slot -> scratch tile, for values in scratch
+        var pendingFree = new List<int>();
         Loc NewTile(int slot)
         {
             int tile = freeTiles.Count > 0 ? freeTiles.Pop() : scratch++;
             tileOf[slot] = tile;
             return new Loc(Kind.Scratch, tile);
         }
-        // A splat operand of an operator that needs a tile (unary, or both operands splats).
-        Loc Materialize(Loc l, int slot)
+        Loc Read(Var v)
+        {
+            int s = slotOf[v];
+            if (where.TryGetValue(s, out var l)) return l;
+            if (!reads.Contains(s)) reads.Add(s);
+            var ext = new Loc(Kind.External, s);
+            if (v.Aval.DType != DType.Bool) return ext;
+            // A bool from outside the chain: loaded once as 0/1 floats, kept until its last use here.
+            var t = NewTile(s);
+            nodes.Add(new Node(Op.LoadBool, null, ext, ext, t, -1));
+            where[s] = t;
+            return t;
+        }
+        // A splat operand of an operator that needs a tile (unary, select, or both operands splats).
+        Loc Materialize(Loc l)
         {
             if (l.Kind != Kind.Splat) return l;
-            var t = NewTile(-1 - nodes.Count);   // a private tile, freed right after its reader
-            nodes.Add(new Node(null, l, l, t, l.Index));
-            freeTiles.Push(t.Index);
-            tileOf.Remove(-nodes.Count);
+            int key = -1 - nodes.Count;
+            var t = NewTile(key);
+            nodes.Add(new Node(Op.Fill, null, l, l, t, l.Index));
+            tileOf.Remove(key);
+            pendingFree.Add(t.Index);   // free again once this equation's node has been added
             return t;
+        }
+        Loc Output(int slot, DType type, bool escapes_)
+        {
+            writes.Add(slot); writeTypes.Add(type); escapes.Add(escapes_);
+            return new Loc(Kind.Output, slot);
         }
         for (int i = start; i < end; i++)
         {
@@ -183,6 +263,7 @@ internal sealed class FusedStep : CpuExecutable.Step
             int outSlot = slotOf[e.Outputs[0]];
             bool materialize = isOutput[outSlot] || lastUseEqn[outSlot] >= end;
             var ins = e.Inputs.Select(Read).ToArray();
+            if (e.Primitive == Prims.Select) { ins[1] = Materialize(ins[1]); ins[2] = Materialize(ins[2]); }
             // Inputs whose last use is this equation free their tiles after it reads them; the
             // output may then take one of them (operators read element i before writing it).
             foreach (var v in e.Inputs)
@@ -190,7 +271,7 @@ internal sealed class FusedStep : CpuExecutable.Step
                 int s = slotOf[v];
                 if (lastUseEqn[s] == i && tileOf.Remove(s, out int tile)) freeTiles.Push(tile);
             }
-            bool isSplat = e.Primitive == Prims.BroadcastInDim && ins[0].Kind == Kind.External
+            bool isSplat = e.Primitive == Prims.BroadcastInDim && ins[0].Kind == Kind.External && e.Inputs[0].Aval.Size == 1
                 || e.Primitive == Prims.ConvertElementType && ins[0].Kind == Kind.Splat;
             if (isSplat && !materialize)
             {
@@ -199,35 +280,42 @@ internal sealed class FusedStep : CpuExecutable.Step
                 else { where[outSlot] = new Loc(Kind.Splat, splatSlots.Count); splatSlots.Add(ins[0].Index); }
                 continue;
             }
-            Loc dst;
-            if (materialize) { dst = new Loc(Kind.Output, outSlot); writes.Add(outSlot); escapes.Add(isOutput[outSlot]); }
-            else dst = NewTile(outSlot);
+            bool isBool = e.Outputs[0].Aval.DType == DType.Bool;
+            // Bool results are computed as 0/1 floats in a tile, then stored as bytes if needed later.
+            Loc dst = materialize && !isBool ? Output(outSlot, DType.Float32, isOutput[outSlot]) : NewTile(outSlot);
             if (isSplat)
             {
                 int k = ins[0].Kind == Kind.Splat ? ins[0].Index : splatSlots.Count;
                 if (ins[0].Kind != Kind.Splat) splatSlots.Add(ins[0].Index);
-                nodes.Add(new Node(null, dst, dst, dst, k));
+                nodes.Add(new Node(Op.Fill, null, dst, dst, dst, k));
             }
+            else if (e.Primitive == Prims.BroadcastInDim && ins[0].Kind == Kind.External)
+                nodes.Add(new Node(Op.Row, null, ins[0], ins[0], dst, -1, default, e.Inputs[0].Aval.Size));
             else if (e.Primitive == Prims.BroadcastInDim || e.Primitive == Prims.ConvertElementType)
             {
                 // A scalar computed inside the chain (size-1 chains), or a float32 -> float32 conversion: a copy.
-                var a = Materialize(ins[0], outSlot);
-                nodes.Add(new Node(Copy, a, a, dst, -1));
+                var a = Materialize(ins[0]);
+                nodes.Add(new Node(Op.Apply, Copy, a, a, dst, -1));
             }
-            else if (Unary.TryGetValue(e.Primitive, out var u)) { var a = Materialize(ins[0], outSlot); nodes.Add(new Node(u, a, a, dst, -1)); }
+            else if (e.Primitive == Prims.Select) nodes.Add(new Node(Op.Select, null, ins[0], ins[1], dst, -1, ins[2]));
+            else if (Unary.TryGetValue(e.Primitive, out var u)) { var a = Materialize(ins[0]); nodes.Add(new Node(Op.Apply, u, a, a, dst, -1)); }
             else
             {
                 var a = ins[0]; var b = ins[1];
-                var op = Binary[e.Primitive];
-                if (a.Kind == Kind.Splat && b.Kind == Kind.Splat) a = Materialize(a, outSlot);
-                if (a.Kind == Kind.Splat) nodes.Add(new Node(op.WithSplat(0), b, b, dst, a.Index));
-                else if (b.Kind == Kind.Splat) nodes.Add(new Node(op.WithSplat(1), a, a, dst, b.Index));
-                else nodes.Add(new Node(op, a, b, dst, -1));
+                var op = isBool ? Compare[e.Primitive] : Binary[e.Primitive];
+                if (a.Kind == Kind.Splat && b.Kind == Kind.Splat) a = Materialize(a);
+                if (a.Kind == Kind.Splat) nodes.Add(new Node(Op.Apply, op.WithSplat(0), b, b, dst, a.Index));
+                else if (b.Kind == Kind.Splat) nodes.Add(new Node(Op.Apply, op.WithSplat(1), a, a, dst, b.Index));
+                else nodes.Add(new Node(Op.Apply, op, a, b, dst, -1));
             }
+            if (materialize && isBool) nodes.Add(new Node(Op.StoreBool, null, dst, dst, Output(outSlot, DType.Bool, isOutput[outSlot]), -1));
             where[outSlot] = dst;
+            foreach (var t in pendingFree) freeTiles.Push(t);
+            pendingFree.Clear();
         }
         var prims = Enumerable.Range(start, end - start).Select(i => eqns[i].Primitive).ToArray();
-        return new FusedStep(nodes.ToArray(), prims, splatSlots.ToArray(), reads.ToArray(), writes.ToArray(), escapes.ToArray(), Fusible(eqns[start]), scratch);
+        return new FusedStep(nodes.ToArray(), prims, splatSlots.ToArray(), reads.ToArray(), writes.ToArray(), writeTypes.ToArray(),
+            escapes.ToArray(), Fusible(eqns[start]), scratch);
     }
 
     [ThreadStatic] static float[]? _tiles;
@@ -238,7 +326,7 @@ internal sealed class FusedStep : CpuExecutable.Step
         bool committed = AnyCommitted(f, _reads);
         for (int i = 0; i < _writes.Length; i++)
         {
-            f.Bufs[_writes[i]] = exe.Backend.Allocate(DType.Float32, _n, _escapes[i]);
+            f.Bufs[_writes[i]] = exe.Backend.Allocate(_writeTypes[i], _n, _escapes[i]);
             f.Owned[_writes[i]] = true;
             f.Committed[_writes[i]] = committed;
         }
@@ -268,15 +356,47 @@ internal sealed class FusedStep : CpuExecutable.Step
             for (int k = 0; k < nodes.Length; k++)
             {
                 var node = nodes[k];
-                ref float y = ref At(node.Dst, arrays, ref scratch, t0);
-                if (node.Instr == null)
+                switch (node.Op)
                 {
-                    MemoryMarshal.CreateSpan(ref y, len).Fill(splat[node.SplatIndex]);
-                    continue;
+                    case Op.Apply:
+                        node.Instr!.Run(isa, ref At(node.A, arrays, ref scratch, t0), ref At(node.B, arrays, ref scratch, t0),
+                            ref At(node.Dst, arrays, ref scratch, t0), len, node.SplatIndex >= 0 ? splat[node.SplatIndex] : 0f);
+                        break;
+                    case Op.Fill:
+                        MemoryMarshal.CreateSpan(ref At(node.Dst, arrays, ref scratch, t0), len).Fill(splat[node.SplatIndex]);
+                        break;
+                    case Op.Select:
+                        Sel.Run3(isa, ref At(node.A, arrays, ref scratch, t0), ref At(node.B, arrays, ref scratch, t0),
+                            ref At(node.C, arrays, ref scratch, t0), ref At(node.Dst, arrays, ref scratch, t0), len);
+                        break;
+                    case Op.LoadBool:
+                    {
+                        var src = new ReadOnlySpan<byte>(arrays[node.A.Index], (int)t0, len);
+                        var dst = MemoryMarshal.CreateSpan(ref At(node.Dst, arrays, ref scratch, t0), len);
+                        for (int j = 0; j < len; j++) dst[j] = src[j] != 0 ? 1f : 0f;
+                        break;
+                    }
+                    case Op.StoreBool:
+                    {
+                        var src = MemoryMarshal.CreateReadOnlySpan(ref At(node.A, arrays, ref scratch, t0), len);
+                        var dst = new Span<byte>(arrays[node.Dst.Index], (int)t0, len);
+                        for (int j = 0; j < len; j++) dst[j] = src[j] != 0 ? (byte)1 : (byte)0;
+                        break;
+                    }
+                    case Op.Row:
+                    {
+                        var row = MemoryMarshal.Cast<byte, float>(arrays[node.A.Index].AsSpan());
+                        var dst = MemoryMarshal.CreateSpan(ref At(node.Dst, arrays, ref scratch, t0), len);
+                        int m = (int)node.Period, j = 0, r = (int)(t0 % m);
+                        while (j < len)
+                        {
+                            int c = Math.Min(len - j, m - r);
+                            row.Slice(r, c).CopyTo(dst.Slice(j, c));
+                            j += c; r = 0;
+                        }
+                        break;
+                    }
                 }
-                ref float a = ref At(node.A, arrays, ref scratch, t0);
-                ref float b = ref At(node.B, arrays, ref scratch, t0);
-                node.Instr.Run(isa, ref a, ref b, ref y, len, node.SplatIndex >= 0 ? splat[node.SplatIndex] : 0f);
             }
         }
     }
