@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Stax.Backends.Cpu.Simd;
 using Stax.Tracing;
 
@@ -370,19 +371,11 @@ internal sealed class FusedStep : CpuExecutable.Step
                             ref At(node.C, arrays, ref scratch, t0), ref At(node.Dst, arrays, ref scratch, t0), len);
                         break;
                     case Op.LoadBool:
-                    {
-                        var src = new ReadOnlySpan<byte>(arrays[node.A.Index], (int)t0, len);
-                        var dst = MemoryMarshal.CreateSpan(ref At(node.Dst, arrays, ref scratch, t0), len);
-                        for (int j = 0; j < len; j++) dst[j] = src[j] != 0 ? 1f : 0f;
+                        LoadBool(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(arrays[node.A.Index]!), (nint)t0), ref At(node.Dst, arrays, ref scratch, t0), len);
                         break;
-                    }
                     case Op.StoreBool:
-                    {
-                        var src = MemoryMarshal.CreateReadOnlySpan(ref At(node.A, arrays, ref scratch, t0), len);
-                        var dst = new Span<byte>(arrays[node.Dst.Index], (int)t0, len);
-                        for (int j = 0; j < len; j++) dst[j] = src[j] != 0 ? (byte)1 : (byte)0;
+                        StoreBool(ref At(node.A, arrays, ref scratch, t0), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(arrays[node.Dst.Index]!), (nint)t0), len);
                         break;
-                    }
                     case Op.Row:
                     {
                         var row = MemoryMarshal.Cast<byte, float>(arrays[node.A.Index].AsSpan());
@@ -398,6 +391,32 @@ internal sealed class FusedStep : CpuExecutable.Step
                     }
                 }
             }
+        }
+    }
+
+    // Bool bytes -> 0/1 floats without branches (random masks would mispredict every other element).
+    static void LoadBool(ref byte src, ref float dst, int n)
+    {
+        int j = 0;
+        if (Avx2.IsSupported)
+        {
+            var one = Vector256.Create(1);
+            for (; j <= n - 8; j += 8)
+            {
+                var w = Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, j))).AsByte());
+                Avx.ConvertToVector256Single(Vector256.Min(w, one)).StoreUnsafe(ref dst, (nuint)j);
+            }
+        }
+        for (; j < n; j++) Unsafe.Add(ref dst, j) = Math.Min(Unsafe.Add(ref src, j), (byte)1);
+    }
+
+    // 0/1 floats -> bool bytes.
+    static void StoreBool(ref float src, ref byte dst, int n)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            bool b = Unsafe.Add(ref src, j) != 0;
+            Unsafe.Add(ref dst, j) = Unsafe.As<bool, byte>(ref b);
         }
     }
 
