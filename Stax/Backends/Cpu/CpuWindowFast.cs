@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Stax.Backends.Cpu.Simd;
 
 namespace Stax.Backends.Cpu;
@@ -94,37 +95,61 @@ public sealed partial class CpuBackend
         fixed (byte* xb = operand.Data, sb = source.Data, rb = dst.Data)
         {
             float* x = (float*)xb, s = (float*)sb, res = (float*)rb;
+            var isa = Config.Isa;
             void Range(long t0, long t1)
             {
                 var outIdx = new int[plan.Rank];
                 var k = new int[plan.Rank];
                 var offsets = new long[plan.WindowSize];
-                var best = new long[run];
+                var valid = new long[plan.WindowSize];
+                var bestVal = new float[run];
+                var bestW = new int[run];
                 for (long t = t0; t < t1; t++)
                 {
                     WindowOffsets(plan, t, run, outIdx, k, offsets);
-                    Array.Fill(best, -1L);
-                    foreach (long off in offsets)
-                    {
-                        if (off < 0) continue;
-                        float* xo = x + off;
-                        for (int c = 0; c < run; c++)
-                        {
-                            long b = best[c];
-                            if (b < 0) { best[c] = off + c; continue; }
-                            float cur = x[b], cand = xo[c];
-                            bool keep = float.IsNaN(cur) || (!float.IsNaN(cand) && (ge ? cur >= cand : cur <= cand));
-                            if (!keep) best[c] = off + c;
-                        }
-                    }
+                    int nv = 0;
+                    foreach (long off in offsets) if (off >= 0) valid[nv++] = off;
+                    if (nv == 0) continue;
+                    new ReadOnlySpan<float>(x + valid[0], run).CopyTo(bestVal);
+                    Array.Clear(bestW);
+                    for (int w = 1; w < nv; w++) SelectStep(isa, ge, x + valid[w], w, bestVal, bestW, run);
                     float* st = s + t * run;
-                    for (int c = 0; c < run; c++)
-                        if (best[c] >= 0) res[best[c]] += st[c];
+                    for (int c = 0; c < run; c++) res[valid[bestW[c]] + c] += st[c];
                 }
             }
             if (disjoint) CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)), Range, align: 1);
             else Range(0, outer);
         }
         return true;
+    }
+
+    // One more window position w for every channel: take the candidate when the current value is not
+    // NaN and the candidate is NaN or strictly better (the first maximum / minimum wins).
+    static unsafe void SelectStep(Isa isa, bool ge, float* cand, int w, float[] bestVal, int[] bestW, int run)
+    {
+        int c = 0;
+        fixed (float* bv = bestVal)
+        fixed (int* bw = bestW)
+        {
+            if (isa >= Isa.Vector256 && Vector256.IsHardwareAccelerated)
+            {
+                var wv = Vector256.Create(w);
+                for (; c <= run - 8; c += 8)
+                {
+                    var cur = Vector256.Load(bv + c);
+                    var x = Vector256.Load(cand + c);
+                    var better = ge ? Vector256.LessThan(cur, x) : Vector256.GreaterThan(cur, x);
+                    var take = Vector256.Equals(cur, cur) & (~Vector256.Equals(x, x) | better);
+                    Vector256.ConditionalSelect(take, x, cur).Store(bv + c);
+                    Vector256.ConditionalSelect(take.AsInt32(), wv, Vector256.Load(bw + c)).Store(bw + c);
+                }
+            }
+            for (; c < run; c++)
+            {
+                float cur = bv[c], x = cand[c];
+                bool take = !float.IsNaN(cur) && (float.IsNaN(x) || (ge ? cur < x : cur > x));
+                if (take) { bv[c] = x; bw[c] = w; }
+            }
+        }
     }
 }
