@@ -56,10 +56,11 @@ internal static class CompareCommand
         o.WriteLine("# WARNING: Debug build; run with -c Release for meaningful numbers");
 #endif
         var peers = Peers.Prepare(opt, o);
-        o.WriteLine($"# peers: {opt.Python}; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for them (image: {Env("OPENBLAS_CORETYPE")}/{Env("OPENBLAS_L2_SIZE")}); " +
+        o.WriteLine($"# peers: {opt.Python}; OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for them (here: {Env("OPENBLAS_CORETYPE")}/{Env("OPENBLAS_L2_SIZE")}); " +
                     "torch with MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296");
         o.WriteLine($"# method: per workload peer and Stax alternate (peer first in odd rounds); sgemm = best of {opt.SgemmRepeats} samples of >= {opt.SgemmMinTime} s; " +
                     $"train = median of {opt.MlpSteps} (MLP) / {opt.CnnSteps} (CNN) steps after warm-up; summary = median over rounds");
+        o.WriteLine($"# load average at start: {LoadAverage()} (other processes on these cores make every number noisier)");
         o.WriteLine();
 
         var stax = new StaxSide();
@@ -136,8 +137,15 @@ internal static class CompareCommand
         foreach (var (name, peer, ratio) in ratios)
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RATIO {name} stax/{peer} {ratio:0.000}"));
         o.WriteLine();
-        o.WriteLine($"# compare finished in {wall.Elapsed.TotalMinutes:0.0} min");
+        o.WriteLine($"# compare finished in {wall.Elapsed.TotalMinutes:0.0} min; load average at end: {LoadAverage()}");
         return 0;
+    }
+
+    static string LoadAverage()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+        catch (UnauthorizedAccessException) { return "unknown"; }
     }
 
     static string Env(string name) => Environment.GetEnvironmentVariable(name) ?? "<unset>";
