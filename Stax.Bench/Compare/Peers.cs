@@ -156,6 +156,7 @@ internal sealed class Peers
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DEBIAN_FRONTEND"] = "noninteractive";
+        psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         Process p;
         try { p = Process.Start(psi) ?? throw new CompareException($"could not start {file}"); }
         catch (Win32Exception e) { throw new CompareException($"could not start {file}: {e.Message}"); }
