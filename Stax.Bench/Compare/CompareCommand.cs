@@ -51,7 +51,7 @@ internal static class CompareCommand
         }
         var wall = Stopwatch.StartNew();
         o.WriteLine($"# Stax.Bench compare: {work.Count} workloads x {opt.Rounds} rounds{(opt.Quick ? " (quick)" : "")}, started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        o.WriteLine($"# machine: {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, Stax ISA {Config.BestIsa}");
+        o.WriteLine($"# machine: {CpuModel()}, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, Stax ISA {Config.BestIsa}");
 #if DEBUG
         o.WriteLine("# WARNING: Debug build; run with -c Release for meaningful numbers");
 #endif
@@ -139,6 +139,21 @@ internal static class CompareCommand
         o.WriteLine();
         o.WriteLine($"# compare finished in {wall.Elapsed.TotalMinutes:0.0} min; load average at end: {LoadAverage()}");
         return 0;
+    }
+
+    /// <summary>"AMD EPYC (family 25 model 17)" from /proc/cpuinfo: Zen 4 (family 25) runs 512-bit FMAs
+    /// at half the rate of Zen 5 (family 26), so absolute GFLOP/s differ by about 2x between them.</summary>
+    static string CpuModel()
+    {
+        try
+        {
+            var lines = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Trim().Length > 0).ToList();
+            string Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name + "\t", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
+                ?.Split(':', 2)[1].Trim() ?? "?";
+            return $"{Field("model name")} (family {Field("cpu family")} model {Field("model")})";
+        }
+        catch (IOException) { return "cpu unknown"; }
+        catch (UnauthorizedAccessException) { return "cpu unknown"; }
     }
 
     static string LoadAverage()
