@@ -11,13 +11,13 @@ namespace Stax.Backends.Cpu.Gemm;
 /// </summary>
 internal static unsafe class Transpose8
 {
-    /// <summary>dst[k * 8 + i] = rows[i][k] for k &lt; len.</summary>
+    /// <summary>dst[k * ldd + i] = rows[i][k] for k &lt; len.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Pack(float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* r6, float* r7, int len, float* dst)
+    public static void Pack(float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* r6, float* r7, int len, float* dst, long ldd = 8)
     {
         int k = 0;
         if (Avx.IsSupported)
-            for (; k <= len - 8; k += 8, dst += 64)
+            for (; k <= len - 8; k += 8, dst += 8 * ldd)
             {
                 var a0 = Avx.LoadVector256(r0 + k); var a1 = Avx.LoadVector256(r1 + k);
                 var a2 = Avx.LoadVector256(r2 + k); var a3 = Avx.LoadVector256(r3 + k);
@@ -32,15 +32,15 @@ internal static unsafe class Transpose8
                 var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
                 var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
                 Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-                Avx.Store(dst + 8, Avx.Permute2x128(u1, u5, 0x20));
-                Avx.Store(dst + 16, Avx.Permute2x128(u2, u6, 0x20));
-                Avx.Store(dst + 24, Avx.Permute2x128(u3, u7, 0x20));
-                Avx.Store(dst + 32, Avx.Permute2x128(u0, u4, 0x31));
-                Avx.Store(dst + 40, Avx.Permute2x128(u1, u5, 0x31));
-                Avx.Store(dst + 48, Avx.Permute2x128(u2, u6, 0x31));
-                Avx.Store(dst + 56, Avx.Permute2x128(u3, u7, 0x31));
+                Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+                Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+                Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+                Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+                Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+                Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+                Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
             }
-        for (; k < len; k++, dst += 8)
+        for (; k < len; k++, dst += ldd)
         {
             dst[0] = r0[k]; dst[1] = r1[k]; dst[2] = r2[k]; dst[3] = r3[k];
             dst[4] = r4[k]; dst[5] = r5[k]; dst[6] = r6[k]; dst[7] = r7[k];
