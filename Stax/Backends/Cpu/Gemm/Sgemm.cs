@@ -31,8 +31,10 @@ internal static unsafe class Sgemm
         public Kernel(int mr, int nr, delegate*<int, float*, float*, float*, long, bool, void> fn) { MR = mr; NR = nr; Fn = fn; }
     }
 
-    static Kernel Select(Isa isa) => isa switch
+    static Kernel Select(Isa isa, int N) => isa switch
     {
+        // At most 16 columns (classifier heads): a 16-wide tile instead of computing 32 columns for 10.
+        Isa.Vector512 when N <= SgemmKernels.NR512Narrow => new(SgemmKernels.MR512, SgemmKernels.NR512Narrow, &SgemmKernels.Kernel512Narrow),
         Isa.Vector512 => new(SgemmKernels.MR512, SgemmKernels.NR512, &SgemmKernels.Kernel512),
         Isa.Vector256 => new(SgemmKernels.MR256, SgemmKernels.NR256, &SgemmKernels.Kernel256),
         Isa.Vector128 => new(SgemmKernels.MR128, SgemmKernels.NR128, &SgemmKernels.Kernel128),
@@ -54,7 +56,7 @@ internal static unsafe class Sgemm
             for (int i = 0; i < M; i++) new Span<float>(C + i * ldc, N).Clear();
             return;
         }
-        var kern = Select(isa);
+        var kern = Select(isa, N);
         int MR = kern.MR, NR = kern.NR;
         // Equal K blocks (a function of K alone, so any thread count gives the same bits).
         int kBlocks = (K + KC - 1) / KC, KB = (K + kBlocks - 1) / kBlocks;

@@ -50,6 +50,43 @@ internal static unsafe class SgemmKernels
         v0.Store(c); v1.Store(c + 16);
     }
 
+    // ---- Vector512, narrow: 8 x 16 (8 zmm accumulators), for products with at most 16 columns ----
+    public const int NR512Narrow = 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel512Narrow(int kc, float* a, float* b, float* c, long ldc, bool accumulate)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+            a += MR512; b += NR512Narrow;
+        }
+        Store512(c, c0, accumulate); c += ldc;
+        Store512(c, c1, accumulate); c += ldc;
+        Store512(c, c2, accumulate); c += ldc;
+        Store512(c, c3, accumulate); c += ldc;
+        Store512(c, c4, accumulate); c += ldc;
+        Store512(c, c5, accumulate); c += ldc;
+        Store512(c, c6, accumulate); c += ldc;
+        Store512(c, c7, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store512(float* c, Vector512<float> v, bool accumulate)
+    {
+        if (accumulate) v = Vector512.Load(c) + v;
+        v.Store(c);
+    }
+
     // ---- Vector256: 6 x 16 (12 ymm accumulators) ----
     public const int MR256 = 6, NR256 = 16;
 
