@@ -164,6 +164,28 @@ public class CompiledProgramTests
     }
 
     [Fact]
+    public void DonatedStateIsUpdatedInPlace()
+    {
+        // m' = 0.9 m + 0.1 g, v' = 0.99 v + g^2 with m and v donated: the outputs take over the
+        // donated buffers and the values are the eager ones.
+        var g = Rand(1, 5000);
+        var f = Transforms.Jit((Tensor[] a) => new[] { a[0] * 0.9 + a[2] * 0.1, a[1] * 0.99 + a[2] * a[2] }, "update", new[] { 0, 1 });
+        Tensor m = Rand(2, 5000), v = Rand(3, 5000);
+        var (em, ev) = (m * 0.9 + g * 0.1, v * 0.99 + g * g);
+        var r = f.Call(new[] { Tensor.FromBytes(m.ToBytes(), m.Shape, m.DType), Tensor.FromBytes(v.ToBytes(), v.Shape, v.DType), g });
+        Assert.Equal(em.ToBytes(), r[0].ToBytes());
+        Assert.Equal(ev.ToBytes(), r[1].ToBytes());
+        for (int k = 0; k < 3; k++)
+        {
+            var donated = new[] { r[0].Buffer, r[1].Buffer };
+            r = f.Call(new[] { r[0], r[1], g });
+            Assert.Contains(r[0].Buffer, donated);
+            Assert.Contains(r[1].Buffer, donated);
+            Assert.NotSame(r[0].Buffer, r[1].Buffer);
+        }
+    }
+
+    [Fact]
     public void InterleavedChainsAreScheduledIntoOneFusedPassPerSize()
     {
         // Traced in an order that alternates two sizes and scalar bookkeeping (as an optimizer
@@ -231,19 +253,21 @@ public class CompiledProgramTests
     }
 
     [Fact]
-    public void PoolHighWaterStaysFlatOverTwoHundredMlpSteps()
+    public void PoolHighWaterStaysFlatAfterStepOneHundred()
     {
         var s = new Step(MlpModel(), 32, new[] { 784 });
         var stats = () => CpuBackend.Instance.MemoryStats;
         long afterWarmup = 0;
         var (allocBefore, _) = CpuBackend.Instance.MemoryCounts;
-        for (int k = 0; k < 200; k++)
+        // The criterion: the high-water mark stops growing after step 100 (escaping
+        // buffers return through finalizers, so the first steps settle the GC's rhythm).
+        for (int k = 0; k < 400; k++)
         {
             Assert.True(float.IsFinite(s.Run(k)));
-            if (k == 20) afterWarmup = stats().HighWaterBytes;
+            if (k == 100) afterWarmup = stats().HighWaterBytes;
         }
         long end = stats().HighWaterBytes;
-        Assert.True(end - afterWarmup <= 256 << 10, $"high-water mark grew from {afterWarmup} to {end} bytes between steps 20 and 200");
+        Assert.True(end - afterWarmup <= 256 << 10, $"high-water mark grew from {afterWarmup} to {end} bytes between steps 100 and 400");
         var (alloc, reuse) = CpuBackend.Instance.MemoryCounts;
         Assert.True(reuse > 0 && alloc > allocBefore);
         Assert.True(stats().LiveBytes > 0);

@@ -12,7 +12,7 @@ public sealed class CpuBuffer : DeviceBuffer
 {
     internal readonly byte[] Data;
     readonly CpuMemoryPool _pool;
-    readonly long _pressure;
+    long _pressure;
     int _released;
 
     /// <summary>Buffers from this size on tell the GC about their memory while they are alive
@@ -31,6 +31,18 @@ public sealed class CpuBuffer : DeviceBuffer
             _pressure = bytes;
             GC.AddMemoryPressure(bytes);
         }
+    }
+
+    /// <summary>
+    /// Called when a buffer allocated for an intermediate becomes a program output (an in-place
+    /// update took it over): from now on the GC is told about its memory like any escaping buffer's.
+    /// </summary>
+    internal void Escape()
+    {
+        long bytes = Data.LongLength;
+        if (_pressure > 0 || bytes < PressureThreshold) return;
+        _pressure = bytes;
+        GC.AddMemoryPressure(bytes);
     }
 
     /// <summary>The elements as a typed span.</summary>

@@ -187,6 +187,8 @@ internal sealed class FusedStep : CpuExecutable.Step
     readonly int[] _splatSlots;
     readonly int[] _reads, _writes;
     readonly DType[] _writeTypes;
+    // Per write: input slots whose buffer the output may take over (in-place update).
+    int[][] _aliases = Array.Empty<int[]>();
     readonly bool[] _escapes;
     readonly long _n;
     readonly int _scratch;
@@ -315,8 +317,29 @@ internal sealed class FusedStep : CpuExecutable.Step
             pendingFree.Clear();
         }
         var prims = Enumerable.Range(start, end - start).Select(i => eqns[i].Primitive).ToArray();
-        return new FusedStep(nodes.ToArray(), prims, splatSlots.ToArray(), reads.ToArray(), writes.ToArray(), writeTypes.ToArray(),
+        var step = new FusedStep(nodes.ToArray(), prims, splatSlots.ToArray(), reads.ToArray(), writes.ToArray(), writeTypes.ToArray(),
             escapes.ToArray(), Fusible(eqns[start]), scratch);
+        // In-place updates: an output may take over the buffer of an input of the same type that
+        // dies in this chain, once no later node reads that input (elementwise nodes read element
+        // i before writing it). Optimizer updates then write into the state they read, whose
+        // cache lines are already present, instead of a second cold array.
+        var slotType = new Dictionary<int, DType>();
+        foreach (var e in eqns.AsSpan(start, end - start)) foreach (var v in e.Inputs) slotType[slotOf[v]] = v.Aval.DType;
+        var lastRead = new Dictionary<int, int>();
+        var writer = new Dictionary<int, int>();
+        for (int k = 0; k < nodes.Count; k++)
+        {
+            var nd = nodes[k];
+            foreach (var l in new[] { nd.A, nd.B, nd.C })
+                if (l.Kind == Kind.External && nd.Op != Op.Row) lastRead[l.Index] = k;
+            if (nd.Op == Op.Row) lastRead[nd.A.Index] = int.MaxValue;   // a row is not elementwise
+            if (nd.Dst.Kind == Kind.Output) writer[nd.Dst.Index] = k;
+        }
+        step._aliases = writes.Select((w, i) => lastRead
+            .Where(r => slotType.TryGetValue(r.Key, out var t) && t == writeTypes[i] && !isOutput[r.Key]
+                && lastUseEqn[r.Key] < end && r.Value <= writer[w])
+            .Select(r => r.Key).ToArray()).ToArray();
+        return step;
     }
 
     [ThreadStatic] static float[]? _tiles;
@@ -327,7 +350,16 @@ internal sealed class FusedStep : CpuExecutable.Step
         bool committed = AnyCommitted(f, _reads);
         for (int i = 0; i < _writes.Length; i++)
         {
-            f.Bufs[_writes[i]] = exe.Backend.Allocate(_writeTypes[i], _n, _escapes[i]);
+            CpuBuffer? reuse = null;
+            foreach (int s in _aliases[i])
+                if (f.Owned[s] && f.Bufs[s] is { } b && b.DType == _writeTypes[i] && b.Length == _n)
+                {
+                    reuse = b;
+                    f.Owned[s] = false;   // the output owns it now; the input's last use is in this step
+                    if (_escapes[i]) b.Escape();
+                    break;
+                }
+            f.Bufs[_writes[i]] = reuse ?? exe.Backend.Allocate(_writeTypes[i], _n, _escapes[i]);
             f.Owned[_writes[i]] = true;
             f.Committed[_writes[i]] = committed;
         }
