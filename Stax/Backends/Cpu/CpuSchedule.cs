@@ -19,7 +19,7 @@ internal static class CpuSchedule
 
     public static Eqn[] Order(Jaxpr program)
     {
-        var eqns = FoldTransposedProducts(program);
+        var eqns = RematerializeSplats(FoldTransposedProducts(program), program.OutVars);
         int n = eqns.Length;
         var producer = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < n; i++) foreach (var v in eqns[i].Outputs) producer[v] = i;
@@ -32,11 +32,30 @@ internal static class CpuSchedule
             consumers[from].Add(to);
             pending[to]++;
         }
+        // Splats (broadcast scalars, one consumer each after rematerialisation) are not scheduled
+        // on their own: each is emitted right before its consumer, which waits on the scalar instead.
+        var isSplat = new bool[n];
+        var splatsOf = new List<int>?[n];
+        for (int i = 0; i < n; i++)
+            isSplat[i] = eqns[i].Primitive == Prims.BroadcastInDim && eqns[i].Inputs[0].Aval.Size == 1 && eqns[i].Outputs[0].Aval.Size > 1;
+        var uses = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
+        foreach (var e in eqns) foreach (var v in e.Inputs) uses[v] = uses.GetValueOrDefault(v) + 1;
+        foreach (var v in program.OutVars) uses[v] = uses.GetValueOrDefault(v) + 1;
+        for (int i = 0; i < n; i++) if (isSplat[i] && uses.GetValueOrDefault(eqns[i].Outputs[0]) != 1) isSplat[i] = false;
         int lastOpaque = -1;
         for (int i = 0; i < n; i++)
         {
+            if (isSplat[i]) continue;
             foreach (var v in eqns[i].Inputs)
-                if (producer.TryGetValue(v, out int p)) Edge(p, i);
+            {
+                if (!producer.TryGetValue(v, out int p)) continue;
+                if (isSplat[p])
+                {
+                    (splatsOf[i] ??= new List<int>()).Add(p);
+                    if (producer.TryGetValue(eqns[p].Inputs[0], out int q)) Edge(q, i);
+                }
+                else Edge(p, i);
+            }
             if (eqns[i].Primitive.Impl != null || !CpuBackend.TryGetKernel(eqns[i].Primitive, out _))
             {
                 if (lastOpaque >= 0) Edge(lastOpaque, i);
@@ -63,13 +82,14 @@ internal static class CpuSchedule
                 set.Add(i);
             }
         }
-        for (int i = 0; i < n; i++) if (pending[i] == 0) MakeReady(i);
+        for (int i = 0; i < n; i++) if (pending[i] == 0 && !isSplat[i]) MakeReady(i);
         var order = new List<Eqn>(n);
         void Emit(int i)
         {
             ready.Remove(i);
             readySmall.Remove(i);
             if (size[i] > 0) readyBySize[size[i]].Remove(i);
+            if (splatsOf[i] is { } sp) foreach (int p in sp) order.Add(eqns[p]);
             order.Add(eqns[i]);
             foreach (var c in consumers[i]) if (--pending[c] == 0) MakeReady(c);
         }
@@ -85,6 +105,37 @@ internal static class CpuSchedule
         }
         if (order.Count != n) throw new InvalidOperationException("Internal error: the program's equations form a cycle");
         return order.ToArray();
+    }
+
+    /// <summary>
+    /// A broadcast scalar used by several equations (JVP rules make them: the 0 of relu, the 1/2 of
+    /// max's tie rule) is recomputed right before each use instead of stored once at full size:
+    /// fused chains then read it from a register and never write or re-read megabytes of one value.
+    /// </summary>
+    static Eqn[] RematerializeSplats(Eqn[] eqns, Var[] outVars)
+    {
+        var splat = new Dictionary<Var, Eqn>(ReferenceEqualityComparer.Instance);
+        var keep = new HashSet<Var>(outVars, ReferenceEqualityComparer.Instance);
+        foreach (var e in eqns)
+            if (e.Primitive == Prims.BroadcastInDim && e.Inputs[0].Aval.Size == 1 && e.Outputs[0].Aval.Size > 1 && !keep.Contains(e.Outputs[0]))
+                splat[e.Outputs[0]] = e;
+        if (splat.Count == 0) return eqns;
+        var result = new List<Eqn>(eqns.Length + splat.Count);
+        foreach (var e in eqns)
+        {
+            if (e.Primitive == Prims.BroadcastInDim && splat.ContainsKey(e.Outputs[0])) continue;
+            var ins = e.Inputs;
+            for (int i = 0; i < ins.Length; i++)
+                if (splat.TryGetValue(ins[i], out var b))
+                {
+                    if (ReferenceEquals(ins, e.Inputs)) ins = (Var[])ins.Clone();
+                    var fresh = new Var(b.Outputs[0].Aval);
+                    result.Add(b with { Outputs = new[] { fresh } });
+                    ins[i] = fresh;
+                }
+            result.Add(ReferenceEquals(ins, e.Inputs) ? e : e with { Inputs = ins });
+        }
+        return result.ToArray();
     }
 
     /// <summary>

@@ -18,9 +18,9 @@ internal static unsafe class Sgemm
     /// costs a read and write of all of C, which measured more than keeping the B micro-panel in L1
     /// (n = 2048 on Zen 4: 96 GFLOP/s with 256, 102 with 512).
     /// </summary>
-    public static int KC = 512;
+    public const int KC = 512;
     /// <summary>M block: the packed A block (MC x KC) stays in L2. Multiple of every MR.</summary>
-    public static int MC = 96;
+    public const int MC = 96;
     /// <summary>N block: the packed B block (KC x NC) stays in L2/L3. Multiple of every NR.</summary>
     public const int NC = 2048;
 
