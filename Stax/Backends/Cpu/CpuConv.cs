@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Stax.Backends.Cpu.Gemm;
 
 namespace Stax.Backends.Cpu;
@@ -243,11 +244,14 @@ internal unsafe struct ConvOperand<T> where T : unmanaged, INumber<T>
             return;
         }
         int c = k0 / KProd, f = k0 % KProd;
+        // Weight gradients: the rows are consecutive input channels, so each k is one 8-float vector.
+        bool vector8 = contiguous && rows == 8 && ldd == 8 && typeof(T) == typeof(float);
         for (int k = 0; k < kc; k++)
         {
             T* x = Src + c * SC + KOffs[f];
             T* d = dst + k * ldd;
-            if (contiguous) new ReadOnlySpan<T>(x + rb[0], rows).CopyTo(new Span<T>(d, rows));
+            if (vector8) Vector256.Load((float*)(x + rb[0])).Store((float*)d);
+            else if (contiguous) new ReadOnlySpan<T>(x + rb[0], rows).CopyTo(new Span<T>(d, rows));
             else for (int i = 0; i < rows; i++) d[i] = x[rb[i]];
             if (++f == KProd) { f = 0; c++; }
         }

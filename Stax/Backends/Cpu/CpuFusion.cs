@@ -445,7 +445,14 @@ internal sealed class FusedStep : CpuExecutable.Step
     // 0/1 floats -> bool bytes.
     static void StoreBool(ref float src, ref byte dst, int n)
     {
-        for (int j = 0; j < n; j++)
+        int j = 0;
+        if (Avx512F.IsSupported)
+            for (; j <= n - 16; j += 16)
+            {
+                var ints = Avx512F.ConvertToVector512Int32WithTruncation(Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref src, (nuint)j)), Vector512<float>.One));
+                Avx512F.ConvertToVector128Byte(ints).StoreUnsafe(ref dst, (nuint)j);
+            }
+        for (; j < n; j++)
         {
             bool b = Unsafe.Add(ref src, j) != 0;
             Unsafe.Add(ref dst, j) = Unsafe.As<bool, byte>(ref b);
