@@ -37,6 +37,8 @@ public class DotTests
         {
             new[] { 0, 3, 4 }, new[] { 3, 0, 4 }, new[] { 3, 4, 0 }, new[] { 1, 1, 1 }, new[] { 1, 7, 1 },
             new[] { 17, 31, 13 }, new[] { 8, 32, 32 }, new[] { 9, 5, 33 }, new[] { 2, 300, 3 }, new[] { 65, 3, 70 },
+            // few columns, many rows (computed transposed); partial row panels of 1-4 rows; several K blocks
+            new[] { 130, 70, 10 }, new[] { 200, 1100, 10 }, new[] { 90, 20, 11 }, new[] { 13, 9, 35 }, new[] { 10, 40, 96 },
         };
         int seed = 10;
         foreach (var s in sizes) MatMulCase(s[0], s[1], s[2], layout, seed++);
@@ -72,6 +74,22 @@ public class DotTests
         using (Config.UseThreads(2)) r2 = Lax.DotGeneral(a, b, new[] { 0 }, new[] { 0 });
         Check.Close(e, r1, 1e-5, Atol(300), $"large {isa}");
         Assert.Equal(r1.ToBytes(), r2.ToBytes());
+    }
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void FewColumnProductsAreThreadDeterministic(Isa isa)
+    {
+        // A classifier head's shapes: [600 x 700] @ [700 x 12], and its weight gradient.
+        using var _ = Config.UseIsa(isa);
+        var a = TestData.Tensor(51, new[] { 600, 700 });
+        var b = TestData.Tensor(52, new[] { 700, 12 });
+        Tensor r1, r2, g1, g2;
+        using (Config.UseThreads(1)) { r1 = Lax.DotGeneral(a, b, new[] { 1 }, new[] { 0 }); g1 = Lax.DotGeneral(a, r1, new[] { 0 }, new[] { 0 }); }
+        using (Config.UseThreads(2)) { r2 = Lax.DotGeneral(a, b, new[] { 1 }, new[] { 0 }); g2 = Lax.DotGeneral(a, r1, new[] { 0 }, new[] { 0 }); }
+        Assert.Equal(r1.ToBytes(), r2.ToBytes());
+        Assert.Equal(g1.ToBytes(), g2.ToBytes());
+        Check.Close(Ref.Eval(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }), RefArray.From(a), RefArray.From(b))[0], r1, 1e-5, Atol(700), "head");
     }
 
     [Theory]

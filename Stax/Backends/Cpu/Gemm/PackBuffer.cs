@@ -35,7 +35,7 @@ internal sealed unsafe class PackBuffer
 /// <summary>Per-thread scratch buffers: packed A, packed B and convolution columns.</summary>
 internal static class ThreadBuffers
 {
-    [ThreadStatic] static PackBuffer? _a, _b, _cols, _tmp, _weights, _convTable, _zeros;
+    [ThreadStatic] static PackBuffer? _a, _b, _cols, _tmp, _weights, _convTable, _zeros, _transposed;
     [ThreadStatic] static long _zeroBytes;
 
     /// <summary>Packed A panels (one per worker thread).</summary>
@@ -56,6 +56,8 @@ internal static class ThreadBuffers
         if (bytes > _zeroBytes) { new Span<byte>(p, checked((int)bytes)).Clear(); _zeroBytes = bytes; }
         return p;
     }
+    /// <summary>A product computed transposed before it is written in place.</summary>
+    public static PackBuffer Transposed => _transposed ??= new PackBuffer();
     /// <summary>Other temporaries (converted operands).</summary>
     public static PackBuffer Tmp => _tmp ??= new PackBuffer();
 }

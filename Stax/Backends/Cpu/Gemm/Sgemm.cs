@@ -28,14 +28,17 @@ internal static unsafe class Sgemm
     {
         public readonly int MR, NR;
         public readonly delegate*<int, float*, float*, float*, long, bool, void> Fn;
-        public Kernel(int mr, int nr, delegate*<int, float*, float*, float*, long, bool, void> fn) { MR = mr; NR = nr; Fn = fn; }
+        /// <summary>True for the 8 x 32 AVX-512 tile, which has 4- and 2-row variants for partial panels.</summary>
+        public readonly bool HasRowVariants;
+        public Kernel(int mr, int nr, delegate*<int, float*, float*, float*, long, bool, void> fn, bool rowVariants = false)
+        { MR = mr; NR = nr; Fn = fn; HasRowVariants = rowVariants; }
     }
 
     static Kernel Select(Isa isa, int N) => isa switch
     {
         // At most 16 columns (classifier heads): a 16-wide tile instead of computing 32 columns for 10.
         Isa.Vector512 when N <= SgemmKernels.NR512Narrow => new(SgemmKernels.MR512, SgemmKernels.NR512Narrow, &SgemmKernels.Kernel512Narrow),
-        Isa.Vector512 => new(SgemmKernels.MR512, SgemmKernels.NR512, &SgemmKernels.Kernel512),
+        Isa.Vector512 => new(SgemmKernels.MR512, SgemmKernels.NR512, &SgemmKernels.Kernel512, rowVariants: true),
         Isa.Vector256 => new(SgemmKernels.MR256, SgemmKernels.NR256, &SgemmKernels.Kernel256),
         Isa.Vector128 => new(SgemmKernels.MR128, SgemmKernels.NR128, &SgemmKernels.Kernel128),
         _ => new(SgemmKernels.MRScalar, SgemmKernels.NRScalar, &SgemmKernels.KernelScalar),
@@ -44,7 +47,20 @@ internal static unsafe class Sgemm
     /// <summary>Computes C = A * B on up to <paramref name="threads"/> threads using the <paramref name="isa"/> micro-kernel.</summary>
     public static void Multiply(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB,
         float* C, long ldc, Isa isa, int threads)
-        => Multiply(M, N, K, new StridedA(A, rsA, csA), B, rsB, csB, C, ldc, isa, threads);
+    {
+        if (isa == Isa.Vector512 && N <= 16 && M >= 8 * N && K > 0)
+        {
+            // Few columns, many rows (classifier heads and their gradients): C^T = B^T A^T puts
+            // the long dimension in the vector lanes instead of padding 10 columns to 16, then
+            // C^T is transposed into place. Same products in the same k order: same bits.
+            float* t = ThreadBuffers.Transposed.Get<float>((long)N * M);
+            Multiply(N, M, K, new StridedA(B, csB, rsB), A, csA, rsA, t, M, isa, threads);
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) C[i * ldc + j] = t[(long)j * M + i];
+            return;
+        }
+        Multiply(M, N, K, new StridedA(A, rsA, csA), B, rsB, csB, C, ldc, isa, threads);
+    }
 
     /// <summary>C = A * B where A is any operand that packs itself (a strided matrix, or a convolution's implicit im2col matrix).</summary>
     public static void Multiply<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
@@ -147,6 +163,12 @@ internal static unsafe class Sgemm
                     float* c = cBlock + (ic + ir) * ldc + jr;
                     if (mr == MR && nr == NR)
                         kern.Fn(kc, ap, bp, c, ldc, acc);
+                    else if (mr <= 4 && nr == NR && kern.HasRowVariants)
+                    {
+                        // A partial row panel (e.g. the 2 rows left of 10): compute only what is needed.
+                        if (mr <= 2) SgemmKernels.Kernel512Rows2(kc, ap, bp, c, ldc, acc, mr);
+                        else SgemmKernels.Kernel512Rows4(kc, ap, bp, c, ldc, acc, mr);
+                    }
                     else
                     {
                         kern.Fn(kc, ap, bp, tile, NR, false);

@@ -50,6 +50,44 @@ internal static unsafe class SgemmKernels
         v0.Store(c); v1.Store(c + 16);
     }
 
+    // ---- Vector512, the last rows of a panel: 4, 2 or 1 rows x 32 (A panels keep their MR = 8
+    // stride); only `rows` rows are stored, so partial panels need no temporary tile.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel512Rows4(int kc, float* a, float* b, float* c, long ldc, bool accumulate, int rows)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            a += MR512; b += NR512;
+        }
+        Store512(c, c00, c01, accumulate);
+        if (rows > 1) Store512(c + ldc, c10, c11, accumulate);
+        if (rows > 2) Store512(c + 2 * ldc, c20, c21, accumulate);
+        if (rows > 3) Store512(c + 3 * ldc, c30, c31, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel512Rows2(int kc, float* a, float* b, float* c, long ldc, bool accumulate, int rows)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            a += MR512; b += NR512;
+        }
+        Store512(c, c00, c01, accumulate);
+        if (rows > 1) Store512(c + ldc, c10, c11, accumulate);
+    }
+
     // ---- Vector512, narrow: 8 x 16 (8 zmm accumulators), for products with at most 16 columns ----
     public const int NR512Narrow = 16;
 
