@@ -13,8 +13,8 @@
 //   CONV 1: B is implicit, [K, positions]; A is the weights [Og, K]; C[o, position].
 //   CONV 2: A is implicit, [positions, K]; B is the weights [K, Og]; C[position, o].
 // A position j (0 <= j < images * P) is image j / P, output spatial index j % P (row-major).
-// k enumerates (input channel c, kernel tap) with the tap innermost (KORD 0) or the channel
-// innermost (KORD 1), matching how the weights are laid out.
+// k enumerates (input channel c, kernel tap) with the tap innermost (CONV_KORD 0) or the channel
+// innermost (CONV_KORD 1), matching how the weights are laid out.
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 
@@ -23,7 +23,7 @@ layout(std430, binding = 1) readonly buffer InA { T a[]; };
 layout(std430, binding = 2) readonly buffer InB { T b[]; };
 layout(std430, binding = 2) readonly buffer InB4 { TV b4[]; };
 layout(std430, binding = 0) buffer OutC4 { TV c4[]; };
-// Convolution geometry (CONV != 0): 0 Cg (input channels per group), 1 KS (taps), 2 KORD,
+// Convolution geometry (CONV != 0): 0 Cg (input channels per group), 1 KS (taps), 2 unused,
 // 3 P (output positions per image), 4/5 input batch/channel strides, 6/7 output batch/feature
 // strides, 8 input offset per group (z); per spatial dim d at 10 + 9d: input size, output size,
 // kernel size, stride, low padding, lhs dilation, rhs dilation, input stride, output stride.
@@ -36,6 +36,8 @@ layout(constant_id = 1) const int CONV = 0;
 layout(constant_id = 2) const int CONV_S = 1;
 layout(constant_id = 3) const int CONV_LDIL = 0;
 layout(constant_id = 4) const int CONV_CHECK = 1;
+// k order: 0 channel outer / taps inner, 1 taps outer / channel inner.
+layout(constant_id = 5) const int CONV_KORD = 0;
 
 // M, N, K, aOff, aBatch, aM, aK, bOff, bBatch, bK, bN, cBatch, accumulate, batchBase,
 // then for CONV: first k of this pass, first output position of this dispatch.
@@ -44,12 +46,12 @@ layout(constant_id = 4) const int CONV_CHECK = 1;
 layout(push_constant) uniform Push { int v[16]; } pc;
 
 // Geometry, loaded once per invocation.
-int gCg, gKS, gKord, gP, gXN, gXC, gON, gOC;
+int gCg, gKS, gP, gXN, gXC, gON, gOC;
 int gIn[3], gOut[3], gK[3], gStr[3], gPad[3], gLd[3], gRd[3], gXs[3], gOs[3];
 
 void loadGeometry()
 {
-    gCg = geo[0]; gKS = geo[1]; gKord = geo[2]; gP = geo[3];
+    gCg = geo[0]; gKS = geo[1]; gP = geo[3];
     gXN = geo[4]; gXC = geo[5]; gON = geo[6]; gOC = geo[7];
     [[unroll]] for (int d = 0; d < 3; d++)
     {
@@ -99,7 +101,7 @@ Tap tapAt(int k)
 {
     Tap t;
     int kpos;
-    if (gKord == 0) { t.ch = k / gKS; kpos = k - t.ch * gKS; }
+    if (CONV_KORD == 0) { t.ch = k / gKS; kpos = k - t.ch * gKS; }
     else { kpos = k / gCg; t.ch = k - kpos * gCg; }
     t.kd[0] = 0; t.kd[1] = 0; t.kd[2] = 0;
     [[unroll]] for (int d = 2; d >= 0; d--)
@@ -115,7 +117,7 @@ Tap tapAt(int k)
 void nextTap(inout Tap t)
 {
     bool carry = true;
-    if (gKord != 0) { t.ch++; carry = t.ch == gCg; if (carry) t.ch = 0; }
+    if (CONV_KORD != 0) { t.ch++; carry = t.ch == gCg; if (carry) t.ch = 0; }
     [[unroll]] for (int d = 2; d >= 0; d--)
     {
         if (d >= CONV_S || !carry) continue;
@@ -123,7 +125,7 @@ void nextTap(inout Tap t)
         carry = t.kd[d] == gK[d];
         if (carry) t.kd[d] = 0;
     }
-    if (gKord == 0 && carry) t.ch++;
+    if (CONV_KORD == 0 && carry) t.ch++;
     tapOffsets(t);
 }
 

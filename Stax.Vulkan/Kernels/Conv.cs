@@ -144,7 +144,7 @@ public sealed partial class VulkanBackend
         // Mode 2 with aligned 4-wide weight rows and output rows (features contiguous, every offset a multiple of 4).
         bool vec4 = mode == 2 && UseVec4Gemm && Og % 4 == 0 && wStrO == 1 && kStep % 4 == 0 && geo[7] == 1 && geo[6] % 4 == 0
             && Enumerable.Range(0, S).All(d => geo[10 + 9 * d + 8] % 4 == 0);
-        var spec = new[] { vec4 ? 1 : 0, mode, S, ldil ? 1 : 0, check ? 1 : 0 };
+        var spec = new[] { vec4 ? 1 : 0, mode, S, ldil ? 1 : 0, check ? 1 : 0, kord };
         long positions = nimg * P;
         long chunk = Math.Max(1, ConvPositionsPerDispatch);
         if ((Og + 63) / 64 > 65535)
