@@ -162,6 +162,19 @@ internal sealed unsafe class CommandStream : IDisposable
         return r.Serial;
     }
 
+    /// <summary>Records an inline write of <paramref name="data"/> (a multiple of 4 bytes, at most 65536) into <paramref name="dst"/>.</summary>
+    public long Update(Binding dst, ReadOnlySpan<byte> data)
+    {
+        if (data.Length % 4 != 0 || data.Length > 65536 || (ulong)data.Length > dst.Range)
+            throw new InvalidOperationException($"Internal error: vkCmdUpdateBuffer of {data.Length} bytes into a {dst.Range}-byte binding");
+        if (_open != null && _open.Commands >= MaxCommands) Flush();
+        var r = Open();
+        Barrier(r);
+        fixed (byte* p = data) _ctx.Vk.CmdUpdateBuffer(r.Cmd, dst.Buffer, dst.Offset, (ulong)data.Length, p);
+        r.Commands++;
+        return r.Serial;
+    }
+
     /// <summary>Submits the open command buffer, if any.</summary>
     public void Flush()
     {

@@ -97,6 +97,14 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
             ? new NotSupportedException($"{op}: float64 is not supported on Vulkan; use the CPU backend for float64")
             : new NotSupportedException($"{op}: {t.Name()} is not supported on Vulkan yet");
 
+    long _largestAllocation;
+
+    /// <summary>The largest device buffer (bytes) allocated since the last <see cref="ResetLargestAllocation"/> (a test hook).</summary>
+    internal long LargestAllocationBytes => Interlocked.Read(ref _largestAllocation);
+
+    /// <summary>Starts a new <see cref="LargestAllocationBytes"/> measurement.</summary>
+    internal void ResetLargestAllocation() => Interlocked.Exchange(ref _largestAllocation, 0);
+
     /// <summary>Allocates an uninitialised buffer.</summary>
     internal VulkanBuffer Allocate(DType dtype, long length)
     {
@@ -107,6 +115,8 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
         if (bytes > Ctx.Capabilities.MaxStorageBufferRange)
             throw new NotSupportedException($"vulkan: a {dtype.Name()} buffer of {length} elements ({bytes} bytes) exceeds this device's maxStorageBufferRange of {Ctx.Capabilities.MaxStorageBufferRange} bytes; keep such data on the host and upload it in batches");
         var chunk = Pool.Allocate(bytes, () => { Stream.Poll(); return Stream.Completed; }, () => Stream.WaitAll());
+        long seen;
+        while ((long)bytes > (seen = Interlocked.Read(ref _largestAllocation)) && Interlocked.CompareExchange(ref _largestAllocation, (long)bytes, seen) != seen) { }
         GC.AddMemoryPressure((long)chunk.Size);
         return new VulkanBuffer(this, dtype, length, chunk, Pool);
     }

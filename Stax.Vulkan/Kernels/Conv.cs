@@ -3,8 +3,18 @@ namespace Stax.Vulkan;
 public sealed partial class VulkanBackend
 {
     const int MaxConvSpatial = 3;
-    /// <summary>Largest im2col buffer (elements) per chunk of images: 16M floats = 64 MiB (tests lower it).</summary>
-    internal static long Im2colBudget = 16L << 20;
+    /// <summary>Ints in a convolution's geometry block (see shaders/gemm.glsl).</summary>
+    const int ConvGeometryInts = 10 + 9 * MaxConvSpatial;
+
+    /// <summary>
+    /// Which operand of the implicit GEMM the convolution input is: 0 chooses (the input is A, rows =
+    /// output positions, when the output's feature dimension is contiguous; otherwise B), 1 forces B,
+    /// 2 forces A. A switch for tests and benchmarks.
+    /// </summary>
+    internal static int ConvOperandOverride = 0;
+
+    /// <summary>Most output positions one dispatch covers (the grid allows 65535 tiles of 64); tests lower it.</summary>
+    internal static long ConvPositionsPerDispatch = 65535L * 64;
 
     /// <summary>Transposes <paramref name="x"/> into the dimension order <paramref name="perm"/> (no copy when it is the identity).</summary>
     VulkanBuffer Permuted(VulkanBuffer x, Shape s, int[] perm, string op, out bool owned)
@@ -23,10 +33,33 @@ public sealed partial class VulkanBackend
     }
 
     /// <summary>
-    /// conv_general_dilated as im2col + batched GEMM: the lhs is brought to [N, C, spatial...] and
-    /// the rhs to [O, I, spatial...] (transposes only when the layout differs), then for chunks of
-    /// output images the column matrix [groups, I·KS, images·P] is built and multiplied by the
-    /// [groups, O/groups, I·KS] weights; the [O, images, P] result is copied into the output layout.
+    /// True when the dims <paramref name="dims"/> (outermost first) enumerate elements at one
+    /// uniform step <paramref name="step"/>, i.e. they can be flattened into one strided index.
+    /// </summary>
+    static bool Flattens(Shape s, long[] st, int[] dims, out long step)
+    {
+        step = 1;
+        long expect = -1;
+        for (int i = dims.Length - 1; i >= 0; i--)
+        {
+            int d = dims[i];
+            if (s[d] == 1) continue;
+            if (expect >= 0 && st[d] != expect) return false;
+            if (expect < 0) step = st[d];
+            expect = st[d] * s[d];
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// conv_general_dilated as an implicit GEMM (shaders/gemm.glsl, CONV mode), one dispatch per
+    /// group batch: per group, out[o, position] = Σ_k W[o, k] · X[k, position] where X is the
+    /// im2col matrix of the input. X is never stored: the GEMM reads each of its elements straight
+    /// from the input (in its own layout, through strides) at the index computed from (k, position),
+    /// and writes the result straight into the output layout. The weights are read in place when
+    /// their (input feature, kernel) dims flatten to one stride (OIHW, HWIO, ...), otherwise
+    /// transposed once. Only the operands' dtype conversion (int32/float32 mixes) and that weight
+    /// transpose allocate; the geometry goes to the shader in a small buffer.
     /// </summary>
     void Conv(ConvParams p, VulkanBuffer lhs, VulkanBuffer rhs, Shape ls, Shape rs, VulkanBuffer output, Shape os)
     {
@@ -38,13 +71,8 @@ public sealed partial class VulkanBackend
             throw new NotSupportedException($"{op}: the Vulkan backend supports at most {MaxConvSpatial} spatial dimensions, got {S}");
         var work = output.DType;
         if (work is not (DType.Float32 or DType.Int32)) throw DTypeNotSupported(op, work);
-        bool convL = lhs.DType != work, convR = rhs.DType != work;
-        var l0 = convL ? Convert(lhs, work) : lhs;
-        var r0 = convR ? Convert(rhs, work) : rhs;
-        var x = Permuted(l0, ls, dn.LhsSpec.ToArray(), op, out bool ownX);
-        var w = Permuted(r0, rs, dn.RhsSpec.ToArray(), op, out bool ownW);
 
-        int N = ls[dn.LhsSpec[0]], C = ls[dn.LhsSpec[1]], O = rs[dn.RhsSpec[0]], I = rs[dn.RhsSpec[1]];
+        int N = ls[dn.LhsSpec[0]], O = rs[dn.RhsSpec[0]], I = rs[dn.RhsSpec[1]];
         int G = p.FeatureGroupCount, BG = p.BatchGroupCount;
         int groups = G * BG;                // one of them is 1
         int Og = O / groups;
@@ -53,42 +81,97 @@ public sealed partial class VulkanBackend
         for (int d = 0; d < S; d++) { inSp[d] = ls[dn.LhsSpec[2 + d]]; kSp[d] = rs[dn.RhsSpec[2 + d]]; outSp[d] = os[dn.OutSpec[2 + d]]; }
         long P = outSp.Aggregate(1L, (a, b) => a * b), KS = kSp.Aggregate(1L, (a, b) => a * b);
         long K = I * KS;
-        long perImage = groups * K * P;
-        int chunk = (int)Math.Max(1, Math.Min(nimg, Im2colBudget / Math.Max(1, perImage)));
+        if (K == 0)
+        {
+            long serial = Stream.Fill(Bind(output), (ulong)(output.Length * 4), 0);
+            output.LastUse = serial;
+            return;
+        }
 
-        var outStr = Strides(os);
-        var push = new int[29];
-        push[1] = S; push[3] = checked((int)P); push[4] = checked((int)KS); push[5] = I; push[6] = C; push[7] = nimg;
-        push[8] = BG > 1 ? 1 : 0; push[10] = checked((int)K);
+        bool convL = lhs.DType != work, convR = rhs.DType != work;
+        var x = convL ? Convert(lhs, work) : lhs;
+        var r0 = convR ? Convert(rhs, work) : rhs;
+        var xs = Strides(ls); var ws = Strides(rs); var ost = Strides(os);
+        int mode = ConvOperandOverride != 0 ? ConvOperandOverride : ost[dn.OutSpec[1]] == 1 ? 2 : 1;
+
+        // Weights as [groups][Og, K] (mode 1) or [groups][K, Og] (mode 2): k enumerates (channel,
+        // tap) with the tap innermost (KORD 0) or the channel innermost (KORD 1), whichever the
+        // layout flattens; otherwise transpose to [O, I, taps] (mode 1) or [taps, I, O] (mode 2).
+        int wO = dn.RhsSpec[0], wI = dn.RhsSpec[1];
+        var wSp = Enumerable.Range(0, S).Select(d => dn.RhsSpec[2 + d]).ToArray();
+        var chanFirst = wSp.Prepend(wI).ToArray();
+        var tapsFirst = wSp.Append(wI).ToArray();
+        var w = r0;
+        bool ownW = false;
+        long wStrO = ws[wO], kStep;
+        int kord;
+        var (first, second) = mode == 2 ? ((tapsFirst, 1), (chanFirst, 0)) : ((chanFirst, 0), (tapsFirst, 1));
+        if (Flattens(rs, ws, first.Item1, out kStep)) kord = first.Item2;
+        else if (Flattens(rs, ws, second.Item1, out kStep)) kord = second.Item2;
+        else if (mode == 1)
+        {
+            w = Permuted(r0, rs, chanFirst.Prepend(wO).ToArray(), op, out ownW);
+            kord = 0; wStrO = K; kStep = 1;
+        }
+        else
+        {
+            w = Permuted(r0, rs, tapsFirst.Append(wO).ToArray(), op, out ownW);
+            kord = 1; wStrO = 1; kStep = O;
+        }
+
+        var geo = new int[ConvGeometryInts];
+        geo[0] = I; geo[1] = checked((int)KS); geo[2] = kord; geo[3] = checked((int)P);
+        geo[4] = checked((int)xs[dn.LhsSpec[0]]); geo[5] = checked((int)xs[dn.LhsSpec[1]]);
+        geo[6] = checked((int)ost[dn.OutSpec[0]]); geo[7] = checked((int)ost[dn.OutSpec[1]]);
+        geo[8] = checked((int)(BG > 1 ? nimg * xs[dn.LhsSpec[0]] : I * xs[dn.LhsSpec[1]]));
+        bool ldil = false, check = false;
         for (int d = 0; d < S; d++)
         {
-            int ld = p.LhsDilation[d], rd = p.RhsDilation[d];
-            if (ld > 0xFFFF || rd > 0x7FFF) throw new NotSupportedException($"{op}: dilations above 32767 are not supported on Vulkan");
-            push[11 + 6 * d] = inSp[d]; push[12 + 6 * d] = outSp[d]; push[13 + 6 * d] = kSp[d];
-            push[14 + 6 * d] = p.WindowStrides[d]; push[15 + 6 * d] = p.PaddingLow[d]; push[16 + 6 * d] = ld | rd << 16;
+            int ld = p.LhsDilation[d], rd = p.RhsDilation[d], st = p.WindowStrides[d], pad = p.PaddingLow[d];
+            int o = 10 + 9 * d;
+            geo[o] = inSp[d]; geo[o + 1] = outSp[d]; geo[o + 2] = kSp[d]; geo[o + 3] = st; geo[o + 4] = pad;
+            geo[o + 5] = ld; geo[o + 6] = rd;
+            geo[o + 7] = checked((int)xs[dn.LhsSpec[2 + d]]); geo[o + 8] = checked((int)ost[dn.OutSpec[2 + d]]);
+            // Every tap of every output position lies inside the input: no bounds checks needed.
+            long lo = -(long)pad, hi = (long)(outSp[d] - 1) * st + (long)(kSp[d] - 1) * rd - pad;
+            if (ld > 1) ldil = true;
+            if (ld > 1 || lo < 0 || hi >= inSp[d]) check = true;
         }
-        for (int n0 = 0; n0 < nimg; n0 += chunk)
+        var gb = Allocate(DType.Int32, geo.Length);
+        gb.LastUse = Stream.Update(Bind(gb), System.Runtime.InteropServices.MemoryMarshal.AsBytes(geo.AsSpan()));
+
+        string shader = work == DType.Float32 ? "gemm_f32" : "gemm_i32";
+        // Mode 2 with aligned 4-wide weight rows and output rows (features contiguous, every offset a multiple of 4).
+        bool vec4 = mode == 2 && UseVec4Gemm && Og % 4 == 0 && wStrO == 1 && kStep % 4 == 0 && geo[7] == 1 && geo[6] % 4 == 0
+            && Enumerable.Range(0, S).All(d => geo[10 + 9 * d + 8] % 4 == 0);
+        var spec = new[] { vec4 ? 1 : 0, mode, S, ldil ? 1 : 0, check ? 1 : 0, kord };
+        long positions = nimg * P;
+        long chunk = Math.Max(1, ConvPositionsPerDispatch);
+        if ((Og + 63) / 64 > 65535)
+            throw new NotSupportedException($"{op}: {Og} output features per group are too many for one Vulkan dispatch grid");
+        int cBatch = checked(Og * geo[7]);
+        for (long k0 = 0; k0 < K; k0 += GemmKChunk)
         {
-            int nc = Math.Min(chunk, nimg - n0);
-            long cols = (long)nc * P;
-            long total = groups * K * cols;
-            var col = Allocate(work, total);
-            push[0] = checked((int)total); push[2] = n0; push[9] = checked((int)cols);
-            Run("im2col", Array.Empty<int>(), new[] { col, x }, push, total);
-            var res = Allocate(work, (long)O * cols);
-            Gemm(res, w, new MatrixView(0, Og * K, K, 1), col, new MatrixView(0, K * cols, cols, 1), groups, Og, cols, K);
-            // res is [O, nc, spatial...]; copy into the output layout.
-            var dims = new long[2 + S];
-            var dstStr = new long[2 + S];
-            dims[0] = O; dims[1] = nc; dstStr[0] = outStr[dn.OutSpec[1]]; dstStr[1] = outStr[dn.OutSpec[0]];
-            for (int d = 0; d < S; d++) { dims[2 + d] = outSp[d]; dstStr[2 + d] = outStr[dn.OutSpec[2 + d]]; }
-            StridedCopy(output, res, dims, StridesOf(dims), 0, dstStr, n0 * outStr[dn.OutSpec[0]], op);
-            col.Dispose();
-            res.Dispose();
+            int kc = (int)Math.Min(GemmKChunk, K - k0);
+            int wOff = checked((int)(k0 * kStep));
+            for (long b0 = 0; b0 < groups; b0 += 65535)
+            {
+                uint gz = (uint)Math.Min(65535, groups - b0);
+                for (long j0 = 0; j0 < positions; j0 += chunk)
+                {
+                    int np = (int)Math.Min(chunk, positions - j0);
+                    int[] push = mode == 1
+                        ? new[] { Og, np, kc, wOff, checked((int)(Og * wStrO)), checked((int)wStrO), checked((int)kStep), 0, 0, 0, 0, cBatch, k0 > 0 ? 1 : 0, (int)b0, (int)k0, (int)j0 }
+                        : new[] { np, Og, kc, 0, 0, 0, 0, wOff, checked((int)(Og * wStrO)), checked((int)kStep), checked((int)wStrO), cBatch, k0 > 0 ? 1 : 0, (int)b0, (int)k0, (int)j0 };
+                    uint gx = (uint)((push[1] + 63) / 64), gy = (uint)((push[0] + 63) / 64);
+                    var bufs = mode == 1 ? new VulkanBuffer?[] { output, w, x, gb } : new VulkanBuffer?[] { output, x, w, gb };
+                    Run(shader, spec, bufs, push, gx, gy, gz);
+                }
+            }
         }
-        if (ownX) x.Dispose();
+        gb.Dispose();
         if (ownW) w.Dispose();
-        if (convL) l0.Dispose();
+        if (convL) x.Dispose();
         if (convR) r0.Dispose();
     }
 

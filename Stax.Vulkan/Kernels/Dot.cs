@@ -28,7 +28,7 @@ public sealed partial class VulkanBackend
         string shader = c.DType == DType.Float32 ? "gemm_f32" : "gemm_i32";
         // Aligned 4-wide B/C rows when n % 4 == 0 and B's columns are contiguous (offsets in 4s).
         bool vec4 = UseVec4Gemm && n % 4 == 0 && bv.Col == 1 && bv.Row % 4 == 0 && bv.Batch % 4 == 0 && bv.Off % 4 == 0;
-        var spec = new[] { vec4 ? 1 : 0 };
+        var spec = new[] { vec4 ? 1 : 0, 0, 1, 0, 1 };
         uint gx = (uint)((n + 63) / 64), gy = (uint)((m + 63) / 64);
         if (gx > 65535 || gy > 65535)
             throw new NotSupportedException($"dot_general: a {m}x{n} output is too large for one Vulkan dispatch grid");
@@ -41,9 +41,10 @@ public sealed partial class VulkanBackend
                 int[] push =
                 {
                     checked((int)m), checked((int)n), kc, checked((int)(av.Off + k0 * av.Col)), checked((int)av.Batch), checked((int)av.Row), checked((int)av.Col),
-                    checked((int)(bv.Off + k0 * bv.Row)), checked((int)bv.Batch), checked((int)bv.Row), checked((int)bv.Col), checked((int)(m * n)), k0 > 0 ? 1 : 0, (int)b0,
+                    checked((int)(bv.Off + k0 * bv.Row)), checked((int)bv.Batch), checked((int)bv.Row), checked((int)bv.Col), checked((int)(m * n)), k0 > 0 ? 1 : 0, (int)b0, 0, 0,
                 };
-                Run(shader, spec, new[] { c, a, b }, push, gx, gy, gz);
+                // Binding 3 (convolution geometry) is unused by the matrix form.
+                Run(shader, spec, new VulkanBuffer?[] { c, a, b, null }, push, gx, gy, gz);
             }
         }
     }
