@@ -74,8 +74,6 @@ internal static unsafe class Sgemm
         }
         var kern = Select(isa, N);
         int MR = kern.MR, NR = kern.NR;
-        // Equal K blocks (a function of K alone, so any thread count gives the same bits).
-        int kBlocks = (K + KC - 1) / KC, KB = (K + kBlocks - 1) / kBlocks;
         // Small problems are not worth a second thread.
         if ((long)M * N * K < 64 * 64 * 64) threads = 1;
         if (threads > 1 && N >= threads * 2 * NR)
@@ -88,10 +86,32 @@ internal static unsafe class Sgemm
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
             {
                 int n0 = (int)((long)panelsN * t / threads) * NR, n1 = Math.Min(N, (int)((long)panelsN * (t + 1) / threads) * NR);
-                if (n1 > n0) Multiply(M, n1 - n0, K, A, B + n0 * csB, rsB, csB, C + n0, ldc, isa, 1);
+                if (n1 > n0) Blocked(M, n1 - n0, K, A, B + n0 * csB, rsB, csB, C + n0, ldc, kern, 1);
             });
             return;
         }
+        if (threads > 1 && M >= threads * 4 * MR)
+        {
+            // Tall C (convolutions: tens of thousands of rows, 32-64 columns): row slices, each an
+            // independent GEMM that packs its own (small) B, again one parallel region.
+            int unitsM = (M + MR - 1) / MR;
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                int m0 = (int)((long)unitsM * t / threads) * MR, m1 = Math.Min(M, (int)((long)unitsM * (t + 1) / threads) * MR);
+                if (m1 > m0) Blocked(m1 - m0, N, K, new RowOffsetA<TA>(A, m0), B, rsB, csB, C + m0 * ldc, ldc, kern, 1);
+            });
+            return;
+        }
+        Blocked(M, N, K, A, B, rsB, csB, C, ldc, kern, threads);
+    }
+
+    // The blocked product itself; with threads > 1 the threads share packed B blocks.
+    static void Blocked<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
+        float* C, long ldc, Kernel kern, int threads) where TA : struct, IPackA
+    {
+        int MR = kern.MR, NR = kern.NR;
+        // Equal K blocks (a function of K alone, so any thread count gives the same bits).
+        int kBlocks = (K + KC - 1) / KC, KB = (K + kBlocks - 1) / kBlocks;
         int nc0 = Math.Min(NC, N);
         float* bPack = ThreadBuffers.B.Get<float>((long)KB * ((nc0 + NR - 1) / NR * NR));
         for (int jc = 0; jc < N; jc += NC)
@@ -282,4 +302,11 @@ internal readonly unsafe struct StridedA(float* a, long rs, long cs) : IPackA
 {
     /// <inheritdoc/>
     public void Pack(int i0, int mc, int k0, int kc, int MR, float* dst) => Sgemm.PackA(a + i0 * rs + k0 * cs, rs, cs, mc, kc, MR, dst);
+}
+
+/// <summary>Rows [offset, ...) of another A operand (one thread's slice).</summary>
+internal readonly unsafe struct RowOffsetA<TA>(TA a, int offset) : IPackA where TA : struct, IPackA
+{
+    /// <inheritdoc/>
+    public void Pack(int i0, int mc, int k0, int kc, int MR, float* dst) => a.Pack(offset + i0, mc, k0, kc, MR, dst);
 }
