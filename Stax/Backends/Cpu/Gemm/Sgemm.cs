@@ -8,7 +8,8 @@ namespace Stax.Backends.Cpu.Gemm;
 /// them); C is row-major with leading dimension <c>ldc</c>.
 /// <para>Blocking (Goto/BLIS order): N in NC columns, K in KC steps (B block packed into NR-wide
 /// micro-panels), M in MC rows (A block packed into MR-high micro-panels), then an MR x NR
-/// register-tiled micro-kernel. Threads split M (or N when M is small) but never K, and the result
+/// register-tiled micro-kernel. Threads take column slices of wide products or row slices of tall
+/// ones, each an independent blocked GEMM (one parallel region, no barriers), never K; the result
 /// of each C element depends only on the K blocking, so any thread count gives identical bits.</para>
 /// </summary>
 internal static unsafe class Sgemm
@@ -86,7 +87,7 @@ internal static unsafe class Sgemm
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
             {
                 int n0 = (int)((long)panelsN * t / threads) * NR, n1 = Math.Min(N, (int)((long)panelsN * (t + 1) / threads) * NR);
-                if (n1 > n0) Blocked(M, n1 - n0, K, A, B + n0 * csB, rsB, csB, C + n0, ldc, kern, 1);
+                if (n1 > n0) Blocked(M, n1 - n0, K, A, B + n0 * csB, rsB, csB, C + n0, ldc, kern);
             });
             return;
         }
@@ -98,18 +99,21 @@ internal static unsafe class Sgemm
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
             {
                 int m0 = (int)((long)unitsM * t / threads) * MR, m1 = Math.Min(M, (int)((long)unitsM * (t + 1) / threads) * MR);
-                if (m1 > m0) Blocked(m1 - m0, N, K, new RowOffsetA<TA>(A, m0), B, rsB, csB, C + m0 * ldc, ldc, kern, 1);
+                if (m1 > m0) Blocked(m1 - m0, N, K, new RowOffsetA<TA>(A, m0), B, rsB, csB, C + m0 * ldc, ldc, kern);
             });
             return;
         }
-        Blocked(M, N, K, A, B, rsB, csB, C, ldc, kern, threads);
+        // Neither wide nor tall (under 128 columns and 64 rows for two threads): splitting would
+        // need a barrier per K block or a split of K (whose sums would then depend on the thread
+        // count), so one thread computes it.
+        Blocked(M, N, K, A, B, rsB, csB, C, ldc, kern);
     }
 
-    // The blocked product itself; with threads > 1 the threads share packed B blocks.
+    // The blocked product on the calling thread.
     static void Blocked<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
-        float* C, long ldc, Kernel kern, int threads) where TA : struct, IPackA
+        float* C, long ldc, Kernel kern) where TA : struct, IPackA
     {
-        int MR = kern.MR, NR = kern.NR;
+        int NR = kern.NR;
         // Equal K blocks (a function of K alone, so any thread count gives the same bits).
         int kBlocks = (K + KC - 1) / KC, KB = (K + kBlocks - 1) / kBlocks;
         int nc0 = Math.Min(NC, N);
@@ -121,41 +125,8 @@ internal static unsafe class Sgemm
             for (int pc = 0; pc < K; pc += KB)
             {
                 int kc = Math.Min(KB, K - pc);
-                bool acc = pc > 0;
-                float* bBlock = B + pc * rsB + jc * csB;
-                float* cBlock = C + jc;
-                if (threads <= 1)
-                {
-                    PackB(bBlock, rsB, csB, kc, nc, NR, 0, panels, bPack);
-                    Compute(kern, A, pc, bPack, cBlock, ldc, 0, M, 0, panels, nc, kc, acc);
-                    continue;
-                }
-                // Pack B cooperatively, then split the C block over threads.
-                int pT = Math.Min(threads, panels);
-                Parallel.For(0, pT, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                {
-                    int p0 = (int)((long)panels * t / pT), p1 = (int)((long)panels * (t + 1) / pT);
-                    PackB(bBlock, rsB, csB, kc, nc, NR, p0, p1, bPack);
-                });
-                int mUnits = (M + MR - 1) / MR;
-                if (mUnits >= 2 * threads || mUnits >= panels)
-                {
-                    int tasks = Math.Min(threads, mUnits);
-                    Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                    {
-                        int m0 = (int)((long)mUnits * t / tasks) * MR, m1 = Math.Min(M, (int)((long)mUnits * (t + 1) / tasks) * MR);
-                        Compute(kern, A, pc, bPack, cBlock, ldc, m0, m1, 0, panels, nc, kc, acc);
-                    });
-                }
-                else
-                {
-                    int tasks = Math.Min(threads, panels);
-                    Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                    {
-                        int p0 = (int)((long)panels * t / tasks), p1 = (int)((long)panels * (t + 1) / tasks);
-                        Compute(kern, A, pc, bPack, cBlock, ldc, 0, M, p0, p1, nc, kc, acc);
-                    });
-                }
+                PackB(B + pc * rsB + jc * csB, rsB, csB, kc, nc, NR, 0, panels, bPack);
+                Compute(kern, A, pc, bPack, C + jc, ldc, 0, M, 0, panels, nc, kc, acc: pc > 0);
             }
         }
     }
