@@ -56,10 +56,10 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
             return s;
         }
         foreach (var v in program.InVars) Slot(v);
-        var eqns = CpuSchedule.Order(program);
+        var (eqns, outVars) = CpuSchedule.Order(program);
         foreach (var e in eqns) foreach (var v in e.Outputs) Slot(v);
         int nSlots = types.Count;
-        var outSlots = program.OutVars.Select(v => slotOf.TryGetValue(v, out int s) ? s : throw new InvalidOperationException("Internal error: a program output is never defined")).ToArray();
+        var outSlots = outVars.Select(v => slotOf.TryGetValue(v, out int s) ? s : throw new InvalidOperationException("Internal error: a program output is never defined")).ToArray();
         var isOutput = new bool[nSlots];
         foreach (var s in outSlots) isOutput[s] = true;
 
@@ -230,6 +230,7 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
     {
         public override int[] Reads => ins;
         public override int[] Writes => outs;
+        public override string Name => $"{eqn.Primitive.Name} (bound)";
 
         public override void Run(CpuExecutable exe, Frame f)
         {

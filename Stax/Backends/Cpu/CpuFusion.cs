@@ -173,7 +173,7 @@ internal sealed class FusedStep : CpuExecutable.Step
 
     // Locations of values: external slot (read), scratch tile, materialized output slot, or a
     // splat (a broadcast scalar, index into the splat values: never stored as a tile).
-    enum Kind : byte { External, Scratch, Output, Splat }
+    enum Kind : byte { None, External, Scratch, Output, Splat }
     readonly record struct Loc(Kind Kind, int Index);
 
     enum Op : byte { Apply, Fill, Select, LoadBool, StoreBool, Row }
@@ -189,6 +189,7 @@ internal sealed class FusedStep : CpuExecutable.Step
     readonly DType[] _writeTypes;
     // Per write: input slots whose buffer the output may take over (in-place update).
     int[][] _aliases = Array.Empty<int[]>();
+    int[] _localSlots = Array.Empty<int>();
     readonly bool[] _escapes;
     readonly long _n;
     readonly int _scratch;
@@ -339,6 +340,17 @@ internal sealed class FusedStep : CpuExecutable.Step
             .Where(r => slotType.TryGetValue(r.Key, out var t) && t == writeTypes[i] && !isOutput[r.Key]
                 && lastUseEqn[r.Key] < end && r.Value <= writer[w])
             .Select(r => r.Key).ToArray()).ToArray();
+        // Nodes address buffers through a small local table (rebuilt per run) instead of the
+        // program's whole slot range.
+        step._localSlots = reads.Concat(writes).Distinct().ToArray();
+        var local = new Dictionary<int, int>();
+        for (int i = 0; i < step._localSlots.Length; i++) local[step._localSlots[i]] = i;
+        Loc Map(Loc l) => l.Kind is Kind.External or Kind.Output ? l with { Index = local[l.Index] } : l;
+        for (int k = 0; k < step._nodes.Length; k++)
+        {
+            var nd = step._nodes[k];
+            step._nodes[k] = nd with { A = Map(nd.A), B = Map(nd.B), C = Map(nd.C), Dst = Map(nd.Dst) };
+        }
         return step;
     }
 
@@ -364,9 +376,8 @@ internal sealed class FusedStep : CpuExecutable.Step
             f.Committed[_writes[i]] = committed;
         }
         // Arrays of external and output locations, and splat values, resolved once per run.
-        var arrays = new byte[]?[f.Bufs.Length];
-        foreach (var s in _reads) arrays[s] = f.Bufs[s]!.Data;
-        foreach (var s in _writes) arrays[s] = f.Bufs[s]!.Data;
+        var arrays = new byte[]?[_localSlots.Length];
+        for (int i = 0; i < _localSlots.Length; i++) arrays[i] = f.Bufs[_localSlots[i]]!.Data;
         var splat = new float[_splatSlots.Length];
         for (int k = 0; k < splat.Length; k++) splat[k] = MemoryMarshal.Cast<byte, float>(f.Bufs[_splatSlots[k]]!.Data.AsSpan())[0];
         var isa = Config.Isa;
