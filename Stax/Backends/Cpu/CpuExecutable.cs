@@ -114,7 +114,8 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
     {
         if (args.Length != _program.InVars.Length)
             throw new ArgumentException($"program expects {_program.InVars.Length} inputs, got {args.Length}");
-        var f = new Frame(_slots);
+        // A frame from the previous call is reused (one spare; concurrent calls make their own).
+        var f = Interlocked.Exchange(ref _spare, null) ?? new Frame(_slots);
         for (int i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -165,6 +166,8 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
                 // A donated argument returned as an output: a new tensor takes over its buffer.
                 : (f.Tensors[s] = new Tensor(f.Bufs[s]!, _slotTypes[s]) { Committed = f.Committed[s] });
         }
+        f.Clear();
+        _spare = f;
         return results;
     }
 
@@ -173,12 +176,22 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
 
     internal CpuBackend Backend => _backend;
 
+    Frame? _spare;
+
     internal sealed class Frame(int slots)
     {
         public readonly CpuBuffer?[] Bufs = new CpuBuffer?[slots];
         public readonly Tensor?[] Tensors = new Tensor?[slots];
         public readonly bool[] Owned = new bool[slots];
         public readonly bool[] Committed = new bool[slots];
+
+        public void Clear()
+        {
+            Array.Clear(Bufs);
+            Array.Clear(Tensors);
+            Array.Clear(Owned);
+            Array.Clear(Committed);
+        }
     }
 
     /// <summary>When set, every step's wall time is added to it under the step's name (benchmark diagnostics).</summary>

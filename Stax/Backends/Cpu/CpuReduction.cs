@@ -249,7 +249,7 @@ public sealed partial class CpuBackend
         {
             var s = MemoryMarshal.Cast<byte, T>(src.AsSpan());
             var d = MemoryMarshal.Cast<byte, T>(dst.AsSpan());
-            var scratch = new T[TileWidth * depth];
+            var scratch = ReductionScratch<T>.Get(TileWidth * depth);
             for (long u = u0; u < u1; u++)
             {
                 long o = u / tiles, j0 = u % tiles * TileWidth;
@@ -558,5 +558,18 @@ public sealed partial class CpuBackend
                 outI[(int)t] = bi;
             }
         }, align: 1);
+    }
+}
+
+/// <summary>A per-thread scratch array for strided reductions (reused: a train step reduces every step).</summary>
+internal static class ReductionScratch<T>
+{
+    [ThreadStatic] static T[]? _buffer;
+
+    public static T[] Get(int length)
+    {
+        var b = _buffer;
+        if (b == null || b.Length < length) _buffer = b = new T[length];
+        return b;
     }
 }

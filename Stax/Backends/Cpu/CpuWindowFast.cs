@@ -35,11 +35,29 @@ public sealed partial class CpuBackend
 
     static IntTuple Slice(IntTuple t, int n) => new(t.ToArray()[..n]);
 
-    // Offsets (in elements of the full operand, -1 for padding) of every window position of outer element t.
+    // Offsets (in elements of the full operand, -1 for padding) of every window position of outer
+    // element t, row-major over the window (no delegate: this runs once per pooled position).
     static void WindowOffsets(WindowPlan plan, long t, int run, int[] outIdx, int[] k, long[] offsets)
     {
-        int i = 0;
-        plan.ForEach(t, outIdx, k, off => offsets[i++] = off < 0 ? -1 : off * run);
+        int rank = plan.Rank;
+        for (int d = rank - 1; d >= 0; d--) { outIdx[d] = (int)(t % plan.OutDims[d]); t /= plan.OutDims[d]; }
+        Array.Clear(k);
+        for (long w = 0; w < plan.WindowSize; w++)
+        {
+            long off = 0;
+            for (int d = 0; d < rank; d++)
+            {
+                int i = plan.Table[d][outIdx[d] * plan.WinDims[d] + k[d]];
+                if (i < 0) { off = -1; break; }
+                off += i * plan.InStrides[d];
+            }
+            offsets[w] = off < 0 ? -1 : off * run;
+            for (int d = rank - 1; d >= 0; d--)
+            {
+                if (++k[d] < plan.WinDims[d]) break;
+                k[d] = 0;
+            }
+        }
     }
 
     static bool TryReduceWindowFast(int kind, ReduceWindowParams p, CpuBuffer src, AbstractValue srcType, CpuBuffer dst, AbstractValue dstType)
