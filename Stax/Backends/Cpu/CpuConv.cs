@@ -108,11 +108,11 @@ internal static unsafe class CpuConv
                 }
             }
         }
-        if (!direct) Scatter(c, output, os, oStr, dn, op, O, M);
+        if (!direct) Scatter(c, output, oStr, dn, op, O, M);
     }
 
     // Temporary C[r, o] (rows in canonical (batch, spatial...) order) -> the output layout.
-    static void Scatter<T>(T* c, T* output, Shape os, long[] oStr, ConvDimensionNumbers dn, ConvOperand<T> op, int O, long M) where T : unmanaged, INumber<T>
+    static void Scatter<T>(T* c, T* output, long[] oStr, ConvDimensionNumbers dn, ConvOperand<T> op, int O, long M) where T : unmanaged, INumber<T>
     {
         int ns = op.Ns;
         long oN = oStr[dn.OutSpec[0]], oC = oStr[dn.OutSpec[1]];
@@ -336,12 +336,9 @@ internal unsafe struct ConvOperand<T> where T : unmanaged, INumber<T>
 internal readonly unsafe struct ConvPackA(ConvOperand<float> x) : IPackA
 {
     /// <inheritdoc/>
-    public static long Dbg;
     public void Pack(int i0, int mc, int k0, int kc, int MR, float* dst)
     {
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int ir = 0; ir < mc; ir += MR)
             x.Pack(i0 + ir, Math.Min(MR, mc - ir), k0, kc, dst + (long)ir * kc, MR, MR);
-        Dbg += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
     }
 }

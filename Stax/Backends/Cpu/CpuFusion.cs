@@ -29,27 +29,22 @@ internal sealed class FusedStep : CpuExecutable.Step
     }
 
     // select(pred, onTrue, onFalse) over tiles, pred as 0/1 floats.
-    sealed class Sel : Instr
+    static void SelectRange(Isa isa, ref float p, ref float t, ref float f, ref float y, int n)
     {
-        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s) => throw new InvalidOperationException();
-
-        public static void Run3(Isa isa, ref float p, ref float t, ref float f, ref float y, int n)
-        {
-            int i = 0;
-            if (isa == Isa.Vector512)
-                for (; i <= n - 16; i += 16)
-                    Vector512.ConditionalSelect(Vector512.Equals(Vector512.LoadUnsafe(ref p, (nuint)i), Vector512<float>.Zero),
-                        Vector512.LoadUnsafe(ref f, (nuint)i), Vector512.LoadUnsafe(ref t, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
-            else if (isa == Isa.Vector256)
-                for (; i <= n - 8; i += 8)
-                    Vector256.ConditionalSelect(Vector256.Equals(Vector256.LoadUnsafe(ref p, (nuint)i), Vector256<float>.Zero),
-                        Vector256.LoadUnsafe(ref f, (nuint)i), Vector256.LoadUnsafe(ref t, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
-            else if (isa == Isa.Vector128)
-                for (; i <= n - 4; i += 4)
-                    Vector128.ConditionalSelect(Vector128.Equals(Vector128.LoadUnsafe(ref p, (nuint)i), Vector128<float>.Zero),
-                        Vector128.LoadUnsafe(ref f, (nuint)i), Vector128.LoadUnsafe(ref t, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
-            for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref p, i) != 0 ? Unsafe.Add(ref t, i) : Unsafe.Add(ref f, i);
-        }
+        int i = 0;
+        if (isa == Isa.Vector512)
+            for (; i <= n - 16; i += 16)
+                Vector512.ConditionalSelect(Vector512.Equals(Vector512.LoadUnsafe(ref p, (nuint)i), Vector512<float>.Zero),
+                    Vector512.LoadUnsafe(ref f, (nuint)i), Vector512.LoadUnsafe(ref t, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+        else if (isa == Isa.Vector256)
+            for (; i <= n - 8; i += 8)
+                Vector256.ConditionalSelect(Vector256.Equals(Vector256.LoadUnsafe(ref p, (nuint)i), Vector256<float>.Zero),
+                    Vector256.LoadUnsafe(ref f, (nuint)i), Vector256.LoadUnsafe(ref t, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+        else if (isa == Isa.Vector128)
+            for (; i <= n - 4; i += 4)
+                Vector128.ConditionalSelect(Vector128.Equals(Vector128.LoadUnsafe(ref p, (nuint)i), Vector128<float>.Zero),
+                    Vector128.LoadUnsafe(ref f, (nuint)i), Vector128.LoadUnsafe(ref t, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref p, i) != 0 ? Unsafe.Add(ref t, i) : Unsafe.Add(ref f, i);
     }
 
     // A comparison as a binary operator giving 1f / 0f.
@@ -410,7 +405,7 @@ internal sealed class FusedStep : CpuExecutable.Step
                         MemoryMarshal.CreateSpan(ref At(node.Dst, arrays, ref scratch, t0), len).Fill(splat[node.SplatIndex]);
                         break;
                     case Op.Select:
-                        Sel.Run3(isa, ref At(node.A, arrays, ref scratch, t0), ref At(node.B, arrays, ref scratch, t0),
+                        SelectRange(isa, ref At(node.A, arrays, ref scratch, t0), ref At(node.B, arrays, ref scratch, t0),
                             ref At(node.C, arrays, ref scratch, t0), ref At(node.Dst, arrays, ref scratch, t0), len);
                         break;
                     case Op.LoadBool:

@@ -35,14 +35,10 @@ internal static class CpuSchedule
         }
         // Splats (broadcast scalars, one consumer each after rematerialisation) are not scheduled
         // on their own: each is emitted right before its consumer, which waits on the scalar instead.
+        var uses = Uses(eqns, program.OutVars);
         var isSplat = new bool[n];
         var splatsOf = new List<int>?[n];
-        for (int i = 0; i < n; i++)
-            isSplat[i] = eqns[i].Primitive == Prims.BroadcastInDim && eqns[i].Inputs[0].Aval.Size == 1 && eqns[i].Outputs[0].Aval.Size > 1;
-        var uses = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
-        foreach (var e in eqns) foreach (var v in e.Inputs) uses[v] = uses.GetValueOrDefault(v) + 1;
-        foreach (var v in program.OutVars) uses[v] = uses.GetValueOrDefault(v) + 1;
-        for (int i = 0; i < n; i++) if (isSplat[i] && uses.GetValueOrDefault(eqns[i].Outputs[0]) != 1) isSplat[i] = false;
+        for (int i = 0; i < n; i++) isSplat[i] = IsSplat(eqns[i]) && uses.GetValueOrDefault(eqns[i].Outputs[0]) == 1;
         int lastOpaque = -1;
         for (int i = 0; i < n; i++)
         {
@@ -159,13 +155,12 @@ internal static class CpuSchedule
         var splat = new Dictionary<Var, Eqn>(ReferenceEqualityComparer.Instance);
         var keep = new HashSet<Var>(outVars, ReferenceEqualityComparer.Instance);
         foreach (var e in eqns)
-            if (e.Primitive == Prims.BroadcastInDim && e.Inputs[0].Aval.Size == 1 && e.Outputs[0].Aval.Size > 1 && !keep.Contains(e.Outputs[0]))
-                splat[e.Outputs[0]] = e;
+            if (IsSplat(e) && !keep.Contains(e.Outputs[0])) splat[e.Outputs[0]] = e;
         if (splat.Count == 0) return eqns;
         var result = new List<Eqn>(eqns.Length + splat.Count);
         foreach (var e in eqns)
         {
-            if (e.Primitive == Prims.BroadcastInDim && splat.ContainsKey(e.Outputs[0])) continue;
+            if (IsSplat(e) && splat.ContainsKey(e.Outputs[0])) continue;
             var ins = e.Inputs;
             for (int i = 0; i < ins.Length; i++)
                 if (splat.TryGetValue(ins[i], out var b))
@@ -189,9 +184,7 @@ internal static class CpuSchedule
     static Eqn[] FoldTransposedProducts(Jaxpr program)
     {
         var eqns = program.Eqns;
-        var uses = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
-        foreach (var e in eqns) foreach (var v in e.Inputs) uses[v] = uses.GetValueOrDefault(v) + 1;
-        foreach (var v in program.OutVars) uses[v] = uses.GetValueOrDefault(v) + 1;
+        var uses = Uses(eqns, program.OutVars);
         var producer = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < eqns.Length; i++) foreach (var v in eqns[i].Outputs) producer[v] = i;
         Eqn[]? result = null;
@@ -213,5 +206,17 @@ internal static class CpuSchedule
             result[i] = new Eqn(Prims.DotGeneral, q, new[] { d.Inputs[1], d.Inputs[0] }, t.Outputs, d.Scope);
         }
         return result == null ? eqns : result.Where(e => e != null).ToArray();
+    }
+
+    // A scalar broadcast to a larger shape.
+    static bool IsSplat(Eqn e) => e.Primitive == Prims.BroadcastInDim && e.Inputs[0].Aval.Size == 1 && e.Outputs[0].Aval.Size > 1;
+
+    // How often each variable is read (program outputs count as a read).
+    static Dictionary<Var, int> Uses(Eqn[] eqns, Var[] outVars)
+    {
+        var uses = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
+        foreach (var e in eqns) foreach (var v in e.Inputs) uses[v] = uses.GetValueOrDefault(v) + 1;
+        foreach (var v in outVars) uses[v] = uses.GetValueOrDefault(v) + 1;
+        return uses;
     }
 }
