@@ -49,7 +49,7 @@ public class IndexingTests
         Is(X[1..3, Idx.NewAxis, ^2], new[] { 1, 1, 4 }, 16, 17, 18, 19);
         Is(X[Idx.Ellipsis, Idx.NewAxis], new[] { 2, 3, 4, 1 }, Enumerable.Range(0, 24).ToArray());
         Is(X[0, Idx.NewAxis, 1, Idx.NewAxis], new[] { 1, 1, 4 }, 4, 5, 6, 7); // remaining axes go last
-        var s = Tensor.FromArray(new[] { 7 }, new int[0]);
+        var s = Tensor.Scalar(7, DType.Int32);
         Is(s[Idx.Ellipsis], new int[0], 7);
         Is(s[Idx.NewAxis], new[] { 1 }, 7);
         Is(X[Idx.Ellipsis, 0, 0, 0], new int[0], 0);

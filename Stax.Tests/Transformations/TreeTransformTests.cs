@@ -5,7 +5,7 @@ namespace Stax.Tests.Transformations;
 
 public class TreeTransformTests
 {
-    static Tensor F64(params double[] v) => Tensor.FromArray(v);
+    static Tensor F64(params double[] v) => v.Length == 1 ? Tensor.Scalar(v[0], DType.Float64) : Tensor.FromArray(v);
     static Tensor Rand(int seed, params int[] shape) => TestData.Tensor(seed, shape, DType.Float64, -1, 1);
     static Tensor Leaf(object? tree, string key) => ((Dictionary<string, Tensor>)tree!)[key];
 

@@ -33,6 +33,13 @@ public static class DTypes
         _ => 1,
     };
 
+    /// <summary>
+    /// Returns <paramref name="t"/>, or throws naming <paramref name="op"/> when it is not one of the
+    /// defined dtypes (a cast such as <c>(DType)99</c> would otherwise fail much later).
+    /// </summary>
+    public static DType Checked(this DType t, string op)
+        => Enum.IsDefined(t) ? t : throw new ArgumentException($"{op}: {(int)t} is not a dtype (expected one of {string.Join(", ", Enum.GetValues<DType>().Select(Name))})");
+
     /// <summary>True for the floating-point types.</summary>
     public static bool IsFloat(this DType t) => t is DType.Float32 or DType.Float64 or DType.Float16 or DType.BFloat16;
 

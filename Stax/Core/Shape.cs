@@ -13,12 +13,31 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     {
         foreach (var d in dims)
             if (d < 0) throw new ArgumentException($"Shape: dimension sizes must be non-negative, got {Format(dims)}");
+        CheckSize(dims);
         _dims = (int[])dims.Clone();
     }
 
     Shape(int[] dims, bool noCopy) { _dims = dims; }
 
-    internal static Shape Wrap(int[] dims) => new(dims, true);
+    internal static Shape Wrap(int[] dims)
+    {
+        CheckSize(dims);
+        return new(dims, true);
+    }
+
+    /// <summary>Element counts must fit a long, so that <see cref="Size"/> and every byte count derived
+    /// from it are exact (an overflow would silently make a tensor of 0 bytes).</summary>
+    static void CheckSize(int[] dims)
+    {
+        if (Array.IndexOf(dims, 0) >= 0) return;
+        long size = 1;
+        foreach (var d in dims)
+        {
+            if (size > long.MaxValue / d)
+                throw new ArgumentException($"Shape: {Format(dims)} has more than {long.MaxValue} elements");
+            size *= d;
+        }
+    }
 
     /// <summary>The shape of a scalar: <c>()</c>.</summary>
     public static Shape Scalar => default;

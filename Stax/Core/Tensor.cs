@@ -89,7 +89,7 @@ public sealed partial class Tensor
 
     /// <summary>Creates a tensor from a flat array and a shape (defaults to 1-D).</summary>
     public static Tensor FromArray<T>(T[] data, params int[] shape) where T : unmanaged
-        => From<T>(data, shape.Length == 0 && data.Length != 1 ? new Shape(data.Length) : new Shape(shape));
+        => From<T>(data, shape.Length == 0 ? new Shape(data.Length) : new Shape(shape));
 
     /// <summary>Creates a tensor from a span of elements and a shape.</summary>
     public static Tensor From<T>(ReadOnlySpan<T> data, Shape shape, IBackend? backend = null) where T : unmanaged
@@ -113,6 +113,7 @@ public sealed partial class Tensor
     /// <summary>Creates a tensor from raw little-endian bytes of <paramref name="dtype"/> elements.</summary>
     public static Tensor FromBytes(ReadOnlySpan<byte> bytes, Shape shape, DType dtype, IBackend? backend = null)
     {
+        dtype.Checked("Tensor.FromBytes");
         if (bytes.Length != shape.Size * dtype.SizeOf())
             throw new ArgumentException($"Tensor.FromBytes: {bytes.Length} bytes do not fill shape {shape} of {dtype.Name()}");
         bool committed = true;
@@ -159,12 +160,30 @@ public sealed partial class Tensor
     /// <summary>A tensor filled with <paramref name="value"/>, converted to <paramref name="dtype"/> as C# casts do.</summary>
     public static Tensor Full(Shape shape, double value, DType dtype = DType.Float32, bool weak = false, IBackend? backend = null)
     {
-        int size = checked((int)shape.Size);
-        var bytes = new byte[size * dtype.SizeOf()];
+        var bytes = GC.AllocateUninitializedArray<byte>(HostBytes("Tensor.Full", shape, dtype.Checked("Tensor.Full")));
         var one = ScalarBytes(value, dtype);
-        for (int i = 0; i < size; i++) one.CopyTo(bytes.AsSpan(i * one.Length));
+        switch (one.Length)
+        {
+            case 1: bytes.AsSpan().Fill(one[0]); break;
+            case 2: MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan()).Fill(BitConverter.ToUInt16(one)); break;
+            case 4: MemoryMarshal.Cast<byte, uint>(bytes.AsSpan()).Fill(BitConverter.ToUInt32(one)); break;
+            default: MemoryMarshal.Cast<byte, ulong>(bytes.AsSpan()).Fill(BitConverter.ToUInt64(one)); break;
+        }
         var t = FromBytes(bytes, shape, dtype, backend);
         return weak ? new Tensor(t.Buffer!, t.Aval with { Weak = true }) : t;
+    }
+
+    /// <summary>
+    /// The byte size of a host array for <paramref name="shape"/>, or a clear error naming the
+    /// operation before anything is allocated when one array cannot hold it.
+    /// </summary>
+    internal static int HostBytes(string op, Shape shape, DType dtype)
+    {
+        long bytes = shape.Size > Array.MaxLength ? long.MaxValue : shape.Size * dtype.SizeOf();
+        if (bytes > Array.MaxLength)
+            throw new OutOfMemoryException(
+                $"{op}: shape {shape} of {dtype.Name()} needs {shape.Size * (decimal)dtype.SizeOf()} bytes, more than the {Array.MaxLength}-byte limit of one buffer");
+        return (int)bytes;
     }
 
     static byte[] ScalarBytes(double v, DType dtype) => dtype switch

@@ -157,7 +157,9 @@ public static class Npy
 
         var (descr, fortran, dims) = ParseHeader(header, api, where, Bad);
         var (kind, size, swap) = ParseDescr(descr, api, where, Bad);
-        var shape = new Shape(dims);
+        Shape shape;
+        try { shape = new Shape(dims); }
+        catch (ArgumentException e) { throw Bad($"'shape' is impossible: {e.Message}"); }
         long count = shape.Size;
         if (count > Array.MaxLength / size)
             throw new NotSupportedException($"{api}: {where}: shape {shape} of '{descr}' is too large for one array");
@@ -178,25 +180,44 @@ public static class Npy
     /// <summary>Reorders column-major element bytes into row-major order.</summary>
     static byte[] FortranToC(byte[] src, int[] dims, int size)
     {
+        var dst = new byte[src.Length];
+        switch (size)
+        {
+            case 1: FortranToC<byte>(src, dst, dims); break;
+            case 2: FortranToC<ushort>(src, dst, dims); break;
+            case 4: FortranToC<uint>(src, dst, dims); break;
+            default: FortranToC<ulong>(src, dst, dims); break;
+        }
+        return dst;
+    }
+
+    // Walks the destination in row-major order; the innermost (last) axis is a strided read of the
+    // source, so the per-element work is one typed load and store.
+    static void FortranToC<T>(byte[] srcBytes, byte[] dstBytes, int[] dims) where T : unmanaged
+    {
+        var src = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(srcBytes.AsSpan());
+        var dst = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(dstBytes.AsSpan());
         int rank = dims.Length;
+        if (dst.Length == 0) return;
         var fStride = new long[rank];
         long acc = 1;
         for (int k = 0; k < rank; k++) { fStride[k] = acc; acc *= dims[k]; }
-        var dst = new byte[src.Length];
-        if (acc == 0) return dst;
+        int inner = dims[rank - 1];
+        long step = fStride[rank - 1];
         var idx = new int[rank];
         long srcOff = 0;
-        for (long i = 0; i < acc; i++)
+        for (long i = 0; i < dst.Length; i += inner)
         {
-            Buffer.BlockCopy(src, (int)(srcOff * size), dst, (int)(i * size), size);
-            for (int k = rank - 1; k >= 0; k--)
+            long o = srcOff;
+            var row = dst.Slice((int)i, inner);
+            for (int j = 0; j < row.Length; j++, o += step) row[j] = src[(int)o];
+            for (int k = rank - 2; k >= 0; k--)
             {
                 if (++idx[k] < dims[k]) { srcOff += fStride[k]; break; }
                 idx[k] = 0;
                 srcOff -= fStride[k] * (dims[k] - 1);
             }
         }
-        return dst;
     }
 
     static (WireKind Kind, int Size, bool Swap) ParseDescr(string descr, string api, string where, Func<string, InvalidDataException> bad)
@@ -227,7 +248,7 @@ public static class Npy
     {
         int p = 0;
         object? value;
-        try { value = ParseValue(h, ref p); }
+        try { value = ParseValue(h, ref p, 0); }
         catch (FormatException e) { throw bad($"the header is not a valid Python literal: {e.Message} (header: {Show(h)})"); }
         SkipSpace(h, ref p);
         if (p != h.Length) throw bad($"the header has unexpected text after its dict at position {p} (header: {Show(h)})");
@@ -255,10 +276,15 @@ public static class Npy
         while (p < h.Length && h[p] is ' ' or '\n' or '\t' or '\r') p++;
     }
 
-    static object? ParseValue(string h, ref int p)
+    // NumPy's headers nest two levels (a dict holding a tuple); a limit keeps a hostile header from
+    // overflowing the stack, which no catch could stop.
+    const int MaxNesting = 16;
+
+    static object? ParseValue(string h, ref int p, int depth)
     {
         SkipSpace(h, ref p);
         if (p >= h.Length) throw new FormatException("unexpected end");
+        if (depth > MaxNesting) throw new FormatException($"values nest more than {MaxNesting} levels deep at position {p}");
         char c = h[p];
         if (c == '{')
         {
@@ -268,11 +294,11 @@ public static class Npy
             {
                 SkipSpace(h, ref p);
                 if (p < h.Length && h[p] == '}') { p++; return d; }
-                if (ParseValue(h, ref p) is not string key) throw new FormatException("dict keys must be strings");
+                if (ParseValue(h, ref p, depth + 1) is not string key) throw new FormatException("dict keys must be strings");
                 SkipSpace(h, ref p);
                 if (p >= h.Length || h[p] != ':') throw new FormatException($"expected ':' at position {p}");
                 p++;
-                if (!d.TryAdd(key, ParseValue(h, ref p))) throw new FormatException($"the key '{key}' appears twice");
+                if (!d.TryAdd(key, ParseValue(h, ref p, depth + 1))) throw new FormatException($"the key '{key}' appears twice");
                 SkipSpace(h, ref p);
                 if (p < h.Length && h[p] == ',') { p++; continue; }
                 if (p < h.Length && h[p] == '}') { p++; return d; }
@@ -289,7 +315,7 @@ public static class Npy
             {
                 SkipSpace(h, ref p);
                 if (p < h.Length && h[p] == close) { p++; break; }
-                list.Add(ParseValue(h, ref p));
+                list.Add(ParseValue(h, ref p, depth + 1));
                 SkipSpace(h, ref p);
                 if (p < h.Length && h[p] == ',') { p++; comma = true; continue; }
                 if (p < h.Length && h[p] == close) { p++; comma = false; break; }

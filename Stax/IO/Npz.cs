@@ -88,14 +88,9 @@ public static class Npz
     static Dictionary<string, Tensor> Read(Stream s, Func<StoredTensorInfo, DType?> convert, string where)
     {
         const string api = "Npz.Load";
-        ZipArchive zip;
-        try { zip = new ZipArchive(s, ZipArchiveMode.Read, leaveOpen: true); }
-        catch (InvalidDataException e)
+        try
         {
-            throw new InvalidDataException($"{api}: {where}: not a valid zip archive (corrupt or truncated): {e.Message}", e);
-        }
-        using (zip)
-        {
+            using var zip = new ZipArchive(s, ZipArchiveMode.Read, leaveOpen: true);
             var result = new Dictionary<string, Tensor>();
             foreach (var entry in zip.Entries)
             {
@@ -106,22 +101,49 @@ public static class Npz
                     throw new InvalidDataException($"{api}: {entryWhere} is not a .npy file");
                 string name = full[..^4];
                 if (result.ContainsKey(name)) throw new InvalidDataException($"{api}: {where}: the archive holds '{full}' twice");
-                if (entry.Length > Array.MaxLength)
-                    throw new NotSupportedException($"{api}: {entryWhere} is {entry.Length} bytes, more than one array can hold");
-                var ms = new MemoryStream((int)entry.Length);
-                try
-                {
-                    using var es = entry.Open();
-                    es.CopyTo(ms);
-                }
-                catch (InvalidDataException e)
-                {
-                    throw new InvalidDataException($"{api}: {entryWhere} is corrupt: {e.Message}", e);
-                }
-                ms.Position = 0;
-                result.Add(name, Npy.Read(ms, convert, api, entryWhere, name));
+                var bytes = ReadEntry(entry, api, entryWhere);
+                result.Add(name, Npy.Read(new MemoryStream(bytes, writable: false), convert, api, entryWhere, name));
             }
             return result;
         }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException or ArgumentException
+                                  && !e.Message.StartsWith(api, StringComparison.Ordinal))
+        {
+            // What the zip layer throws (a corrupt directory, an unknown compression method, a
+            // truncated entry) gets the file's name, like every other load error.
+            throw new InvalidDataException($"{api}: {where}: not a valid zip archive (corrupt or truncated): {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The bytes of one entry, checked against the size and CRC-32 the archive declares (as NumPy's
+    /// zipfile does). Memory grows with the data actually inflated, never with the declared size, so
+    /// a tiny archive that declares gigabytes cannot make the reader allocate them.
+    /// </summary>
+    static byte[] ReadEntry(ZipArchiveEntry entry, string api, string where)
+    {
+        long declared = entry.Length;
+        if (declared > Array.MaxLength)
+            throw new NotSupportedException($"{api}: {where} is {declared} bytes, more than one array can hold");
+        var ms = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        uint crc = 0;
+        using (var es = entry.Open())
+        {
+            while (true)
+            {
+                int n = es.Read(chunk, 0, (int)Math.Min(chunk.Length, declared + 1 - ms.Length));
+                if (n == 0) break;
+                crc = Crc32.Append(crc, chunk.AsSpan(0, n));
+                ms.Write(chunk, 0, n);
+                if (ms.Length > declared)
+                    throw new InvalidDataException($"{api}: {where} is corrupt: it holds more than the {declared} bytes the archive declares");
+            }
+        }
+        if (ms.Length < declared)
+            throw new InvalidDataException($"{api}: {where} is truncated: it holds {ms.Length} of the {declared} bytes the archive declares");
+        if (crc != entry.Crc32)
+            throw new InvalidDataException($"{api}: {where} is corrupt: bad CRC-32 (stored 0x{entry.Crc32:x8}, computed 0x{crc:x8})");
+        return ms.ToArray();
     }
 }

@@ -280,6 +280,8 @@ public static class SafeTensors
         InvalidDataException Bad(string what) => new($"{api}: {where}: {what}");
         if (header.Length == 0 || header[0] != (byte)'{')
             throw Bad("the header does not start with '{' (not a safetensors file, or corrupt)");
+        // The format's header is UTF-8 JSON; the JSON reader does not validate strings it skips.
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw Bad("the header is not valid UTF-8");
 
         var entries = new List<Entry>();
         var meta = new Dictionary<string, string>();

@@ -123,9 +123,7 @@ public static partial class Np
         var xd = x.Shape.ToArray();
         var updShape = new Shape(xd.Take(ax).Concat(idx.Shape.ToArray()).Concat(xd.Skip(ax + 1)).ToArray());
         values = Lax.ConvertElementType(values, x.DType, x.IsWeak);
-        if (values.Rank > updShape.Rank)
-            throw new ArgumentException($"{op}: values of shape {values.Shape} cannot broadcast to the indexed shape {updShape}");
-        values = BroadcastTo(values, updShape);
+        values = BroadcastTo(values, updShape, op, "the values of shape ");
         idx = Lax.Reshape(idx, new Shape(idx.Shape.ToArray().Append(1).ToArray()));
         var windowDims = Enumerable.Range(0, ax).Concat(Enumerable.Range(ax + m, r - 1 - ax)).ToArray();
         var dn = new ScatterDimensionNumbers(windowDims, new[] { ax }, new[] { ax });

@@ -30,15 +30,16 @@ public static partial class Np
     }
 
     /// <summary>Broadcasts <paramref name="x"/> to <paramref name="shape"/> by NumPy rules (trailing alignment).</summary>
-    public static Tensor BroadcastTo(Tensor x, Shape shape)
+    public static Tensor BroadcastTo(Tensor x, Shape shape) => BroadcastTo(x, shape, "broadcast_to", "");
+
+    /// <summary>BroadcastTo whose error names the calling operation and what <paramref name="x"/> is.</summary>
+    internal static Tensor BroadcastTo(Tensor x, Shape shape, string op, string what)
     {
         if (x.Shape == shape) return x;
-        if (x.Rank > shape.Rank) throw new ArgumentException($"broadcast_to: cannot broadcast {x.Shape} to {shape}");
-        BroadcastShapes("broadcast_to", x.Shape, shape);
         int offset = shape.Rank - x.Rank;
-        for (int i = 0; i < x.Rank; i++)
-            if (x.Shape[i] != 1 && x.Shape[i] != shape[offset + i])
-                throw new ArgumentException($"broadcast_to: cannot broadcast {x.Shape} to {shape}");
+        bool ok = offset >= 0;
+        for (int i = 0; ok && i < x.Rank; i++) ok = x.Shape[i] == 1 || x.Shape[i] == shape[offset + i];
+        if (!ok) throw new ArgumentException($"{op}: cannot broadcast {what}{x.Shape} to {shape}");
         return Lax.BroadcastInDim(x, shape, Enumerable.Range(offset, x.Rank).ToArray());
     }
 

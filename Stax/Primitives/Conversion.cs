@@ -30,13 +30,14 @@ public static partial class Prims
     public static readonly Primitive ConvertElementType = new("convert_element_type", PrimitiveFamily.Conversion, (ins, p) =>
     {
         var c = (ConvertParams)p;
-        return new[] { new AbstractValue(ins[0].Shape, c.NewDType, c.Weak) };
+        return new[] { new AbstractValue(ins[0].Shape, c.NewDType.Checked("convert_element_type"), c.Weak) };
     }, inputs: 1);
 
     /// <summary>Reinterprets the bits of each element as another dtype of the same width.</summary>
     public static readonly Primitive BitcastConvertType = new("bitcast_convert_type", PrimitiveFamily.Conversion, (ins, p) =>
     {
         var c = (BitcastParams)p;
+        c.NewDType.Checked("bitcast_convert_type");
         if (c.NewDType.SizeOf() != ins[0].DType.SizeOf() || c.NewDType == DType.Bool || ins[0].DType == DType.Bool)
             throw new ArgumentException($"bitcast_convert_type: cannot bitcast {ins[0].DType.Name()} (shape {ins[0].Shape}) to {c.NewDType.Name()}; widths must match and bool is not allowed");
         return new[] { new AbstractValue(ins[0].Shape, c.NewDType) };
@@ -46,6 +47,7 @@ public static partial class Prims
     public static readonly Primitive Iota = new("iota", PrimitiveFamily.Conversion, (ins, p) =>
     {
         var c = (IotaParams)p;
+        c.DType.Checked("iota");
         if (c.DType == DType.Bool)
             throw new ArgumentException("iota: dtype must be numeric, got bool");
         if (c.Dimension < 0 || c.Dimension >= c.Shape.Rank)
