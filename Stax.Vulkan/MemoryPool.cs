@@ -27,11 +27,14 @@ internal sealed class Chunk(MemoryBlock block, ulong offset, ulong size)
 /// class (four classes per power of two, so at most 25% waste); freed chunks go to that class's
 /// free list once the queue has finished the last submission that used them (the serial given to
 /// <see cref="Release"/>), and are reused before any new block is allocated. Blocks are never
-/// returned to the driver while the pool lives, so the high-water mark is the pool's size.
+/// returned to the driver while the pool lives, so the high-water mark is the pool's size; the GC
+/// is told about each block's memory (pressure is added once per block, not per buffer, so
+/// recycling chunks adds none and causes no collections).
 /// </summary>
 internal sealed unsafe class MemoryPool : IDisposable
 {
     const ulong DefaultBlock = 64UL << 20;
+    const long CollectBudget = 64L << 20;
     readonly VulkanContext _ctx;
     readonly MemoryPropertyFlags _flags;
     readonly MemoryPropertyFlags _preferred;
@@ -42,7 +45,7 @@ internal sealed unsafe class MemoryPool : IDisposable
     readonly List<(Chunk Chunk, long Serial)> _pending = new();
     readonly ConcurrentQueue<(Chunk Chunk, long Serial)> _released = new();
     MemoryBlock? _current;
-    long _live, _pooled, _highWater, _allocations, _reuses;
+    long _live, _pooled, _highWater, _allocations, _reuses, _handedSinceCollect;
 
     public MemoryPool(VulkanContext ctx, string name, MemoryPropertyFlags required, MemoryPropertyFlags preferred)
     {
@@ -100,17 +103,30 @@ internal sealed unsafe class MemoryPool : IDisposable
             _allocations++;
             Reclaim(completedSerial());
             if (TryFree(size, out var c)) return c;
-            // Before growing: let dead tensors' finalizers run and the queue drain, then look again.
-            if (_pooled > 0 && (_pending.Count > 0 || !_released.IsEmpty || _pooled >= (long)(256UL << 20)))
+            // Before growing: let queued work that uses released chunks finish, then look again.
+            if (_pending.Count > 0 || !_released.IsEmpty)
             {
-                if (_pooled >= (long)(256UL << 20))
-                {
-                    GC.Collect();
-                    GC.WaitForPendingFinalizers();
-                }
-                if (!_released.IsEmpty || _pending.Count > 0) waitForQueue();
+                waitForQueue();
                 Reclaim(completedSerial());
                 if (TryFree(size, out c)) return c;
+            }
+            // Dead tensors hold chunks until their finalizers run. On a miss after the budget has
+            // been handed out since the last look, collect: first the young generations (the
+            // buffers of the last steps), and only if that frees nothing of this size, everything.
+            // So the pool stays near live + budget, collections happen at most once per budget of
+            // allocation (never per miss), and code whose buffers are released (compiled programs,
+            // Dispose) never triggers one.
+            if (_handedSinceCollect >= CollectBudget)
+            {
+                _handedSinceCollect = 0;
+                foreach (int generation in new[] { 1, 2 })
+                {
+                    GC.Collect(generation, GCCollectionMode.Forced, blocking: true, compacting: false);
+                    GC.WaitForPendingFinalizers();
+                    if (!_released.IsEmpty) waitForQueue();
+                    Reclaim(completedSerial());
+                    if (TryFree(size, out c)) return c;
+                }
             }
             if (size > DefaultBlock / 4)
             {
@@ -141,6 +157,7 @@ internal sealed unsafe class MemoryPool : IDisposable
     Chunk Hand(Chunk c)
     {
         Interlocked.Add(ref _live, (long)c.Size);
+        _handedSinceCollect += (long)c.Size;
         return c;
     }
 
@@ -184,6 +201,7 @@ internal sealed unsafe class MemoryPool : IDisposable
         }
         _blocks.Add(block);
         _pooled += (long)size;
+        GC.AddMemoryPressure((long)size);
         _highWater = Math.Max(_highWater, _pooled);
         return block;
     }
@@ -196,6 +214,7 @@ internal sealed unsafe class MemoryPool : IDisposable
             {
                 _ctx.Vk.DestroyBuffer(_ctx.Device, b.Buffer, null);
                 _ctx.Vk.FreeMemory(_ctx.Device, b.Memory, null);
+                GC.RemoveMemoryPressure((long)b.Size);
             }
             _blocks.Clear();
             _free.Clear();

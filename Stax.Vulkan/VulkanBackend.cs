@@ -117,7 +117,6 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
         var chunk = Pool.Allocate(bytes, () => { Stream.Poll(); return Stream.Completed; }, () => Stream.WaitAll());
         long seen;
         while ((long)bytes > (seen = Interlocked.Read(ref _largestAllocation)) && Interlocked.CompareExchange(ref _largestAllocation, (long)bytes, seen) != seen) { }
-        GC.AddMemoryPressure((long)chunk.Size);
         return new VulkanBuffer(this, dtype, length, chunk, Pool);
     }
 

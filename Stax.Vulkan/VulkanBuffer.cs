@@ -32,16 +32,15 @@ public sealed class VulkanBuffer : DeviceBuffer, IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <inheritdoc/>
+    public override void ReleaseNow() => Dispose();
+
     /// <summary>Returns the memory to the pool when the buffer is collected.</summary>
     ~VulkanBuffer() => Release();
 
     void Release()
     {
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
-        if (Chunk != null && _pool != null)
-        {
-            _pool.Release(Chunk, Interlocked.Read(ref LastUse));
-            GC.RemoveMemoryPressure((long)Chunk.Size);
-        }
+        if (Chunk != null && _pool != null) _pool.Release(Chunk, Interlocked.Read(ref LastUse));
     }
 }

@@ -22,4 +22,11 @@ public abstract class DeviceBuffer
     public long Length { get; }
     /// <summary>Size in bytes.</summary>
     public long ByteLength => Length * DType.SizeOf();
+
+    /// <summary>
+    /// Gives the memory back to the backend now instead of when the buffer is collected. Only for
+    /// buffers nothing can read again (an executable's dead intermediates); the default does
+    /// nothing and leaves the memory to the finalizer.
+    /// </summary>
+    public virtual void ReleaseNow() { }
 }

@@ -39,11 +39,81 @@ public interface IExecutable
 {
     /// <summary>Runs the program on concrete inputs (one per input variable).</summary>
     Tensor[] Run(Tensor[] args);
+
+    /// <summary>
+    /// Runs the program; <paramref name="donated"/>[i] (when given) says that argument i's buffer is
+    /// the program's to reuse or release (the caller will not read it again). By default donation
+    /// is ignored.
+    /// </summary>
+    Tensor[] Run(Tensor[] args, bool[]? donated) => Run(args);
 }
 
-/// <summary>Runs a program equation by equation through eager evaluation.</summary>
-public sealed class InterpretedExecutable(Tracing.Jaxpr program) : IExecutable
+/// <summary>
+/// Runs a program equation by equation through eager evaluation. An intermediate's buffer goes
+/// back to its backend right after the last equation that reads it (unless a live value, an
+/// argument or a result shares it), so a call needs memory for its live values only, not for
+/// every intermediate until the next garbage collection.
+/// </summary>
+public sealed class InterpretedExecutable : IExecutable
 {
+    readonly Tracing.Jaxpr _program;
+    readonly Tracing.Var[][] _dieAfter; // per equation: the variables it reads or writes for the last time
+
+    /// <summary>Prepares <paramref name="program"/> for repeated runs.</summary>
+    public InterpretedExecutable(Tracing.Jaxpr program)
+    {
+        _program = program;
+        var last = new Dictionary<Tracing.Var, int>();
+        var eqns = program.Eqns;
+        for (int k = 0; k < eqns.Length; k++)
+        {
+            foreach (var v in eqns[k].Inputs) last[v] = k;
+            foreach (var v in eqns[k].Outputs) last[v] = k;
+        }
+        foreach (var v in program.OutVars) last.Remove(v);
+        foreach (var v in program.ConstVars) last.Remove(v);
+        _dieAfter = new Tracing.Var[eqns.Length][];
+        for (int k = 0; k < eqns.Length; k++) _dieAfter[k] = last.Where(kv => kv.Value == k).Select(kv => kv.Key).ToArray();
+    }
+
     /// <inheritdoc/>
-    public Tensor[] Run(Tensor[] args) => Tracing.JaxprEval.Eval(program, Array.Empty<Tensor>(), args);
+    public Tensor[] Run(Tensor[] args) => Run(args, null);
+
+    /// <inheritdoc/>
+    public Tensor[] Run(Tensor[] args, bool[]? donated)
+    {
+        if (args.Length != _program.InVars.Length)
+            throw new ArgumentException($"program expects {_program.InVars.Length} inputs, got {args.Length}");
+        var env = new Dictionary<Tracing.Var, Tensor>();
+        var refs = new Dictionary<DeviceBuffer, int>(ReferenceEqualityComparer.Instance);
+        const int Pinned = int.MaxValue / 2; // arguments the caller keeps are never released here
+        for (int i = 0; i < args.Length; i++)
+        {
+            env[_program.InVars[i]] = args[i];
+            if (args[i].Buffer is not { } b) continue;
+            int n = refs.GetValueOrDefault(b);
+            refs[b] = donated != null && donated[i] && n < Pinned ? n + 1 : Pinned;
+        }
+        var eqns = _program.Eqns;
+        for (int k = 0; k < eqns.Length; k++)
+        {
+            var e = eqns[k];
+            var ins = new Tensor[e.Inputs.Length];
+            for (int i = 0; i < ins.Length; i++) ins[i] = env[e.Inputs[i]];
+            Tensor[] outs;
+            using (e.Scope != null ? Tracing.NameScope.Push(e.Scope, replace: true) : null) outs = e.Primitive.Bind(e.Params, ins);
+            for (int i = 0; i < outs.Length; i++)
+            {
+                env[e.Outputs[i]] = outs[i];
+                if (outs[i].Buffer is { } b) refs[b] = refs.GetValueOrDefault(b) + 1;
+            }
+            foreach (var v in _dieAfter[k])
+                if (env.Remove(v, out var t) && t.Buffer is { } b && refs.TryGetValue(b, out int n) && --n >= 0)
+                {
+                    refs[b] = n;
+                    if (n == 0) b.ReleaseNow();
+                }
+        }
+        return _program.OutVars.Select(v => env[v]).ToArray();
+    }
 }

@@ -41,8 +41,7 @@ public static partial class Prims
             // arguments decide where the program runs.
             var backend = (args.FirstOrDefault(a => a.Committed) ?? args.FirstOrDefault())?.Backend ?? BackendRegistry.Default;
             var exe = jp.Executables.GetOrAdd(backend, b => b.Compile(jp.Jaxpr));
-            var donated = Donation.Take(jp);
-            return donated != null && exe is Backends.Cpu.IDonatingExecutable d ? d.Run(args, donated) : exe.Run(args);
+            return exe.Run(args, Donation.Take(jp));
         },
     };
 }

@@ -81,7 +81,7 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
         GC.KeepAlive(buffer); // the finalizer must not return the array while it is read
     }
 
-    internal CpuBuffer Allocate(DType dtype, long length, bool escapes = true) => new(this, dtype, length, escapes);
+    internal CpuBuffer Allocate(DType dtype, long length) => new(this, dtype, length);
 
     internal static bool TryGetKernel(Primitive primitive, out CpuKernel kernel) => Kernels.TryGetValue(primitive, out kernel!);
 

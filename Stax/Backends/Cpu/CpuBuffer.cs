@@ -12,37 +12,15 @@ public sealed class CpuBuffer : DeviceBuffer
 {
     internal readonly byte[] Data;
     readonly CpuMemoryPool _pool;
-    long _pressure;
     int _released;
 
-    /// <summary>Buffers from this size on tell the GC about their memory while they are alive
-    /// (so that it collects, and the finalizer returns their arrays, when many are alive).</summary>
-    internal const long PressureThreshold = 64 << 10;
-
-    internal CpuBuffer(CpuBackend backend, DType dtype, long length, bool escapes = true) : base(backend, dtype, length)
+    internal CpuBuffer(CpuBackend backend, DType dtype, long length) : base(backend, dtype, length)
     {
         long bytes = length * dtype.SizeOf();
         if (bytes > Array.MaxLength)
             throw new OutOfMemoryException($"CPU backend: a buffer of {length} {dtype.Name()} elements exceeds the {Array.MaxLength}-byte limit");
         _pool = backend.Pool;
         Data = _pool.Rent((int)bytes);
-        if (escapes && bytes >= PressureThreshold)
-        {
-            _pressure = bytes;
-            GC.AddMemoryPressure(bytes);
-        }
-    }
-
-    /// <summary>
-    /// Called when a buffer allocated for an intermediate becomes a program output (an in-place
-    /// update took it over): from now on the GC is told about its memory like any escaping buffer's.
-    /// </summary>
-    internal void Escape()
-    {
-        long bytes = Data.LongLength;
-        if (_pressure > 0 || bytes < PressureThreshold) return;
-        _pressure = bytes;
-        GC.AddMemoryPressure(bytes);
     }
 
     /// <summary>The elements as a typed span.</summary>
@@ -52,6 +30,8 @@ public sealed class CpuBuffer : DeviceBuffer
     internal bool IsReleased => Volatile.Read(ref _released) != 0;
 
     /// <summary>Returns the array to the pool now; the caller guarantees nothing reads the buffer again.</summary>
+    public override void ReleaseNow() => Release();
+
     internal void Release()
     {
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
@@ -66,9 +46,5 @@ public sealed class CpuBuffer : DeviceBuffer
         Return();
     }
 
-    void Return()
-    {
-        _pool.Return(Data);
-        if (_pressure > 0) GC.RemoveMemoryPressure(_pressure);
-    }
+    void Return() => _pool.Return(Data);
 }

@@ -2,13 +2,6 @@ using Stax.Tracing;
 
 namespace Stax.Backends.Cpu;
 
-/// <summary>An executable that can take ownership of some of its arguments' buffers.</summary>
-internal interface IDonatingExecutable
-{
-    /// <summary>Runs the program; <paramref name="donated"/>[i] says argument i's buffer may be reused.</summary>
-    Tensor[] Run(Tensor[] args, bool[]? donated);
-}
-
 /// <summary>
 /// A staged program compiled for the CPU backend. Everything that eager evaluation redoes per
 /// equation (type rules, trace lookup, kernel lookup, a dictionary environment) is resolved once:
@@ -17,7 +10,7 @@ internal interface IDonatingExecutable
 /// reuse them. Chains of float32 elementwise equations run as one fused pass (<see cref="FusedStep"/>).
 /// Equations without a kernel (jit, custom_jvp_call, ...) are bound as in the interpreter.
 /// </summary>
-internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
+internal sealed class CpuExecutable : IExecutable
 {
     readonly CpuBackend _backend;
     readonly Jaxpr _program;
@@ -86,7 +79,7 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
             var outs = e.Outputs.Select(v => slotOf[v]).ToArray();
             if (e.Primitive.Impl == null && CpuBackend.TryGetKernel(e.Primitive, out var kernel))
                 steps.Add(new KernelStep(e.Primitive, e.Params, kernel, ins, outs,
-                    e.Inputs.Select(v => v.Aval).ToArray(), e.Outputs.Select(v => v.Aval).ToArray(), outs.Select(s => isOutput[s]).ToArray()));
+                    e.Inputs.Select(v => v.Aval).ToArray(), e.Outputs.Select(v => v.Aval).ToArray()));
             else
                 steps.Add(new BindStep(e, ins, outs));
         }
@@ -213,7 +206,7 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
 
     /// <summary>One primitive with a CPU kernel: types and parameters were fixed at compile time.</summary>
     sealed class KernelStep(Primitive primitive, Params parameters, CpuKernel kernel, int[] ins, int[] outs,
-        AbstractValue[] inTypes, AbstractValue[] outTypes, bool[] escapes) : Step
+        AbstractValue[] inTypes, AbstractValue[] outTypes) : Step
     {
         public override int[] Reads => ins;
         public override int[] Writes => outs;
@@ -225,7 +218,7 @@ internal sealed class CpuExecutable : IExecutable, IDonatingExecutable
             var ib = new CpuBuffer[ins.Length];
             for (int i = 0; i < ins.Length; i++) ib[i] = f.Bufs[ins[i]]!;
             var ob = new CpuBuffer[outs.Length];
-            for (int i = 0; i < outs.Length; i++) ob[i] = exe._backend.Allocate(outTypes[i].DType, outTypes[i].Size, escapes[i]);
+            for (int i = 0; i < outs.Length; i++) ob[i] = exe._backend.Allocate(outTypes[i].DType, outTypes[i].Size);
             kernel(parameters, ib, ob, inTypes, outTypes);
             bool committed = AnyCommitted(f, ins);
             for (int i = 0; i < outs.Length; i++)

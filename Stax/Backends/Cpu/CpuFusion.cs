@@ -185,11 +185,10 @@ internal sealed class FusedStep : CpuExecutable.Step
     // Per write: input slots whose buffer the output may take over (in-place update).
     int[][] _aliases = Array.Empty<int[]>();
     int[] _localSlots = Array.Empty<int>();
-    readonly bool[] _escapes;
     readonly long _n;
     readonly int _scratch;
 
-    FusedStep(Node[] nodes, Primitive[] prims, int[] splatSlots, int[] reads, int[] writes, DType[] writeTypes, bool[] escapes, long n, int scratch)
+    FusedStep(Node[] nodes, Primitive[] prims, int[] splatSlots, int[] reads, int[] writes, DType[] writeTypes, long n, int scratch)
     {
         _writeTypes = writeTypes;
         _prims = prims;
@@ -197,7 +196,6 @@ internal sealed class FusedStep : CpuExecutable.Step
         _nodes = nodes;
         _reads = reads;
         _writes = writes;
-        _escapes = escapes;
         _n = n;
         _scratch = scratch;
     }
@@ -212,7 +210,6 @@ internal sealed class FusedStep : CpuExecutable.Step
         var reads = new List<int>();
         var writes = new List<int>();
         var writeTypes = new List<DType>();
-        var escapes = new List<bool>();
         int scratch = 0;
         var nodes = new List<Node>();
         var splatSlots = new List<int>();
@@ -251,9 +248,9 @@ internal sealed class FusedStep : CpuExecutable.Step
             pendingFree.Add(t.Index);   // free again once this equation's node has been added
             return t;
         }
-        Loc Output(int slot, DType type, bool escapes_)
+        Loc Output(int slot, DType type)
         {
-            writes.Add(slot); writeTypes.Add(type); escapes.Add(escapes_);
+            writes.Add(slot); writeTypes.Add(type);
             return new Loc(Kind.Output, slot);
         }
         for (int i = start; i < end; i++)
@@ -281,7 +278,7 @@ internal sealed class FusedStep : CpuExecutable.Step
             }
             bool isBool = e.Outputs[0].Aval.DType == DType.Bool;
             // Bool results are computed as 0/1 floats in a tile, then stored as bytes if needed later.
-            Loc dst = materialize && !isBool ? Output(outSlot, DType.Float32, isOutput[outSlot]) : NewTile(outSlot);
+            Loc dst = materialize && !isBool ? Output(outSlot, DType.Float32) : NewTile(outSlot);
             if (isSplat)
             {
                 int k = ins[0].Kind == Kind.Splat ? ins[0].Index : splatSlots.Count;
@@ -307,14 +304,14 @@ internal sealed class FusedStep : CpuExecutable.Step
                 else if (b.Kind == Kind.Splat) nodes.Add(new Node(Op.Apply, op.WithSplat(1), a, a, dst, b.Index));
                 else nodes.Add(new Node(Op.Apply, op, a, b, dst, -1));
             }
-            if (materialize && isBool) nodes.Add(new Node(Op.StoreBool, null, dst, dst, Output(outSlot, DType.Bool, isOutput[outSlot]), -1));
+            if (materialize && isBool) nodes.Add(new Node(Op.StoreBool, null, dst, dst, Output(outSlot, DType.Bool), -1));
             where[outSlot] = dst;
             foreach (var t in pendingFree) freeTiles.Push(t);
             pendingFree.Clear();
         }
         var prims = Enumerable.Range(start, end - start).Select(i => eqns[i].Primitive).ToArray();
         var step = new FusedStep(nodes.ToArray(), prims, splatSlots.ToArray(), reads.ToArray(), writes.ToArray(), writeTypes.ToArray(),
-            escapes.ToArray(), Fusible(eqns[start]), scratch);
+            Fusible(eqns[start]), scratch);
         // In-place updates: an output may take over the buffer of an input of the same type that
         // dies in this chain, once no later node reads that input (elementwise nodes read element
         // i before writing it). Optimizer updates then write into the state they read, whose
@@ -363,10 +360,9 @@ internal sealed class FusedStep : CpuExecutable.Step
                 {
                     reuse = b;
                     f.Owned[s] = false;   // the output owns it now; the input's last use is in this step
-                    if (_escapes[i]) b.Escape();
                     break;
                 }
-            f.Bufs[_writes[i]] = reuse ?? exe.Backend.Allocate(_writeTypes[i], _n, _escapes[i]);
+            f.Bufs[_writes[i]] = reuse ?? exe.Backend.Allocate(_writeTypes[i], _n);
             f.Owned[_writes[i]] = true;
             f.Committed[_writes[i]] = committed;
         }
