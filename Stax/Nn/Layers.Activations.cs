@@ -26,13 +26,30 @@ public static partial class Layers
     public static readonly Module Gelu = Module.Function("Gelu", x => Activations.Gelu(x));
 }
 
-/// <summary>Activation functions (jax.nn), as tensor functions.</summary>
-public static class Activations
+/// <summary>Activation functions (jax.nn), as tensor functions, with jax.nn's derivatives at the kinks.</summary>
+public static partial class Activations
 {
-    /// <summary>log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|.</summary>
-    public static Tensor Softplus(Tensor x) => Np.Maximum(x, 0.0) + Np.Log1p(Np.Exp(-Np.Abs(x)));
-    /// <summary>ELU with slope <paramref name="alpha"/>.</summary>
-    public static Tensor Elu(Tensor x, double alpha = 1.0) => Np.Where(x > 0.0, x, alpha * Np.Expm1(Np.Minimum(x, 0.0)));
+    /// <summary>
+    /// log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x| (jax.nn.softplus = logaddexp(x, 0)).
+    /// Differentiated as jnp.logaddexp's custom JVP, <c>t * exp(x - softplus(x))</c> (= sigmoid(x), 0.5 at 0).
+    /// </summary>
+    public static Tensor Softplus(Tensor x) => SoftplusFn(x);
+
+    static readonly Func<Tensor, Tensor> SoftplusFn = Transforms.CustomJvp(
+        x => Np.Maximum(x, 0.0) + Np.Log1p(Np.Exp(-Np.Abs(x))),
+        // jax/_src/lax/other.py _logaddexp_jvp: exp(replace_inf(x) - replace_inf(y)), so x = +inf gives 1, not NaN.
+        (x, t) =>
+        {
+            var y = SoftplusFn!(x);
+            Tensor NoInf(Tensor v) => Np.Where(v.Eq(double.PositiveInfinity), 0.0, v);
+            return (y, t * Np.Exp(NoInf(x) - NoInf(y)));
+        }, "softplus");
+
+    /// <summary>
+    /// ELU with slope <paramref name="alpha"/>: x for x &gt; 0, alpha (e^x - 1) otherwise. As jax.nn.elu the
+    /// exponential branch sees <c>where(x &gt; 0, 0, x)</c>, so the derivative at 0 is alpha (1 for the default).
+    /// </summary>
+    public static Tensor Elu(Tensor x, double alpha = 1.0) => Np.Where(x > 0.0, x, alpha * Np.Expm1(Np.Where(x > 0.0, 0.0, x)));
     /// <summary>Leaky ReLU.</summary>
     public static Tensor LeakyRelu(Tensor x, double negativeSlope = 0.01) => Np.Where(x >= 0.0, x, negativeSlope * x);
     /// <summary>SELU.</summary>

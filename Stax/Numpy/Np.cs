@@ -192,8 +192,15 @@ public static partial class Np
     public static Tensor IsFinite(Tensor x) => x.DType.IsFloat() ? Lax.IsFinite(x) : Lax.BroadcastInDim(Tensor.Scalar(1, DType.Bool), x.Shape);
     /// <summary>Logical not (bool) or bitwise not (integers).</summary>
     public static Tensor LogicalNot(Tensor x) => Lax.Not(x.DType == DType.Bool ? x : Lax.Eq(x, Lax.BroadcastInDim(Tensor.Scalar(0, x.DType), x.Shape)));
-    /// <summary>max(x, 0).</summary>
-    public static Tensor Relu(Tensor x) => Maximum(x, 0);
+    /// <summary>
+    /// max(x, 0) (jax.nn.relu). Float inputs are differentiated by jax.nn.relu's custom JVP,
+    /// <c>select(x &gt; 0, t, 0)</c>, so the derivative at 0 is 0 (max's tie rule would give 0.5).
+    /// </summary>
+    public static Tensor Relu(Tensor x) => x.DType.IsFloat() ? ReluFn(x) : Maximum(x, 0);
+
+    // jax/_src/nn/functions.py: relu.defjvps(lambda g, ans, x: lax.select(x > 0, g, lax.full_like(g, 0))).
+    static readonly Func<Tensor, Tensor> ReluFn = Transforms.CustomJvp(
+        x => Maximum(x, 0), (x, t) => (ReluFn!(x), Where(x > 0, t, ZerosLike(t))), "relu");
     /// <summary>1 / (1 + e^-x).</summary>
     public static Tensor Sigmoid(Tensor x) => Lax.Logistic(ToFloat(x));
 

@@ -4,7 +4,8 @@ namespace Stax.Optim;
 /// Losses and metrics, averaged over the batch (every axis but the class axis), computed in a
 /// numerically stable way: cross-entropy goes through <see cref="Np.LogSoftmax"/> (huge logits such
 /// as 1e4 give exact results), and classes whose logit is <c>-inf</c> (padding) contribute nothing
-/// and get zero gradient, as long as their label weight is 0.
+/// and get zero gradient, as long as their label weight is 0. optax's per-example losses (<c>l2_loss</c>,
+/// <c>softmax_cross_entropy</c>, ...) are in <see cref="Optax"/> (<see cref="Optax.L2Loss"/>, ...).
 /// </summary>
 public static class Losses
 {

@@ -80,17 +80,19 @@ public sealed record TraceState(object? Trace)
 }
 
 /// <summary>
-/// Optax-style gradient transformations with optax's semantics (<c>optax.chain</c>,
+/// Optax-style gradient transformations with optax's semantics and defaults (<c>optax.chain</c>,
 /// <c>clip_by_global_norm</c>, <c>add_decayed_weights</c>, <c>scale_by_adam</c>, <c>scale</c>,
-/// <c>scale_by_schedule</c>, <c>trace</c>) and the aliases <see cref="Sgd(double, double?, bool)"/>,
-/// <see cref="Adam(double, double, double, double, double)"/> and
-/// <see cref="AdamW(double, double, double, double, double, double, Func{TreePath, Tensor, bool}?)"/>.
-/// Unlike <see cref="Optimizers"/>, transformations return <em>updates</em>, which
+/// <c>scale_by_schedule</c>, <c>trace</c>, and the other <c>scale_by_*</c> transformations), the optimizer
+/// aliases (<see cref="Sgd(double, double?, bool)"/>, <see cref="Adam(double, double, double, double, double, bool)"/>,
+/// <see cref="AdamW(double, double, double, double, double, double, Func{TreePath, Tensor, bool}?)"/>, <see cref="Rmsprop"/>,
+/// <see cref="Adafactor"/>, ...), optax's schedules (<see cref="CosineDecaySchedule"/>, ...) and losses
+/// (<see cref="L2Loss"/>, ...). Unlike <see cref="Optimizers"/>, transformations return <em>updates</em>, which
 /// <see cref="ApplyUpdates{T}"/> adds to the parameters; the aliases already flip the sign.
+/// docs/jax-names.md maps every optax name to its Stax spelling.
 /// <code>var opt = Optax.Chain(Optax.ClipByGlobalNorm(1.0), Optax.AddDecayedWeights(1e-4),
 ///     Optax.ScaleByAdam(), Optax.ScaleBySchedule(Schedules.ExponentialDecay(1.0, 1000, 0.5)), Optax.Scale(-1e-3));</code>
 /// </summary>
-public static class Optax
+public static partial class Optax
 {
     static Tensor Count0() => Tensor.Scalar(0, DType.Int32);
 
@@ -163,6 +165,8 @@ public static class Optax
         {
             if (p is null && Tree.Leaves(u).Length > 0)
                 throw new ArgumentException("AddDecayedWeights: the parameters are required; pass them to Update(updates, state, params)");
+            // optax skips a constant zero decay, so Inf/NaN parameters do not leak into the updates.
+            if (weightDecay == 0) return (u, s);
             var (pl, pd) = Tree.FlattenWithPaths(p);
             var (ul, ud) = Tree.Flatten(u);
             Tree.CheckSame(pd, ud, "AddDecayedWeights", "the parameters", "the updates");
@@ -177,26 +181,35 @@ public static class Optax
 
     /// <summary>
     /// <c>optax.scale_by_adam</c>: <c>mu ← b1 * mu + (1 - b1) * g; nu ← b2 * nu + (1 - b2) * g²; count ← count + 1;
-    /// updates = (mu / (1 - b1^count)) / (sqrt(nu / (1 - b2^count) + epsRoot) + eps)</c>. State <see cref="ScaleByAdamState"/>.
+    /// updates = (mu / (1 - b1^count)) / (sqrt(nu / (1 - b2^count) + epsRoot) + eps)</c>. With <paramref name="nesterov"/>
+    /// (NAdam, Dozat 2016) the first moment used is <c>b1 * mu / (1 - b1^(count+1)) + (1 - b1) * g / (1 - b1^count)</c>.
+    /// State <see cref="ScaleByAdamState"/>.
     /// </summary>
-    public static GradientTransformation ScaleByAdam(double b1 = 0.9, double b2 = 0.999, double eps = 1e-8, double epsRoot = 0.0)
+    public static GradientTransformation ScaleByAdam(double b1 = 0.9, double b2 = 0.999, double eps = 1e-8, double epsRoot = 0.0, bool nesterov = false)
         => new(p => new ScaleByAdamState(Count0(), Map(p, Np.ZerosLike), Map(p, Np.ZerosLike)), (u, s, _) =>
         {
             var st = State<ScaleByAdamState>(s, "ScaleByAdam");
             var mu = Map2("ScaleByAdam", st.Mu, u, (m, g) => (1 - b1) * g + b1 * m);
             var nu = Map2("ScaleByAdam", st.Nu, u, (v, g) => (1 - b2) * (g * g) + b2 * v);
             var count = Increment(st.Count);
-            var updates = Map2("ScaleByAdam", mu, nu, (m, v) =>
-            {
-                // Bias corrections in float32 (float64 for float64 moments), cast to the moments' dtype.
-                var dt = m.DType == DType.Float64 ? DType.Float64 : DType.Float32;
-                var c = Lax.ConvertElementType(count, dt);
-                var mhat = m / Lax.ConvertElementType(1 - Np.Power(Tensor.Scalar(b1, dt), c), m.DType);
-                var vhat = v / Lax.ConvertElementType(1 - Np.Power(Tensor.Scalar(b2, dt), c), v.DType);
-                return mhat / (Np.Sqrt(vhat + epsRoot) + eps);
-            });
+            // optax: mu_hat = b1 * bc(mu, count + 1) + (1 - b1) * bc(g, count) for nesterov.
+            var muHat = nesterov
+                ? Map2("ScaleByAdam", mu, u, (m, g) => b1 * BiasCorrection(m, b1, Increment(count)) + (1 - b1) * BiasCorrection(g, b1, count))
+                : Map(mu, m => BiasCorrection(m, b1, count));
+            var updates = Map2("ScaleByAdam", muHat, nu, (m, v) => m / (Np.Sqrt(BiasCorrection(v, b2, count) + epsRoot) + eps));
             return (updates, new ScaleByAdamState(count, mu, nu));
         }, "scale_by_adam");
+
+    /// <summary>
+    /// optax's bias_correction: <c>moment / (1 - decay^count)</c>, the power computed in float32 (float64 for
+    /// float64 moments) and cast to the moment's dtype, so bfloat16 moments never divide by a rounded-off 0.
+    /// </summary>
+    static Tensor BiasCorrection(Tensor moment, double decay, Tensor count)
+    {
+        var dt = moment.DType == DType.Float64 ? DType.Float64 : DType.Float32;
+        var c = Lax.ConvertElementType(count, dt);
+        return moment / Lax.ConvertElementType(1 - Np.Power(Tensor.Scalar(decay, dt), c), moment.DType);
+    }
 
     /// <summary><c>optax.scale</c>: multiplies every update by <paramref name="stepSize"/> (state <c>null</c>).</summary>
     public static GradientTransformation Scale(double stepSize)
@@ -249,13 +262,13 @@ public static class Optax
     public static GradientTransformation Sgd(Schedule learningRate, double? momentum = null, bool nesterov = false)
         => Chain(momentum is double m ? Trace(m, nesterov) : Identity(), ScaleByLearningRate(learningRate));
 
-    /// <summary><c>optax.adam</c>: <see cref="ScaleByAdam"/> then a step of <c>-learningRate</c>.</summary>
-    public static GradientTransformation Adam(double learningRate, double b1 = 0.9, double b2 = 0.999, double eps = 1e-8, double epsRoot = 0.0)
-        => Chain(ScaleByAdam(b1, b2, eps, epsRoot), ScaleByLearningRate(learningRate));
+    /// <summary><c>optax.adam</c>: <see cref="ScaleByAdam"/> then a step of <c>-learningRate</c>; <paramref name="nesterov"/> gives <c>optax.nadam</c>.</summary>
+    public static GradientTransformation Adam(double learningRate, double b1 = 0.9, double b2 = 0.999, double eps = 1e-8, double epsRoot = 0.0, bool nesterov = false)
+        => Chain(ScaleByAdam(b1, b2, eps, epsRoot, nesterov), ScaleByLearningRate(learningRate));
 
     /// <summary><c>optax.adam</c> with a learning-rate schedule.</summary>
-    public static GradientTransformation Adam(Schedule learningRate, double b1 = 0.9, double b2 = 0.999, double eps = 1e-8, double epsRoot = 0.0)
-        => Chain(ScaleByAdam(b1, b2, eps, epsRoot), ScaleByLearningRate(learningRate));
+    public static GradientTransformation Adam(Schedule learningRate, double b1 = 0.9, double b2 = 0.999, double eps = 1e-8, double epsRoot = 0.0, bool nesterov = false)
+        => Chain(ScaleByAdam(b1, b2, eps, epsRoot, nesterov), ScaleByLearningRate(learningRate));
 
     /// <summary>
     /// <c>optax.adamw</c>: Adam with decoupled weight decay,

@@ -12,6 +12,9 @@ public delegate Tensor Schedule(Tensor step);
 /// The schedules of jax.example_libraries.optimizers, with the same formulas: <see cref="Constant"/>,
 /// <see cref="ExponentialDecay"/>, <see cref="InverseTimeDecay"/>, <see cref="PolynomialDecay"/> and
 /// <see cref="PiecewiseConstant"/>. All work on traced steps (they use only tensor operations).
+/// optax's schedules, whose semantics differ (e.g. <c>piecewise_constant_schedule</c> multiplies by scales
+/// from a boundary on), are <see cref="Optax.CosineDecaySchedule"/>, <see cref="Optax.ExponentialDecay"/>,
+/// <see cref="Optax.PiecewiseConstantSchedule"/> and the others in <see cref="Optax"/>.
 /// </summary>
 public static class Schedules
 {
