@@ -79,19 +79,26 @@ public sealed class Module
     public object CallTree(Slot p, object x, Key? rng = null)
     {
         var key = rng ?? Key.None;
-        var path = p.Run.ScopeFor(p, Name);
+        var run = p.Run;
+        var path = run.ScopeFor(p, Name);
         using var scope = NameScope.Push(path, replace: true);
+        p.Claim(this, run.CurrentCall);
+        int outer = run.BeginCall();
         try
         {
             if (_apply != null) return _apply(p, x, key);
             var t = AsTensor(x, Name);
             var (parameters, state) = p.Leaf(this, t.Aval);
-            return _leafApply!(parameters, t, key, new LeafContext(p.Run.Training, state, path));
+            return _leafApply!(parameters, t, key, new LeafContext(run.Training, state, path));
         }
-        catch (ArgumentException e) when (!e.Message.StartsWith(p.Run.RootName ?? path, StringComparison.Ordinal))
+        catch (ArgumentException e) when (!e.Message.StartsWith(run.RootName ?? path, StringComparison.Ordinal))
         {
             // Errors from inside a module (a primitive, an Np function) name the slot path.
             throw new ArgumentException($"{path}: {e.Message}", e);
+        }
+        finally
+        {
+            run.EndCall(outer);
         }
     }
 

@@ -18,6 +18,8 @@ public sealed class Slot
     readonly SortedDictionary<int, Slot>? _indexed;
     readonly SortedDictionary<string, Slot>? _named;
     LeafRecord? _leaf;
+    // Init mode: the module instance that used this slot in each enclosing module call.
+    Dictionary<int, Module>? _users;
     // Apply mode: the concrete subtree (and the state subtree).
     readonly object? _value;
     readonly object? _state;
@@ -128,6 +130,22 @@ public sealed class Slot
             throw new InvalidOperationException($"{Where}: holds the parameters of {_leaf.Module.Name} and cannot also be accessed with {what}");
     }
 
+    /// <summary>
+    /// Records that <paramref name="module"/> uses this slot inside the enclosing module call
+    /// <paramref name="call"/>. A second, different module instance in the same call would silently
+    /// share (or clash over) the parameters, so it is an error; the same instance again is reuse.
+    /// </summary>
+    internal void Claim(Module module, int call)
+    {
+        if (!_run.Initializing) return;
+        _users ??= new Dictionary<int, Module>();
+        if (_users.TryGetValue(call, out var user) && !ReferenceEquals(user, module))
+            throw new InvalidOperationException(
+                $"{Where}: two different module instances use this slot in one call ({user.Name}, then {module.Name}), so they would share parameters. " +
+                "Give each module its own slot (p[0], p[1], p[\"name\"], or var (p1, p2) = p); to share parameters on purpose, call the same module instance again.");
+        _users[call] = module;
+    }
+
     static string Describe(object? v) => v switch
     {
         null => "nothing (null)",
@@ -154,13 +172,13 @@ public sealed class Slot
         {
             if (!ReferenceEquals(_leaf.Module, module) && _leaf.Module.Name != module.Name)
                 throw new InvalidOperationException($"{Where}: holds the parameters of {_leaf.Module.Name} and cannot be reused by {module.Name}");
-            if (_leaf.Input.Shape != input.Shape || _leaf.Input.DType != input.DType)
-            {
-                // Reuse with another input is fine only if the parameters would be the same shapes.
-                if (!SameParameterShapes(module, input))
-                    throw new ArgumentException(
-                        $"{Where}/{module.Name}: parameters were created for an input of shape {_leaf.Input.Shape} ({_leaf.Input.DType.Name()}) and this reuse has shape {input.Shape} ({input.DType.Name()}), which needs different parameter shapes");
-            }
+            // Reuse with another input, or by an instance rebuilt inside a re-called enclosing
+            // module, is fine only if the parameters would have the same shapes.
+            bool sameUse = ReferenceEquals(_leaf.Module, module) && _leaf.Input.Shape == input.Shape && _leaf.Input.DType == input.DType;
+            if (!sameUse && !SameParameterShapes(module, input))
+                throw new ArgumentException(
+                    $"{Where}/{module.Name}: parameters were created {(ReferenceEquals(_leaf.Module, module) ? "" : $"by another {module.Name} instance ")}" +
+                    $"for an input of shape {_leaf.Input.Shape} ({_leaf.Input.DType.Name()}) and this use has shape {input.Shape} ({input.DType.Name()}), which needs different parameter shapes");
             return (_leaf.Parameters, _run.StateFor(this, _leaf.State));
         }
         using (TraceState.SetDynamic(_run.CreationTrace))
