@@ -50,7 +50,7 @@ public class SlotReuseTests
         var d = (Dictionary<string, Tensor>)parameters;
         var x = TestData.Tensor(3, new[] { 2, 8 });
         var expected = Np.Matmul(Np.Tanh(Np.Matmul(x, d["w"]) + d["b"]), d["w"]) + d["b"];
-        Check.Close(expected.ToDoubleArray(), tied.Apply(parameters, x).ToDoubleArray(), 1e-6, 1e-6);
+        Check.Close(expected.ToDoubleArray(), tied.Apply(parameters, x, training: false).ToDoubleArray(), 1e-6, 1e-6);
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public class SlotReuseTests
         var x = TestData.Tensor(4, new[] { 2, 8 });
         var once = Np.Tanh(Np.Matmul(x, d["w"]) + d["b"]);
         var expected = Np.Tanh(Np.Matmul(once, d["w"]) + d["b"]);
-        Check.Close(expected.ToDoubleArray(), twice.Apply(parameters, x).ToDoubleArray(), 1e-6, 1e-6);
+        Check.Close(expected.ToDoubleArray(), twice.Apply(parameters, x, training: false).ToDoubleArray(), 1e-6, 1e-6);
     }
 
     [Fact]

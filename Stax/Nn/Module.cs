@@ -146,18 +146,29 @@ public sealed class Module
 
     // ---------------- application ----------------
 
-    /// <summary>Applies the module with concrete parameters (inference mode, no state).</summary>
-    public Tensor Apply(object parameters, Tensor x, Key? rng = null) => AsTensor(ApplyTree(parameters, x, rng), Name);
-
-    /// <summary>Applies the module to a tree input.</summary>
-    public object ApplyTree(object parameters, object x, Key? rng = null)
-        => ApplyWithState(parameters, null, x, rng, training: false).Output;
+    // Every apply path takes `training` explicitly (no default): Dropout drops and BatchNorm uses
+    // batch statistics only in training, and a default would silently pick one for the caller.
 
     /// <summary>
-    /// Applies with a state tree and a training flag; returns the output and the new state tree
-    /// (state entries that the run did not change are returned as they were).
+    /// Applies the module with concrete parameters. <paramref name="training"/> selects the mode:
+    /// true: Dropout drops (needs <paramref name="rng"/>) and BatchNorm normalises with batch
+    /// statistics (its state update is discarded here; use <see cref="ApplyWithState"/> to keep it);
+    /// false: Dropout is the identity and BatchNorm needs running averages, so models with state
+    /// use <see cref="ApplyWithState"/>.
     /// </summary>
-    public (object Output, object? NewState) ApplyWithState(object parameters, object? state, object x, Key? rng = null, bool training = true)
+    public Tensor Apply(object parameters, Tensor x, bool training, Key? rng = null) => AsTensor(ApplyTree(parameters, x, training, rng), Name);
+
+    /// <summary>Applies the module to a tree input (see <see cref="Apply"/>).</summary>
+    public object ApplyTree(object parameters, object x, bool training, Key? rng = null)
+        => ApplyWithState(parameters, null, x, training, rng).Output;
+
+    /// <summary>
+    /// Applies with a state tree (from <see cref="InitializeWithState"/>) in training or inference
+    /// mode (see <see cref="Apply"/>); returns the output and the new state tree. In training,
+    /// BatchNorm's running averages are updated; state entries that the run did not change are
+    /// returned as they were.
+    /// </summary>
+    public (object Output, object? NewState) ApplyWithState(object parameters, object? state, object x, bool training, Key? rng = null)
     {
         var run = new ModuleRun(initializing: false, null, training);
         var root = Slot.Root(run, parameters, state);
@@ -182,14 +193,17 @@ public sealed class Module
     /// <summary>stax's <c>init_fun(rng, input_shape) -&gt; (output_shape, params)</c>; -1 marks the batch dimension.</summary>
     public delegate (int[] OutputShape, object Parameters) InitFunction(Key rng, int[] inputShape);
 
-    /// <summary>stax's <c>apply_fun(params, inputs, rng=None)</c>.</summary>
-    public delegate Tensor ApplyFunction(object parameters, Tensor inputs, Key? rng = null);
+    /// <summary>
+    /// stax's <c>apply_fun(params, inputs, rng=None)</c>, with the mode explicit:
+    /// <c>apply(params, x, training: true, rng: key)</c> (see <see cref="Apply"/>).
+    /// </summary>
+    public delegate Tensor ApplyFunction(object parameters, Tensor inputs, bool training, Key? rng = null);
 
     /// <summary>The classic pair: <c>var (init, apply) = Serial(Dense(512), Relu, ...);</c>.</summary>
     public void Deconstruct(out InitFunction init, out ApplyFunction apply)
     {
         init = StaxInit;
-        apply = (p, x, rng) => Apply(p, x, rng);
+        apply = Apply;
     }
 
     // A -1 (batch) dimension is replaced by a placeholder during abstract evaluation; a second,
