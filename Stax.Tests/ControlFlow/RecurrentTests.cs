@@ -96,7 +96,7 @@ public class RecurrentTests(ITestOutputHelper output)
         var (s1, p1) = m.Initialize(Rng.Key(6), F64(2, 4));
         Assert.Equal(F64(2, 3), s1);
         Check.Close(cell.Step(p1, cell.InitialCarry(new Shape(2), DType.Float64), x[0]).Output.ToDoubleArray(), m.Apply(p1, x[0], training: false).ToDoubleArray(), 1e-12, 1e-12);
-        Check.Throws<ArgumentException>(() => rnn.Apply(parameters, T(1, 6, 2, 5), training: false), "features");
+        Check.Throws<ArgumentException>(() => rnn.Apply(parameters, T(1, 6, 2, 5), training: false), "Rnn/LstmCell", "f64[2,5]", "has shape");
         Check.Throws<ArgumentException>(() => Rnn(cell).Initialize(Rng.Key(0), F64(3)), "Rnn", "time axis");
         Check.Throws<ArgumentException>(() => LstmCell(0), "LstmCell", "positive");
     }

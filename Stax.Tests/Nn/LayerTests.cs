@@ -600,7 +600,7 @@ public class LayerErrorTests
     {
         Check.Throws<ArgumentException>(() => Serial(Conv(4, new[] { 3, 3 })).Initialize(Rng.Key(0), L.Spec(2, 8, 8)), "Serial/0/Conv", "rank 4");
         var (_, p) = Serial(Conv(4, new[] { 3, 3 })).Initialize(Rng.Key(0), L.Spec(2, 8, 8, 3));
-        Check.Throws<ArgumentException>(() => Serial(Conv(4, new[] { 3, 3 })).Apply(p, Np.Zeros(new Shape(2, 8, 8, 5)), training: false), "Serial/0/Conv", "3 input channels", "(2, 8, 8, 5)");
+        Check.Throws<ArgumentException>(() => Serial(Conv(4, new[] { 3, 3 })).Apply(p, Np.Zeros(new Shape(2, 8, 8, 5)), training: false), "Serial/0/Conv", "f32[2,8,8,5]", "(3, 3, 3, 4), not (3, 3, 5, 4)");
         // A window larger than the input gives an empty output, as lax.conv_general_dilated does.
         Assert.Equal(new Shape(1, 0, 0, 4), Conv(4, new[] { 5, 5 }).Initialize(Rng.Key(0), L.Spec(1, 3, 3, 1)).OutSpec.Shape);
     }

@@ -173,7 +173,7 @@ public class ModuleErrorTests
         var e = Check.Throws<ArgumentException>(() => model.Initialize(Rng.Key(0), new AbstractValue(new Shape(2, 6), DType.Float32)),
             "Serial/3/FanInSum", "(2, 3)", "(2, 5)");
         var (_, p) = Serial(Dense(4)).Initialize(Rng.Key(0), new AbstractValue(new Shape(2, 6), DType.Float32));
-        Check.Throws<ArgumentException>(() => Serial(Dense(4)).Apply(p, Np.Zeros(new Shape(2, 7)), training: false), "Serial/0/Dense", "last dimension 6", "(2, 7)");
+        Check.Throws<ArgumentException>(() => Serial(Dense(4)).Apply(p, Np.Zeros(new Shape(2, 7)), training: false), "Serial/0/Dense", "f32[2,7]", "[\"w\"] has shape (6, 4), not (7, 4)");
     }
 }
 

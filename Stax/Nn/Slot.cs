@@ -55,6 +55,11 @@ public sealed class Slot
 
     string Where => Path.Length == 0 ? $"{_run.RootName ?? "root"} (root slot)" : $"{_run.RootName}/{Path}";
 
+    // The scope path of a leaf module on this slot, as in other errors: Serial/0/Dense.
+    string LeafWhere(Module module) => Path.Length == 0
+        ? (_run.RootName == module.Name ? module.Name : $"{_run.RootName}/{module.Name}")
+        : $"{_run.RootName}/{Path}/{module.Name}";
+
     /// <summary>The child slot at <paramref name="index"/>.</summary>
     public Slot this[int index]
     {
@@ -68,10 +73,10 @@ public sealed class Slot
                 if (!_indexed!.TryGetValue(index, out var s)) _indexed[index] = s = new Slot(_run, this, index.ToString(), null, null);
                 return s;
             }
-            var children = _value as object?[] ?? throw new InvalidOperationException(
-                $"{Where}: expected a list of parameter subtrees for index {index}, got {Describe(_value)}");
+            var children = _value as object?[] ?? throw new ArgumentException(
+                $"{Where}: expected a list of parameter subtrees for index {index}, got {Describe(_value)} (parameters from a different model?)");
             if (index >= children.Length)
-                throw new InvalidOperationException($"{Where}: parameter list has {children.Length} entries, index {index} was requested (parameters from a different model?)");
+                throw new ArgumentException($"{Where}: parameter list has {children.Length} entries, index {index} was requested (parameters from a different model?)");
             var states = _state as object?[];
             return new Slot(_run, this, index.ToString(), children[index], states != null && index < states.Length ? states[index] : null);
         }
@@ -90,9 +95,9 @@ public sealed class Slot
                 return s;
             }
             if (_value is not Dictionary<string, object?> d)
-                throw new InvalidOperationException($"{Where}: expected named parameter subtrees for '{name}', got {Describe(_value)}");
+                throw new ArgumentException($"{Where}: expected named parameter subtrees for '{name}', got {Describe(_value)} (parameters from a different model?)");
             if (!d.TryGetValue(name, out var v))
-                throw new InvalidOperationException($"{Where}: no parameters named '{name}' (have: {string.Join(", ", d.Keys)})");
+                throw new ArgumentException($"{Where}: no parameters named '{name}' (have: {string.Join(", ", d.Keys)}; parameters from a different model?)");
             var st = _state as Dictionary<string, object?>;
             return new Slot(_run, this, name, v, st != null && st.TryGetValue(name, out var sv) ? sv : null);
         }
@@ -103,7 +108,7 @@ public sealed class Slot
     {
         if (n < 0) throw new ArgumentException($"Slot.Split: n must be non-negative, got {n}");
         if (!_run.Initializing && _value is object?[] arr && arr.Length != n)
-            throw new InvalidOperationException($"{Where}: split into {n} but the parameters have {arr.Length} entries (parameters from a different model?)");
+            throw new ArgumentException($"{Where}: split into {n} but the parameters have {arr.Length} entries (parameters from a different model?)");
         var r = new Slot[n];
         for (int i = 0; i < n; i++) r[i] = this[i];
         return r;
@@ -150,7 +155,7 @@ public sealed class Slot
     {
         null => "nothing (null)",
         Tensor t => $"a tensor {t.Aval}",
-        _ => v.GetType().Name,
+        _ => Tree.TypeName(v.GetType()),
     };
 
     /// <summary>
@@ -163,7 +168,8 @@ public sealed class Slot
         if (!_run.Initializing)
         {
             if (_value is null)
-                throw new InvalidOperationException($"{Where} ({module.Name}): no parameters were given for this slot");
+                throw new ArgumentException($"{LeafWhere(module)}: no parameters were given for this slot (parameters from a different model?)");
+            ParameterCheck.Check(module, input, _value, _state, LeafWhere(module));
             return (_value, _run.StateFor(this, _state));
         }
         if (_indexed!.Count > 0 || _named!.Count > 0)
@@ -177,7 +183,7 @@ public sealed class Slot
             bool sameUse = ReferenceEquals(_leaf.Module, module) && _leaf.Input.Shape == input.Shape && _leaf.Input.DType == input.DType;
             if (!sameUse && !SameParameterShapes(module, input))
                 throw new ArgumentException(
-                    $"{Where}/{module.Name}: parameters were created {(ReferenceEquals(_leaf.Module, module) ? "" : $"by another {module.Name} instance ")}" +
+                    $"{LeafWhere(module)}: parameters were created {(ReferenceEquals(_leaf.Module, module) ? "" : $"by another {module.Name} instance ")}" +
                     $"for an input of shape {_leaf.Input.Shape} ({_leaf.Input.DType.Name()}) and this use has shape {input.Shape} ({input.DType.Name()}), which needs different parameter shapes");
             return (_leaf.Parameters, _run.StateFor(this, _leaf.State));
         }
