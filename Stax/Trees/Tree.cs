@@ -16,9 +16,10 @@ namespace Stax;
 /// its constructor, and the core uses no reflection so that it stays AOT compatible). A node
 /// type is matched exactly: a subclass of a registered type is not registered.</para>
 /// <para>Static leaves: numbers, bools, strings, enums, <see cref="Shape"/>, <see cref="IntTuple"/>,
-/// <see cref="AbstractValue"/> and types given to <see cref="RegisterStatic{T}"/> are not tensors;
+/// <see cref="AbstractValue"/>, <see cref="Static{T}"/> and types given to <see cref="RegisterStatic{T}"/> are not tensors;
 /// they are kept inside the <see cref="TreeDef"/> (compared with <c>Equals</c>), so they are not
-/// differentiated or mapped, and Jit treats them as static arguments (a new value retraces).</para>
+/// differentiated or mapped, and Jit treats them as static arguments (a new value retraces), except
+/// that tree Jit traces C# numbers in slots that can hold a tensor (see <see cref="Transforms.Jit{TIn, TOut}(Func{TIn, TOut}, string?)"/>).</para>
 /// <para>Key paths print in C# accessor syntax, see <see cref="TreePath"/>.</para>
 /// </summary>
 public static class Tree

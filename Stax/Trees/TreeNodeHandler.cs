@@ -171,7 +171,8 @@ internal static class TreeRegistry
 
     internal static bool IsStatic(Type t)
         => t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal) || t == typeof(Shape) || t == typeof(IntTuple)
-           || t == typeof(AbstractValue) || Statics.ContainsKey(t);
+           || t == typeof(AbstractValue) || Statics.ContainsKey(t)
+           || (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Static<>));
 
     /// <summary>Read-only view of a node's children for prefix trees (in_axes): no rebuild needed, so
     /// any list, string-keyed dictionary or tuple is accepted.</summary>
