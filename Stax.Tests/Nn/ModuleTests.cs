@@ -177,6 +177,21 @@ public class ModuleErrorTests
     }
 }
 
+public class ErrorPrefixTests
+{
+    [Fact]
+    public void ErrorsNameTheModuleOnce()
+    {
+        var spec = new AbstractValue(new Shape(2, 6), DType.Float32);
+        var e = Check.Throws<ArgumentException>(() => Parallel(Dense(3), Dense(3)).Initialize(Rng.Key(0), spec), "Parallel: expected a list of inputs");
+        Assert.DoesNotContain("Parallel: Parallel", e.Message);
+        e = Check.Throws<ArgumentException>(() => Serial(Dense(2), Parallel(Dense(3))).Initialize(Rng.Key(0), spec), "Serial/1/Parallel: expected a list");
+        Assert.DoesNotContain("Parallel: Parallel", e.Message);
+        e = Check.Throws<ArgumentException>(() => Serial(Dense(2), Conv(2, new[] { 3, 3 })).Initialize(Rng.Key(0), spec), "Serial/1/Conv: expected an input of rank 4");
+        Assert.DoesNotContain("Conv: Conv", e.Message);
+    }
+}
+
 public class VmapStateTests
 {
     [Fact]

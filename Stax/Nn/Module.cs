@@ -3,7 +3,7 @@ using Stax.Tracing;
 namespace Stax.Nn;
 
 /// <summary>Creates a leaf module's parameters (and optional state) from the abstract input and a key.</summary>
-public delegate (object Parameters, object? State) LeafInit(AbstractValue input, Key key);
+public delegate (object Parameters, object? State) LeafModuleInit(AbstractValue input, Key key);
 
 /// <summary>Applies a leaf module to concrete parameters.</summary>
 public delegate object LeafApply(object parameters, object input, Key rng, LeafContext context);
@@ -30,10 +30,10 @@ public sealed class LeafContext
 public sealed class Module
 {
     readonly Func<Slot, object, Key, object>? _apply;
-    readonly LeafInit? _init;
+    readonly LeafModuleInit? _init;
     readonly LeafApply? _leafApply;
 
-    Module(string name, Func<Slot, object, Key, object>? apply, LeafInit? init, LeafApply? leafApply)
+    Module(string name, Func<Slot, object, Key, object>? apply, LeafModuleInit? init, LeafApply? leafApply)
     {
         Name = name;
         _apply = apply;
@@ -60,7 +60,7 @@ public sealed class Module
         => new(name, apply, null, null);
 
     /// <summary>A leaf module: parameters from <paramref name="init"/>, computation in <paramref name="apply"/>.</summary>
-    public static Module Leaf(string name, LeafInit init, LeafApply apply) => new(name, null, init, apply);
+    public static Module Leaf(string name, LeafModuleInit init, LeafApply apply) => new(name, null, init, apply);
 
     /// <summary>A parameter-free function of one tensor as a module (stax's <c>elementwise</c>).</summary>
     public static Module Function(string name, Func<Tensor, Tensor> f) => new(name, (p, x, k) => f(AsTensor(x, name)), null, null);

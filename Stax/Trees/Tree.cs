@@ -10,8 +10,9 @@ namespace Stax;
 /// arrays of any element type; <c>List&lt;T&gt;</c>; <c>Dictionary&lt;string, T&gt;</c> (children in
 /// sorted ordinal key order); value tuples; and user types registered with
 /// <see cref="Register{T}"/>. Built in: <c>List&lt;Tensor&gt;</c>, <c>List&lt;object?&gt;</c>,
-/// <c>Dictionary&lt;string, Tensor&gt;</c>, <c>Dictionary&lt;string, object?&gt;</c> and value
-/// tuples of 2 to 7 tensors. Other element types need one call to <see cref="RegisterList{T}"/>,
+/// <c>Dictionary&lt;string, Tensor&gt;</c>, <c>Dictionary&lt;string, object?&gt;</c>, value
+/// tuples of 2 to 7 tensors, and <see cref="Key"/> (a node over its uint32 key data, so keys are
+/// Vmap and Jit arguments). Other element types need one call to <see cref="RegisterList{T}"/>,
 /// <see cref="RegisterDictionary{T}"/> or <c>RegisterTuple</c> (rebuilding a generic container needs
 /// its constructor, and the core uses no reflection so that it stays AOT compatible). A node
 /// type is matched exactly: a subclass of a registered type is not registered.</para>
