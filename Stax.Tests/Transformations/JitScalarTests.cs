@@ -91,10 +91,13 @@ public class JitScalarTests
         {
             var x = Tensor.FromArray(new float[] { 0 });
             for (int i = 0; i < 30; i++) Assert.Equal(i, f(new object?[] { x, new Static<int>(i) }).ToDoubleArray()[0]);
+            Assert.Equal(29.0, f(new object?[] { x, new Static<int>(29) }).ToDoubleArray()[0]);   // still cached
         }
         finally { JitFunction.Warning -= Capture; }
         Assert.Equal(30, info.TraceCount);
         Assert.Equal(4, info.CacheSize);
+        Assert.Equal(0.0, f(new object?[] { Tensor.FromArray(new float[] { 0 }), new Static<int>(0) }).ToDoubleArray()[0]);   // evicted: retraced
+        Assert.Equal(31, info.TraceCount);
         Assert.Equal(2, warnings.Count);                                         // one of each kind, once
         Assert.Contains(warnings, m => m.Contains("retracer") && m.Contains("evicts"));
         Assert.Contains(warnings, m => m.Contains("traced 10 times") && m.Contains("Tensor"));

@@ -48,6 +48,10 @@ public sealed class JitFunction
     /// <summary>Number of cached programs.</summary>
     public int CacheSize => _cache.Count;
 
+    /// <summary>Called with the argument types and static argument of each evicted program (tree Jit
+    /// drops the output structure it remembered for it).</summary>
+    internal Action<string, object?>? Evicted { get; set; }
+
     /// <summary>The most programs kept (default 64); beyond it the oldest is evicted, so a function
     /// retraced for ever-new static values does not hold every program it ever compiled.</summary>
     public int MaxCacheSize
@@ -104,6 +108,7 @@ public sealed class JitFunction
             while (_cache.Count > _maxCacheSize && _insertionOrder.TryDequeue(out var oldest))
             {
                 _cache.TryRemove(oldest, out _);
+                Evicted?.Invoke(oldest.Types, oldest.Static);
                 WarnOnce(ref _warnedEviction, $"Jit ({Name}): the cache holds {_maxCacheSize} programs and now evicts the oldest; " +
                     "arguments with ever-new shapes or static values compile a program each (see JitFunction.MaxCacheSize)");
             }

@@ -260,6 +260,7 @@ public static partial class Transforms
             outDefs[(def, Types(xs))] = od;
             return ol;
         }, name ?? "f");
+        j.Evicted = (types, st) => outDefs.TryRemove(((TreeDef)st!, types), out _);
         object? Call(object?[] args)
         {
             var lifted = new object?[args.Length];
