@@ -64,7 +64,7 @@ public sealed class TrainStep
             var state = Tree.Unflatten<OptState>(def, a[..n]);
             var (x, y, step) = (a[n], a[n + 1], a[n + 2]);
             var p = adam.GetParams(state)!;
-            var (loss, grads) = Transforms.ValueAndGrad((object q) => Losses.SoftmaxCrossEntropy(model.Apply(q, x), y))(p);
+            var (loss, grads) = Transforms.ValueAndGrad((object q) => Losses.SoftmaxCrossEntropy(model.Apply(q, x, training: true), y))(p);
             var newState = adam.Update(step, grads, state);
             return Tree.Flatten(newState).Leaves.Append(loss).ToArray();
         }, "train_step", Enumerable.Range(0, n).ToArray());

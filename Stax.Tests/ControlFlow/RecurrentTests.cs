@@ -54,15 +54,15 @@ public class RecurrentTests(ITestOutputHelper output)
             Assert.Equal(new Shape(3, 4 * gates), p["wi"].Shape);
             Assert.Equal(new Shape(4, 4 * gates), p["wh"].Shape);
             var x = T(2, 2, 5, 3);
-            var y = rnn.Apply(parameters, x);
+            var y = rnn.Apply(parameters, x, training: false);
             Check.Close(Unrolled(cell, parameters, x, reverse).ToDoubleArray(), y.ToDoubleArray(), 1e-12, 1e-12, $"{name} reverse={reverse}");
             // Gradients with respect to the parameters and the input, against the unrolled loop.
-            var g = Grad<object, Tensor>((pp, xx) => Np.Sum(Np.Sin(rnn.Apply(pp, xx))))(parameters, x);
+            var g = Grad<object, Tensor>((pp, xx) => Np.Sum(Np.Sin(rnn.Apply(pp, xx, training: false))))(parameters, x);
             var gu = Grad<object, Tensor>((pp, xx) => Np.Sum(Np.Sin(Unrolled(cell, pp, xx, reverse))))(parameters, x);
             foreach (var (a, b) in Tree.Leaves(gu).Zip(Tree.Leaves(g)))
                 Check.Close(a.ToDoubleArray(), b.ToDoubleArray(), 1e-10, 1e-10, $"{name} grad");
-            TransformCheck.Grads(xs => new[] { rnn.Apply(parameters, xs[0]) }, new[] { x }, order: 1, name: name);
-            TransformCheck.JitMatchesEager(xs => new[] { rnn.Apply(parameters, xs[0]) }, new[] { x }, name);
+            TransformCheck.Grads(xs => new[] { rnn.Apply(parameters, xs[0], training: false) }, new[] { x }, order: 1, name: name);
+            TransformCheck.JitMatchesEager(xs => new[] { rnn.Apply(parameters, xs[0], training: false) }, new[] { x }, name);
         }
     }
 
@@ -75,7 +75,7 @@ public class RecurrentTests(ITestOutputHelper output)
         Assert.Equal(F64(2, 4, 6), outSpec);
         var ps = (object?[])parameters;
         var x = T(4, 2, 4, 5);
-        var y = bi.Apply(parameters, x);
+        var y = bi.Apply(parameters, x, training: false);
         var want = Np.Concatenate(new[] { Unrolled(cell, ps[0]!, x, false), Unrolled(cell, ps[1]!, x, true) }, -1);
         Check.Close(want.ToDoubleArray(), y.ToDoubleArray(), 1e-12, 1e-12);
         Assert.NotEqual(((Dictionary<string, Tensor>)ps[0]!)["wi"].ToDoubleArray(), ((Dictionary<string, Tensor>)ps[1]!)["wi"].ToDoubleArray());
@@ -89,14 +89,14 @@ public class RecurrentTests(ITestOutputHelper output)
         var (spec, parameters) = rnn.Initialize(Rng.Key(5), F64(6, 2, 4));
         Assert.Equal(F64(6, 2, 3), spec);
         var x = T(6, 6, 2, 4);
-        var batchFirst = Rnn(cell).Apply(parameters, Np.Transpose(x, new[] { 1, 0, 2 }));
-        Check.Close(Np.Transpose(batchFirst, new[] { 1, 0, 2 }).ToDoubleArray(), rnn.Apply(parameters, x).ToDoubleArray(), 1e-12, 1e-12);
+        var batchFirst = Rnn(cell).Apply(parameters, Np.Transpose(x, new[] { 1, 0, 2 }), training: false);
+        Check.Close(Np.Transpose(batchFirst, new[] { 1, 0, 2 }).ToDoubleArray(), rnn.Apply(parameters, x, training: false).ToDoubleArray(), 1e-12, 1e-12);
         // A cell on its own: one step from the zero carry.
         Module m = cell;
         var (s1, p1) = m.Initialize(Rng.Key(6), F64(2, 4));
         Assert.Equal(F64(2, 3), s1);
-        Check.Close(cell.Step(p1, cell.InitialCarry(new Shape(2), DType.Float64), x[0]).Output.ToDoubleArray(), m.Apply(p1, x[0]).ToDoubleArray(), 1e-12, 1e-12);
-        Check.Throws<ArgumentException>(() => rnn.Apply(parameters, T(1, 6, 2, 5)), "features");
+        Check.Close(cell.Step(p1, cell.InitialCarry(new Shape(2), DType.Float64), x[0]).Output.ToDoubleArray(), m.Apply(p1, x[0], training: false).ToDoubleArray(), 1e-12, 1e-12);
+        Check.Throws<ArgumentException>(() => rnn.Apply(parameters, T(1, 6, 2, 5), training: false), "Rnn/LstmCell", "f64[2,5]", "has shape");
         Check.Throws<ArgumentException>(() => Rnn(cell).Initialize(Rng.Key(0), F64(3)), "Rnn", "time axis");
         Check.Throws<ArgumentException>(() => LstmCell(0), "LstmCell", "positive");
     }
@@ -136,7 +136,7 @@ public class RecurrentTests(ITestOutputHelper output)
         object velocity = Tree.Map(Np.ZerosLike, parameters);
         Tensor Loss(object p, Tensor x, Tensor y)
         {
-            var d = model.Apply(p, x)[.., 0] - y;
+            var d = model.Apply(p, x, training: false)[.., 0] - y;
             return Np.Mean(d * d);
         }
         // Plain SGD with momentum, written inline with Tree.Map.

@@ -29,15 +29,15 @@ public class RematCustomVjpTests
         int Residuals(Func<Tensor[], Tensor[]>? wrap) => LinearizeJaxpr(x => new[] { Loss(x, wrap) }, a).Linear.Consts.Length;
         foreach (var policy in new[] { RematPolicy.SaveNothing, RematPolicy.SaveDots })
         {
-            var ck = Checkpoint(block, policy);
+            var ck = Remat(block, policy);
             var g = Grad(x => Loss(x, ck), 0, 1)(a);
             for (int i = 0; i < 2; i++) Check.Close(plain[i].ToDoubleArray(), g[i].ToDoubleArray(), 1e-12, 1e-12, $"{policy} grad {i}");
             var jg = Jit(Grad(x => Loss(x, ck), 0, 1)).Call(a);
             for (int i = 0; i < 2; i++) Check.Close(plain[i].ToDoubleArray(), jg[i].ToDoubleArray(), 1e-12, 1e-12, $"{policy} jit(grad) {i}");
         }
         int none = Residuals(null);
-        int nothing = Residuals(Checkpoint(block, RematPolicy.SaveNothing));
-        int dots = Residuals(Checkpoint(block, RematPolicy.SaveDots));
+        int nothing = Residuals(Remat(block, RematPolicy.SaveNothing));
+        int dots = Residuals(Remat(block, RematPolicy.SaveDots));
         Assert.True(nothing < dots && dots < none, $"residuals: no remat {none}, SaveDots {dots}, SaveNothing {nothing}");
         // Without remat each block keeps tanh, 1 - tanh^2, cos and w (and the loss its input): 20 residuals;
         // with remat each block keeps its inputs (x, w and a literal 1 used by tanh's derivative): 11.
@@ -49,7 +49,7 @@ public class RematCustomVjpTests
     public void RematRulesCompose()
     {
         var a = new[] { T(1, 2, 3), T(2, 3, 3) };
-        Func<Tensor[], Tensor[]> f = Checkpoint(b => new[] { Block(b[0], b[1]) });
+        Func<Tensor[], Tensor[]> f = Remat(b => new[] { Block(b[0], b[1]) });
         TransformCheck.Grads(f, a, order: 2, name: "remat");
         TransformCheck.Vmap(f, new[] { T(3, 4, 2, 3), a[1] }, new int?[] { 0, null }, 1e-12, "remat vmap");
         TransformCheck.JitMatchesEager(f, a, "remat");

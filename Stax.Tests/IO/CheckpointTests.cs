@@ -21,7 +21,7 @@ public class CheckpointTests
             var (trees, meta) = Checkpoint.Load(path, new Dictionary<string, object?> { ["params"] = parameters });
             Assert.Equal("7", meta["step"]);
             var x = Rng.Normal(Rng.Key(1), new[] { 3, 5 });
-            Assert.Equal(model.Apply(parameters, x).ToDoubleArray(), model.Apply(trees["params"]!, x).ToDoubleArray());
+            Assert.Equal(model.Apply(parameters, x, training: false).ToDoubleArray(), model.Apply(trees["params"]!, x, training: false).ToDoubleArray());
 
             var bigger = Serial(Dense(6), Relu, Dense(2)).Initialize(Rng.Key(0), new AbstractValue(new Shape(3, 5), DType.Float32)).Parameters;
             var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, new Dictionary<string, object?> { ["params"] = bigger }));
@@ -40,7 +40,7 @@ public class CheckpointTests
         var adam = Optimizers.Adam(1e-2);
         var state = adam.Init(parameters);
         var x = Rng.Normal(Rng.Key(1), new[] { 4, 3 });
-        Tensor Loss(object p) => Np.Sum(model.Apply(p, x) * model.Apply(p, x));
+        Tensor Loss(object p) => Np.Sum(model.Apply(p, x, training: false) * model.Apply(p, x, training: false));
         for (int i = 0; i < 3; i++) state = adam.Update(i, Transforms.Grad((object p) => Loss(p))(adam.GetParams(state)!), state);
         var path = Path.Combine(Path.GetTempPath(), $"stax-opt-{Guid.NewGuid():N}.safetensors");
         try

@@ -156,7 +156,7 @@ public class LayerShapeTests
         var (_, ps) = sum.Initialize(Rng.Key(1), x.Aval);
         var pp = L.A(L.A(ps)[1]);
         var expected = Np.Matmul(x, L.D(pp[0])["w"]) + L.D(pp[0])["b"] + Np.Matmul(x, L.D(pp[1])["w"]) + L.D(pp[1])["b"];
-        Check.Close(expected.ToDoubleArray(), sum.Apply(ps, x).ToDoubleArray(), 1e-12, 1e-12);
+        Check.Close(expected.ToDoubleArray(), sum.Apply(ps, x, training: false).ToDoubleArray(), 1e-12, 1e-12);
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public class LayerShapeTests
         Assert.Equal(new Shape(3, 6), L.D(p)["w"].Shape);
         var x = L.X(2, 4, 3);
         var (_, p64) = m.Initialize(Rng.Key(0), x.Aval);
-        Check.Close((Np.Matmul(x, L.D(p64)["w"]) + L.D(p64)["b"]).ToDoubleArray(), m.Apply(p64, x).ToDoubleArray(), 1e-12, 1e-12);
+        Check.Close((Np.Matmul(x, L.D(p64)["w"]) + L.D(p64)["b"]).ToDoubleArray(), m.Apply(p64, x, training: false).ToDoubleArray(), 1e-12, 1e-12);
     }
 
     [Fact]
@@ -231,7 +231,7 @@ public class LayerValueTests
             var w = L.D(p)["w"]; var b = L.D(p)["b"];
             Assert.Equal(DType.Float64, w.DType);
             (int, int) ph = pad == "SAME" ? SamePads(5, 3, strides[0]) : (0, 0), pw = pad == "SAME" ? SamePads(6, 2, strides[1]) : (0, 0);
-            var y = conv.Apply(p, x);
+            var y = conv.Apply(p, x, training: false);
             Assert.Equal(o.Shape, y.Shape);
             var expected = NaiveConv(x.ToDoubleArray(), x.Shape.ToArray(), w.ToDoubleArray(), w.Shape.ToArray(), b.ToDoubleArray(),
                 strides[0], strides[1], ph, pw, y.Shape[1], y.Shape[2]);
@@ -251,8 +251,8 @@ public class LayerValueTests
             ["w"] = Np.Transpose(L.D(p)["w"], 3, 2, 0, 1),                // HWIO -> OIHW
             ["b"] = Np.Transpose(L.D(p)["b"], 0, 3, 1, 2),                // (1,1,1,C) -> (1,C,1,1)
         };
-        var y = general.Apply(pg, Np.Transpose(x, 0, 3, 1, 2));
-        Check.Close(Np.Transpose(conv.Apply(p, x), 0, 3, 1, 2).ToDoubleArray(), y.ToDoubleArray(), 1e-12, 1e-12);
+        var y = general.Apply(pg, Np.Transpose(x, 0, 3, 1, 2), training: false);
+        Check.Close(Np.Transpose(conv.Apply(p, x, training: false), 0, 3, 1, 2).ToDoubleArray(), y.ToDoubleArray(), 1e-12, 1e-12);
     }
 
     // lax.conv_transpose semantics, independently: dilate the input by s, pad (lo, hi), convolve with stride 1.
@@ -308,7 +308,7 @@ public class LayerValueTests
             var ct = ConvTranspose(3, k, st, pad);
             var (o, p) = ct.Initialize(Rng.Key(5), x.Aval);
             var w = L.D(p)["w"]; var b = L.D(p)["b"];
-            var y = ct.Apply(p, x);
+            var y = ct.Apply(p, x, training: false);
             Assert.Equal(o.Shape, y.Shape);
             var expected = NaiveConvTranspose2D(x.ToDoubleArray(), x.Shape.ToArray(), w.ToDoubleArray(), w.Shape.ToArray(), b.ToDoubleArray(), st, pad, out int oh, out int ow);
             Assert.Equal(new Shape(2, oh, ow, 3), y.Shape);
@@ -318,7 +318,7 @@ public class LayerValueTests
         var x1 = L.X(6, 2, 5, 3);
         var c1 = Conv1DTranspose(2, new[] { 3 }, new[] { 2 }, "SAME");
         var (_, p1) = c1.Initialize(Rng.Key(1), x1.Aval);
-        var y1 = c1.Apply(p1, x1);
+        var y1 = c1.Apply(p1, x1, training: false);
         var w1 = L.D(p1)["w"];
         var exp1 = NaiveConvTranspose2D(x1.ToDoubleArray(), new[] { 2, 5, 1, 3 }, w1.ToDoubleArray(), new[] { 3, 1, 3, 2 },
             L.D(p1)["b"].ToDoubleArray(), new[] { 2, 1 }, "SAME", out int oh1, out _);
@@ -363,7 +363,7 @@ public class LayerValueTests
                      ("VALID", new[] { 2, 3 }, new[] { 1, 1 }), ("SAME", new[] { 2, 4 }, new[] { 1, 3 }) })
             foreach (var (kind, layer) in new[] { ("max", MaxPool(k, s, pad)), ("sum", SumPool(k, s, pad)), ("avg", AvgPool(k, s, pad)) })
             {
-                var y = layer.Apply(Array.Empty<object?>(), x);
+                var y = layer.Apply(Array.Empty<object?>(), x, training: false);
                 var expected = NaivePool(x.ToDoubleArray(), x.Shape.ToArray(), k, s, pad, kind, out int oh, out int ow);
                 Assert.Equal(new Shape(2, oh, ow, 3), y.Shape);
                 Check.Close(expected, y.ToDoubleArray(), 1e-12, 1e-12, $"{kind} {pad} k{Shape.Format(k)} s{Shape.Format(s)}");
@@ -375,16 +375,16 @@ public class LayerValueTests
     {
         // On ones, every average is 1 (stax's _normalize_by_window_size); SumPool shows the counts.
         var ones = Np.Ones(new Shape(1, 4, 5, 2));
-        var avg = AvgPool(new[] { 3, 3 }, padding: "SAME").Apply(Array.Empty<object?>(), ones);
+        var avg = AvgPool(new[] { 3, 3 }, padding: "SAME").Apply(Array.Empty<object?>(), ones, training: false);
         Assert.All(avg.ToDoubleArray(), v => Assert.Equal(1.0, v, 6));
-        var sum = SumPool(new[] { 3, 3 }, padding: "SAME").Apply(Array.Empty<object?>(), ones);
+        var sum = SumPool(new[] { 3, 3 }, padding: "SAME").Apply(Array.Empty<object?>(), ones, training: false);
         var s = sum.ToDoubleArray();
         Assert.Equal(4.0, s[0]);                                 // corner: 2 x 2 valid
         Assert.Equal(6.0, s[(0 * 5 + 1) * 2]);                   // top edge: 2 x 3
         Assert.Equal(9.0, s[(1 * 5 + 1) * 2]);                   // interior: 3 x 3
         // Channels-first layout: normalisation follows the spec's spatial axes.
         var onesNchw = Np.Ones(new Shape(1, 2, 4, 5));
-        var avgNchw = AvgPool(new[] { 3, 3 }, padding: "SAME", spec: "NCHW").Apply(Array.Empty<object?>(), onesNchw);
+        var avgNchw = AvgPool(new[] { 3, 3 }, padding: "SAME", spec: "NCHW").Apply(Array.Empty<object?>(), onesNchw, training: false);
         Assert.Equal(new Shape(1, 2, 4, 5), avgNchw.Shape);
         Assert.All(avgNchw.ToDoubleArray(), v => Assert.Equal(1.0, v, 6));
         // Float32 stays float32.
@@ -395,8 +395,8 @@ public class LayerValueTests
     public void PoolingWithAChannelsFirstSpecEqualsTransposedChannelsLast()
     {
         var x = L.X(8, 2, 3, 6, 5);                                  // NCHW
-        var a = MaxPool(new[] { 2, 3 }, new[] { 2, 1 }, "SAME", "NCHW").Apply(Array.Empty<object?>(), x);
-        var b = MaxPool(new[] { 2, 3 }, new[] { 2, 1 }, "SAME").Apply(Array.Empty<object?>(), Np.Transpose(x, 0, 2, 3, 1));
+        var a = MaxPool(new[] { 2, 3 }, new[] { 2, 1 }, "SAME", "NCHW").Apply(Array.Empty<object?>(), x, training: false);
+        var b = MaxPool(new[] { 2, 3 }, new[] { 2, 1 }, "SAME").Apply(Array.Empty<object?>(), Np.Transpose(x, 0, 2, 3, 1), training: false);
         Assert.Equal(Np.Transpose(b, 0, 3, 1, 2).ToDoubleArray(), a.ToDoubleArray());
     }
 
@@ -437,7 +437,7 @@ public class LayerValueTests
     }
 
     [Fact]
-    public void BatchNormInferenceUsesRunningAveragesAndWithoutStateBatchStatistics()
+    public void BatchNormInferenceUsesRunningAveragesAndTrainingBatchStatistics()
     {
         var x = L.X(11, 5, 2, 2, 3);
         var bn = BatchNorm(gammaInit: Initializers.Uniform(2.0));
@@ -451,11 +451,11 @@ public class LayerValueTests
         var (y, sOut) = bn.ApplyWithState(p, state, x, training: false);
         Check.Close(Normalise(x.ToDoubleArray(), 3, new[] { 0.5, -1.0, 2.0 }, new[] { 4.0, 0.25, 1.0 }, g, b, 1e-5), ((Tensor)y).ToDoubleArray(), 1e-12, 1e-12);
         Assert.Same(state, sOut);                                     // inference leaves the state alone
-        // No state (classic stax apply): batch statistics, as stax's BatchNorm.
+        // Training without state (classic stax apply): batch statistics, as stax's BatchNorm.
         var (mean, var) = Moments(x.ToDoubleArray(), 20, 3);
-        Check.Close(Normalise(x.ToDoubleArray(), 3, mean, var, g, b, 1e-5), bn.Apply(p, x).ToDoubleArray(), 1e-10, 1e-10);
+        Check.Close(Normalise(x.ToDoubleArray(), 3, mean, var, g, b, 1e-5), bn.Apply(p, x, training: true).ToDoubleArray(), 1e-10, 1e-10);
         var (_, apply) = Serial(bn);
-        Check.Close(Normalise(x.ToDoubleArray(), 3, mean, var, g, b, 1e-5), apply(new object?[] { p }, x).ToDoubleArray(), 1e-10, 1e-10);
+        Check.Close(Normalise(x.ToDoubleArray(), 3, mean, var, g, b, 1e-5), apply(new object?[] { p }, x, training: true).ToDoubleArray(), 1e-10, 1e-10);
     }
 
     [Fact]
@@ -496,7 +496,7 @@ public class LayerValueTests
         Check.Close(L.D(s1)["var"].ToDoubleArray(), outs[2].ToDoubleArray(), 1e-12, 1e-12, "running var");
         // Without the axis, the per-example module normalises each example on its own: different.
         var local = BatchNorm(new[] { 0, 1 });
-        var yl = Transforms.Vmap((Tensor xi) => local.Apply(p, xi))(x);
+        var yl = Transforms.Vmap((Tensor xi) => local.Apply(p, xi, training: true))(x);
         Assert.NotEqual(((Tensor)y).ToDoubleArray(), yl.ToDoubleArray());
         // Outside a Vmap of that name: a clear error.
         Check.Throws<ArgumentException>(() => perExample.ApplyWithState(p, s, x[0], training: true), "unbound axis name", "batch");
@@ -526,13 +526,13 @@ public class LayerValueTests
         // rtol 1e-6, not 1e-13: the activations multiply by C# double constants, which become weak
         // scalars stored as float32 (Tensor.WeakScalar), so e.g. LeakyRelu's 0.01 is 0.01 rounded to float32.
         foreach (var (m, f) in cases)
-            Check.Close(pts.Select(f).ToArray(), m.Apply(Array.Empty<object?>(), x).ToDoubleArray(), 1e-6, 1e-300, m.Name);
+            Check.Close(pts.Select(f).ToArray(), m.Apply(Array.Empty<object?>(), x, training: false).ToDoubleArray(), 1e-6, 1e-300, m.Name);
         var row = Tensor.FromArray(new[] { 1.0, 2, 3, -1 }, 1, 4);
         double lse = Math.Log(new[] { 1.0, 2, 3, -1 }.Sum(Math.Exp));
-        Check.Close(new[] { 1.0, 2, 3, -1 }.Select(v => v - lse).ToArray(), LogSoftmax.Apply(Array.Empty<object?>(), row).ToDoubleArray(), 1e-14, 1e-14);
-        Check.Close(new[] { 1.0, 2, 3, -1 }.Select(v => Math.Exp(v - lse)).ToArray(), Softmax.Apply(Array.Empty<object?>(), row).ToDoubleArray(), 1e-14, 1e-14);
+        Check.Close(new[] { 1.0, 2, 3, -1 }.Select(v => v - lse).ToArray(), LogSoftmax.Apply(Array.Empty<object?>(), row, training: false).ToDoubleArray(), 1e-14, 1e-14);
+        Check.Close(new[] { 1.0, 2, 3, -1 }.Select(v => Math.Exp(v - lse)).ToArray(), Softmax.Apply(Array.Empty<object?>(), row, training: false).ToDoubleArray(), 1e-14, 1e-14);
         // Elementwise wraps any function.
-        Check.Close(pts.Select(v => v * v).ToArray(), Elementwise(t => t * t, "Square").Apply(Array.Empty<object?>(), x).ToDoubleArray(), 0, 0);
+        Check.Close(pts.Select(v => v * v).ToArray(), Elementwise(t => t * t, "Square").Apply(Array.Empty<object?>(), x, training: false).ToDoubleArray(), 0, 0);
     }
 }
 
@@ -546,7 +546,7 @@ public class LayerGradientTests
         TransformCheck.Grads(xs =>
         {
             var ps = L.WithLeaves(p, xs[1..]);
-            var y = training ? (Tensor)m.ApplyWithState(ps, s, xs[0], null, training: true).Output : m.Apply(ps, xs[0]);
+            var y = (Tensor)m.ApplyWithState(ps, s, xs[0], training).Output;
             return new[] { y };
         }, leaves.Prepend(x).ToArray(), order: order, tol: 1e-6, name: name ?? m.Name);
     }
@@ -572,7 +572,8 @@ public class LayerGradientTests
     public void BatchNormAndDenseGradients()
     {
         GradsThrough(BatchNorm(gammaInit: Initializers.Uniform(2.0)), L.X(8, 3, 2, 2, 2), training: true, order: 2, name: "BatchNorm training");
-        GradsThrough(BatchNorm(new[] { 0 }), L.X(9, 4, 3), training: false, name: "BatchNorm no state");
+        GradsThrough(BatchNorm(new[] { 0 }), L.X(9, 4, 3), training: true, name: "BatchNorm axis 0");
+        GradsThrough(BatchNorm(new[] { 0 }), L.X(9, 4, 3), training: false, name: "BatchNorm inference");
         GradsThrough(Serial(Dense(3), Gelu, Dense(2), Selu, Elu, Softplus, LeakyRelu, LogSoftmax), L.X(10, 2, 4), order: 2);
         GradsThrough(Serial(Flatten, Dense(3), Sigmoid, Softmax), L.X(11, 2, 2, 3));
     }
@@ -599,7 +600,7 @@ public class LayerErrorTests
     {
         Check.Throws<ArgumentException>(() => Serial(Conv(4, new[] { 3, 3 })).Initialize(Rng.Key(0), L.Spec(2, 8, 8)), "Serial/0/Conv", "rank 4");
         var (_, p) = Serial(Conv(4, new[] { 3, 3 })).Initialize(Rng.Key(0), L.Spec(2, 8, 8, 3));
-        Check.Throws<ArgumentException>(() => Serial(Conv(4, new[] { 3, 3 })).Apply(p, Np.Zeros(new Shape(2, 8, 8, 5))), "Serial/0/Conv", "3 input channels", "(2, 8, 8, 5)");
+        Check.Throws<ArgumentException>(() => Serial(Conv(4, new[] { 3, 3 })).Apply(p, Np.Zeros(new Shape(2, 8, 8, 5)), training: false), "Serial/0/Conv", "f32[2,8,8,5]", "(3, 3, 3, 4), not (3, 3, 5, 4)");
         // A window larger than the input gives an empty output, as lax.conv_general_dilated does.
         Assert.Equal(new Shape(1, 0, 0, 4), Conv(4, new[] { 5, 5 }).Initialize(Rng.Key(0), L.Spec(1, 3, 3, 1)).OutSpec.Shape);
     }
@@ -623,7 +624,7 @@ public class LayerErrorTests
         Check.Throws<ArgumentException>(() => BatchNorm().Initialize(Rng.Key(0), L.Spec(4, 3)), "BatchNorm", "axis 2", "(4, 3)");
         Check.Throws<ArgumentException>(() => BatchNorm(new[] { 0, -2 }).Initialize(Rng.Key(0), L.Spec(4, 3)), "BatchNorm", "repeat");
         var (_, p, s) = BatchNorm(new[] { 0 }).InitializeWithState(Rng.Key(0), L.Spec(4, 3));
-        Check.Throws<ArgumentException>(() => BatchNorm(new[] { 0 }).Apply(p, Np.Zeros(new Shape(4, 5))), "BatchNorm", "(3,)", "(5,)");
+        Check.Throws<ArgumentException>(() => BatchNorm(new[] { 0 }).Apply(p, Np.Zeros(new Shape(4, 5)), training: false), "BatchNorm", "(3,)", "(5,)");
         var badState = new Dictionary<string, Tensor> { ["mean"] = Np.Zeros(new Shape(2)) };
         Check.Throws<ArgumentException>(() => BatchNorm(new[] { 0 }).ApplyWithState(p, badState, Np.Zeros(new Shape(4, 3)), training: false), "BatchNorm", "state");
     }

@@ -39,7 +39,7 @@ public class ModuleTests
         Assert.Equal(new Shape(10), dense["b"].Shape);
         Assert.Empty((object?[])ps[1]!);                      // Relu has no parameters
         var x = Input(8, 10);
-        var y = foo.Apply(parameters, x);
+        var y = foo.Apply(parameters, x, training: false);
         // Hand-composed: dense(relu(dense(x))) with the same parameters twice.
         var w = dense["w"]; var b = dense["b"];
         var expected = Np.Matmul(Np.Relu(Np.Matmul(x, w) + b), w) + b;
@@ -60,13 +60,13 @@ public class ModuleTests
         var bar = Bar(Dropout(0.5), Dropout(0.5));
         var x = Np.Ones(new Shape(4, 6));
         var (_, parameters) = bar.Initialize(Rng.Key(0), x);
-        var (y1, _) = bar.ApplyWithState(parameters, null, x, Rng.Key(1), training: true);
-        var (y2, _) = bar.ApplyWithState(parameters, null, x, Rng.Key(1), training: true);
-        var (y3, _) = bar.ApplyWithState(parameters, null, x, Rng.Key(2), training: true);
+        var (y1, _) = bar.ApplyWithState(parameters, null, x, training: true, rng: Rng.Key(1));
+        var (y2, _) = bar.ApplyWithState(parameters, null, x, training: true, rng: Rng.Key(1));
+        var (y3, _) = bar.ApplyWithState(parameters, null, x, training: true, rng: Rng.Key(2));
         Assert.Equal(((Tensor)y1).ToDoubleArray(), ((Tensor)y2).ToDoubleArray());    // same key, same masks
         Assert.NotEqual(((Tensor)y1).ToDoubleArray(), ((Tensor)y3).ToDoubleArray());
-        Assert.Equal(x.ToDoubleArray(), bar.Apply(parameters, x).ToDoubleArray());   // inference: identity
-        Check.Throws<ArgumentException>(() => bar.ApplyWithState(parameters, null, x, null, training: true), "Dropout needs an rng");
+        Assert.Equal(x.ToDoubleArray(), bar.Apply(parameters, x, training: false).ToDoubleArray());   // inference: identity
+        Check.Throws<ArgumentException>(() => bar.ApplyWithState(parameters, null, x, training: true), "Dropout needs an rng");
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public class ModuleTests
         var ps = (object?[])parameters;
         Assert.Equal(new Shape(784, 512), ((Dictionary<string, Tensor>)ps[0]!)["w"].Shape);
         Assert.Equal(new Shape(512, 10), ((Dictionary<string, Tensor>)ps[2]!)["w"].Shape);
-        var y = apply(parameters, Input(3, 784));
+        var y = apply(parameters, Input(3, 784), training: false);
         Assert.Equal(new Shape(3, 10), y.Shape);
         var rowSums = Np.Sum(Np.Exp(y), axis: -1).ToDoubleArray();
         Assert.All(rowSums, s => Assert.Equal(1.0, s, 5));
@@ -129,7 +129,7 @@ public class ModuleTests
         var applied = new List<string>();
         var (_, parameters) = model.Initialize(Rng.Key(0), spec);
         using (Tracing.EvalTrace.Observe(p => applied.Add(p.Name)))
-            model.Apply(parameters, Np.Zeros(new Shape(16, 8)));
+            model.Apply(parameters, Np.Zeros(new Shape(16, 8)), training: false);
         Assert.Contains("dot_general", applied);
         Assert.Contains("tanh", applied);
     }
@@ -143,9 +143,9 @@ public class ModuleTests
         Assert.Equal(new Shape(7, 5, 3), outSpec.Shape);
         Assert.Equal(new Shape(4, 3), ((Dictionary<string, Tensor>)((object?[])parameters)[0]!)["w"].Shape);
         var x = TestData.Tensor(2, new[] { 5, 7, 4 });
-        var y = mapped.Apply(parameters, x);
+        var y = mapped.Apply(parameters, x, training: false);
         for (int j = 0; j < 7; j++)
-            Check.Close(inner.Apply(parameters, x[.., j]).ToDoubleArray(), y[j].ToDoubleArray(), 1e-6, 1e-6);
+            Check.Close(inner.Apply(parameters, x[.., j], training: false).ToDoubleArray(), y[j].ToDoubleArray(), 1e-6, 1e-6);
     }
 
     [Fact]
@@ -173,7 +173,22 @@ public class ModuleErrorTests
         var e = Check.Throws<ArgumentException>(() => model.Initialize(Rng.Key(0), new AbstractValue(new Shape(2, 6), DType.Float32)),
             "Serial/3/FanInSum", "(2, 3)", "(2, 5)");
         var (_, p) = Serial(Dense(4)).Initialize(Rng.Key(0), new AbstractValue(new Shape(2, 6), DType.Float32));
-        Check.Throws<ArgumentException>(() => Serial(Dense(4)).Apply(p, Np.Zeros(new Shape(2, 7))), "Serial/0/Dense", "last dimension 6", "(2, 7)");
+        Check.Throws<ArgumentException>(() => Serial(Dense(4)).Apply(p, Np.Zeros(new Shape(2, 7)), training: false), "Serial/0/Dense", "f32[2,7]", "[\"w\"] has shape (6, 4), not (7, 4)");
+    }
+}
+
+public class ErrorPrefixTests
+{
+    [Fact]
+    public void ErrorsNameTheModuleOnce()
+    {
+        var spec = new AbstractValue(new Shape(2, 6), DType.Float32);
+        var e = Check.Throws<ArgumentException>(() => Parallel(Dense(3), Dense(3)).Initialize(Rng.Key(0), spec), "Parallel: expected a list of inputs");
+        Assert.DoesNotContain("Parallel: Parallel", e.Message);
+        e = Check.Throws<ArgumentException>(() => Serial(Dense(2), Parallel(Dense(3))).Initialize(Rng.Key(0), spec), "Serial/1/Parallel: expected a list");
+        Assert.DoesNotContain("Parallel: Parallel", e.Message);
+        e = Check.Throws<ArgumentException>(() => Serial(Dense(2), Conv(2, new[] { 3, 3 })).Initialize(Rng.Key(0), spec), "Serial/1/Conv: expected an input of rank 4");
+        Assert.DoesNotContain("Conv: Conv", e.Message);
     }
 }
 
@@ -187,9 +202,9 @@ public class VmapStateTests
         var mapped = Serial(Dense(4), BatchNorm(axis: new[] { 0 }));
         var x = TestData.Tensor(5, new[] { 6, 3 });
         var (_, p1, s1) = mapped.InitializeWithState(Rng.Key(0), x.Aval);
-        var (y1, n1) = mapped.ApplyWithState(p1, s1, x, null, training: true);
+        var (y1, n1) = mapped.ApplyWithState(p1, s1, x, training: true);
         var (_, p2, s2) = perExample.InitializeWithState(Rng.Key(0), x.Aval);
-        var (y2, n2) = perExample.ApplyWithState(p1, s2, x, null, training: true);   // same parameters
+        var (y2, n2) = perExample.ApplyWithState(p1, s2, x, training: true);   // same parameters
         Check.Close(((Tensor)y1).ToDoubleArray(), ((Tensor)y2).ToDoubleArray(), 1e-5, 1e-5);
         var mean1 = Tree.Leaves(n1); var mean2 = Tree.Leaves(n2);
         Assert.Equal(mean1.Length, mean2.Length);

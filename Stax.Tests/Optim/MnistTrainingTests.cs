@@ -35,7 +35,7 @@ public class MnistTrainingTests
         {
             var s = Tree.Unflatten<OptState>(def, a[..^3]);
             var (xb, yb, i) = (a[^3], a[^2], a[^1]);
-            var grads = Transforms.Grad((object p) => Losses.SoftmaxCrossEntropy(model.Apply(p, xb), yb))(adam.GetParams(s)!);
+            var grads = Transforms.Grad((object p) => Losses.SoftmaxCrossEntropy(model.Apply(p, xb, training: true), yb))(adam.GetParams(s)!);
             return Tree.Leaves(adam.Update(i, grads, s));
         });
         int t = 0;
@@ -43,7 +43,7 @@ public class MnistTrainingTests
             for (int b = 0; b < 3000; b += 100)
                 state = Tree.Unflatten<OptState>(def, step.Call(Tree.Leaves(state).Concat(new[] { x[b..(b + 100)], y[b..(b + 100)], Tensor.Scalar(t++, DType.Int32) }).ToArray()));
         Assert.Equal(1, step.TraceCount);                                   // every later step was a cache hit
-        var accuracy = Losses.Accuracy(model.Apply(adam.GetParams(state)!, xt), yt).Item<float>();
+        var accuracy = Losses.Accuracy(model.Apply(adam.GetParams(state)!, xt, training: false), yt).Item<float>();
         Assert.True(accuracy > 0.85, $"held-out accuracy {accuracy} after 90 Adam steps on 3000 images");
     }
 }

@@ -43,7 +43,7 @@ public class CompiledProgramTests
             {
                 var state = Tree.Unflatten<OptState>(def, a[..n]);
                 var p = adam.GetParams(state)!;
-                var (loss, grads) = Transforms.ValueAndGrad((object q) => Losses.SoftmaxCrossEntropy(model.Apply(q, a[n]), a[n + 1]))(p);
+                var (loss, grads) = Transforms.ValueAndGrad((object q) => Losses.SoftmaxCrossEntropy(model.Apply(q, a[n], training: true), a[n + 1]))(p);
                 return Tree.Flatten(adam.Update(a[n + 2], grads, state)).Leaves.Append(loss).ToArray();
             };
             Jitted = Transforms.Jit(F, "train_step", Enumerable.Range(0, n).ToArray());

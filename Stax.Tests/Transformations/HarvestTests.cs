@@ -62,7 +62,7 @@ public class HarvestTests
         }, "Block");
         var x = TestData.Tensor(3, new[] { 2, 3 });
         var (_, parameters) = block.Initialize(Rng.Key(0), x);
-        var (y, reaped) = Harvest.Reap((Tensor v) => block.Apply(parameters, v))(x);
+        var (y, reaped) = Harvest.Reap((Tensor v) => block.Apply(parameters, v, training: false))(x);
         Check.Close((reaped["features"] * 2.0).ToDoubleArray(), y.ToDoubleArray());
     }
 }

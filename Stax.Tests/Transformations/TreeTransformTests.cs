@@ -191,10 +191,10 @@ public class TreeTransformTests
         {
             traces++;
             var w = (Tensor)p["w"]!;
-            int k = (int)p["k"]!;
+            int k = ((Static<int>)p["k"]!).Value;              // opted in as static (a plain int is traced)
             return (w * (double)k, Np.Sum(w));
         });
-        Dictionary<string, object?> Args(Tensor w, int k) => new() { ["w"] = w, ["k"] = k };
+        Dictionary<string, object?> Args(Tensor w, int k) => new() { ["w"] = w, ["k"] = new Static<int>(k) };
         var (a, s) = jf(Args(F64(1, 2, 3), 2));
         Assert.Equal(new[] { 2.0, 4, 6 }, a.ToDoubleArray());
         Assert.Equal(6.0, D(s));

@@ -46,7 +46,7 @@ public class VulkanModelTests
         var y = Tensor.FromArray(new[] { 0, 1, 2, 0, 1, 2, 0, 1 });
         object Step(object prm, Tensor xb, Tensor yb)
         {
-            var g = Transforms.Grad((object q) => Losses.SoftmaxCrossEntropy(model.Apply(q, xb), yb))(prm);
+            var g = Transforms.Grad((object q) => Losses.SoftmaxCrossEntropy(model.Apply(q, xb, training: true), yb))(prm);
             return Tree.Map2((a, b) => a - 0.1 * b, prm, g);
         }
         var cpu = Step(p, x, y);

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Stax;
 
-public sealed partial class Tensor
+public sealed partial class Tensor : IFormattable
 {
     /// <summary>Printing summarises tensors with more elements than this (NumPy's threshold).</summary>
     public const int PrintThreshold = 1000;
@@ -49,6 +49,30 @@ public sealed partial class Tensor
         if (IsWeak) sb.Append(", weak_type=True");
         if (Size == 0) sb.Append(", shape=").Append(Shape);
         return sb.Append(')').ToString();
+    }
+
+    /// <summary>
+    /// Formats every element with a .NET numeric format, e.g. <c>$"{loss:F4}"</c>: a scalar prints as
+    /// the bare number (<c>0.1235</c>), other shapes as nested lists (<c>[1.00, 2.50]</c>). Without a
+    /// format this is <see cref="ToString()"/>; a traced tensor prints its abstract value.
+    /// </summary>
+    public string ToString(string? format, IFormatProvider? formatProvider)
+    {
+        if (string.IsNullOrEmpty(format) || Buffer == null) return ToString();
+        var provider = formatProvider ?? CultureInfo.CurrentCulture;
+        var dtype = DType;
+        string Fmt(double v) => dtype == DType.Bool ? (v != 0 ? "True" : "False")
+            : !dtype.IsFloat() ? ((long)v).ToString(format, provider)
+            : dtype == DType.Float64 ? v.ToString(format, provider)
+            : ((float)v).ToString(format, provider);
+        var values = ToDoubleArray();
+        var dims = Shape.ToArray();
+        var strides = Shape.Strides();
+        bool summarize = Size > PrintThreshold;
+        int width = ShownIndices(dims, strides, summarize).Select(i => Fmt(values[i]).Length).DefaultIfEmpty(0).Max();
+        var sb = new StringBuilder();
+        Write(sb, values, dims, strides, 0, 0, summarize, width, 0, Fmt);
+        return sb.ToString();
     }
 
     static IEnumerable<long> ShownIndices(int[] dims, long[] strides, bool summarize)

@@ -31,6 +31,24 @@ public sealed partial class Tensor
     /// <summary>Elementwise x &gt;= y.</summary>
     public static Tensor operator >=(Tensor x, Tensor y) => Np.GreaterEqual(x, y);
 
+    // == and != are elementwise, as in NumPy/JAX, so that Np.Mean(pred == target) is an accuracy.
+    // A C# bool converts to a Tensor, so without them `a == b` would silently compare references.
+
+    /// <summary>
+    /// Elementwise x == y (a bool tensor), as NumPy and JAX. Comparing with <c>null</c> compares
+    /// references and gives a scalar bool (so <c>if (t == null)</c> still works); prefer <c>is null</c>.
+    /// </summary>
+    public static Tensor operator ==(Tensor? x, Tensor? y)
+        => x is null || y is null ? ReferenceEquals(x, y) : Np.Equal(x, y);
+    /// <summary>Elementwise x != y (a bool tensor); see <see cref="op_Equality"/> for <c>null</c>.</summary>
+    public static Tensor operator !=(Tensor? x, Tensor? y)
+        => x is null || y is null ? !ReferenceEquals(x, y) : Np.NotEqual(x, y);
+
+    /// <summary>Reference identity (== is elementwise; dictionaries and sets key tensors by identity).</summary>
+    public override bool Equals(object? obj) => ReferenceEquals(this, obj);
+    /// <summary>The identity hash code, consistent with <see cref="Equals(object?)"/>.</summary>
+    public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this);
+
     /// <summary>
     /// Using a tensor as a C# condition needs a concrete one-element bool; inside a transformation
     /// this fails with an error that explains why (use Np.Where or Lax.Select instead).
@@ -39,7 +57,7 @@ public sealed partial class Tensor
     /// <summary>See <see cref="op_True"/>.</summary>
     public static bool operator false(Tensor x) => !x.ToBool("if/&&/||");
 
-    /// <summary>Elementwise equality as a bool tensor (C#'s == stays reference equality).</summary>
+    /// <summary>Elementwise equality as a bool tensor (the same as ==).</summary>
     public Tensor Eq(Tensor other) => Np.Equal(this, other);
     /// <summary>Elementwise inequality as a bool tensor.</summary>
     public Tensor Ne(Tensor other) => Np.NotEqual(this, other);

@@ -148,7 +148,7 @@ public static class Initializers
         {
             int b = Math.Min(GramSchmidtBlock, n - start);
             var block = at.Slice(0, start, start + b);                       // (b, m)
-            if (done != null)
+            if (done is not null)
                 for (int pass = 0; pass < 2; pass++)
                     block = block - Np.Matmul(Np.Matmul(block, Np.Transpose(done)), done);
             var local = Tensor.Zeros(new Shape(b, m), dtype);
@@ -162,7 +162,7 @@ public static class Initializers
                 if (dtype != DType.Float64) e = Lax.ConvertElementType(e, dtype);
                 local = local + Np.Outer(e, v);
             }
-            done = done == null ? local : Np.Concatenate(new[] { done, local }, 0);
+            done = done is null ? local : Np.Concatenate(new[] { done, local }, 0);
         }
         return done!;
     }

@@ -8,12 +8,12 @@ public static partial class Layers
     /// <paramref name="scale"/> is set), shaped like the input's dimensions that are not in
     /// <paramref name="axis"/> — (C,) for NHWC input and the default axes (0, 1, 2), as stax.
     /// State <c>{"mean", "var"}</c> of the same shape: running averages, initially 0 and 1.</para>
-    /// <para>Training (<c>ApplyWithState(..., training: true)</c>): normalises with the batch mean and
-    /// (biased) variance over <paramref name="axis"/> and returns the updated state
-    /// <c>avg ← momentum · avg + (1 − momentum) · batch</c>. Inference (<c>training: false</c>) with a
-    /// state tree: normalises with the running averages. Inference without a state tree (plain
-    /// <see cref="Module.Apply"/>, or the classic stax pair): uses batch statistics, which is exactly
-    /// what stax's BatchNorm always does (it keeps no running averages).</para>
+    /// <para>Training (<c>training: true</c>): normalises with the batch mean and (biased) variance over
+    /// <paramref name="axis"/>, and <c>ApplyWithState</c> returns the updated state
+    /// <c>avg ← momentum · avg + (1 − momentum) · batch</c> (plain <see cref="Module.Apply"/> and the
+    /// classic stax pair discard it: stax's BatchNorm, which keeps no averages, behaves so).
+    /// Inference (<c>training: false</c>): normalises with the running averages, so it needs the state
+    /// tree (<c>ApplyWithState</c>); without one it is an error naming the slot.</para>
     /// <para>With <paramref name="axisName"/>, the batch statistics are also averaged over the members of
     /// the named Vmap (<see cref="Transforms.Pmean"/>), so per-example model code under
     /// <c>Vmap(..., axisName: name)</c> normalises over the whole vmapped batch.</para>
@@ -85,12 +85,15 @@ public static partial class Layers
                 Tensor Expand(Tensor v) => ax.Length == 0 ? v : Np.ExpandDims(v, ax);
 
                 var state = ctx.State.Value as Dictionary<string, Tensor>;
-                if (state != null && (!state.TryGetValue("mean", out var sm) || !state.TryGetValue("var", out var sv)
+                if (state is not null && (!state.TryGetValue("mean", out var sm) || !state.TryGetValue("var", out var sv)
                     || sm.Shape != featureShape || sv.Shape != featureShape))
                     throw new ArgumentException($"{ctx.Path}: state must be {{\"mean\", \"var\"}} of shape {featureShape}");
 
+                if (!ctx.Training && state is null)
+                    throw new ArgumentException($"{ctx.Path}: inference (training: false) normalises with the running averages, " +
+                        "but no state was given; pass the state from InitializeWithState to ApplyWithState, or use training: true for batch statistics");
                 Tensor mean, variance;
-                if (!ctx.Training && state != null)
+                if (!ctx.Training && state is not null)
                 {
                     mean = Lax.ConvertElementType(state["mean"], t.DType);
                     variance = Lax.ConvertElementType(state["var"], t.DType);
@@ -103,7 +106,7 @@ public static partial class Layers
                     var sq = centered * centered;
                     variance = ax.Length == 0 ? sq : Np.Mean(sq, ax);
                     if (axisName != null) variance = Transforms.Pmean(variance, axisName);
-                    if (ctx.Training && state != null)
+                    if (state is not null)
                     {
                         // Running averages; the state is not differentiated.
                         // Scalars typed like the state (weak C# doubles would round to float32).

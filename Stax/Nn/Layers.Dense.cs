@@ -52,7 +52,7 @@ public static partial class Layers
                 var t = (Tensor)x;
                 if (!ctx.Training || keepProbability == 1) return t;
                 if (rng.IsNone)
-                    throw new ArgumentException($"{ctx.Path}: Dropout needs an rng key in training mode; pass one to Apply (e.g. Rng.Key(0))");
+                    throw new ArgumentException($"{ctx.Path}: Dropout needs an rng key in training mode; pass one to Apply (e.g. rng: Rng.Key(0))");
                 var keep = Rng.Bernoulli(rng, Tensor.Scalar(keepProbability), t.Shape);
                 return Np.Where(keep, t / keepProbability, Np.ZerosLike(t));
             });

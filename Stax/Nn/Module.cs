@@ -3,7 +3,7 @@ using Stax.Tracing;
 namespace Stax.Nn;
 
 /// <summary>Creates a leaf module's parameters (and optional state) from the abstract input and a key.</summary>
-public delegate (object Parameters, object? State) LeafInit(AbstractValue input, Key key);
+public delegate (object Parameters, object? State) LeafModuleInit(AbstractValue input, Key key);
 
 /// <summary>Applies a leaf module to concrete parameters.</summary>
 public delegate object LeafApply(object parameters, object input, Key rng, LeafContext context);
@@ -30,10 +30,10 @@ public sealed class LeafContext
 public sealed class Module
 {
     readonly Func<Slot, object, Key, object>? _apply;
-    readonly LeafInit? _init;
+    readonly LeafModuleInit? _init;
     readonly LeafApply? _leafApply;
 
-    Module(string name, Func<Slot, object, Key, object>? apply, LeafInit? init, LeafApply? leafApply)
+    Module(string name, Func<Slot, object, Key, object>? apply, LeafModuleInit? init, LeafApply? leafApply)
     {
         Name = name;
         _apply = apply;
@@ -60,7 +60,7 @@ public sealed class Module
         => new(name, apply, null, null);
 
     /// <summary>A leaf module: parameters from <paramref name="init"/>, computation in <paramref name="apply"/>.</summary>
-    public static Module Leaf(string name, LeafInit init, LeafApply apply) => new(name, null, init, apply);
+    public static Module Leaf(string name, LeafModuleInit init, LeafApply apply) => new(name, null, init, apply);
 
     /// <summary>A parameter-free function of one tensor as a module (stax's <c>elementwise</c>).</summary>
     public static Module Function(string name, Func<Tensor, Tensor> f) => new(name, (p, x, k) => f(AsTensor(x, name)), null, null);
@@ -79,19 +79,26 @@ public sealed class Module
     public object CallTree(Slot p, object x, Key? rng = null)
     {
         var key = rng ?? Key.None;
-        var path = p.Run.ScopeFor(p, Name);
+        var run = p.Run;
+        var path = run.ScopeFor(p, Name);
         using var scope = NameScope.Push(path, replace: true);
+        p.Claim(this, run.CurrentCall);
+        int outer = run.BeginCall();
         try
         {
             if (_apply != null) return _apply(p, x, key);
             var t = AsTensor(x, Name);
             var (parameters, state) = p.Leaf(this, t.Aval);
-            return _leafApply!(parameters, t, key, new LeafContext(p.Run.Training, state, path));
+            return _leafApply!(parameters, t, key, new LeafContext(run.Training, state, path));
         }
-        catch (ArgumentException e) when (!e.Message.StartsWith(p.Run.RootName ?? path, StringComparison.Ordinal))
+        catch (ArgumentException e) when (!e.Message.StartsWith(run.RootName ?? path, StringComparison.Ordinal))
         {
             // Errors from inside a module (a primitive, an Np function) name the slot path.
             throw new ArgumentException($"{path}: {e.Message}", e);
+        }
+        finally
+        {
+            run.EndCall(outer);
         }
     }
 
@@ -139,18 +146,29 @@ public sealed class Module
 
     // ---------------- application ----------------
 
-    /// <summary>Applies the module with concrete parameters (inference mode, no state).</summary>
-    public Tensor Apply(object parameters, Tensor x, Key? rng = null) => AsTensor(ApplyTree(parameters, x, rng), Name);
-
-    /// <summary>Applies the module to a tree input.</summary>
-    public object ApplyTree(object parameters, object x, Key? rng = null)
-        => ApplyWithState(parameters, null, x, rng, training: false).Output;
+    // Every apply path takes `training` explicitly (no default): Dropout drops and BatchNorm uses
+    // batch statistics only in training, and a default would silently pick one for the caller.
 
     /// <summary>
-    /// Applies with a state tree and a training flag; returns the output and the new state tree
-    /// (state entries that the run did not change are returned as they were).
+    /// Applies the module with concrete parameters. <paramref name="training"/> selects the mode:
+    /// true: Dropout drops (needs <paramref name="rng"/>) and BatchNorm normalises with batch
+    /// statistics (its state update is discarded here; use <see cref="ApplyWithState"/> to keep it);
+    /// false: Dropout is the identity and BatchNorm needs running averages, so models with state
+    /// use <see cref="ApplyWithState"/>.
     /// </summary>
-    public (object Output, object? NewState) ApplyWithState(object parameters, object? state, object x, Key? rng = null, bool training = true)
+    public Tensor Apply(object parameters, Tensor x, bool training, Key? rng = null) => AsTensor(ApplyTree(parameters, x, training, rng), Name);
+
+    /// <summary>Applies the module to a tree input (see <see cref="Apply"/>).</summary>
+    public object ApplyTree(object parameters, object x, bool training, Key? rng = null)
+        => ApplyWithState(parameters, null, x, training, rng).Output;
+
+    /// <summary>
+    /// Applies with a state tree (from <see cref="InitializeWithState"/>) in training or inference
+    /// mode (see <see cref="Apply"/>); returns the output and the new state tree. In training,
+    /// BatchNorm's running averages are updated; state entries that the run did not change are
+    /// returned as they were.
+    /// </summary>
+    public (object Output, object? NewState) ApplyWithState(object parameters, object? state, object x, bool training, Key? rng = null)
     {
         var run = new ModuleRun(initializing: false, null, training);
         var root = Slot.Root(run, parameters, state);
@@ -175,14 +193,17 @@ public sealed class Module
     /// <summary>stax's <c>init_fun(rng, input_shape) -&gt; (output_shape, params)</c>; -1 marks the batch dimension.</summary>
     public delegate (int[] OutputShape, object Parameters) InitFunction(Key rng, int[] inputShape);
 
-    /// <summary>stax's <c>apply_fun(params, inputs, rng=None)</c>.</summary>
-    public delegate Tensor ApplyFunction(object parameters, Tensor inputs, Key? rng = null);
+    /// <summary>
+    /// stax's <c>apply_fun(params, inputs, rng=None)</c>, with the mode explicit:
+    /// <c>apply(params, x, training: true, rng: key)</c> (see <see cref="Apply"/>).
+    /// </summary>
+    public delegate Tensor ApplyFunction(object parameters, Tensor inputs, bool training, Key? rng = null);
 
     /// <summary>The classic pair: <c>var (init, apply) = Serial(Dense(512), Relu, ...);</c>.</summary>
     public void Deconstruct(out InitFunction init, out ApplyFunction apply)
     {
         init = StaxInit;
-        apply = (p, x, rng) => Apply(p, x, rng);
+        apply = Apply;
     }
 
     // A -1 (batch) dimension is replaced by a placeholder during abstract evaluation; a second,

@@ -36,6 +36,26 @@ internal sealed class ModuleRun
     /// <summary>Training mode (Dropout active, BatchNorm uses batch statistics and updates its averages).</summary>
     public bool Training { get; }
 
+    int _lastCall;
+
+    /// <summary>
+    /// The module call in progress (0 outside any): each <see cref="Module.CallTree"/> is a new
+    /// call, so a slot can tell two modules used in one call (a conflict) from one module whose
+    /// enclosing module is called again (sharing, as in Flax and Haiku).
+    /// </summary>
+    public int CurrentCall { get; private set; }
+
+    /// <summary>Starts a module call; returns the enclosing call, to give back to <see cref="EndCall"/>.</summary>
+    public int BeginCall()
+    {
+        int outer = CurrentCall;
+        CurrentCall = ++_lastCall;
+        return outer;
+    }
+
+    /// <summary>Ends the current module call.</summary>
+    public void EndCall(int outer) => CurrentCall = outer;
+
     readonly Dictionary<string, StateCell> _state = new(StringComparer.Ordinal);
 
     /// <summary>A slot's mutable state cell for this run (one per slot path, so reuse shares it).</summary>

@@ -18,6 +18,8 @@ public sealed class Slot
     readonly SortedDictionary<int, Slot>? _indexed;
     readonly SortedDictionary<string, Slot>? _named;
     LeafRecord? _leaf;
+    // Init mode: the module instance that used this slot in each enclosing module call.
+    Dictionary<int, Module>? _users;
     // Apply mode: the concrete subtree (and the state subtree).
     readonly object? _value;
     readonly object? _state;
@@ -53,6 +55,11 @@ public sealed class Slot
 
     string Where => Path.Length == 0 ? $"{_run.RootName ?? "root"} (root slot)" : $"{_run.RootName}/{Path}";
 
+    // The scope path of a leaf module on this slot, as in other errors: Serial/0/Dense.
+    string LeafWhere(Module module) => Path.Length == 0
+        ? (_run.RootName == module.Name ? module.Name : $"{_run.RootName}/{module.Name}")
+        : $"{_run.RootName}/{Path}/{module.Name}";
+
     /// <summary>The child slot at <paramref name="index"/>.</summary>
     public Slot this[int index]
     {
@@ -66,10 +73,10 @@ public sealed class Slot
                 if (!_indexed!.TryGetValue(index, out var s)) _indexed[index] = s = new Slot(_run, this, index.ToString(), null, null);
                 return s;
             }
-            var children = _value as object?[] ?? throw new InvalidOperationException(
-                $"{Where}: expected a list of parameter subtrees for index {index}, got {Describe(_value)}");
+            var children = _value as object?[] ?? throw new ArgumentException(
+                $"{Where}: expected a list of parameter subtrees for index {index}, got {Describe(_value)} (parameters from a different model?)");
             if (index >= children.Length)
-                throw new InvalidOperationException($"{Where}: parameter list has {children.Length} entries, index {index} was requested (parameters from a different model?)");
+                throw new ArgumentException($"{Where}: parameter list has {children.Length} entries, index {index} was requested (parameters from a different model?)");
             var states = _state as object?[];
             return new Slot(_run, this, index.ToString(), children[index], states != null && index < states.Length ? states[index] : null);
         }
@@ -88,9 +95,9 @@ public sealed class Slot
                 return s;
             }
             if (_value is not Dictionary<string, object?> d)
-                throw new InvalidOperationException($"{Where}: expected named parameter subtrees for '{name}', got {Describe(_value)}");
+                throw new ArgumentException($"{Where}: expected named parameter subtrees for '{name}', got {Describe(_value)} (parameters from a different model?)");
             if (!d.TryGetValue(name, out var v))
-                throw new InvalidOperationException($"{Where}: no parameters named '{name}' (have: {string.Join(", ", d.Keys)})");
+                throw new ArgumentException($"{Where}: no parameters named '{name}' (have: {string.Join(", ", d.Keys)}; parameters from a different model?)");
             var st = _state as Dictionary<string, object?>;
             return new Slot(_run, this, name, v, st != null && st.TryGetValue(name, out var sv) ? sv : null);
         }
@@ -101,7 +108,7 @@ public sealed class Slot
     {
         if (n < 0) throw new ArgumentException($"Slot.Split: n must be non-negative, got {n}");
         if (!_run.Initializing && _value is object?[] arr && arr.Length != n)
-            throw new InvalidOperationException($"{Where}: split into {n} but the parameters have {arr.Length} entries (parameters from a different model?)");
+            throw new ArgumentException($"{Where}: split into {n} but the parameters have {arr.Length} entries (parameters from a different model?)");
         var r = new Slot[n];
         for (int i = 0; i < n; i++) r[i] = this[i];
         return r;
@@ -128,11 +135,27 @@ public sealed class Slot
             throw new InvalidOperationException($"{Where}: holds the parameters of {_leaf.Module.Name} and cannot also be accessed with {what}");
     }
 
+    /// <summary>
+    /// Records that <paramref name="module"/> uses this slot inside the enclosing module call
+    /// <paramref name="call"/>. A second, different module instance in the same call would silently
+    /// share (or clash over) the parameters, so it is an error; the same instance again is reuse.
+    /// </summary>
+    internal void Claim(Module module, int call)
+    {
+        if (!_run.Initializing) return;
+        _users ??= new Dictionary<int, Module>();
+        if (_users.TryGetValue(call, out var user) && !ReferenceEquals(user, module))
+            throw new InvalidOperationException(
+                $"{Where}: two different module instances use this slot in one call ({user.Name}, then {module.Name}), so they would share parameters. " +
+                "Give each module its own slot (p[0], p[1], p[\"name\"], or var (p1, p2) = p); to share parameters on purpose, call the same module instance again.");
+        _users[call] = module;
+    }
+
     static string Describe(object? v) => v switch
     {
         null => "nothing (null)",
         Tensor t => $"a tensor {t.Aval}",
-        _ => v.GetType().Name,
+        _ => Tree.TypeName(v.GetType()),
     };
 
     /// <summary>
@@ -145,7 +168,8 @@ public sealed class Slot
         if (!_run.Initializing)
         {
             if (_value is null)
-                throw new InvalidOperationException($"{Where} ({module.Name}): no parameters were given for this slot");
+                throw new ArgumentException($"{LeafWhere(module)}: no parameters were given for this slot (parameters from a different model?)");
+            ParameterCheck.Check(module, input, _value, _state, LeafWhere(module));
             return (_value, _run.StateFor(this, _state));
         }
         if (_indexed!.Count > 0 || _named!.Count > 0)
@@ -154,13 +178,13 @@ public sealed class Slot
         {
             if (!ReferenceEquals(_leaf.Module, module) && _leaf.Module.Name != module.Name)
                 throw new InvalidOperationException($"{Where}: holds the parameters of {_leaf.Module.Name} and cannot be reused by {module.Name}");
-            if (_leaf.Input.Shape != input.Shape || _leaf.Input.DType != input.DType)
-            {
-                // Reuse with another input is fine only if the parameters would be the same shapes.
-                if (!SameParameterShapes(module, input))
-                    throw new ArgumentException(
-                        $"{Where}/{module.Name}: parameters were created for an input of shape {_leaf.Input.Shape} ({_leaf.Input.DType.Name()}) and this reuse has shape {input.Shape} ({input.DType.Name()}), which needs different parameter shapes");
-            }
+            // Reuse with another input, or by an instance rebuilt inside a re-called enclosing
+            // module, is fine only if the parameters would have the same shapes.
+            bool sameUse = ReferenceEquals(_leaf.Module, module) && _leaf.Input.Shape == input.Shape && _leaf.Input.DType == input.DType;
+            if (!sameUse && !SameParameterShapes(module, input))
+                throw new ArgumentException(
+                    $"{LeafWhere(module)}: parameters were created {(ReferenceEquals(_leaf.Module, module) ? "" : $"by another {module.Name} instance ")}" +
+                    $"for an input of shape {_leaf.Input.Shape} ({_leaf.Input.DType.Name()}) and this use has shape {input.Shape} ({input.DType.Name()}), which needs different parameter shapes");
             return (_leaf.Parameters, _run.StateFor(this, _leaf.State));
         }
         using (TraceState.SetDynamic(_run.CreationTrace))

@@ -19,8 +19,16 @@ public static class NameScope
         return new Popper(s);
     }
 
-    /// <summary>Prefixes <paramref name="message"/> with the current scope, if any.</summary>
-    public static string Describe(string message) => Current is { } c ? $"{c}: {message}" : message;
+    /// <summary>
+    /// Prefixes <paramref name="message"/> with the current scope, if any. A message that is just
+    /// the scope's own last name (a module naming itself, <c>Describe("Dense")</c> inside
+    /// <c>Serial/0/Dense</c>) gives the scope alone, so errors do not read "Dense: Dense: ...".
+    /// </summary>
+    public static string Describe(string message)
+    {
+        if (Current is not { } c) return message;
+        return c == message || c.EndsWith("/" + message, StringComparison.Ordinal) ? c : $"{c}: {message}";
+    }
 
     sealed class Popper(List<string> s) : IDisposable
     {

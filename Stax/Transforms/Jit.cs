@@ -14,7 +14,19 @@ public sealed class JitFunction
     readonly Func<Tensor[], object?, Tensor[]> _f;
     readonly int[] _donate;
     readonly ConcurrentDictionary<CacheKey, Entry> _cache = new();
-    int _traces;
+    readonly ConcurrentQueue<CacheKey> _insertionOrder = new();
+    readonly ConcurrentDictionary<string, int> _tracesPerTypes = new();
+    int _traces, _maxCacheSize = 64, _warnedRetrace, _warnedEviction;
+
+    /// <summary>Traces for one set of argument types (static argument changing) before a warning.</summary>
+    public const int RetraceWarningThreshold = 10;
+
+    /// <summary>
+    /// Raised once per function when it retraces <see cref="RetraceWarningThreshold"/> times for the
+    /// same argument types (a static value that changes on every call), and once when its cache is
+    /// full and starts evicting. Without a handler the message goes to standard error.
+    /// </summary>
+    public static event Action<JitFunction, string>? Warning;
 
     sealed record Entry(JitParams Params, Tensor[] Consts);
 
@@ -35,6 +47,18 @@ public sealed class JitFunction
 
     /// <summary>Number of cached programs.</summary>
     public int CacheSize => _cache.Count;
+
+    /// <summary>Called with the argument types and static argument of each evicted program (tree Jit
+    /// drops the output structure it remembered for it).</summary>
+    internal Action<string, object?>? Evicted { get; set; }
+
+    /// <summary>The most programs kept (default 64); beyond it the oldest is evicted, so a function
+    /// retraced for ever-new static values does not hold every program it ever compiled.</summary>
+    public int MaxCacheSize
+    {
+        get => _maxCacheSize;
+        set => _maxCacheSize = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), $"Jit ({Name}): MaxCacheSize must be positive, got {value}");
+    }
 
     /// <summary>The staged program for arguments like <paramref name="args"/> (traces on a miss).</summary>
     public ClosedJaxpr Lower(Tensor[] args, object? staticArg = null)
@@ -78,8 +102,29 @@ public sealed class JitFunction
         var converted = new Jaxpr(Array.Empty<Var>(), j.ConstVars.Concat(j.InVars).ToArray(), j.Eqns, j.OutVars);
         var entry = new Entry(new JitParams(Name, converted), closed.Consts);
         // Constants that are tracers of an outer transformation are only valid for this call.
-        if (closed.Consts.All(c => c.IsConcrete)) _cache[key] = entry;
+        if (closed.Consts.All(c => c.IsConcrete) && _cache.TryAdd(key, entry))
+        {
+            _insertionOrder.Enqueue(key);
+            while (_cache.Count > _maxCacheSize && _insertionOrder.TryDequeue(out var oldest))
+            {
+                _cache.TryRemove(oldest, out _);
+                Evicted?.Invoke(oldest.Types, oldest.Static);
+                WarnOnce(ref _warnedEviction, $"Jit ({Name}): the cache holds {_maxCacheSize} programs and now evicts the oldest; " +
+                    "arguments with ever-new shapes or static values compile a program each (see JitFunction.MaxCacheSize)");
+            }
+        }
+        if (_tracesPerTypes.AddOrUpdate(key.Types, 1, (_, n) => n + 1) == RetraceWarningThreshold)
+            WarnOnce(ref _warnedRetrace, $"Jit ({Name}): traced {RetraceWarningThreshold} times for arguments of the same types because the static " +
+                $"argument changed (now {staticArg}). A value that changes on every call should be traced: pass it as a Tensor " +
+                "(tree Jit traces C# numbers in object slots; a typed int parameter stays static), and keep static only what decides the program's shape");
         return entry;
+    }
+
+    void WarnOnce(ref int flag, string message)
+    {
+        if (Interlocked.Exchange(ref flag, 1) != 0) return;
+        if (Warning is { } handlers) handlers(this, message);
+        else Console.Error.WriteLine("warning: " + message);
     }
 }
 

@@ -5,14 +5,17 @@ namespace Stax;
 
 public static partial class Transforms
 {
+    // Named Remat, not Checkpoint: with `using static Stax.Transforms;` a method named Checkpoint
+    // would hide the Stax.IO.Checkpoint class (Checkpoint.Save would not compile, CS0119).
+
     /// <summary>
-    /// Gradient checkpointing (jax.checkpoint / jax.remat): the result computes what <paramref name="f"/>
+    /// Gradient checkpointing (jax.remat, also called jax.checkpoint): the result computes what <paramref name="f"/>
     /// computes, but reverse-mode differentiation keeps only its inputs (plus, with
     /// <see cref="RematPolicy.SaveDots"/>, the results of its matrix products) for the backward pass
     /// and recomputes the other intermediates there: less memory for more compute. Values
     /// <paramref name="f"/> captures are passed to the <c>remat</c> equation as leading inputs.
     /// </summary>
-    public static Func<Tensor[], Tensor[]> Checkpoint(Func<Tensor[], Tensor[]> f, RematPolicy policy = RematPolicy.SaveNothing)
+    public static Func<Tensor[], Tensor[]> Remat(Func<Tensor[], Tensor[]> f, RematPolicy policy = RematPolicy.SaveNothing)
     {
         ArgumentNullException.ThrowIfNull(f);
         var cache = new ConcurrentDictionary<string, (RematParams, Tensor[])>();
@@ -23,7 +26,7 @@ public static partial class Transforms
             if (!cache.TryGetValue(key, out var e))
             {
                 Rules.RuleRegistry.Ensure();
-                var closed = StagingTrace.Stage(f, args.Select(a => a.Aval).ToArray(), "Checkpoint");
+                var closed = StagingTrace.Stage(f, args.Select(a => a.Aval).ToArray(), "Remat");
                 var (j, consts) = Rules.ControlFlowPrograms.Convert(closed);
                 e = (new RematParams(j, policy), consts);
                 // Captured tracers of an outer transformation are only valid for this call.
@@ -33,17 +36,11 @@ public static partial class Transforms
         };
     }
 
-    /// <summary>One-argument form of <see cref="Checkpoint(Func{Tensor[], Tensor[]}, RematPolicy)"/>.</summary>
-    public static Func<Tensor, Tensor> Checkpoint(Func<Tensor, Tensor> f, RematPolicy policy = RematPolicy.SaveNothing)
+    /// <summary>One-argument form of <see cref="Remat(Func{Tensor[], Tensor[]}, RematPolicy)"/>.</summary>
+    public static Func<Tensor, Tensor> Remat(Func<Tensor, Tensor> f, RematPolicy policy = RematPolicy.SaveNothing)
     {
         ArgumentNullException.ThrowIfNull(f);
-        var g = Checkpoint(xs => new[] { f(xs[0]) }, policy);
+        var g = Remat(xs => new[] { f(xs[0]) }, policy);
         return x => g(new[] { x })[0];
     }
-
-    /// <summary>Alias of <see cref="Checkpoint(Func{Tensor[], Tensor[]}, RematPolicy)"/> (jax.remat).</summary>
-    public static Func<Tensor[], Tensor[]> Remat(Func<Tensor[], Tensor[]> f, RematPolicy policy = RematPolicy.SaveNothing) => Checkpoint(f, policy);
-
-    /// <summary>Alias of <see cref="Checkpoint(Func{Tensor, Tensor}, RematPolicy)"/> (jax.remat).</summary>
-    public static Func<Tensor, Tensor> Remat(Func<Tensor, Tensor> f, RematPolicy policy = RematPolicy.SaveNothing) => Checkpoint(f, policy);
 }

@@ -221,15 +221,20 @@ public static partial class Transforms
     /// <summary>
     /// Compiles a function of a tree. The cache key is the argument's structure (its
     /// <see cref="TreeDef"/>, including static leaves, which act as static arguments) and the leaves'
-    /// shapes/dtypes; a call with a seen key runs the cached program without tracing.
+    /// shapes/dtypes; a call with a seen key runs the cached program without tracing. C# numbers
+    /// (<c>int</c>, <c>long</c>, <c>float</c>, <c>double</c>) in slots that can hold a tensor
+    /// (<c>object</c>, <c>Tensor</c>) are traced as weakly typed scalars, like Python scalars in JAX,
+    /// so the function receives a <see cref="Tensor"/> there and a changing step counter does not
+    /// retrace. Static values are opt-in: bools, strings, enums, <see cref="Static{T}"/>, and
+    /// numbers in slots typed as numbers (a typed <c>int</c> parameter).
     /// </summary>
     public static Func<TIn, TOut> Jit<TIn, TOut>(Func<TIn, TOut> f, string? name = null)
         => JitWithInfo(f, name).Call;
 
-    /// <summary>Compiles a two-argument function of trees (e.g. <c>update(params, batch)</c>).</summary>
+    /// <summary>Compiles a two-argument function of trees (e.g. <c>update(params, batch)</c>); see <see cref="Jit{TIn, TOut}(Func{TIn, TOut}, string?)"/>.</summary>
     public static Func<T1, T2, TOut> Jit<T1, T2, TOut>(Func<T1, T2, TOut> f, string? name = null)
     {
-        var (call, _) = JitCore(a => f(As<T1>(a[0]), As<T2>(a[1])), name);
+        var (call, _) = JitCore(a => f(As<T1>(a[0]), As<T2>(a[1])), name, typeof(T1), typeof(T2));
         return (a, b) => As<TOut>(call(new object?[] { a, b }));
     }
 
@@ -237,11 +242,11 @@ public static partial class Transforms
     /// <see cref="JitFunction"/> (trace count, cache size).</summary>
     public static (Func<TIn, TOut> Call, JitFunction Compiled) JitWithInfo<TIn, TOut>(Func<TIn, TOut> f, string? name = null)
     {
-        var (call, j) = JitCore(a => f(As<TIn>(a[0])), name);
+        var (call, j) = JitCore(a => f(As<TIn>(a[0])), name, typeof(TIn));
         return (x => As<TOut>(call(new object?[] { x })), j);
     }
 
-    static (Func<object?[], object?>, JitFunction) JitCore(Func<object?[], object?> f, string? name)
+    static (Func<object?[], object?>, JitFunction) JitCore(Func<object?[], object?> f, string? name, params Type[] argTypes)
     {
         // The arguments are one tree (an object?[] node); its TreeDef is the Jit static argument, so
         // it is part of the cache key. Output structures are remembered per (structure, types).
@@ -255,9 +260,12 @@ public static partial class Transforms
             outDefs[(def, Types(xs))] = od;
             return ol;
         }, name ?? "f");
+        j.Evicted = (types, st) => outDefs.TryRemove(((TreeDef)st!, types), out _);
         object? Call(object?[] args)
         {
-            var (leaves, def) = Tree.Flatten(args);
+            var lifted = new object?[args.Length];
+            for (int i = 0; i < args.Length; i++) lifted[i] = JitScalars.Lift(args[i], argTypes[i]);
+            var (leaves, def) = Tree.Flatten(lifted);
             var outs = j.Call(leaves, def);
             return Tree.Unflatten(outDefs[(def, Types(leaves))], outs);
         }

@@ -10,15 +10,17 @@ namespace Stax;
 /// arrays of any element type; <c>List&lt;T&gt;</c>; <c>Dictionary&lt;string, T&gt;</c> (children in
 /// sorted ordinal key order); value tuples; and user types registered with
 /// <see cref="Register{T}"/>. Built in: <c>List&lt;Tensor&gt;</c>, <c>List&lt;object?&gt;</c>,
-/// <c>Dictionary&lt;string, Tensor&gt;</c>, <c>Dictionary&lt;string, object?&gt;</c> and value
-/// tuples of 2 to 7 tensors. Other element types need one call to <see cref="RegisterList{T}"/>,
+/// <c>Dictionary&lt;string, Tensor&gt;</c>, <c>Dictionary&lt;string, object?&gt;</c>, value
+/// tuples of 2 to 7 tensors, and <see cref="Key"/> (a node over its uint32 key data, so keys are
+/// Vmap and Jit arguments). Other element types need one call to <see cref="RegisterList{T}"/>,
 /// <see cref="RegisterDictionary{T}"/> or <c>RegisterTuple</c> (rebuilding a generic container needs
 /// its constructor, and the core uses no reflection so that it stays AOT compatible). A node
 /// type is matched exactly: a subclass of a registered type is not registered.</para>
 /// <para>Static leaves: numbers, bools, strings, enums, <see cref="Shape"/>, <see cref="IntTuple"/>,
-/// <see cref="AbstractValue"/> and types given to <see cref="RegisterStatic{T}"/> are not tensors;
+/// <see cref="AbstractValue"/>, <see cref="Static{T}"/> and types given to <see cref="RegisterStatic{T}"/> are not tensors;
 /// they are kept inside the <see cref="TreeDef"/> (compared with <c>Equals</c>), so they are not
-/// differentiated or mapped, and Jit treats them as static arguments (a new value retraces).</para>
+/// differentiated or mapped, and Jit treats them as static arguments (a new value retraces), except
+/// that tree Jit traces C# numbers in slots that can hold a tensor (see <see cref="Transforms.Jit{TIn, TOut}(Func{TIn, TOut}, string?)"/>).</para>
 /// <para>Key paths print in C# accessor syntax, see <see cref="TreePath"/>.</para>
 /// </summary>
 public static class Tree

@@ -143,6 +143,9 @@ internal static class TreeRegistry
         Add(typeof(List<object>), new ListHandler<object>());
         Add(typeof(Dictionary<string, Tensor>), new DictionaryHandler<Tensor>());
         Add(typeof(Dictionary<string, object>), new DictionaryHandler<object>());
+        // A Key is a node over its uint32 data, so keys pass through Vmap, Jit and Grad like tensors.
+        Add(typeof(Key), new UserHandler<Key>(k => (new object?[] { k.IsNone ? null : k.Data }, new[] { "data" }),
+            c => c[0] is Tensor data ? new Key(data) : Key.None));
         Tuple<Tensor, Tensor>();
         Tuple<Tensor, Tensor, Tensor>();
         Tuple<Tensor, Tensor, Tensor, Tensor>();
@@ -171,7 +174,8 @@ internal static class TreeRegistry
 
     internal static bool IsStatic(Type t)
         => t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal) || t == typeof(Shape) || t == typeof(IntTuple)
-           || t == typeof(AbstractValue) || Statics.ContainsKey(t);
+           || t == typeof(AbstractValue) || Statics.ContainsKey(t)
+           || (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Static<>));
 
     /// <summary>Read-only view of a node's children for prefix trees (in_axes): no rebuild needed, so
     /// any list, string-keyed dictionary or tuple is accepted.</summary>

@@ -69,7 +69,7 @@ if (opt.Resume && opt.Checkpoint != null && File.Exists(opt.Checkpoint))
 
 // ---- the jitted train step: (opt state, x, y, step) -> (new opt state, loss, accuracy) ----
 // The old optimizer state (which holds the parameters) is donated: its buffers may be reused.
-Tensor Loss(object p, Tensor x, Tensor y) => Losses.SoftmaxCrossEntropy(model.Apply(p, x), y);
+Tensor Loss(object p, Tensor x, Tensor y) => Losses.SoftmaxCrossEntropy(model.Apply(p, x, training: true), y);
 var stateDef = Tree.Flatten(optState).Def;
 int nState = Tree.Flatten(optState).Leaves.Length;
 var trainStep = Transforms.Jit((Tensor[] a) =>
@@ -78,11 +78,11 @@ var trainStep = Transforms.Jit((Tensor[] a) =>
     var (x, y, step) = (a[nState], a[nState + 1], a[nState + 2]);
     var p = adam.GetParams(state)!;
     var (loss, grads) = Transforms.ValueAndGrad((object q) => Loss(q, x, y))(p);
-    var logits = model.Apply(p, x);
+    var logits = model.Apply(p, x, training: true);
     var newState = adam.Update(step, grads, state);
     return Tree.Flatten(newState).Leaves.Concat(new[] { loss, Losses.Accuracy(logits, y) }).ToArray();
 }, "train_step", Enumerable.Range(0, nState).ToArray());
-var predict = Transforms.Jit((Tensor[] a) => new[] { Np.Argmax(model.Apply(adam.GetParams(Tree.Unflatten<OptState>(stateDef, a[..nState]))!, a[nState]), axis: -1) }, "predict");
+var predict = Transforms.Jit((Tensor[] a) => new[] { Np.Argmax(model.Apply(adam.GetParams(Tree.Unflatten<OptState>(stateDef, a[..nState]))!, a[nState], training: false), axis: -1) }, "predict");
 
 double TestAccuracy()
 {
