@@ -83,7 +83,7 @@ public static class SoakCommand
         return s =>
         {
             var p = adam.GetParams(state)!;
-            var (loss, grads) = Transforms.ValueAndGrad((object q) => Losses.SoftmaxCrossEntropy(Mlp.Apply(q, x), y))(p);
+            var (loss, grads) = Transforms.ValueAndGrad((object q) => Losses.SoftmaxCrossEntropy(Mlp.Apply(q, x, training: true), y))(p);
             state = adam.Update(Tensor.Scalar(s, DType.Int32), grads, state);
             return loss.Item<float>();
         };
@@ -97,7 +97,7 @@ public static class SoakCommand
         {
             int b = 1 + (s - 1) % 600;
             var x = Tensor.From<float>(host.AsSpan(0, b * 784), new Shape(b, 784));
-            return Np.Sum(Mlp.Apply(parameters, x)).Item<float>();
+            return Np.Sum(Mlp.Apply(parameters, x, training: false)).Item<float>();
         };
     }
 
