@@ -14,12 +14,12 @@ namespace Stax.Bench;
 /// </summary>
 public static class SoakCommand
 {
-    const string Usage = "usage: soak [--workload jit|eager|varying] [--steps N] [--every N] [--backend cpu|vulkan]";
+    const string Usage = "usage: soak [--workload jit|eager|varying] [--steps N] [--every N] [--backend cpu|vulkan] [--batch N]";
 
     public static int Run(string[] args)
     {
         string workload = "jit", backend = "cpu";
-        int steps = 10_000, every = 1_000;
+        int steps = 10_000, every = 1_000, batch = 128;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value\n{Usage}");
@@ -29,6 +29,7 @@ public static class SoakCommand
                 case "--steps": steps = int.Parse(Next()); break;
                 case "--every": every = int.Parse(Next()); break;
                 case "--backend": backend = Next(); break;
+                case "--batch": batch = int.Parse(Next()); break;
                 default: Console.Error.WriteLine(Usage); return 2;
             }
         }
@@ -39,12 +40,12 @@ public static class SoakCommand
         }
         Func<int, float> step = workload switch
         {
-            "jit" => JitStep(),
-            "eager" => EagerStep(),
+            "jit" => JitStep(batch),
+            "eager" => EagerStep(batch),
             "varying" => VaryingStep(),
             _ => throw new ArgumentException($"unknown workload '{workload}'\n{Usage}"),
         };
-        Console.WriteLine($"soak: workload {workload}, backend {BackendRegistry.Default.Name}, {steps} steps, {Environment.ProcessorCount} cpus");
+        Console.WriteLine($"soak: workload {workload}, backend {BackendRegistry.Default.Name}, {steps} steps{(workload == "varying" ? ", batch 1..600" : $", batch {batch}")}, {Environment.ProcessorCount} cpus");
         Console.WriteLine($"{"step",7} {"ms/step",8} {"rss MB",8} {"heap MB",8} {"live MB",8} {"pooled MB",9} {"gen2 GCs",8}");
         var sw = Stopwatch.StartNew();
         int gen2Start = GC.CollectionCount(2);
@@ -66,17 +67,17 @@ public static class SoakCommand
         return 0;
     }
 
-    static Func<int, float> JitStep()
+    static Func<int, float> JitStep(int batch)
     {
-        var train = TrainStep.Mlp();
+        var train = TrainStep.Mlp(batch: batch);
         return _ => train.Run();
     }
 
     static readonly Module Mlp = Serial(Dense(512), Relu, Dense(512), Relu, Dense(10));
 
-    static Func<int, float> EagerStep()
+    static Func<int, float> EagerStep(int batch)
     {
-        var (x, y) = Batch(128, 0);
+        var (x, y) = Batch(batch, 0);
         var (_, parameters) = Mlp.Initialize(Rng.Key(0), new AbstractValue(x.Shape, DType.Float32));
         var adam = Optimizers.Adam(1e-3);
         var state = adam.Init(parameters);

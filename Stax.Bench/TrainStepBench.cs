@@ -70,8 +70,8 @@ public sealed class TrainStep
         }, "train_step", Enumerable.Range(0, n).ToArray());
     }
 
-    /// <summary>The MLP of the peers: 784-512-512-10, ReLU, batch 128.</summary>
-    public static TrainStep Mlp(int seed = 0) => new(Serial(Dense(512), Relu, Dense(512), Relu, Dense(10)), 128, new[] { 784 }, seed);
+    /// <summary>The MLP of the peers: 784-512-512-10, ReLU, batch 128 unless given.</summary>
+    public static TrainStep Mlp(int seed = 0, int batch = 128) => new(Serial(Dense(512), Relu, Dense(512), Relu, Dense(10)), batch, new[] { 784 }, seed);
 
     /// <summary>The CNN of the peers: conv3x3(32)-conv3x3(64)-maxpool2-fc128-fc10 on 28x28x1, batch 64.</summary>
     public static TrainStep Cnn(int seed = 0) => new(Serial(Conv(32, new[] { 3, 3 }), Relu, Conv(64, new[] { 3, 3 }), Relu,
