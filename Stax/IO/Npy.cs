@@ -191,8 +191,9 @@ public static class Npy
         return dst;
     }
 
-    // Walks the destination in row-major order; the innermost (last) axis is a strided read of the
-    // source, so the per-element work is one typed load and store.
+    // Column-major to row-major is a reversal of the axes. For every combination of the middle
+    // axes it is a 2-D transpose between the first axis (contiguous in the source) and the last
+    // (contiguous in the destination), done in square tiles so both sides stay in cache.
     static void FortranToC<T>(byte[] srcBytes, byte[] dstBytes, int[] dims) where T : unmanaged
     {
         var src = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(srcBytes.AsSpan());
@@ -200,22 +201,34 @@ public static class Npy
         int rank = dims.Length;
         if (dst.Length == 0) return;
         var fStride = new long[rank];
+        var cStride = new long[rank];
         long acc = 1;
         for (int k = 0; k < rank; k++) { fStride[k] = acc; acc *= dims[k]; }
-        int inner = dims[rank - 1];
-        long step = fStride[rank - 1];
-        var idx = new int[rank];
-        long srcOff = 0;
-        for (long i = 0; i < dst.Length; i += inner)
+        acc = 1;
+        for (int k = rank - 1; k >= 0; k--) { cStride[k] = acc; acc *= dims[k]; }
+        int rows = dims[0], cols = dims[rank - 1];
+        long colStep = fStride[rank - 1], rowStep = cStride[0];
+        const int Tile = 32;
+        var mid = new int[rank];
+        long middles = acc / ((long)rows * cols);
+        for (long m = 0; m < middles; m++)
         {
-            long o = srcOff;
-            var row = dst.Slice((int)i, inner);
-            for (int j = 0; j < row.Length; j++, o += step) row[j] = src[(int)o];
-            for (int k = rank - 2; k >= 0; k--)
+            long srcBase = 0, dstBase = 0;
+            for (int k = 1; k < rank - 1; k++) { srcBase += mid[k] * fStride[k]; dstBase += mid[k] * cStride[k]; }
+            for (int r0 = 0; r0 < rows; r0 += Tile)
+                for (int c0 = 0; c0 < cols; c0 += Tile)
+                {
+                    int r1 = Math.Min(rows, r0 + Tile), c1 = Math.Min(cols, c0 + Tile);
+                    for (int r = r0; r < r1; r++)
+                    {
+                        long d = dstBase + r * rowStep, sOff = srcBase + r + c0 * colStep;
+                        for (int c = c0; c < c1; c++, sOff += colStep) dst[(int)(d + c)] = src[(int)sOff];
+                    }
+                }
+            for (int k = rank - 2; k >= 1; k--)
             {
-                if (++idx[k] < dims[k]) { srcOff += fStride[k]; break; }
-                idx[k] = 0;
-                srcOff -= fStride[k] * (dims[k] - 1);
+                if (++mid[k] < dims[k]) break;
+                mid[k] = 0;
             }
         }
     }
