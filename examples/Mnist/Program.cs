@@ -4,6 +4,7 @@ using System.Diagnostics;
 using Mnist;
 using Stax;
 using Stax.Backends;
+using Stax.Examples;
 using Stax.IO;
 using Stax.Nn;
 using Stax.Optim;
@@ -99,7 +100,7 @@ double TestAccuracy()
 }
 
 var losses = new List<double>();
-var epochEnds = new List<int>();
+var epochEnds = new List<(int Step, string Label)>();
 var total = Stopwatch.StartNew();
 double acc = 0;
 for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
@@ -118,13 +119,13 @@ for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
         double l = outs[nState].Item<float>(), a = outs[nState + 1].Item<float>();
         runLoss = s == 0 ? l : 0.98 * runLoss + 0.02 * l;
         runAcc = s == 0 ? a : 0.98 * runAcc + 0.02 * a;
-        if (s % 10 == 0) losses.Add(runLoss);
+        losses.Add(l);
         if (s % 20 == 0 || s == stepsPerEpoch - 1)
             Progress(epoch, s + 1, stepsPerEpoch, runLoss, runAcc, (s + 1) * batch / clock.Elapsed.TotalSeconds);
     }
-    epochEnds.Add(losses.Count - 1);
     Console.WriteLine();
     acc = TestAccuracy();
+    epochEnds.Add((losses.Count, $"epoch {epoch}: test acc {acc:F4}"));
     var memory = device is IMemoryStatistics m ? $", {device.Name} memory: live {m.MemoryStats.LiveBytes / 1e6:F1} MB, high-water {m.MemoryStats.HighWaterBytes / 1e6:F1} MB" : "";
     Console.WriteLine($"epoch {epoch}: test accuracy {acc:F4}, {clock.Elapsed.TotalSeconds:F1} s{memory}");
     if (opt.Checkpoint != null)
@@ -132,7 +133,7 @@ for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
             new Dictionary<string, string> { ["epoch"] = epoch.ToString(), ["step"] = globalStep.ToString(), ["model"] = opt.Model });
 }
 var plot = opt.Plot ?? $"loss-{opt.Model}.svg";
-LossPlot.Write(plot, losses, epochEnds, $"MNIST {opt.Model}: smoothed training loss");
+TrainingPlot.Write(plot, $"MNIST {opt.Model}: training loss (cross-entropy) per step", losses, epochEnds);
 Console.WriteLine($"trained in {total.Elapsed.TotalSeconds:F1} s; loss curve written to {plot}");
 if (startEpoch > opt.EpochsOrDefault) acc = TestAccuracy();
 Console.WriteLine($"test accuracy: {acc:F4}");
