@@ -26,7 +26,7 @@ internal sealed unsafe class VulkanContext : IDisposable
 
     public VulkanContext(string? deviceSelector)
     {
-        try { Vk = Vk.GetApi(); }
+        try { Vk = new Vk(VulkanLoader.Load()); }
         catch (Exception e) when (e is FileNotFoundException or DllNotFoundException or PlatformNotSupportedException)
         {
             throw new VulkanNotAvailableException($"the Vulkan loader (libvulkan.so.1 / vulkan-1.dll) was not found ({e.Message}); on Debian install mesa-vulkan-drivers libvulkan1", e);

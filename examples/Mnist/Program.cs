@@ -149,10 +149,12 @@ static void Progress(int epoch, int step, int steps, double loss, double acc, do
 
 static string FindData()
 {
-    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
-    {
-        var candidate = Path.Combine(d.FullName, "data", "mnist");
-        if (Directory.Exists(candidate)) return candidate;
-    }
-    throw new DirectoryNotFoundException("data/mnist not found above " + AppContext.BaseDirectory);
+    // Above the program (dotnet run) or above the working directory (a published executable).
+    foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+        {
+            var candidate = Path.Combine(d.FullName, "data", "mnist");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+    throw new DirectoryNotFoundException($"data/mnist not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}");
 }

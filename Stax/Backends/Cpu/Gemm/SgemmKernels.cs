@@ -172,12 +172,12 @@ internal static unsafe class SgemmKernels
         {
             var b0 = Vector128.Load(b);
             var b1 = Vector128.Load(b + 4);
-            var a0 = Vector128.Create(a[0]); c00 = Vector128.FusedMultiplyAdd(a0, b0, c00); c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector128.Create(a[1]); c10 = Vector128.FusedMultiplyAdd(a1, b0, c10); c11 = Vector128.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector128.Create(a[2]); c20 = Vector128.FusedMultiplyAdd(a2, b0, c20); c21 = Vector128.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector128.Create(a[3]); c30 = Vector128.FusedMultiplyAdd(a3, b0, c30); c31 = Vector128.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector128.Create(a[4]); c40 = Vector128.FusedMultiplyAdd(a4, b0, c40); c41 = Vector128.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector128.Create(a[5]); c50 = Vector128.FusedMultiplyAdd(a5, b0, c50); c51 = Vector128.FusedMultiplyAdd(a5, b1, c51);
+            var a0 = Vector128.Create(a[0]); c00 = Madd128(a0, b0, c00); c01 = Madd128(a0, b1, c01);
+            var a1 = Vector128.Create(a[1]); c10 = Madd128(a1, b0, c10); c11 = Madd128(a1, b1, c11);
+            var a2 = Vector128.Create(a[2]); c20 = Madd128(a2, b0, c20); c21 = Madd128(a2, b1, c21);
+            var a3 = Vector128.Create(a[3]); c30 = Madd128(a3, b0, c30); c31 = Madd128(a3, b1, c31);
+            var a4 = Vector128.Create(a[4]); c40 = Madd128(a4, b0, c40); c41 = Madd128(a4, b1, c41);
+            var a5 = Vector128.Create(a[5]); c50 = Madd128(a5, b0, c50); c51 = Madd128(a5, b1, c51);
             a += MR128; b += NR128;
         }
         Store128(c, c00, c01, accumulate); c += ldc;
@@ -187,6 +187,13 @@ internal static unsafe class SgemmKernels
         Store128(c, c40, c41, accumulate); c += ldc;
         Store128(c, c50, c51, accumulate);
     }
+
+    // Fused where the CPU has FMA; a separate multiply and add otherwise. Without hardware FMA (a
+    // NativeAOT build for baseline x64) FusedMultiplyAdd is emulated in software, about 30x slower.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<float> Madd128(Vector128<float> a, Vector128<float> b, Vector128<float> c)
+        => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported
+            ? Vector128.FusedMultiplyAdd(a, b, c) : a * b + c;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store128(float* c, Vector128<float> v0, Vector128<float> v1, bool accumulate)
