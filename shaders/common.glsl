@@ -9,6 +9,16 @@ layout(local_size_x = WG, local_size_y = 1, local_size_z = 1) in;
 // Linear invocation id over a 2D grid of workgroups (x up to 65535 groups).
 uint linear_id() { return (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * WG + gl_LocalInvocationID.x; }
 
+// float32 classification and order on raw bits. Where float controls are not granted, drivers may
+// compile float math with fast-math freedoms (NaN/Inf assumed absent, subnormals flushed to zero),
+// so special values are recognised on bits, never with isnan/isinf or float comparisons.
+bool f_isnan(uint u) { return (u & 0x7FFFFFFFu) > 0x7F800000u; }
+bool f_isinf(uint u) { return (u & 0x7FFFFFFFu) == 0x7F800000u; }
+bool f_finite(uint u) { return (u & 0x7F800000u) != 0x7F800000u; }
+bool f_tiny(uint u) { return (u & 0x7F800000u) == 0u; }             // ±0 or subnormal
+// Total order key for non-NaN values: -0 and +0 are both 0; subnormals order exactly.
+int f_ord(uint u) { int m = int(u & 0x7FFFFFFFu); return (u & 0x80000000u) != 0u ? -m : m; }
+
 int dt_size(int dt) { return dt == 1 ? 8 : (dt == 0 || dt == 4 || dt == 5) ? 4 : (dt == 2 || dt == 3) ? 2 : 1; }
 
 // Raw bits of element i of a buffer whose elements are ES bytes wide (1, 2 or 4).
