@@ -25,14 +25,15 @@ int dt_size(int dt) { return dt == 1 ? 8 : (dt == 0 || dt == 4 || dt == 5) ? 4 :
 #define LOAD_BITS(BUF, ES, i) ((ES) == 4 ? BUF[(i)] : (ES) == 2 ? ((BUF[(i) >> 1] >> (((i) & 1u) * 16u)) & 0xFFFFu) : ((BUF[(i) >> 2] >> (((i) & 3u) * 8u)) & 0xFFu))
 
 // 16-bit float conversions on raw bits, exact and independent of the driver's half-float
-// rounding: float16/bfloat16 -> float32 is exact (subnormals normalised, NaN payloads kept);
+// rounding and denormal mode: float16/bfloat16 -> float32 is exact (subnormals normalised, NaN
+// payloads kept and quieted, as IEEE conversion and the CPU backend do);
 // float32 -> float16/bfloat16 rounds to nearest even, overflows to infinity, keeps NaN quiet with
 // its top payload bits (as System.Half and Stax.BFloat16 do on the CPU).
 uint f16_to_f32(uint h)
 {
     uint s = (h & 0x8000u) << 16;
     uint e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
-    if (e == 31u) return s | 0x7F800000u | (m << 13);
+    if (e == 31u) return s | 0x7F800000u | (m << 13) | (m != 0u ? 0x400000u : 0u);
     if (e != 0u) return s | ((e + 112u) << 23) | (m << 13);
     if (m == 0u) return s;
     int p = findMSB(m);                                      // subnormal: m * 2^-24
@@ -59,7 +60,7 @@ uint f32_to_f16(uint u)
     return s | q;
 }
 
-uint bf16_to_f32(uint h) { return h << 16; }
+uint bf16_to_f32(uint h) { uint u = h << 16; return f_isnan(u) ? u | 0x400000u : u; }
 
 uint f32_to_bf16(uint u)
 {

@@ -72,9 +72,10 @@ float f_mul_tiny(float c, float x)
 }
 
 // IEEE division. Special operands are answered on bits (x / 0 = ±inf, 0 / 0 = NaN, x / inf = ±0);
-// finite quotients divide the significands (in [1, 2), where every driver's division is accurate
-// and no operand is subnormal or huge), take one FMA correction step (correctly rounded even
-// where the driver's division is an approximation), and are scaled back on bits.
+// finite quotients divide the significands (in [1, 2): no operand is subnormal or huge, where a
+// driver's division may flush or lose range), then the quotient is rounded correctly whatever the
+// driver's division accuracy: the exact remainder (Dekker's product, no FMA needed) says whether
+// a neighbour is nearer, and its sign breaks ties when the result is scaled back on bits.
 float m_div(float x, float y)
 {
     uint ux = floatBitsToUint(x), uy = floatBitsToUint(y);
@@ -89,10 +90,28 @@ float m_div(float x, float y)
     int ex, ey;
     precise float mx = f_frexp(x, ex);
     precise float my = f_frexp(y, ey);
-    precise float q0 = mx / my;
-    precise float r0 = fma(-q0, my, mx);
-    precise float q = fma(r0, 1.0 / my, q0);
-    precise float r = fma(-q, my, mx);                 // the sign of the exact remainder breaks ties
+    // A first quotient within a couple of ulp, as fast-math drivers compute it (so the correction
+    // below runs, and is tested, on every driver).
+    precise float q = mx * (1.0 / my);
+    precise float r = 0.0;
+    [[unroll]] for (int i = 0; i < 4; i++)
+    {
+        float p, e;
+        two_prod(q, my, p, e);
+        precise float rr = (mx - p) - e;               // exact: mx - q * my
+        r = rr;
+        if (i == 3) break;
+        uint qb = floatBitsToUint(q);
+        precise float up = uintBitsToFloat(qb + 1u);
+        precise float dn = uintBitsToFloat(qb - 1u);
+        precise float hu = (up - q) * 0.5;
+        precise float hd = (q - dn) * 0.5;
+        precise float mu = my * hu;
+        precise float md = my * hd;
+        if (r > mu) q = up;                            // mx / my - q > half the gap above
+        else if (-r > md) q = dn;
+        else break;
+    }
     return uintBitsToFloat(s | f_ldexp(q, ex - ey, r > 0.0 ? 1 : r < 0.0 ? -1 : 0));
 }
 
@@ -450,6 +469,7 @@ float m_pow(float x, float y)
     if (axb == 0u) return uintBitsToFloat(sgn | (ypos ? 0u : 0x7F800000u));
     if (axb == 0x7F800000u) return uintBitsToFloat(sgn | (ypos ? 0x7F800000u : 0u));
     if ((ux & 0x80000000u) != 0u && !yInt) return NAN;
+    if (axb == 0x3F800000u) return uintBitsToFloat(sgn | 0x3F800000u);   // (-1)^integer; y*log|x| = 0 even for huge y
     float ax = uintBitsToFloat(axb);
     precise float l = m_log(ax);
     int ke;
@@ -459,8 +479,8 @@ float m_pow(float x, float y)
     precise float axs = uintBitsToFloat(f_ldexp(mx, ex - ke, 0));   // ax * 2^-ke, near ye
     precise float delta = (axs - ye) / ye;           // log ax ~= l + delta
     float t, e;
-    two_prod(y, l, t, e);
-    precise float corr = e + y * delta;
+    two_prod(y, l, t, e);                            // |y| > 2^100 overflows the split, but then |t| > 104:
+    precise float corr = e + y * delta;              // both answers below are taken before corr is used
     if (t > 88.8) return uintBitsToFloat(sgn | 0x7F800000u);
     if (t < -104.0) return uintBitsToFloat(sgn);
     int kr;

@@ -31,8 +31,8 @@ public sealed partial class VulkanBackend
     /// <summary>Most elements one workgroup folds in one pass of a one-workgroup-per-output reduction:
     /// lavapipe ends a loop after 65535 iterations of each of the 256 invocations. Longer rows are cut
     /// into chunks whose partials are reduced again (multi-pass), so rows have no length cap; tests
-    /// lower this to run several passes on small inputs.</summary>
-    internal static long GroupFoldLimit = 256L * 65535;
+    /// lower this (on a backend of their own) to run several passes on small inputs.</summary>
+    internal long GroupFoldLimit = 256L * 65535;
 
     /// <summary>Rows of at least twice this many elements are split into chunks of at least this size
     /// when there are few outputs, so a long reduction spreads over about <see cref="TargetGroups"/> workgroups.</summary>
