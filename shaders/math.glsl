@@ -94,7 +94,7 @@ float m_div(float x, float y)
     // below runs, and is tested, on every driver).
     precise float q = mx * (1.0 / my);
     precise float r = 0.0;
-    [[unroll]] for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++)
     {
         float p, e;
         two_prod(q, my, p, e);
