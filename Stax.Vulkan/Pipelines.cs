@@ -27,12 +27,23 @@ internal sealed unsafe class Pipelines : IDisposable
     readonly Dictionary<string, ShaderModule> _modules = new();
     readonly Dictionary<int, (DescriptorSetLayout Set, PipelineLayout Layout)> _layouts = new();
     readonly Dictionary<string, Kernel> _kernels = new();
+    readonly Dictionary<string, IReadOnlyList<string>> _applied = new();
     readonly object _gate = new();
 
     public Pipelines(VulkanContext ctx) => _ctx = ctx;
 
     /// <summary>Number of distinct pipelines created so far.</summary>
     public int Count { get { lock (_gate) return _kernels.Count; } }
+
+    /// <summary>The float-control modes added to <paramref name="shader"/>'s module (creating it if needed).</summary>
+    public IReadOnlyList<string> AppliedFloatControls(string shader)
+    {
+        lock (_gate)
+        {
+            Module(shader);
+            return _applied[shader];
+        }
+    }
 
     /// <summary>The SPIR-V of a shader, from the embedded resources.</summary>
     public static byte[] LoadSpirv(string shader)
@@ -91,6 +102,11 @@ internal sealed unsafe class Pipelines : IDisposable
     {
         if (_modules.TryGetValue(shader, out var m)) return m;
         var code = LoadSpirv(shader);
+        // IEEE behaviour where the device allows it (see SpirvFloatControls); the kernels do not rely on it.
+        List<string> applied = new();
+        if (_ctx.RequestedFloatModes != FloatModes.None)
+            code = SpirvFloatControls.Patch(code, _ctx.FloatControls, _ctx.RequestedFloatModes, out applied);
+        _applied[shader] = applied;
         fixed (byte* p = code)
         {
             var ci = new ShaderModuleCreateInfo { SType = StructureType.ShaderModuleCreateInfo, CodeSize = (nuint)code.Length, PCode = (uint*)p };

@@ -61,9 +61,13 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
 
     /// <summary>Creates a backend on a device chosen by <paramref name="deviceSelector"/> (an index or a
     /// name substring; null for the default choice). Most code should use <see cref="Shared"/>.</summary>
-    public VulkanBackend(string? deviceSelector = null)
+    public VulkanBackend(string? deviceSelector = null) : this(deviceSelector, null) { }
+
+    /// <summary>A backend whose shaders get the float-control modes <paramref name="floatModes"/>
+    /// (null: from <c>STAX_VULKAN_FLOAT_CONTROLS</c>); tests use it to run the kernels without them.</summary>
+    internal VulkanBackend(string? deviceSelector, FloatModes? floatModes)
     {
-        Ctx = new VulkanContext(deviceSelector);
+        Ctx = new VulkanContext(deviceSelector, floatModes);
         var caps = Ctx.Capabilities;
         if (caps.UnifiedMemory)
             Pool = new MemoryPool(Ctx, "device", MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit, 0);

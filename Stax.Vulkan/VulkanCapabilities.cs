@@ -51,6 +51,24 @@ public sealed record VulkanCapabilities
     public required bool UnifiedMemory { get; init; }
     /// <summary>Device-local heap size in bytes (the largest such heap).</summary>
     public required ulong DeviceLocalBytes { get; init; }
+    /// <summary>True when the device reports SPIR-V float controls (Vulkan 1.2, or VK_KHR_shader_float_controls).</summary>
+    public bool FloatControls { get; init; }
+    /// <summary>True when shaders may request that float16 math keeps NaN, infinity and -0 (shaderSignedZeroInfNanPreserveFloat16).</summary>
+    public bool SignedZeroInfNanPreserveFloat16 { get; init; }
+    /// <summary>True when shaders may request that float32 math keeps NaN, infinity and -0 (shaderSignedZeroInfNanPreserveFloat32).</summary>
+    public bool SignedZeroInfNanPreserveFloat32 { get; init; }
+    /// <summary>True when shaders may request that float16 subnormals are kept (shaderDenormPreserveFloat16).</summary>
+    public bool DenormPreserveFloat16 { get; init; }
+    /// <summary>True when shaders may request that float32 subnormals are kept (shaderDenormPreserveFloat32).</summary>
+    public bool DenormPreserveFloat32 { get; init; }
+    /// <summary>True when shaders may request that float32 subnormals are flushed (shaderDenormFlushToZeroFloat32).</summary>
+    public bool DenormFlushToZeroFloat32 { get; init; }
+    /// <summary>denormBehaviorIndependence: whether denormal modes may differ per float width ("all", "32-bit only", "none").</summary>
+    public string DenormBehaviorIndependence { get; init; } = "none";
+    /// <summary>The float-control execution modes Stax adds to its float32 shaders on this device, e.g.
+    /// <c>SignedZeroInfNanPreserve 32, DenormPreserve 32</c>, or <c>none</c>; the kernels handle NaN,
+    /// infinity and subnormals explicitly either way (see the README's Vulkan section).</summary>
+    public string AppliedFloatControls { get; init; } = "none";
 
     /// <inheritdoc/>
     public override string ToString()
@@ -63,9 +81,14 @@ public sealed record VulkanCapabilities
         sb.AppendLine($"  push constants: {MaxPushConstantsSize} bytes, storage buffers per stage: {MaxPerStageStorageBuffers}");
         sb.AppendLine($"  subgroup size: {SubgroupSize} (arithmetic: {(SubgroupArithmetic ? "yes" : "no")})");
         sb.AppendLine($"  fp16 arithmetic: {(ShaderFloat16 ? "yes" : "no")}, 16-bit storage: {(StorageBuffer16Bit ? "yes" : "no")}, 8-bit storage: {(StorageBuffer8Bit ? "yes" : "no")}, fp64: {(ShaderFloat64 ? "yes" : "no")} (unused)");
+        sb.AppendLine(FloatControls
+            ? $"  float controls: SignedZeroInfNanPreserve f16 {YesNo(SignedZeroInfNanPreserveFloat16)}, f32 {YesNo(SignedZeroInfNanPreserveFloat32)}; DenormPreserve f16 {YesNo(DenormPreserveFloat16)}, f32 {YesNo(DenormPreserveFloat32)}; DenormFlushToZero f32 {YesNo(DenormFlushToZeroFloat32)}; denorm independence: {DenormBehaviorIndependence}; applied: {AppliedFloatControls}"
+            : $"  float controls: not reported (Vulkan 1.1 without VK_KHR_shader_float_controls); applied: {AppliedFloatControls}");
         sb.Append($"  memory: {DeviceLocalBytes / (1024.0 * 1024 * 1024):0.##} GiB device-local, {(UnifiedMemory ? "unified (host-visible, no staging)" : "discrete (staging copies)")}");
         return sb.ToString();
     }
+
+    static string YesNo(bool b) => b ? "yes" : "no";
 
     internal static string VendorName(uint id) => id switch
     {

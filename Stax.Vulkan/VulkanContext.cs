@@ -12,6 +12,8 @@ namespace Stax.Vulkan;
 internal sealed unsafe class VulkanContext : IDisposable
 {
     public readonly Vk Vk;
+    /// <summary>The float-control modes requested for every shader module (the device allowing).</summary>
+    public readonly FloatModes RequestedFloatModes;
     public readonly Instance Instance;
     public readonly PhysicalDevice Physical;
     public readonly Device Device;
@@ -19,13 +21,32 @@ internal sealed unsafe class VulkanContext : IDisposable
     public readonly uint QueueFamily;
     public readonly VulkanCapabilities Capabilities;
     public readonly PhysicalDeviceMemoryProperties MemoryProperties;
+    /// <summary>What the device allows of SPIR-V float controls (all false without them).</summary>
+    public readonly FloatControlsSupport FloatControls;
     bool _disposed;
+
+    const string FloatControlsExtension = "VK_KHR_shader_float_controls";
 
     public static uint MakeVersion(uint major, uint minor, uint patch) => (major << 22) | (minor << 12) | patch;
     static string VersionString(uint v) => $"{v >> 22}.{(v >> 12) & 0x3FF}.{v & 0xFFF}";
 
-    public VulkanContext(string? deviceSelector)
+    /// <summary>Float-control modes from <c>STAX_VULKAN_FLOAT_CONTROLS</c>: unset or <c>on</c> requests
+    /// SignedZeroInfNanPreserve and DenormPreserve, <c>off</c>/<c>0</c>/<c>none</c> requests none (the kernels'
+    /// explicit NaN/Inf/subnormal handling alone, as on a device without float controls).</summary>
+    public static FloatModes FloatModesFromEnvironment()
     {
+        var v = Environment.GetEnvironmentVariable("STAX_VULKAN_FLOAT_CONTROLS")?.Trim().ToLowerInvariant();
+        return v switch
+        {
+            null or "" or "1" or "on" => FloatModes.SignedZeroInfNanPreserve | FloatModes.DenormPreserve,
+            "0" or "off" or "none" => FloatModes.None,
+            _ => throw new ArgumentException($"STAX_VULKAN_FLOAT_CONTROLS={v}: expected on or off"),
+        };
+    }
+
+    public VulkanContext(string? deviceSelector, FloatModes? floatModes = null)
+    {
+        RequestedFloatModes = floatModes ?? FloatModesFromEnvironment();
         try { Vk = new Vk(VulkanLoader.Load()); }
         catch (Exception e) when (e is FileNotFoundException or DllNotFoundException or PlatformNotSupportedException)
         {
@@ -55,6 +76,34 @@ internal sealed unsafe class VulkanContext : IDisposable
         try
         {
             (Physical, Capabilities, QueueFamily) = ChooseDevice(deviceSelector);
+            // Float controls are core in Vulkan 1.2; a 1.1 device needs the extension enabled.
+            PhysicalDeviceProperties chosen;
+            Vk.GetPhysicalDeviceProperties(Physical, &chosen);
+            bool core = chosen.ApiVersion >= MakeVersion(1, 2, 0);
+            bool ext = !core && HasExtension(Physical, FloatControlsExtension);
+            FloatControls = core || ext ? QueryFloatControls(Physical) : FloatControlsSupport.Unsupported;
+            // Every Stax shader computes in float32 only (16-bit floats are handled as bits).
+            var plan = SpirvFloatControls.Plan(FloatControls, new[] { 32 }, RequestedFloatModes)[32];
+            var applied = new List<string>();
+            if ((plan & FloatModes.SignedZeroInfNanPreserve) != 0) applied.Add("SignedZeroInfNanPreserve 32");
+            if ((plan & FloatModes.DenormPreserve) != 0) applied.Add("DenormPreserve 32");
+            if ((plan & FloatModes.DenormFlushToZero) != 0) applied.Add("DenormFlushToZero 32");
+            Capabilities = Capabilities with
+            {
+                FloatControls = core || ext,
+                SignedZeroInfNanPreserveFloat16 = FloatControls.PreserveInfNan16,
+                SignedZeroInfNanPreserveFloat32 = FloatControls.PreserveInfNan32,
+                DenormPreserveFloat16 = FloatControls.DenormPreserve16,
+                DenormPreserveFloat32 = FloatControls.DenormPreserve32,
+                DenormFlushToZeroFloat32 = FloatControls.FlushToZero32,
+                DenormBehaviorIndependence = FloatControls.DenormIndependence switch
+                {
+                    FloatControlsSupport.IndependenceAll => "all",
+                    FloatControlsSupport.Independence32BitOnly => "32-bit only",
+                    _ => "none",
+                },
+                AppliedFloatControls = applied.Count == 0 ? "none" : string.Join(", ", applied),
+            };
             PhysicalDeviceMemoryProperties mp;
             Vk.GetPhysicalDeviceMemoryProperties(Physical, &mp);
             MemoryProperties = mp;
@@ -67,10 +116,22 @@ internal sealed unsafe class VulkanContext : IDisposable
                 QueueCount = 1,
                 PQueuePriorities = &priority,
             };
-            var dci = new DeviceCreateInfo { SType = StructureType.DeviceCreateInfo, QueueCreateInfoCount = 1, PQueueCreateInfos = &qci };
-            Device dev;
-            VulkanException.Check(Vk.CreateDevice(Physical, &dci, null, &dev), "vkCreateDevice");
-            Device = dev;
+            var extName = (byte*)SilkMarshal.StringToPtr(FloatControlsExtension);
+            try
+            {
+                var dci = new DeviceCreateInfo
+                {
+                    SType = StructureType.DeviceCreateInfo,
+                    QueueCreateInfoCount = 1,
+                    PQueueCreateInfos = &qci,
+                    EnabledExtensionCount = ext ? 1u : 0u,
+                    PpEnabledExtensionNames = ext ? &extName : null,
+                };
+                Device dev;
+                VulkanException.Check(Vk.CreateDevice(Physical, &dci, null, &dev), "vkCreateDevice");
+                Device = dev;
+            }
+            finally { SilkMarshal.Free((nint)extName); }
             Queue q;
             Vk.GetDeviceQueue(Device, QueueFamily, 0, &q);
             Queue = q;
@@ -129,6 +190,31 @@ internal sealed unsafe class VulkanContext : IDisposable
         }
         var best = candidates.OrderBy(c => c.Rank).ThenBy(c => c.Index).First();
         return (best.Dev, best.Caps, best.Family);
+    }
+
+    bool HasExtension(PhysicalDevice dev, string name)
+    {
+        uint n = 0;
+        if (Vk.EnumerateDeviceExtensionProperties(dev, (byte*)null, &n, null) < 0 || n == 0) return false;
+        var props = new ExtensionProperties[n];
+        fixed (ExtensionProperties* p = props)
+            if (Vk.EnumerateDeviceExtensionProperties(dev, (byte*)null, &n, p) < 0) return false;
+        for (int i = 0; i < n; i++)
+            fixed (byte* s = props[i].ExtensionName)
+                if (SilkMarshal.PtrToString((nint)s) == name) return true;
+        return false;
+    }
+
+    FloatControlsSupport QueryFloatControls(PhysicalDevice dev)
+    {
+        var fc = new PhysicalDeviceFloatControlsProperties { SType = StructureType.PhysicalDeviceFloatControlsProperties };
+        var p2 = new PhysicalDeviceProperties2 { SType = StructureType.PhysicalDeviceProperties2, PNext = &fc };
+        Vk.GetPhysicalDeviceProperties2(dev, &p2);
+        return new FloatControlsSupport(
+            fc.ShaderSignedZeroInfNanPreserveFloat16, fc.ShaderSignedZeroInfNanPreserveFloat32, fc.ShaderSignedZeroInfNanPreserveFloat64,
+            fc.ShaderDenormPreserveFloat16, fc.ShaderDenormPreserveFloat32, fc.ShaderDenormPreserveFloat64,
+            fc.ShaderDenormFlushToZeroFloat16, fc.ShaderDenormFlushToZeroFloat32, fc.ShaderDenormFlushToZeroFloat64,
+            (int)fc.DenormBehaviorIndependence);
     }
 
     int ComputeFamily(PhysicalDevice dev)

@@ -46,7 +46,8 @@ uint convertBits(uint bits)
     if (DT == ODT) return bits;
     if (ODT == 7)
     {
-        if (isFloatDt(DT)) return toF(bits, DT) != 0.0 ? 1u : 0u;
+        // On bits: a subnormal (or NaN) is nonzero even where the driver flushes subnormals.
+        if (isFloatDt(DT)) return (bits & (DT == 0 ? 0x7FFFFFFFu : 0x7FFFu)) != 0u ? 1u : 0u;
         return bits != 0u ? 1u : 0u;
     }
     if (isFloatDt(ODT))
@@ -71,30 +72,35 @@ uint convertBits(uint bits)
 uint fbits(float r) { return floatBitsToUint(r); }
 uint bbits(bool v) { return v ? 1u : 0u; }
 
+// Sign, magnitude, rounding and classification work on bits (exact for NaN payloads, -0 and
+// subnormals); the rest goes through math.glsl, which handles special values explicitly.
 uint unaryF(float x)
 {
+    uint u = floatBitsToUint(x);
+    uint sign = u & 0x80000000u, mag = u & 0x7FFFFFFFu;
+    bool nan = f_isnan(u), tiny = f_tiny(u);
     switch (OP)
     {
-    case NEG: return fbits(-x);
+    case NEG: return u ^ 0x80000000u;
     case EXP: return fbits(m_exp(x));
     case LOG: return fbits(m_log(x));
     case LOG1P: return fbits(m_log1p(x));
     case EXPM1: return fbits(m_expm1(x));
     case TANH: return fbits(m_tanh(x));
     case LOGISTIC: return fbits(m_logistic(x));
-    case SQRT: return fbits(sqrt(x));
-    case RSQRT: { precise float r = 1.0 / sqrt(x); return fbits(r); }
-    case ABS: return fbits(abs(x));
-    case SIGN: return fbits(x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : x);
+    case SQRT: return fbits(m_sqrt(x));
+    case RSQRT: return fbits(m_div(1.0, m_sqrt(x)));
+    case ABS: return mag;
+    case SIGN: return nan || mag == 0u ? u : sign | 0x3F800000u;
     case SIN: return fbits(m_sin(x));
     case COS: return fbits(m_cos(x));
     case ERF: return fbits(m_erf(x));
     case ERFINV: return fbits(m_erfinv(x));
-    case FLOOR: return fbits(floor(x));
-    case CEIL: return fbits(ceil(x));
-    case ROUND_AWAY: return fbits(m_round_away(x));
-    case ROUND_EVEN: return fbits(roundEven(x));
-    case ISFINITE: return bbits(!isnan(x) && !isinf(x));
+    case FLOOR: return nan ? u | 0x00400000u : !tiny ? fbits(floor(x)) : mag == 0u || sign == 0u ? sign : 0xBF800000u;
+    case CEIL: return nan ? u | 0x00400000u : !tiny ? fbits(ceil(x)) : mag == 0u || sign != 0u ? sign : 0x3F800000u;
+    case ROUND_AWAY: return nan ? u | 0x00400000u : tiny ? sign : fbits(m_round_away(x));
+    case ROUND_EVEN: return nan ? u | 0x00400000u : tiny ? sign : fbits(roundEven(x));
+    case ISFINITE: return bbits(f_finite(u));
     }
     return 0u;
 }
@@ -114,23 +120,27 @@ uint unaryI(uint bits)
 
 uint binaryF(float x, float y)
 {
+    uint ux = floatBitsToUint(x), uy = floatBitsToUint(y);
+    // Comparisons, max and min on bits: NaN unordered, -0 == +0, subnormals exact.
+    bool unord = f_isnan(ux) || f_isnan(uy);
+    int ox = f_ord(ux), oy = f_ord(uy);
     switch (OP)
     {
     case ADD: { precise float r = x + y; return fbits(r); }
     case SUB: { precise float r = x - y; return fbits(r); }
     case MUL: { precise float r = x * y; return fbits(r); }
-    case DIV: { precise float r = x / y; return fbits(r); }
+    case DIV: return fbits(m_div(x, y));
     case REM: return fbits(m_fmod(x, y));
     case POW: return fbits(m_pow(x, y));
-    case MAX: return isnan(x) || isnan(y) ? fbits(NAN) : x > y ? fbits(x) : x < y ? fbits(y) : (floatBitsToUint(x) & 0x80000000u) != 0u ? fbits(y) : fbits(x);
-    case MIN: return isnan(x) || isnan(y) ? fbits(NAN) : x < y ? fbits(x) : x > y ? fbits(y) : (floatBitsToUint(x) & 0x80000000u) != 0u ? fbits(x) : fbits(y);
+    case MAX: return unord ? fbits(NAN) : ox > oy ? ux : ox < oy ? uy : (ux & 0x80000000u) != 0u ? uy : ux;
+    case MIN: return unord ? fbits(NAN) : ox < oy ? ux : ox > oy ? uy : (ux & 0x80000000u) != 0u ? ux : uy;
     case ATAN2: return fbits(m_atan2(x, y));
-    case EQ: return bbits(x == y);
-    case NE: return bbits(x != y);
-    case LT: return bbits(x < y);
-    case LE: return bbits(x <= y);
-    case GT: return bbits(x > y);
-    case GE: return bbits(x >= y);
+    case EQ: return bbits(!unord && ox == oy);
+    case NE: return bbits(unord || ox != oy);
+    case LT: return bbits(!unord && ox < oy);
+    case LE: return bbits(!unord && ox <= oy);
+    case GT: return bbits(!unord && ox > oy);
+    case GE: return bbits(!unord && ox >= oy);
     }
     return 0u;
 }

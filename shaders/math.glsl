@@ -1,18 +1,142 @@
 // float32 functions matching Stax's CPU kernels (Backends/Cpu/Simd/MathF32.cs): the same
 // polynomials, evaluated in the same order; `precise` forbids FMA contraction.
+// Correct on every conformant driver, with or without float controls: NaN, infinities and signed
+// zeros are recognised on bits (common.glsl) and answered explicitly; inputs and results that are
+// subnormal are normalised / rounded on bits (f_frexp, f_ldexp), so the float arithmetic in between
+// only sees normal numbers and a driver that flushes subnormals cannot change the result.
 #define INF uintBitsToFloat(0x7F800000u)
+#define NEG_INF uintBitsToFloat(0xFF800000u)
 #define NAN uintBitsToFloat(0x7FC00000u)
 
-float pow2i(float k) { return uintBitsToFloat(uint(int(k) + 127) << 23); }
 float copysign_(float mag, float s) { return uintBitsToFloat((floatBitsToUint(mag) & 0x7FFFFFFFu) | (floatBitsToUint(s) & 0x80000000u)); }
+// A NaN operand, quieted with its payload kept (what x86 arithmetic returns).
+float quiet_(float x) { return uintBitsToFloat(floatBitsToUint(x) | 0x00400000u); }
+bool isnan_(float x) { return f_isnan(floatBitsToUint(x)); }
+bool tiny_(float x) { return f_tiny(floatBitsToUint(x)); }
+float abs_(float x) { return uintBitsToFloat(floatBitsToUint(x) & 0x7FFFFFFFu); }
 
-float m_exp(float xin)
+// |x| = m * 2^e with m in [1, 2), for finite nonzero x; subnormals are normalised on bits.
+float f_frexp(float x, out int e)
+{
+    uint a = floatBitsToUint(x) & 0x7FFFFFFFu;
+    int be = int(a >> 23);
+    uint man = a & 0x7FFFFFu;
+    if (be == 0) { int p = findMSB(man); man = (man << uint(23 - p)) & 0x7FFFFFu; be = p - 22; }
+    e = be - 127;
+    return uintBitsToFloat(0x3F800000u | man);
+}
+
+// Bits of v * 2^e (v finite), rounded once to nearest even on bits, so subnormal results are exact
+// without denormal support; overflow gives infinity. `above` says where the value v stands for lies
+// against |v| (> 0 above, < 0 below, 0: v is exact) and breaks ties of that rounding.
+uint f_ldexp(float v, int e, int above)
+{
+    uint u = floatBitsToUint(v);
+    uint s = u & 0x80000000u, a = u & 0x7FFFFFFFu;
+    if (a == 0u) return s;
+    int be = int(a >> 23);
+    uint m = a & 0x7FFFFFu;
+    if (be == 0) { int p = findMSB(m); m = (m << uint(23 - p)) & 0x7FFFFFu; be = p - 22; }
+    be += e;
+    if (be >= 255) return s | 0x7F800000u;
+    if (be >= 1) return s | (uint(be) << 23) | m;
+    int sh = 1 - be;                                   // subnormal: drop sh bits of the 24-bit significand
+    if (sh > 24) return s;
+    m |= 0x800000u;
+    uint q = m >> uint(sh), rem = m & ((1u << uint(sh)) - 1u), half_ = 1u << uint(sh - 1);
+    if (rem > half_ || (rem == half_ && (above > 0 || (above == 0 && (q & 1u) != 0u)))) q++;
+    return s | q;
+}
+
+// Veltkamp split and Dekker product: a * b = p + e exactly (no FMA needed) for normal a, b.
+void two_prod(float a, float b, out float p, out float e)
+{
+    precise float pp = a * b;
+    precise float ca = 4097.0 * a; precise float ah = ca - (ca - a); precise float al = a - ah;
+    precise float cb = 4097.0 * b; precise float bh = cb - (cb - b); precise float bl = b - bh;
+    precise float ee = ((ah * bh - pp) + ah * bl + al * bh) + al * bl;
+    p = pp; e = ee;
+}
+
+// c * x for a normal constant c and a ±0 or subnormal x, rounded once (as IEEE would).
+float f_mul_tiny(float c, float x)
+{
+    uint u = floatBitsToUint(x);
+    uint s = (u ^ floatBitsToUint(c)) & 0x80000000u;
+    if ((u & 0x7FFFFFFFu) == 0u) return uintBitsToFloat(s);
+    int e;
+    float m = f_frexp(x, e);
+    float p, err;
+    two_prod(abs_(c), m, p, err);
+    return uintBitsToFloat(s | f_ldexp(p, e, err > 0.0 ? 1 : err < 0.0 ? -1 : 0));
+}
+
+// IEEE division. Special operands are answered on bits (x / 0 = ±inf, 0 / 0 = NaN, x / inf = ±0);
+// finite quotients divide the significands (in [1, 2): no operand is subnormal or huge, where a
+// driver's division may flush or lose range), then the quotient is rounded correctly whatever the
+// driver's division accuracy: the exact remainder (Dekker's product, no FMA needed) says whether
+// a neighbour is nearer, and its sign breaks ties when the result is scaled back on bits.
+float m_div(float x, float y)
+{
+    uint ux = floatBitsToUint(x), uy = floatBitsToUint(y);
+    uint ax = ux & 0x7FFFFFFFu, ay = uy & 0x7FFFFFFFu;
+    uint s = (ux ^ uy) & 0x80000000u;
+    if (ax > 0x7F800000u) return quiet_(x);
+    if (ay > 0x7F800000u) return quiet_(y);
+    if (ax == 0x7F800000u) return ay == 0x7F800000u ? NAN : uintBitsToFloat(s | 0x7F800000u);
+    if (ay == 0x7F800000u) return uintBitsToFloat(s);
+    if (ay == 0u) return ax == 0u ? NAN : uintBitsToFloat(s | 0x7F800000u);
+    if (ax == 0u) return uintBitsToFloat(s);
+    int ex, ey;
+    precise float mx = f_frexp(x, ex);
+    precise float my = f_frexp(y, ey);
+    // A first quotient within a couple of ulp, as fast-math drivers compute it (so the correction
+    // below runs, and is tested, on every driver).
+    precise float q = mx * (1.0 / my);
+    precise float r = 0.0;
+    for (int i = 0; i < 4; i++)
+    {
+        float p, e;
+        two_prod(q, my, p, e);
+        precise float rr = (mx - p) - e;               // exact: mx - q * my
+        r = rr;
+        if (i == 3) break;
+        uint qb = floatBitsToUint(q);
+        precise float up = uintBitsToFloat(qb + 1u);
+        precise float dn = uintBitsToFloat(qb - 1u);
+        precise float hu = (up - q) * 0.5;
+        precise float hd = (q - dn) * 0.5;
+        precise float mu = my * hu;
+        precise float md = my * hd;
+        if (r > mu) q = up;                            // mx / my - q > half the gap above
+        else if (-r > md) q = dn;
+        else break;
+    }
+    return uintBitsToFloat(s | f_ldexp(q, ex - ey, r > 0.0 ? 1 : r < 0.0 ? -1 : 0));
+}
+
+// Square root: subnormal inputs are normalised on bits (sqrt of one is a normal number).
+float m_sqrt(float x)
+{
+    uint u = floatBitsToUint(x);
+    if (f_isnan(u)) return quiet_(x);
+    if ((u & 0x7FFFFFFFu) == 0u || u == 0x7F800000u) return x;
+    if ((u & 0x80000000u) != 0u) return NAN;
+    if (!f_tiny(u)) return sqrt(x);
+    int e;
+    precise float m = f_frexp(x, e);
+    if ((e & 1) != 0) m = m * 2.0;
+    return uintBitsToFloat(f_ldexp(sqrt(m), e >> 1, 0));
+}
+
+// exp(x) = y * 2^k with y in [0.7, 1.42], for x not NaN (clamped so k stays in [-151, 129]).
+float m_exp_parts(float xin, out int k)
 {
     precise float x = xin;
     if (x > 89.0) x = 89.0;
     if (x < -104.5) x = -104.5;
-    precise float k = (x * 1.44269504 + 12582912.0) - 12582912.0;
-    precise float r = (x - k * 0.693359375) - k * -2.12194440e-4;
+    precise float kf = (x * 1.44269504 + 12582912.0) - 12582912.0;
+    precise float r = (x - kf * 0.693359375) - kf * -2.12194440e-4;
     precise float p = 1.9875691500e-4;
     p = p * r + 1.3981999507e-3;
     p = p * r + 8.3334519073e-3;
@@ -20,19 +144,29 @@ float m_exp(float xin)
     p = p * r + 1.6666665459e-1;
     p = p * r + 5.0000001201e-1;
     precise float y = (p * (r * r) + r) + 1.0;
-    precise float k1 = floor(k * 0.5);
-    precise float k2 = k - k1;
-    precise float res = y * pow2i(k1) * pow2i(k2);
-    return res;
+    k = int(kf);
+    return y;
+}
+
+// The CPU scales by 2^k in two exact steps (one rounding for subnormal results); f_ldexp rounds once too.
+float m_exp(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    int k;
+    float y = m_exp_parts(x, k);
+    return uintBitsToFloat(f_ldexp(y, k, 0));
 }
 
 float m_log(float x)
 {
-    bool sub = x < 1.17549435e-38;
-    precise float xs = sub ? x * 8388608.0 : x;
-    uint b = floatBitsToUint(xs);
-    precise float e = float(int((b >> 23) & 0xFFu) - 127) - (sub ? 23.0 : 0.0);
-    precise float m = uintBitsToFloat((b & 0x007FFFFFu) | 0x3F800000u);
+    uint u = floatBitsToUint(x);
+    if (f_isnan(u)) return quiet_(x);
+    if ((u & 0x7FFFFFFFu) == 0u) return NEG_INF;
+    if ((u & 0x80000000u) != 0u) return NAN;
+    if (u == 0x7F800000u) return INF;
+    int ei;
+    precise float m = f_frexp(x, ei);                 // subnormals too (the CPU scales them by 2^23)
+    precise float e = float(ei);
     bool big = m > 1.41421356;
     if (big) { m = m * 0.5; e = e + 1.0; }
     precise float f = m - 1.0;
@@ -51,23 +185,26 @@ float m_log(float x)
     y = y - 0.5 * z;
     precise float r = f + y;
     r = r + e * 0.693359375;
-    if (x == INF) r = INF;
-    if (x == 0.0) r = -INF;
-    return x >= 0.0 ? r : NAN;
+    return r;
 }
 
 float m_log1p(float x)
 {
+    uint ux = floatBitsToUint(x);
+    if (f_isnan(ux)) return quiet_(x);
+    if (f_tiny(ux) || ux == 0x7F800000u) return x;   // log1p(x) = x below 2^-126 (keeps -0)
     precise float u = x + 1.0;
     precise float d = u - 1.0;
-    precise float r = m_log(u) * (x / d);
-    if (d == 0.0) r = x;
-    if (u == INF) r = u;
+    if (d == 0.0) return x;
+    // log(u) * x / (u - 1) corrects the rounding of u; m_div keeps x / d = 1 for huge x.
+    precise float r = m_log(u) * m_div(x, d);
     return r;
 }
 
 float m_expm1(float x)
 {
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
     precise float q = 2.75573192e-6;
     q = q * x + 2.48015873e-5;
     q = q * x + 1.98412698e-4;
@@ -78,13 +215,15 @@ float m_expm1(float x)
     q = q * x + 0.5;
     precise float small_ = q * (x * x) + x;
     precise float big = m_exp(x) - 1.0;
-    precise float r = abs(x) < 0.5 ? small_ : big;
-    return x == 0.0 ? x : r;
+    precise float r = abs_(x) < 0.5 ? small_ : big;
+    return r;
 }
 
 float m_tanh(float x)
 {
-    precise float a = abs(x);
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
+    precise float a = abs_(x);
     precise float z = x * x;
     precise float s = -5.70498872745e-3;
     s = s * z + 2.06390887954e-2;
@@ -95,15 +234,17 @@ float m_tanh(float x)
     precise float e = m_exp(a + a);
     precise float big = copysign_(1.0 - 2.0 / (e + 1.0), x);
     precise float r = a < 0.625 ? small_ : big;
-    return x == 0.0 ? x : r;
+    return r;
 }
 
 float m_logistic(float x)
 {
-    precise float t = m_exp(-abs(x));
+    uint u = floatBitsToUint(x);
+    if (f_isnan(u)) return quiet_(x);
+    precise float t = m_exp(uintBitsToFloat(u | 0x80000000u));   // exp(-|x|), subnormal for x < -87.3
     precise float d = 1.0 + t;
-    precise float r = x >= 0.0 ? 1.0 / d : t / d;
-    return r;
+    // The CPU tests x >= 0; -0 and +0 give the same 0.5 either way.
+    return m_div((u & 0x80000000u) == 0u ? 1.0 : t, d);
 }
 
 // Bits of 2/pi after the binary point, preceded by two zero words (Payne-Hanek reduction).
@@ -152,7 +293,7 @@ void reduce_large(float x, out float q, out float r)
 
 float m_sincos(float x, float quadrantOffset, bool isCos)
 {
-    if (isnan(x) || isinf(x)) return NAN;
+    if (!f_finite(floatBitsToUint(x))) return NAN;
     precise float k;
     precise float r;
     if (abs(x) <= 8192.0)
@@ -178,12 +319,14 @@ float m_sincos(float x, float quadrantOffset, bool isCos)
     return res;
 }
 
-float m_sin(float x) { float r = m_sincos(x, 0.0, false); return x == 0.0 ? x : r; }
+float m_sin(float x) { return tiny_(x) ? x : m_sincos(x, 0.0, false); }
 float m_cos(float x) { return m_sincos(x, 1.0, true); }
 
 float m_erf(float x)
 {
-    precise float a = abs(x);
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return f_mul_tiny(1.12837917, x);    // the series' first term (s == 1)
+    precise float a = abs_(x);
     precise float z = x * x;
     precise float s = -1.0892221e-9;
     s = s * z + 1.3122532e-8;
@@ -217,6 +360,10 @@ float m_erf(float x)
 // Giles' single-precision erf_inv, as XLA uses it.
 float m_erfinv(float x)
 {
+    uint u = floatBitsToUint(x);
+    if (f_isnan(u)) return quiet_(x);
+    if ((u & 0x7FFFFFFFu) == 0x3F800000u) return copysign_(INF, x);
+    if ((u & 0x7FFFFFFFu) > 0x3F800000u) return NAN;
     precise float w = -m_log((1.0 - x) * (1.0 + x));
     precise float w1 = w - 2.5;
     precise float p1 = 2.81022636e-08;
@@ -239,17 +386,23 @@ float m_erfinv(float x)
     p2 = 1.00167406 + p2 * w2;
     p2 = 2.83297682 + p2 * w2;
     precise float r = (w < 5.0 ? p1 : p2) * x;
-    return abs(x) == 1.0 ? x * INF : r;
+    return f_tiny(u) ? f_mul_tiny(p1, x) : r;         // tiny x: w = 0, the product rounded on bits
 }
 
 float m_atan2(float num, float den)
 {
-    precise float a = abs(num);
-    precise float b = abs(den);
-    bool gt = a > b;
-    precise float t = gt ? b / a : a / b;
-    if (a == 0.0 && b == 0.0) t = 0.0;
-    if (a == INF && b == INF) t = 1.0;
+    uint un = floatBitsToUint(num), ud = floatBitsToUint(den);
+    if (f_isnan(un) || f_isnan(ud)) return NAN;
+    uint an = un & 0x7FFFFFFFu, ad = ud & 0x7FFFFFFFu;
+    precise float a = uintBitsToFloat(an);
+    precise float b = uintBitsToFloat(ad);
+    bool gt = an > ad;                                 // magnitudes order like their bits
+    precise float t;
+    if (an == 0u && ad == 0u) t = 0.0;
+    else if (an == 0x7F800000u && ad == 0x7F800000u) t = 1.0;
+    else t = gt ? m_div(b, a) : m_div(a, b);
+    // Below 2^-14 the polynomial adds under half an ulp: atan2 = t, which may be subnormal.
+    if (!gt && (ud & 0x80000000u) == 0u && floatBitsToUint(t) < 0x38800000u) return uintBitsToFloat((un & 0x80000000u) | floatBitsToUint(t));
     bool red = t > 0.414213562;
     precise float tt = red ? (t - 1.0) / (t + 1.0) : t;
     precise float z = tt * tt;
@@ -259,8 +412,8 @@ float m_atan2(float num, float den)
     p = p * z - 3.33329491539e-1;
     precise float r = (red ? 0.785398163 : 0.0) + (p * z * tt + tt);
     if (gt) r = 1.57079633 - r;
-    if ((floatBitsToUint(den) & 0x80000000u) != 0u) r = 3.14159265 - r;
-    return isnan(num) || isnan(den) ? NAN : copysign_(r, num);
+    if ((ud & 0x80000000u) != 0u) r = 3.14159265 - r;
+    return copysign_(r, num);
 }
 
 float m_round_away(float x)
@@ -295,42 +448,43 @@ float m_fmod(float x, float y)
     return uintBitsToFloat(bits | sx);
 }
 
-// Veltkamp split and Dekker product: a * b = p + e exactly (no FMA needed).
-void two_prod(float a, float b, out float p, out float e)
-{
-    precise float pp = a * b;
-    precise float ca = 4097.0 * a; precise float ah = ca - (ca - a); precise float al = a - ah;
-    precise float cb = 4097.0 * b; precise float bh = cb - (cb - b); precise float bl = b - bh;
-    precise float ee = ((ah * bh - pp) + ah * bl + al * bh) + al * bl;
-    p = pp; e = ee;
-}
-
 // x^y = exp(y log x) with log x corrected by one Newton step on exp, and y*log x kept in two parts.
+// exp is kept as y * 2^k until the end, so tiny results (subnormal) are rounded once on bits.
 float m_pow(float x, float y)
 {
-    if (y == 0.0 || x == 1.0) return 1.0;
-    if (isnan(x) || isnan(y)) return NAN;
-    float ax = abs(x);
-    bool yInt = floor(y) == y;
-    bool yOdd = yInt && abs(y) < 16777216.0 && (int(abs(y)) & 1) == 1;
-    if (isinf(y))
+    uint ux = floatBitsToUint(x), uy = floatBitsToUint(y);
+    uint axb = ux & 0x7FFFFFFFu, ayb = uy & 0x7FFFFFFFu;
+    if (ayb == 0u || ux == 0x3F800000u) return 1.0;
+    if (f_isnan(ux) || f_isnan(uy)) return NAN;
+    bool ypos = (uy & 0x80000000u) == 0u;
+    if (ayb == 0x7F800000u)
     {
-        if (ax == 1.0) return 1.0;
-        return (ax > 1.0) == (y > 0.0) ? INF : 0.0;
+        if (axb == 0x3F800000u) return 1.0;
+        return (axb > 0x3F800000u) == ypos ? INF : 0.0;
     }
-    float sgn = (floatBitsToUint(x) & 0x80000000u) != 0u && yOdd ? -1.0 : 1.0;
-    if (ax == 0.0) return y > 0.0 ? sgn * 0.0 : sgn * INF;
-    if (isinf(x)) return y > 0.0 ? sgn * INF : sgn * 0.0;
-    if (x < 0.0 && !yInt) return NAN;
+    // |y| >= 2^23 is an integer; a subnormal y is not (floor would see it flushed to 0).
+    bool yInt = ayb >= 0x4B000000u || (!f_tiny(uy) && floor(y) == y);
+    bool yOdd = yInt && ayb < 0x4B800000u && (int(abs_(y)) & 1) == 1;
+    uint sgn = (ux & 0x80000000u) != 0u && yOdd ? 0x80000000u : 0u;
+    if (axb == 0u) return uintBitsToFloat(sgn | (ypos ? 0u : 0x7F800000u));
+    if (axb == 0x7F800000u) return uintBitsToFloat(sgn | (ypos ? 0x7F800000u : 0u));
+    if ((ux & 0x80000000u) != 0u && !yInt) return NAN;
+    if (axb == 0x3F800000u) return uintBitsToFloat(sgn | 0x3F800000u);   // (-1)^integer; y*log|x| = 0 even for huge y
+    float ax = uintBitsToFloat(axb);
     precise float l = m_log(ax);
-    precise float el = m_exp(l);
-    precise float delta = (ax - el) / el;           // log ax ~= l + delta
+    int ke;
+    precise float ye = m_exp_parts(l, ke);           // exp(l) = ye * 2^ke
+    int ex;
+    float mx = f_frexp(ax, ex);
+    precise float axs = uintBitsToFloat(f_ldexp(mx, ex - ke, 0));   // ax * 2^-ke, near ye
+    precise float delta = (axs - ye) / ye;           // log ax ~= l + delta
     float t, e;
-    two_prod(y, l, t, e);
-    precise float corr = e + y * delta;
-    if (t > 88.8) return sgn * INF;
-    if (t < -104.0) return sgn * 0.0;
-    precise float r = m_exp(t);
-    precise float res = r + r * corr;
-    return sgn * res;
+    two_prod(y, l, t, e);                            // |y| > 2^100 overflows the split, but then |t| > 104:
+    precise float corr = e + y * delta;              // both answers below are taken before corr is used
+    if (t > 88.8) return uintBitsToFloat(sgn | 0x7F800000u);
+    if (t < -104.0) return uintBitsToFloat(sgn);
+    int kr;
+    precise float yr = m_exp_parts(t, kr);
+    precise float res = yr + yr * corr;
+    return uintBitsToFloat(sgn | f_ldexp(res, kr, 0));
 }

@@ -1,12 +1,16 @@
 // Reductions over the middle axis of an [outer, r, inner] view (reduce_sum/prod/max/min, argmax,
 // argmin) and inclusive scans along it (cumsum/cumprod/cummax/cummin). Deterministic: every
 // result is computed in a fixed order that depends only on the shape and MODE.
-// MODE 0: one workgroup per output; each invocation folds k = t, t+WG, ... then a fixed
+// MODE 0: one workgroup per output (or per chunk of v[3] elements of it: the partials [outer,
+//         chunks, inner] are then reduced again by the host, so rows have no length cap); each
+//         invocation folds k = t, t+WG, ... then a fixed
 //         shared-memory tree combines the WG partials, or (reduce_sg.comp, STAX_SUBGROUP) subgroup
 //         operations combine each subgroup's partials and then the subgroup results (arg
 //         reductions keep the tree). The order of a subgroup operation is the device's own but
 //         fixed, so results stay the same bits run to run on one device.
 // MODE 1: one invocation per output, folding k = 0..r-1 in order.
+// MODE 0 and 1 flags (v[4]): 1: the input holds arg partials, whose indices are in binding 3;
+// 2: arg reductions also write the chosen values to binding 2 (partials for the next pass).
 // MODE 2: scan of blocks: one invocation per (line, block of v[4] elements), in order (reversed
 //         when v[3] != 0). Longer lines (lavapipe stops a loop after 65535 iterations) then run
 // MODE 3: one invocation per line: exclusive carries of the blocks into aux, and
@@ -25,8 +29,10 @@ layout(std430, binding = 0) buffer Out { uint o[]; };
 layout(std430, binding = 1) readonly buffer In { uint x[]; };
 
 layout(std430, binding = 2) buffer Aux { uint aux[]; };
+layout(std430, binding = 3) readonly buffer InIdx { uint xi[]; };
 
-layout(push_constant) uniform Push { int v[5]; } pc;   // outer, r, inner, reverse, scan block
+// outer, r, inner, then MODE 0/1: chunk (0: whole rows), flags; scans: reverse, scan block
+layout(push_constant) uniform Push { int v[5]; } pc;
 
 const bool ARG = OP >= 4;
 const int KIND = ARG ? 0 : OP;
@@ -51,10 +57,12 @@ void acc_add(inout Acc a, uint val, uint k)
         precise float s = uintBitsToFloat(a.v);
         precise float y = uintBitsToFloat(val) - a.c;
         precise float t = s + y;
-        float corr = (t - s) - y;
+        precise float corr = (t - s) - y;
         // Infinite or NaN terms: plain addition (the correction would be NaN).
-        a.c = isinf(t) || isnan(t) ? 0.0 : corr;
-        a.v = floatBitsToUint(isinf(t) || isnan(t) ? s + uintBitsToFloat(val) : t);
+        bool special = !f_finite(floatBitsToUint(t));
+        precise float plain = s + uintBitsToFloat(val);
+        a.c = special ? 0.0 : corr;
+        a.v = floatBitsToUint(special ? plain : t);
         return;
     }
     a.v = red_combine(KIND, a.v, val);
@@ -78,14 +86,14 @@ uint sg_combine(uint v, float c)
             precise float s = subgroupAdd(uintBitsToFloat(v));
             precise float cs = subgroupAdd(c);
             precise float r = s - cs;
-            return floatBitsToUint(isinf(s) || isnan(s) ? s : r);
+            return floatBitsToUint(!f_finite(floatBitsToUint(s)) ? s : r);
         }
         return subgroupAdd(v);
     }
     if (KIND == 1) return DT == 0 ? floatBitsToUint(subgroupMul(uintBitsToFloat(v))) : subgroupMul(v);
     if (DT == 0)
     {
-        if (subgroupMax(isnan(uintBitsToFloat(v)) ? 1u : 0u) != 0u) return F_NAN;
+        if (subgroupMax(f_isnan(v) ? 1u : 0u) != 0u) return F_NAN;
         uint k = f_key(v);
         return f_unkey(KIND == 2 ? subgroupMax(k) : subgroupMin(k));
     }
@@ -94,18 +102,30 @@ uint sg_combine(uint v, float c)
 }
 #endif
 
+// Element k of the row at base (for arg partials, k is replaced by the index stored with it).
+void fold(inout Acc a, uint base, uint k, uint inner, bool pairs)
+{
+    uint at = base + k * inner;
+    acc_add(a, x[at], ARG && pairs ? xi[at] : k);
+}
+
 void main()
 {
     uint outer = uint(pc.v[0]), r = uint(pc.v[1]), inner = uint(pc.v[2]);
+    bool pairs = MODE <= 1 && (pc.v[4] & 1) != 0, writeVals = MODE <= 1 && (pc.v[4] & 2) != 0;
     if (MODE == 0)
     {
         uint g = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
         uint t = gl_LocalInvocationID.x;
-        bool live = g < outer * inner;
-        uint oo = live ? g / inner : 0u, ii = live ? g % inner : 0u;
+        uint chunk = pc.v[3] > 0 ? uint(pc.v[3]) : max(r, 1u);
+        uint nc = (r + chunk - 1u) / chunk;
+        if (nc == 0u) nc = 1u;
+        bool live = g < outer * nc * inner;
+        uint oo = live ? g / (nc * inner) : 0u, j = live ? g / inner % nc : 0u, ii = live ? g % inner : 0u;
         uint base = oo * r * inner + ii;
+        uint k0 = j * chunk, k1 = min(r, k0 + chunk);
         Acc a = acc_init();
-        if (live) for (uint k = t; k < r; k += WG) acc_add(a, x[base + k * inner], k);
+        if (live) for (uint k = k0 + t; k < k1; k += WG) fold(a, base, k, inner, pairs);
 #ifdef STAX_SUBGROUP
         if (!ARG)
         {
@@ -144,7 +164,11 @@ void main()
             }
             barrier();
         }
-        if (live && t == 0u) o[g] = ARG ? si[0] : sv[0];
+        if (live && t == 0u)
+        {
+            o[g] = ARG ? si[0] : sv[0];
+            if (ARG && writeVals) aux[g] = sv[0];
+        }
         return;
     }
     uint id = linear_id();
@@ -153,8 +177,9 @@ void main()
         if (id >= outer * inner) return;
         uint base = id / inner * r * inner + id % inner;
         Acc a = acc_init();
-        for (uint k = 0u; k < r; k++) acc_add(a, x[base + k * inner], k);
+        for (uint k = 0u; k < r; k++) fold(a, base, k, inner, pairs);
         o[id] = acc_result(a);
+        if (ARG && writeVals) aux[id] = a.v;
         return;
     }
     bool rev = pc.v[3] != 0;

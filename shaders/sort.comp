@@ -31,9 +31,10 @@ int cmpKey(uint a, uint b, int dt)
 {
     if (dt == 0)
     {
-        float x = uintBitsToFloat(a), y = uintBitsToFloat(b);
-        bool nx = isnan(x), ny = isnan(y);
+        // On bits: subnormals order exactly even where the driver flushes them in float compares.
+        bool nx = f_isnan(a), ny = f_isnan(b);
         if (nx || ny) return nx && ny ? 0 : nx ? 1 : -1;
+        int x = f_ord(a), y = f_ord(b);
         return x < y ? -1 : x > y ? 1 : 0;
     }
     if (dt == 4) return int(a) < int(b) ? -1 : int(a) > int(b) ? 1 : 0;

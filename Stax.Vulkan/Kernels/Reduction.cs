@@ -28,22 +28,56 @@ public sealed partial class VulkanBackend
         return owned ? Convert(x, w) : x;
     }
 
-    /// <summary>Records the reduce shader over an [outer, r, inner] view of <paramref name="x"/> (working dtype).</summary>
-    void ReduceView(int op, VulkanBuffer output, VulkanBuffer x, long outer, long r, long inner)
+    /// <summary>Most elements one workgroup folds in one pass of a one-workgroup-per-output reduction:
+    /// lavapipe ends a loop after 65535 iterations of each of the 256 invocations. Longer rows are cut
+    /// into chunks whose partials are reduced again (multi-pass), so rows have no length cap; tests
+    /// lower this (on a backend of their own) to run several passes on small inputs.</summary>
+    internal long GroupFoldLimit = 256L * 65535;
+
+    /// <summary>Rows of at least twice this many elements are split into chunks of at least this size
+    /// when there are few outputs, so a long reduction spreads over about <see cref="TargetGroups"/> workgroups.</summary>
+    const long SplitChunk = 65536;
+    const long TargetGroups = 1024;
+
+    /// <summary>
+    /// Records the reduce shader over an [outer, r, inner] view of <paramref name="x"/> (working dtype).
+    /// Arg reductions of partials pass the partials' indices in <paramref name="xIdx"/>; with
+    /// <paramref name="outVals"/> they also write the chosen values there (partials for a next pass).
+    /// </summary>
+    void ReduceView(int op, VulkanBuffer output, VulkanBuffer x, long outer, long r, long inner, VulkanBuffer? xIdx = null, VulkanBuffer? outVals = null)
     {
         long n = outer * inner;
         if (n == 0) return;
-        Span<int> push = stackalloc int[] { checked((int)outer), checked((int)r), checked((int)inner), 0, 1 };
+        bool arg = op >= RedArgmax;
+        long chunk = Math.Min(r, Math.Max(1, GroupFoldLimit));
+        if (n < TargetGroups && r >= 2 * SplitChunk) chunk = Math.Min(chunk, Math.Max(SplitChunk, (r * n + TargetGroups - 1) / TargetGroups));
+        int flags = (xIdx != null ? 1 : 0) | (outVals != null ? 2 : 0);
+        if (chunk < r)
+        {
+            // One pass to partials [outer, chunks, inner], then reduce those (again in passes if needed).
+            long nc = (r + chunk - 1) / chunk;
+            long parts = outer * nc * inner;
+            var part = Allocate(arg ? DType.Int32 : x.DType, parts);
+            var partVals = arg ? Allocate(x.DType, parts) : null;
+            Span<int> pp = stackalloc int[] { checked((int)outer), checked((int)r), checked((int)inner), checked((int)chunk), (xIdx != null ? 1 : 0) | (arg ? 2 : 0) };
+            var spec = new[] { op, (int)x.DType, ModeGroup };
+            uint gx = (uint)Math.Min(parts, 65535);
+            Run(SubgroupReduce(op) ? "reduce_sg" : "reduce", spec, new[] { part, x, partVals ?? part, xIdx ?? x }, pp, gx, (uint)((parts + gx - 1) / gx), 1);
+            ReduceView(op, output, arg ? partVals! : part, outer, nc, inner, arg ? part : null, outVals);
+            part.Dispose();
+            partVals?.Dispose();
+            return;
+        }
+        Span<int> push = stackalloc int[] { checked((int)outer), checked((int)r), checked((int)inner), 0, flags };
         // Lavapipe ends a loop after 65535 iterations: an invocation folds at most 4096 elements.
         bool perThread = r <= 256 || (n >= 8192 && r <= 4096);
-        if (!perThread && r > 256L * 65535)
-            throw new NotSupportedException($"reduce: the Vulkan backend reduces at most {256L * 65535} elements per output, got {r}");
-        var spec = new[] { op, (int)x.DType, perThread ? ModeThread : ModeGroup };
-        if (perThread) Run("reduce", spec, new[] { output, x, output }, push, n);
+        var spec1 = new[] { op, (int)x.DType, perThread ? ModeThread : ModeGroup };
+        var binds = new[] { output, x, outVals ?? output, xIdx ?? x };
+        if (perThread) Run("reduce", spec1, binds, push, n);
         else
         {
             uint gx = (uint)Math.Min(n, 65535);
-            Run(SubgroupReduce(op) ? "reduce_sg" : "reduce", spec, new[] { output, x, output }, push, gx, (uint)((n + gx - 1) / gx), 1);
+            Run(SubgroupReduce(op) ? "reduce_sg" : "reduce", spec1, binds, push, gx, (uint)((n + gx - 1) / gx), 1);
         }
     }
 
@@ -114,12 +148,12 @@ public sealed partial class VulkanBackend
         // scans, then per-line carries of the blocks, then the carries applied.
         long nb = (r + ScanBlock - 1) / ScanBlock;
         Span<int> push = stackalloc int[] { checked((int)outer), checked((int)r), checked((int)inner), p.Reverse ? 1 : 0, ScanBlock };
-        Run("reduce", new[] { op, (int)x.DType, 2 }, new[] { res, x, res }, push, lines * nb);
+        Run("reduce", new[] { op, (int)x.DType, 2 }, new[] { res, x, res, x }, push, lines * nb);
         if (nb > 1)
         {
             var aux = Allocate(x.DType, lines * nb);
-            Run("reduce", new[] { op, (int)x.DType, 3 }, new[] { res, x, aux }, push, lines);
-            Run("reduce", new[] { op, (int)x.DType, 4 }, new[] { res, x, aux }, push, res.Length);
+            Run("reduce", new[] { op, (int)x.DType, 3 }, new[] { res, x, aux, x }, push, lines);
+            Run("reduce", new[] { op, (int)x.DType, 4 }, new[] { res, x, aux, x }, push, res.Length);
             aux.Dispose();
         }
         if (!ReferenceEquals(res, output))
