@@ -92,22 +92,74 @@ public static partial class Np
         if (!p[0].DType.IsFloat()) p = new[] { Lax.ConvertElementType(p[0], DType.Float32, p[0].IsWeak), Lax.ConvertElementType(p[1], DType.Float32, p[1].IsWeak) };
         return Binary("divide", Lax.Div, p[0], p[1]);
     }
-    /// <summary>Floor division (rounds toward -inf, like NumPy's //).</summary>
+    /// <summary>
+    /// Floor division (jnp.floor_divide, Python's <c>//</c>). Floats follow NumPy's divmod as JAX
+    /// writes it (<c>_float_divmod</c>): <c>round((x - fmod(x, y)) / y)</c>, one less where the
+    /// remainder's sign differs from y's, so <c>inf // 1</c> is NaN, <c>1 // 0</c> is inf and
+    /// <c>0 // -1</c> is -0. Signed integers subtract one from the truncated quotient where the signs
+    /// differ and the division is inexact; integer division by zero keeps XLA's quotient (-1, or all
+    /// ones for unsigned) and applies that correction (so <c>5 // 0</c> is -2), as JAX does.
+    /// </summary>
     public static Tensor FloorDivide(Tensor x, Tensor y)
     {
         var p = PromoteAndBroadcast("floor_divide", x, y);
-        if (p[0].DType.IsFloat()) return Lax.Floor(Lax.Div(p[0], p[1]));
-        if (p[0].DType.IsUnsigned()) return Lax.Div(p[0], p[1]);
-        // Truncated quotient, minus one where the signs differ and the division is inexact.
-        var q = Lax.Div(p[0], p[1]);
-        var zero = Lax.BroadcastInDim(Tensor.Scalar(0, p[0].DType), p[0].Shape);
-        var inexact = Lax.Ne(Lax.Rem(p[0], p[1]), zero);
-        var signsDiffer = Lax.Ne(Lax.Lt(p[0], zero), Lax.Lt(p[1], zero));
-        var one = Lax.BroadcastInDim(Tensor.Scalar(1, p[0].DType), p[0].Shape);
-        return Lax.Select(Lax.And(inexact, signsDiffer), Lax.Sub(q, one), q);
+        var (a, b) = (p[0], p[1]);
+        if (a.DType.IsFloat()) return FloatDivMod(a, b).Quotient;
+        if (a.DType.IsUnsigned()) return Lax.Div(a, b);
+        // jnp.floor_divide: select(sign(x) != sign(y) & rem(x, y) != 0, q - 1, q).
+        var q = Lax.Div(a, b);
+        var fix = Lax.And(Lax.Ne(Lax.Sign(a), Lax.Sign(b)), Lax.Ne(Lax.Rem(a, b), Like(a, 0)));
+        return Lax.Select(fix, Lax.Sub(q, Like(q, 1)), q);
     }
-    /// <summary>Remainder with the sign of x (C fmod; <c>%</c> in C#).</summary>
-    public static Tensor Remainder(Tensor x, Tensor y) => Binary("remainder", Lax.Rem, x, y);
+
+    // JAX's _float_divmod (CPython's float_divmod without its signed-zero fix-up):
+    // mod = fmod(x, y); div = (y == 0 ? x : x - mod) / y; where mod != 0 and sign(y) != sign(mod),
+    // mod += y and div -= 1; the quotient is rounded half away from zero.
+    static (Tensor Quotient, Tensor Remainder) FloatDivMod(Tensor x, Tensor y)
+    {
+        var mod = Lax.Rem(x, y);
+        var xc = Lax.Select(Lax.Eq(y, Like(y, 0)), x, Lax.Sub(x, mod));
+        var div = Lax.Div(xc, y);
+        var ind = Lax.And(Lax.Ne(mod, Like(mod, 0)), Lax.Ne(Lax.Sign(y), Lax.Sign(mod)));
+        mod = Lax.Select(ind, Lax.Add(mod, y), mod);
+        div = Lax.Select(ind, Lax.Sub(div, Like(div, 1)), div);
+        return (Lax.Round(div, RoundingMethod.AwayFromZero), mod);
+    }
+
+    /// <summary>
+    /// Remainder with the sign of the divisor (jnp.remainder / jnp.mod, NumPy's and Python's
+    /// <c>%</c>): <c>fmod(x, y)</c>, plus y where that is nonzero and its sign differs from y's.
+    /// Integer <c>x % 0</c> is 0 (JAX divides by 1 instead); float <c>x % 0</c> is NaN and
+    /// <c>-1 % inf</c> is inf, as in JAX. C's fmod is <see cref="Fmod"/>.
+    /// </summary>
+    public static Tensor Remainder(Tensor x, Tensor y)
+    {
+        var p = PromoteAndBroadcast("remainder", x, y);
+        var (a, b) = (p[0], p[1]);
+        if (a.DType.IsInteger()) b = Lax.Select(Lax.Eq(b, Like(b, 0)), Like(b, 1), b);
+        var zero = Like(a, 0);
+        var mod = Lax.Rem(a, b);
+        // jnp.remainder: select((mod < 0) != (y < 0) & mod != 0, mod + y, mod).
+        var plus = Lax.And(Lax.Ne(Lax.Lt(mod, zero), Lax.Lt(b, zero)), Lax.Ne(mod, zero));
+        return Lax.Select(plus, Lax.Add(mod, b), mod);
+    }
+
+    /// <summary>
+    /// Remainder with the sign of the dividend (jnp.fmod, C's fmod): <c>x - y * trunc(x / y)</c>.
+    /// Integer <c>fmod(x, 0)</c> is 0, as JAX defines it (it divides by 1 instead).
+    /// </summary>
+    public static Tensor Fmod(Tensor x, Tensor y)
+    {
+        var p = PromoteAndBroadcast("fmod", x, y);
+        var (a, b) = (p[0], p[1]);
+        if (a.DType.IsInteger()) b = Lax.Select(Lax.Eq(b, Like(b, 0)), Like(b, 1), b);
+        return Lax.Rem(a, b);
+    }
+
+    /// <summary>A constant of <paramref name="like"/>'s shape, dtype and weak type.</summary>
+    static Tensor Like(Tensor like, double value)
+        => Lax.BroadcastInDim(Tensor.Scalar(value, like.DType).WithWeak(like.IsWeak), like.Shape);
+
     /// <summary>x ^ y; integer operands are promoted to float.</summary>
     public static Tensor Power(Tensor x, Tensor y)
     {

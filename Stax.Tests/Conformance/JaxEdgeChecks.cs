@@ -1,0 +1,114 @@
+using Stax.Tests.Infrastructure;
+
+namespace Stax.Tests.Conformance;
+
+/// <summary>
+/// JAX's conventions at the edges (issue 15): remainder, floor division, float-to-integer
+/// conversion, out-of-range indexing, derivatives at kinks and ties, integer powers and einsum.
+/// Expected values are written out from JAX's documented semantics and its source (cited per
+/// check), not computed by the code under test. Each check takes <c>put</c>, which places an
+/// input on the backend under test, so the CPU tests (every ISA path) and the Vulkan tests share
+/// the cases. Inputs repeat to 37 elements so SIMD bodies and tails both run.
+/// </summary>
+public static class JaxEdgeChecks
+{
+    const float Nan = float.NaN, Inf = float.PositiveInfinity;
+
+    static T[] Rep<T>(T[] v) => Enumerable.Range(0, 37).Select(i => v[i % v.Length]).ToArray();
+    static Tensor F(Func<Tensor, Tensor> put, params float[] v) => put(Tensor.FromArray(Rep(v), 37));
+    static Tensor I(Func<Tensor, Tensor> put, params int[] v) => put(Tensor.FromArray(Rep(v), 37));
+    static Tensor U(Func<Tensor, Tensor> put, params uint[] v) => put(Tensor.FromArray(Rep(v), 37));
+
+    /// <summary>Asserts float32 results bit for bit (signed zeros count; any NaN matches NaN).</summary>
+    public static void Bits(float[] expected, Tensor actual, string what)
+    {
+        Assert.Equal(DType.Float32, actual.DType);
+        var a = actual.ToArray<float>();
+        for (int i = 0; i < a.Length; i++)
+        {
+            float e = expected[i % expected.Length];
+            bool ok = float.IsNaN(e) ? float.IsNaN(a[i]) : BitConverter.SingleToInt32Bits(e) == BitConverter.SingleToInt32Bits(a[i]);
+            Assert.True(ok, $"{what}: element {i}: expected {e:R} (bits 0x{BitConverter.SingleToInt32Bits(e):X8}), got {a[i]:R} (bits 0x{BitConverter.SingleToInt32Bits(a[i]):X8})");
+        }
+    }
+
+    /// <summary>Asserts integer results exactly.</summary>
+    public static void Exact<T>(T[] expected, Tensor actual, string what) where T : unmanaged
+    {
+        var a = actual.ToArray<T>();
+        for (int i = 0; i < a.Length; i++)
+            Assert.True(EqualityComparer<T>.Default.Equals(expected[i % expected.Length], a[i]),
+                $"{what}: element {i}: expected {expected[i % expected.Length]}, got {a[i]}");
+    }
+
+    /// <summary>
+    /// jnp.remainder (jax/_src/numpy/ufuncs.py): <c>mod = rem(x, y)</c> (C fmod), plus y where mod
+    /// is nonzero and its sign differs from y's; integer divisors of 0 are replaced by 1. jnp.fmod
+    /// keeps C's sign of the dividend, also with integer x % 0 = 0.
+    /// </summary>
+    public static void Remainder(Func<Tensor, Tensor> put)
+    {
+        var x = F(put, 7, -7, 7, -7, 5, -5, -0f, 0, 1, Inf, Nan, 1, -1, 5.5f);
+        var y = F(put, 3, 3, -3, -3, Inf, Inf, 3, -3, 0, 1, 1, Nan, -Inf, -2);
+        // -5 % inf = -5 + inf = inf; -0 % 3 keeps fmod's -0 (the correction needs a nonzero mod).
+        Bits(new[] { 1f, 2, -2, -1, 5, Inf, -0f, 0, Nan, Nan, Nan, Nan, -1, -0.5f }, Np.Remainder(x, y), "remainder float32");
+        Bits(new[] { 1f, -1, 1, -1, 5, -5, -0f, 0, Nan, Nan, Nan, Nan, -1, 1.5f }, Np.Fmod(x, y), "fmod float32");
+        Bits(new[] { 1f, 2, -2, -1, 5, Inf, -0f, 0, Nan, Nan, Nan, Nan, -1, -0.5f }, x % y, "operator %");
+
+        var xi = I(put, 7, -7, 7, -7, 5, -5, 0, int.MinValue, int.MinValue, 6);
+        var yi = I(put, 3, 3, -3, -3, 0, 0, 0, -1, 3, -4);
+        Exact(new[] { 1, 2, -2, -1, 0, 0, 0, 0, 1, -2 }, Np.Remainder(xi, yi), "remainder int32");
+        Exact(new[] { 1, -1, 1, -1, 0, 0, 0, 0, -2, 2 }, Np.Fmod(xi, yi), "fmod int32");
+        Exact(new[] { 0u, 2u, 0u }, Np.Remainder(U(put, 7, 7, 0), U(put, 0, 5, 5)), "remainder uint32");
+        Exact(new[] { 2, 1 }, Np.Remainder(I(put, -1, 4), 3), "remainder by a C# scalar");
+    }
+
+    /// <summary>
+    /// jnp.floor_divide (jax/_src/numpy/ufuncs.py). Floats: JAX's <c>_float_divmod</c> (NumPy's
+    /// divmod without CPython's signed-zero fix-up): <c>round((x - fmod(x, y)) / y)</c> (x itself
+    /// when y == 0), one less where fmod's sign differs from y's. Signed integers: XLA's truncated
+    /// quotient (x / 0 = -1, INT_MIN / -1 = INT_MIN) minus one where sign(x) != sign(y) and
+    /// rem(x, y) != 0 (so 5 // 0 = -2). Unsigned: XLA's quotient (x / 0 = all ones).
+    /// </summary>
+    public static void FloorDivide(Func<Tensor, Tensor> put)
+    {
+        var x = F(put, 7, -7, 7, -7, 1, -1, 0, -0f, Inf, -Inf, 5, -5, 0, 1, Nan, 7.5f, -0f, 1, -0.3f);
+        var y = F(put, 2, 2, -2, -2, 0, 0, 0, 1, 1, 1, Inf, Inf, -1, Nan, 1, 0.5f, -1, 0.1f, 0.1f);
+        // 1 // 0.1f: the exact quotient 9.99999985 floors to 9 (floor(1 / 0.1f) would round to 10 first);
+        // -0.3f // 0.1f: the exact quotient -3.00000007 floors to -4.
+        Bits(new[] { 3f, -4, -4, 3, Inf, -Inf, Nan, 0, Nan, Nan, 0, -1, -0f, Nan, Nan, 15, -0f, 9, -4 },
+            Np.FloorDivide(x, y), "floor_divide float32");
+
+        var xi = I(put, 7, -7, 7, -7, 5, -5, 0, int.MinValue, int.MinValue, 1, 6);
+        var yi = I(put, 2, 2, -2, -2, 0, 0, 0, -1, 2, -1, 3);
+        Exact(new[] { 3, -4, -4, 3, -2, -2, -1, int.MinValue, -1073741824, -1, 2 }, Np.FloorDivide(xi, yi), "floor_divide int32");
+        Exact(new[] { uint.MaxValue, 3u }, Np.FloorDivide(U(put, 7, 7), U(put, 0, 2)), "floor_divide uint32");
+    }
+
+    /// <summary>
+    /// convert_element_type from float to integers as XLA's CPU backend computes it: LLVM's
+    /// fptosi/fptoui, which x86-64 evaluates with cvttss2si: int32 gets INT_MIN (0x80000000) for
+    /// NaN, +-Inf and out-of-range values; uint32 is the 64-bit truncation's low 32 bits (wrapping
+    /// modulo 2^32; 0 for NaN, +-Inf and beyond +-2^63); uint8 the int32 truncation's low 8 bits.
+    /// float16/bfloat16 sources convert the same way. To bool is x != 0 (NaN is true).
+    /// </summary>
+    public static void FloatToInteger(Func<Tensor, Tensor> put)
+    {
+        var x = F(put, 1.9f, -1.9f, Nan, Inf, -Inf, 3e9f, -3e9f, 2147483520f, -2147483648f, 2147483648f, 300.7f, -1f, -5.5f, 5e9f, 1e19f, -0.9f, 65535.9f);
+        Exact(new[] { 1, -1, int.MinValue, int.MinValue, int.MinValue, int.MinValue, int.MinValue, 2147483520, int.MinValue,
+                      int.MinValue, 300, -1, -5, int.MinValue, int.MinValue, 0, 65535 },
+            Lax.ConvertElementType(x, DType.Int32), "float32 -> int32");
+        Exact(new uint[] { 1, 4294967295, 0, 0, 0, 3000000000, 1294967296, 2147483520, 2147483648,
+                           2147483648, 300, 4294967295, 4294967291, 705032704, 0, 0, 65535 },
+            Lax.ConvertElementType(x, DType.UInt32), "float32 -> uint32");
+        Exact(new byte[] { 1, 255, 0, 0, 0, 0, 0, 128, 0, 0, 44, 255, 251, 0, 0, 0, 255 },
+            Lax.ConvertElementType(x, DType.UInt8), "float32 -> uint8");
+        Exact(new[] { true }, Lax.ConvertElementType(x, DType.Bool), "float32 -> bool");
+        // Through 16-bit floats: bfloat16 rounds 300.7 to 300 and 3e9 to 3003121664.
+        var h = Lax.ConvertElementType(F(put, Nan, -Inf, 300.7f, -1f, 3e9f), DType.BFloat16);
+        Exact(new[] { int.MinValue, int.MinValue, 300, -1, int.MinValue }, Lax.ConvertElementType(h, DType.Int32), "bfloat16 -> int32");
+        Exact(new uint[] { 0, 0, 300, 4294967295, 3003121664 }, Lax.ConvertElementType(h, DType.UInt32), "bfloat16 -> uint32");
+        var f16 = Lax.ConvertElementType(F(put, Nan, Inf, -300f, 65504f), DType.Float16);
+        Exact(new byte[] { 0, 0, 212, 224 }, Lax.ConvertElementType(f16, DType.UInt8), "float16 -> uint8");
+    }
+}

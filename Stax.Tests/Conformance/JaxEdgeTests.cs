@@ -1,0 +1,24 @@
+using Stax.Tests.Infrastructure;
+
+namespace Stax.Tests.Conformance;
+
+/// <summary>JAX's conventions at the edges (<see cref="JaxEdgeChecks"/>) on the CPU, on every ISA path.</summary>
+public class JaxEdgeTests
+{
+    static void OnIsa(Isa isa, Action<Func<Tensor, Tensor>> check)
+    {
+        using (Config.UseIsa(isa)) check(t => t);
+    }
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void RemainderTakesTheDivisorsSign(Isa isa) => OnIsa(isa, JaxEdgeChecks.Remainder);
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void FloorDivideFollowsNumpysDivmod(Isa isa) => OnIsa(isa, JaxEdgeChecks.FloorDivide);
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void FloatToIntegerConversionFollowsXlaCpu(Isa isa) => OnIsa(isa, JaxEdgeChecks.FloatToInteger);
+}
