@@ -111,4 +111,50 @@ public static class JaxEdgeChecks
         var f16 = Lax.ConvertElementType(F(put, Nan, Inf, -300f, 65504f), DType.Float16);
         Exact(new byte[] { 0, 0, 212, 224 }, Lax.ConvertElementType(f16, DType.UInt8), "float16 -> uint8");
     }
+
+    /// <summary>
+    /// Out-of-range indexing. <c>x.at[i].get()</c> (and <c>x[i]</c>) wraps negative indices and
+    /// uses mode 'promise_in_bounds' (jax/_src/numpy/array_methods.py: "out-of-bounds indices in
+    /// get() will be clipped"); jnp.take defaults to 'fill' after wrapping negatives, clips the
+    /// index as given with 'clip' (-1 becomes 0), and applies jnp.mod with 'wrap'
+    /// (jax/_src/numpy/indexing.py, _take). jax.lax.gather's default mode is 'promise_in_bounds'
+    /// (clamp). jax.lax.dynamic_slice and dynamic_update_slice add the dimension's size to a
+    /// negative start before XLA clamps (_dynamic_slice_indices).
+    /// </summary>
+    public static void Indexing(Func<Tensor, Tensor> put)
+    {
+        var x = put(Tensor.FromArray(new[] { 10f, 11, 12, 13, 14 }));
+        var idx = put(Tensor.FromArray(new[] { 7, -1, -6, 2 }));
+        Bits(new[] { 14f, 14, 10, 12 }, x.At(idx).Get(), "at[].get()");
+        Bits(new[] { Nan, 14, Nan, 12 }, x.At(idx).Get(GatherScatterMode.FillOrDrop), "at[].get(mode='fill')");
+        Bits(new[] { -1f, 14, -1, 12 }, x.At(idx).Get(GatherScatterMode.FillOrDrop, fillValue: -1), "at[].get(mode='fill', fill_value=-1)");
+        Bits(new[] { 14f, 14, 10, 12 }, x.At(idx).Get(GatherScatterMode.Clip), "at[].get(mode='clip')");
+        Bits(new[] { Nan, 14, Nan, 12 }, Np.Take(x, idx), "take");
+        Bits(new[] { 14f, 10, 10, 12 }, Np.Take(x, idx, mode: GatherScatterMode.Clip), "take(mode='clip')");
+        Bits(new[] { 12f, 14, 14, 12 }, Np.Take(x, idx, mode: GatherScatterMode.Wrap), "take(mode='wrap')");
+        Exact(new[] { 13, 12 }, Np.Take(put(Tensor.FromArray(new[] { 10, 11, 12, 13, 14 })), put(Tensor.FromArray(new uint[] { 8, 12 })), mode: GatherScatterMode.Wrap), "take uint32 indices (mode='wrap')");
+        var m = put(Tensor.FromArray(new float[,] { { 1, 2, 3 }, { 4, 5, 6 } }));
+        Bits(new[] { 3f, 1, 6, 4 }, Np.Take(m, put(Tensor.FromArray(new[] { -1, 3 })), axis: 1, mode: GatherScatterMode.Wrap), "take axis 1 (mode='wrap')");
+        Bits(new[] { 3f, 6 }, m.At(put(Tensor.FromArray(new[] { 9 })), axis: 1).Get(), "at[:, 9].get() clamps");
+        // lax.gather without a mode clamps the start.
+        var dn = new GatherDimensionNumbers(Array.Empty<int>(), new[] { 0 }, new[] { 0 });
+        Bits(new[] { 14f, 10 }, Lax.Gather(x, put(Tensor.FromArray(new[] { 9, -3 }, 2, 1)), dn, new[] { 1 }), "lax.gather default mode");
+
+        var r = put(Tensor.FromArray(Enumerable.Range(0, 10).ToArray()));
+        Tensor S(int v) => put(Tensor.Scalar(v, DType.Int32));
+        Exact(new[] { 7, 8 }, Lax.DynamicSlice(r, new[] { S(-3) }, new[] { 2 }), "dynamic_slice start -3");
+        Exact(new[] { 7, 8 }, Lax.DynamicSlice(r, new Tensor[] { -3 }, new[] { 2 }), "dynamic_slice start -3 (C# literal)");
+        Exact(new[] { 7, 8, 9 }, Lax.DynamicSlice(r, new[] { S(-1) }, new[] { 3 }), "dynamic_slice start -1 clamps after wrapping");
+        Exact(new[] { 0, 1, 2 }, Lax.DynamicSlice(r, new[] { S(-15) }, new[] { 3 }), "dynamic_slice start -15");
+        var z = put(Tensor.Zeros(new Shape(6)));
+        var ones = put(Tensor.Ones(new Shape(2)));
+        Bits(new[] { 0f, 0, 1, 1, 0, 0 }, Lax.DynamicUpdateSlice(z, ones, new[] { S(-4) }), "dynamic_update_slice start -4");
+        Bits(new[] { 0f, 0, 0, 0, 1, 1 }, Lax.DynamicUpdateSlice(z, ones, new[] { S(-1) }), "dynamic_update_slice start -1");
+        // Traced starts take the same path (a select), and so do their derivatives.
+        var f = Transforms.Jit((Tensor a, Tensor s) => Lax.DynamicSlice(a, new[] { s }, new[] { 2 }));
+        Exact(new[] { 7, 8 }, f(r, S(-3)), "jit dynamic_slice start -3");
+        var w = put(Tensor.FromArray(new[] { 2f, 3 }));
+        var g = Transforms.Grad((Tensor v) => Np.Sum(Lax.DynamicSlice(v, new[] { S(-2) }, new[] { 2 }) * w));
+        Bits(new[] { 0f, 0, 0, 2, 3 }, g(x), "grad of dynamic_slice start -2");
+    }
 }

@@ -21,4 +21,8 @@ public class JaxEdgeTests
     [Theory]
     [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
     public void FloatToIntegerConversionFollowsXlaCpu(Isa isa) => OnIsa(isa, JaxEdgeChecks.FloatToInteger);
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void IndexingOutOfRangeFollowsJax(Isa isa) => OnIsa(isa, JaxEdgeChecks.Indexing);
 }

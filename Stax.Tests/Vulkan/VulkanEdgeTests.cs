@@ -16,4 +16,7 @@ public class VulkanEdgeTests
 
     [VulkanFact]
     public void FloatToIntegerConversionFollowsXlaCpu() => JaxEdgeChecks.FloatToInteger(Put);
+
+    [VulkanFact]
+    public void IndexingOutOfRangeFollowsJax() => JaxEdgeChecks.Indexing(Put);
 }
