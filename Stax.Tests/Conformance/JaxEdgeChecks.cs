@@ -157,4 +157,58 @@ public static class JaxEdgeChecks
         var g = Transforms.Grad((Tensor v) => Np.Sum(Lax.DynamicSlice(v, new[] { S(-2) }, new[] { 2 }) * w));
         Bits(new[] { 0f, 0, 0, 2, 3 }, g(x), "grad of dynamic_slice start -2");
     }
+
+    /// <summary>
+    /// Derivatives at kinks and ties, per JAX's rules (jax/_src/lax/lax.py): abs' is
+    /// <c>select(x >= 0, t, -t)</c> (1 at 0 and -0, -1 at NaN), so d/dx sqrt(|x|) at 0 is +inf;
+    /// max/min give each operand <c>balanced_eq</c> weights (1, 0, or 1/2 at a tie; 0 when the
+    /// result is NaN); reduce_max's JVP averages the tied tangents (NaN when the maximum is NaN).
+    /// </summary>
+    public static void KinksAndTies(Func<Tensor, Tensor> put)
+    {
+        Bits(new[] { 1f, 1, 1, -1, -1 }, Transforms.Grad((Tensor v) => Np.Sum(Np.Abs(v)))(put(Tensor.FromArray(new[] { 0f, -0f, 2, -3, Nan }))), "abs'");
+        Bits(new[] { Inf, Inf, 0.25f }, Transforms.Grad((Tensor v) => Np.Sum(Np.Sqrt(Np.Abs(v))))(put(Tensor.FromArray(new[] { 0f, -0f, 4 }))), "d sqrt(|x|)");
+
+        var x = put(Tensor.FromArray(new[] { 1f, 2, 3, Nan, 1, -0f }));
+        var y = put(Tensor.FromArray(new[] { 1f, 1, 5, 1, Nan, 0f }));
+        var dMax = Transforms.Grad((Tensor[] a) => Np.Sum(Np.Maximum(a[0], a[1])), 0, 1)(new[] { x, y });
+        Bits(new[] { 0.5f, 1, 0, 0, 0, 0.5f }, dMax[0], "maximum d/dx");
+        Bits(new[] { 0.5f, 0, 1, 0, 0, 0.5f }, dMax[1], "maximum d/dy");
+        var dMin = Transforms.Grad((Tensor[] a) => Np.Sum(Np.Minimum(a[0], a[1])), 0, 1)(new[] { x, y });
+        Bits(new[] { 0.5f, 0, 1, 0, 0, 0.5f }, dMin[0], "minimum d/dx");
+        Bits(new[] { 0.5f, 1, 0, 0, 0, 0.5f }, dMin[1], "minimum d/dy");
+        Bits(new[] { 0.5f, 0, 1 }, Transforms.Grad((Tensor v) => Np.Sum(Np.Maximum(v, 1.0)))(put(Tensor.FromArray(new[] { 1f, 0, 2 }))), "maximum(x, 1) d/dx");
+
+        Bits(new[] { 0f, 0.5f, 0.5f, 0 }, Transforms.Grad((Tensor v) => Np.Max(v))(put(Tensor.FromArray(new[] { 1f, 3, 3, 2 }))), "max' at a tie");
+        Bits(new[] { Nan, Nan, Nan }, Transforms.Grad((Tensor v) => Np.Max(v))(put(Tensor.FromArray(new[] { 1f, Nan, 3 }))), "max' of NaN");
+        Bits(new[] { 0f, 0, 1f / 3, 1f / 3, 1f / 3 }, Transforms.Grad((Tensor v) => Np.Min(v))(put(Tensor.FromArray(new[] { 2f, 3, 1, 1, 1 }))), "min' at a three-way tie");
+        Exact(new[] { 3 }, Np.Argmax(put(Tensor.FromArray(new[] { 1f, 3, 3, Nan, Nan, 7 }))), "argmax: the first NaN");
+        Exact(new[] { 1 }, Np.Argmax(put(Tensor.FromArray(new[] { 1f, 3, 3, 2 }))), "argmax: the first of a tie");
+        Exact(new[] { 1 }, Np.Argmin(put(Tensor.FromArray(new[] { 2f, 1, 1 }))), "argmin: the first of a tie");
+    }
+
+    /// <summary>
+    /// cummax/cummin/cumprod are differentiated as JAX does (jax/_src/lax/control_flow/loops.py,
+    /// <c>_cumulative_jvp_rule</c>): the JVP of <c>associative_scan</c> with max's/min's/mul's JVP at
+    /// each combine, so a tie splits the tangent equally at every combine of the odd/even recursion.
+    /// The expected gradients of <c>sum(cum*(x))</c> come from a separate simulation of
+    /// associative_scan with those rules (dyadic values, so exact).
+    /// </summary>
+    public static void CumulativeTies(Func<Tensor, Tensor> put)
+    {
+        Tensor G(Func<Tensor, Tensor> f, params float[] v) => Transforms.Grad((Tensor a) => Np.Sum(f(a)))(put(Tensor.FromArray(v)));
+        Bits(new[] { 1.75f, 0.75f, 0.5f }, G(v => Lax.Cummax(v), 1, 1, 1), "cummax [1, 1, 1]");
+        Bits(new[] { 2f, 1, 0.75f, 0.25f }, G(v => Lax.Cummax(v), 2, 2, 2, 2), "cummax [2, 2, 2, 2]");
+        Bits(new[] { 4.25f, 0, 1.375f, 0.875f, 0, 1.25f, 0, 0.25f }, G(v => Lax.Cummax(v), 3, 1, 3, 3, 2, 3, 0, 3), "cummax [3, 1, 3, 3, 2, 3, 0, 3]");
+        Bits(new[] { 2.125f, 1.125f, 0.875f, 0.375f, 0.5f }, G(v => Lax.Cummin(v), 1, 1, 1, 1, 1), "cummin [1, 1, 1, 1, 1]");
+        Bits(new[] { 0.5f, 0.75f, 1.75f }, G(v => Lax.Cummax(v, reverse: true), 1, 1, 1), "cummax reverse [1, 1, 1]");
+        Bits(new[] { 0f, 0.5f, 1, 0, 1.75f, 1.375f, 2.375f }, G(v => Lax.Cummax(v, reverse: true), 0, 5, 5, 1, 5, 5, 5), "cummax reverse [0, 5, 5, 1, 5, 5, 5]");
+        Bits(new[] { 1.5f, 2, -7, 0, 0, 0 }, G(v => Lax.Cumprod(v), 2, 0.5f, 0, 4, -1, 2), "cumprod with a zero");
+        Bits(new[] { 0f, 0, 0, 3, 1 }, G(v => Lax.Cumprod(v, reverse: true), 1, 2, 0, 0, 3), "cumprod reverse with zeros");
+        // A 2-D cummax along axis 1 and reduce_prod with zeros.
+        var m = put(Tensor.FromArray(new float[,] { { 1, 1, 1 }, { 0, 2, 1 } }));
+        Bits(new[] { 1.75f, 0.75f, 0.5f, 1, 2, 0 }, Transforms.Grad((Tensor a) => Np.Sum(Lax.Cummax(a, 1)))(m), "cummax along axis 1");
+        Bits(new[] { 0f, 3, 0, 0 }, Transforms.Grad((Tensor a) => Np.Prod(a))(put(Tensor.FromArray(new[] { 2f, 0, 3, 0.5f }))), "prod' with a zero");
+        Bits(new[] { 6f, 3, 2 }, Transforms.Grad((Tensor a) => Np.Prod(a))(put(Tensor.FromArray(new[] { 1f, 2, 3 }))), "prod'");
+    }
 }

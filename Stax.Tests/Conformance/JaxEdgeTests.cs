@@ -25,4 +25,12 @@ public class JaxEdgeTests
     [Theory]
     [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
     public void IndexingOutOfRangeFollowsJax(Isa isa) => OnIsa(isa, JaxEdgeChecks.Indexing);
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void DerivativesAtKinksAndTiesFollowJax(Isa isa) => OnIsa(isa, JaxEdgeChecks.KinksAndTies);
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void CumulativeDerivativesSplitTiesAsJax(Isa isa) => OnIsa(isa, JaxEdgeChecks.CumulativeTies);
 }

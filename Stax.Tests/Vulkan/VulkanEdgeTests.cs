@@ -19,4 +19,10 @@ public class VulkanEdgeTests
 
     [VulkanFact]
     public void IndexingOutOfRangeFollowsJax() => JaxEdgeChecks.Indexing(Put);
+
+    [VulkanFact]
+    public void DerivativesAtKinksAndTiesFollowJax() => JaxEdgeChecks.KinksAndTies(Put);
+
+    [VulkanFact]
+    public void CumulativeDerivativesSplitTiesAsJax() => JaxEdgeChecks.CumulativeTies(Put);
 }
