@@ -211,4 +211,50 @@ public static class JaxEdgeChecks
         Bits(new[] { 0f, 3, 0, 0 }, Transforms.Grad((Tensor a) => Np.Prod(a))(put(Tensor.FromArray(new[] { 2f, 0, 3, 0.5f }))), "prod' with a zero");
         Bits(new[] { 6f, 3, 2 }, Transforms.Grad((Tensor a) => Np.Prod(a))(put(Tensor.FromArray(new[] { 1f, 2, 3 }))), "prod'");
     }
+
+    /// <summary>
+    /// jnp.power (jax/_src/numpy/ufuncs.py): a concrete integer scalar exponent is lax.integer_pow
+    /// (square-and-multiply: x^3 = x * (x * x), x^5 = x * ((x * x) * (x * x)), x^-n = 1 / x^n; a
+    /// negative power of an integer is an error; derivative n * x^(n-1)); two integer arrays stay
+    /// integer through <c>_pow_int_int</c> (six rounds over the exponent's bits, wrapping products,
+    /// so 2^31 is INT_MIN, 2^64 is 1 and 2^-1 is 0); a float base with an integer exponent array is
+    /// lax.pow with the integer-exponent JVP (0 where the exponent is 0); float exponents use
+    /// lax.pow's JVP <c>t * y * x^(y-1)</c>, which is NaN at x = 0 for y = 0.
+    /// </summary>
+    public static void Power(Func<Tensor, Tensor> put)
+    {
+        var xi = put(Tensor.FromArray(new[] { 2, 3, -2, 0, 0, 2, 7, 2, -1, 2, 3 }));
+        var yi = put(Tensor.FromArray(new[] { 3, 0, 3, 0, 2, -1, 2, 31, -1, 64, 40 }));
+        var pii = Np.Power(xi, yi);
+        Assert.Equal(DType.Int32, pii.DType);
+        Exact(new[] { 8, 1, -8, 1, 0, 0, 49, int.MinValue, -1, 1, 689956897 }, pii, "power(int32, int32)");
+        var pu = Np.Power(put(Tensor.FromArray(new uint[] { 2, 3 })), put(Tensor.FromArray(new uint[] { 31, 21 })));
+        Assert.Equal(DType.UInt32, pu.DType);
+        Exact(new uint[] { 2147483648, 1870418611 }, pu, "power(uint32, uint32)");
+        var p3 = Np.Power(put(Tensor.FromArray(new[] { 2, 3, -2, 0, 5 })), 3);
+        Assert.Equal(DType.Int32, p3.DType);
+        Exact(new[] { 8, 27, -8, 0, 125 }, p3, "power(int32, 3)");
+        Check.Throws<ArgumentException>(() => Np.Power(put(Tensor.FromArray(new[] { 2 })), -2), "power", "negative powers");
+
+        float[] xs = { 3.3f, 1.7f, 2.9f, -1.1f, 0, 0.5f };
+        var xf = put(Tensor.FromArray(xs));
+        Bits(xs.Select(v => v * (v * v)).ToArray(), Np.Power(xf, 3), "power(float32, 3) = x * (x * x)");
+        Bits(xs.Select(v => v * (v * v * (v * v))).ToArray(), Np.Power(xf, 5), "power(float32, 5)");
+        Bits(xs.Select(v => 1 / (v * v)).ToArray(), Np.Power(xf, -2), "power(float32, -2)");
+        Bits(new[] { 1f }, Np.Power(xf, 0), "power(float32, 0)");
+        Bits(xs.Select(v => 3 * (v * v)).ToArray(), Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, 3)))(xf), "d power(x, 3)");
+        Bits(xs.Select(v => 2 * v).ToArray(), Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, 2)))(xf), "d power(x, 2)");
+        Bits(xs.Select(v => -2 * (1 / (v * (v * v)))).ToArray(), Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, -2)))(xf), "d power(x, -2)");
+        Bits(new[] { 0f }, Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, 0)))(xf), "d power(x, 0)");
+
+        // A float base with an integer exponent array.
+        var b = put(Tensor.FromArray(new[] { 0f, 0, 2, 2, 0.5f }));
+        var e = put(Tensor.FromArray(new[] { 0, 2, 0, -1, 3 }));
+        Bits(new[] { 1f, 0, 1, 0.5f, 0.125f }, Np.Power(b, e), "power(float32, int32)");
+        Bits(new[] { 0f, 0, 0, -0.25f, 0.75f }, Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, e)))(b), "d power(float32, int32)");
+        Assert.Equal(DType.Float16, Np.Power(Lax.ConvertElementType(b, DType.Float16), e).DType);
+        Bits(new[] { 1f, 4, 1, 0.5f, 8 }, Np.Power(2.0, e), "power(2.0, int32)");
+        // A float exponent: lax.pow's JVP has no zero special case.
+        Bits(new[] { Nan, 0 }, Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, 0.0)))(put(Tensor.FromArray(new[] { 0f, 2 }))), "d power(x, 0.0)");
+    }
 }

@@ -33,4 +33,8 @@ public class JaxEdgeTests
     [Theory]
     [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
     public void CumulativeDerivativesSplitTiesAsJax(Isa isa) => OnIsa(isa, JaxEdgeChecks.CumulativeTies);
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void PowerKeepsIntegersAndUsesIntegerPow(Isa isa) => OnIsa(isa, JaxEdgeChecks.Power);
 }

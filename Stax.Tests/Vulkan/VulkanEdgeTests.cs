@@ -25,4 +25,7 @@ public class VulkanEdgeTests
 
     [VulkanFact]
     public void CumulativeDerivativesSplitTiesAsJax() => JaxEdgeChecks.CumulativeTies(Put);
+
+    [VulkanFact]
+    public void PowerKeepsIntegersAndUsesIntegerPow() => JaxEdgeChecks.Power(Put);
 }

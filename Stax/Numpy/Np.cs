@@ -160,12 +160,104 @@ public static partial class Np
     static Tensor Like(Tensor like, double value)
         => Lax.BroadcastInDim(Tensor.Scalar(value, like.DType).WithWeak(like.IsWeak), like.Shape);
 
-    /// <summary>x ^ y; integer operands are promoted to float.</summary>
+    /// <summary>
+    /// x ^ y as jnp.power (jax/_src/numpy/ufuncs.py). A concrete integer scalar exponent (a C# int,
+    /// or any non-traced integer scalar) is lax.integer_pow: repeated squaring and multiplication,
+    /// <c>1 / x^-n</c> for negative n on floats, an <see cref="ArgumentException"/> for negative n on
+    /// integers (JAX's TypeError), and the derivative <c>n x^(n-1)</c>. Two integer operands stay
+    /// integer: binary exponentiation over the exponent's low 6 bits with wrapping multiplication
+    /// (JAX's <c>_pow_int_int</c>; a negative exponent uses its two's-complement bits, so 2^-1 is 0).
+    /// A float base with an integer exponent array keeps the base's dtype, and its derivative in x
+    /// is 0 where the exponent is 0 (lax.pow's integer-exponent rule). Otherwise both promote and
+    /// lax.pow applies.
+    /// </summary>
     public static Tensor Power(Tensor x, Tensor y)
     {
-        var p = Promote(x, y);
-        if (!p[0].DType.IsFloat()) p = new[] { Lax.ConvertElementType(p[0], DType.Float32, p[0].IsWeak), Lax.ConvertElementType(p[1], DType.Float32, p[1].IsWeak) };
-        return Binary("power", Lax.Pow, p[0], p[1]);
+        const string op = "power";
+        // Case 1: a concrete integer scalar exponent.
+        if (y.Rank == 0 && (y.DType.IsInteger() || y.DType == DType.Bool) && y.IsConcrete)
+        {
+            long n = (long)(y.ExactValue ?? y.ToDoubleArray()[0]);
+            var b = x.DType == DType.Bool ? Lax.ConvertElementType(x, DType.Int32, x.IsWeak) : x;
+            if (n < 0 && !b.DType.IsFloat())
+                throw new ArgumentException($"{op}: integers cannot be raised to negative powers, got integer_pow({b.Aval}, {n}) (jax raises a TypeError)");
+            return IntegerPow(b, n);
+        }
+        var p = PromoteAndBroadcast(op, x, y);
+        // Case 2: integer (or bool) operands stay integer.
+        if (!p[0].DType.IsFloat())
+        {
+            if (p[0].DType == DType.Bool) p = new[] { Lax.ConvertElementType(p[0], DType.Int32, p[0].IsWeak), Lax.ConvertElementType(p[1], DType.Int32, p[1].IsWeak) };
+            return PowIntInt(p[0], p[1]);
+        }
+        // Case 3: float base, integer exponent: lax.pow(x, y) without promoting x. Where y == 0 the
+        // result is pow(x, 0) = 1 with the zero slope of lax.pow's integer-exponent JVP; pow sees
+        // exponent 1 there, so its own slope (0 * x^-1 at x = 0) never makes a NaN cotangent.
+        if (x.DType.IsFloat() && y.DType.IsInteger())
+        {
+            var shape = BroadcastShapes(op, x.Shape, y.Shape);
+            var xb = BroadcastTo(x, shape);
+            var yi = BroadcastTo(y, shape);
+            var zero = Lax.Eq(yi, Like(yi, 0));
+            var yf = Lax.Select(zero, Like(xb, 1).WithWeak(false), Lax.ConvertElementType(yi, x.DType));
+            return Lax.Select(zero, Like(xb, 1), Lax.Pow(xb, yf));
+        }
+        // Case 4: promote, then lax.pow.
+        return Lax.Pow(p[0], p[1]);
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<long, Func<Tensor, Tensor>> IntegerPowFns = new();
+
+    /// <summary>lax.integer_pow(x, n): for floats with lax's JVP, <c>t * (n * x^(n-1))</c> (<c>t * (2 * x)</c> for n = 2).</summary>
+    internal static Tensor IntegerPow(Tensor x, long n)
+    {
+        if (!x.DType.IsFloat()) return IntegerPowRaw(x, n);
+        var f = IntegerPowFns.GetOrAdd(n, k => Transforms.CustomJvp(v => IntegerPowRaw(v, k), (v, t) =>
+        {
+            var y = IntegerPow(v, k);
+            // jax/_src/lax/lax.py _integer_pow_jvp.
+            var tan = k switch
+            {
+                0 => ZerosLike(t),
+                1 => t,
+                2 => Lax.Mul(t, Lax.Mul(Like(v, 2), v)),
+                _ => Lax.Mul(t, Lax.Mul(Like(v, k), IntegerPow(v, k - 1))),
+            };
+            return (y, tan);
+        }, "integer_pow"));
+        return f(x);
+    }
+
+    // jax/_src/lax/lax.py _integer_pow: square-and-multiply over the bits of |n|, then 1 / acc for n < 0.
+    static Tensor IntegerPowRaw(Tensor x, long n)
+    {
+        if (n == 0) return Like(x, 1);
+        bool reciprocal = n < 0;
+        ulong m = reciprocal ? (ulong)(-n) : (ulong)n;
+        Tensor? acc = null;
+        while (m > 0)
+        {
+            if ((m & 1) != 0) acc = acc is null ? x : Lax.Mul(acc, x);
+            m >>= 1;
+            if (m > 0) x = Lax.Mul(x, x);
+        }
+        return reciprocal ? Lax.Div(Like(acc!, 1), acc!) : acc!;
+    }
+
+    // jax/_src/numpy/ufuncs.py _pow_int_int: six rounds of square-and-multiply over the exponent's
+    // bits (shifted logically), starting from 0 where x == 0 and y != 0, else 1.
+    static Tensor PowIntInt(Tensor x, Tensor y)
+    {
+        var zero = Like(y, 0);
+        var one = Like(y, 1);
+        var acc = Lax.Select(Lax.And(Lax.Eq(x, Like(x, 0)), Lax.Ne(y, zero)), Like(x, 0), Like(x, 1));
+        for (int i = 0; i < 6; i++)
+        {
+            acc = Lax.Select(Lax.Ne(Lax.And(y, one), zero), Lax.Mul(acc, x), acc);
+            x = Lax.Mul(x, x);
+            y = Lax.ShiftRightLogical(y, one);
+        }
+        return acc;
     }
     /// <summary>Elementwise maximum (NaN propagates).</summary>
     public static Tensor Maximum(Tensor x, Tensor y) => Binary("maximum", Lax.Max, x, y);
