@@ -257,4 +257,81 @@ public static class JaxEdgeChecks
         // A float exponent: lax.pow's JVP has no zero special case.
         Bits(new[] { Nan, 0 }, Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, 0.0)))(put(Tensor.FromArray(new[] { 0f, 2 }))), "d power(x, 0.0)");
     }
+
+    /// <summary>
+    /// The einsum definition, evaluated naively: the sum over every assignment of the letters of the
+    /// product of the operands' entries (exact for the small integers used here).
+    /// </summary>
+    static double[] NaiveEinsum(string spec, params (double[] Data, int[] Shape)[] ops)
+    {
+        var parts = spec.Split("->");
+        var ins = parts[0].Split(',');
+        var size = new Dictionary<char, int>();
+        for (int i = 0; i < ins.Length; i++)
+            for (int d = 0; d < ins[i].Length; d++) size[ins[i][d]] = ops[i].Shape[d];
+        var letters = size.Keys.ToArray();
+        string outp = parts[1];
+        int outSize = outp.Aggregate(1, (a, c) => a * size[c]);
+        var result = new double[outSize];
+        var at = new Dictionary<char, int>();
+        void Loop(int k)
+        {
+            if (k == letters.Length)
+            {
+                double prod = 1;
+                for (int i = 0; i < ins.Length; i++)
+                {
+                    int flat = 0;
+                    for (int d = 0; d < ins[i].Length; d++) flat = flat * ops[i].Shape[d] + at[ins[i][d]];
+                    prod *= ops[i].Data[flat];
+                }
+                int o = 0;
+                foreach (var c in outp) o = o * size[c] + at[c];
+                result[o] += prod;
+                return;
+            }
+            for (int v = 0; v < size[letters[k]]; v++) { at[letters[k]] = v; Loop(k + 1); }
+        }
+        Loop(0);
+        return result;
+    }
+
+    /// <summary>
+    /// jnp.einsum with repeated subscripts (diagonals and traces, taken by masking with an identity
+    /// pattern, so off-diagonal NaN/inf do not leak: jax's sum_repeats) and with three or more
+    /// operands (contracted a pair at a time).
+    /// </summary>
+    public static void Einsum(Func<Tensor, Tensor> put)
+    {
+        (double[], int[]) D(int seed, params int[] shape)
+        {
+            var rng = new Random(seed);
+            int n = shape.Aggregate(1, (a, b) => a * b);
+            return (Enumerable.Range(0, n).Select(_ => (double)rng.Next(-4, 5)).ToArray(), shape);
+        }
+        Tensor T((double[] Data, int[] Shape) d) => put(new Reference.RefArray(d.Shape, DType.Float32, d.Data).ToTensor());
+        void Case(string spec, params (double[], int[])[] ops)
+        {
+            var expected = NaiveEinsum(spec, ops);
+            var actual = Np.Einsum(spec, ops.Select(T).ToArray());
+            Bits(expected.Select(v => (float)v).ToArray(), Np.Ravel(actual), $"einsum {spec}");
+        }
+        var sq = D(1, 3, 3);
+        Case("ii->i", sq);
+        Case("ii->", sq);
+        Case("iij->j", D(2, 3, 3, 4));
+        Case("iij->ij", D(3, 2, 2, 3));
+        Case("ij,ji->", D(4, 3, 4), D(5, 4, 3));
+        Case("ii,jj->", sq, D(6, 2, 2));
+        Case("ii,ij->j", sq, D(7, 3, 4));
+        Case("ij,jk,kl->il", D(8, 2, 3), D(9, 3, 4), D(10, 4, 2));
+        Case("i,i,i->", D(11, 5), D(12, 5), D(13, 5));
+        Case("i,j,ij->", D(14, 3), D(15, 4), D(16, 3, 4));
+        Case("bij,bjk,bkl->bli", D(17, 2, 2, 3), D(18, 2, 3, 2), D(19, 2, 2, 3));
+        Case("ab,bc,cd,de->ea", D(20, 2, 3), D(21, 3, 2), D(22, 2, 4), D(23, 4, 3));
+        Case("ij,jk,ik->", D(24, 2, 3), D(25, 3, 4), D(26, 2, 4));
+        Assert.Equal(new Shape(), Np.Einsum("ii", T(sq)).Shape);   // implicit form: the trace
+        Bits(new[] { 3f }, Np.Einsum("ii->", put(Tensor.FromArray(new float[,] { { 1, Nan }, { Inf, 2 } }))), "trace ignores off-diagonal NaN/inf");
+        Bits(new[] { 1f, 0, 0, 0, 1, 0, 0, 0, 1 }, Np.Ravel(Transforms.Grad((Tensor a) => Np.Einsum("ii", a))(T(sq))), "d trace");
+    }
 }

@@ -37,4 +37,8 @@ public class JaxEdgeTests
     [Theory]
     [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
     public void PowerKeepsIntegersAndUsesIntegerPow(Isa isa) => OnIsa(isa, JaxEdgeChecks.Power);
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void EinsumTakesDiagonalsAndManyOperands(Isa isa) => OnIsa(isa, JaxEdgeChecks.Einsum);
 }

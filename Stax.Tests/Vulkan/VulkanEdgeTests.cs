@@ -28,4 +28,7 @@ public class VulkanEdgeTests
 
     [VulkanFact]
     public void PowerKeepsIntegersAndUsesIntegerPow() => JaxEdgeChecks.Power(Put);
+
+    [VulkanFact]
+    public void EinsumTakesDiagonalsAndManyOperands() => JaxEdgeChecks.Einsum(Put);
 }
