@@ -301,7 +301,7 @@ public static partial class Np
         return x;
     }
 
-    /// <summary>Converts to <paramref name="dtype"/> (strongly typed).</summary>
+    /// <summary>Converts to <paramref name="dtype"/> (strongly typed); float to integer as <see cref="Lax.ConvertElementType"/>.</summary>
     public static Tensor AsType(Tensor x, DType dtype) => Lax.ConvertElementType(x, dtype);
 
     /// <summary>-x.</summary>
