@@ -246,6 +246,11 @@ public static class JaxEdgeChecks
         Bits(xs.Select(v => 2 * v).ToArray(), Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, 2)))(xf), "d power(x, 2)");
         Bits(xs.Select(v => -2 * (1 / (v * (v * v)))).ToArray(), Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, -2)))(xf), "d power(x, -2)");
         Bits(new[] { 0f }, Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, 0)))(xf), "d power(x, 0)");
+        // Under Vmap and Jit (integer_pow's custom JVP batches and stages).
+        var rows = put(Tensor.FromArray(new float[,] { { 3.3f, 1.7f }, { 2.9f, -1.1f } }));
+        Bits(new[] { 3.3f, 1.7f, 2.9f, -1.1f }.Select(v => v * (v * v)).ToArray(), Np.Ravel(Transforms.Vmap(v => Np.Power(v, 3))(rows)), "vmap power(x, 3)");
+        Bits(new[] { 3.3f, 1.7f, 2.9f, -1.1f }.Select(v => 3 * (v * v)).ToArray(),
+            Np.Ravel(Transforms.Jit(Transforms.Vmap(Transforms.Grad((Tensor v) => Np.Sum(Np.Power(v, 3)))))(rows)), "jit vmap grad power(x, 3)");
 
         // A float base with an integer exponent array.
         var b = put(Tensor.FromArray(new[] { 0f, 0, 2, 2, 0.5f }));
@@ -333,5 +338,7 @@ public static class JaxEdgeChecks
         Assert.Equal(new Shape(), Np.Einsum("ii", T(sq)).Shape);   // implicit form: the trace
         Bits(new[] { 3f }, Np.Einsum("ii->", put(Tensor.FromArray(new float[,] { { 1, Nan }, { Inf, 2 } }))), "trace ignores off-diagonal NaN/inf");
         Bits(new[] { 1f, 0, 0, 0, 1, 0, 0, 0, 1 }, Np.Ravel(Transforms.Grad((Tensor a) => Np.Einsum("ii", a))(T(sq))), "d trace");
+        var stack = put(Tensor.FromArray(new float[,,] { { { 1, 2 }, { 3, 4 } }, { { 5, Nan }, { 7, 8 } } }));
+        Bits(new[] { 5f, 13 }, Transforms.Jit(Transforms.Vmap(a => Np.Einsum("ii->", a)))(stack), "jit vmap trace");
     }
 }
