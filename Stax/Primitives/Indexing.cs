@@ -11,7 +11,8 @@ public enum GatherScatterMode
     /// <summary>
     /// Gather: a slice that would reach out of bounds anywhere is returned entirely filled with the
     /// fill value. Scatter: an update window that would reach out of bounds is dropped entirely.
-    /// This is jax's default.
+    /// This is jax's default for scatters and for jnp.take (jax.lax.gather and <c>x[i]</c> default
+    /// to <see cref="PromiseInBounds"/>).
     /// </summary>
     FillOrDrop,
     /// <summary>
