@@ -40,7 +40,9 @@ float toF(uint bits, int d)
     return float(bits);
 }
 
-// XLA conversion: float to integer truncates and saturates, NaN gives 0.
+// Conversion as XLA's CPU computes it (LLVM's fptosi/fptoui on x86-64): float to int32 truncates,
+// and NaN, +-Inf and out-of-range values give INT_MIN; float to uint8 keeps the low 8 bits of that;
+// float to uint32 keeps the low 32 bits of the truncated value (0 for NaN, +-Inf, |x| >= 2^63).
 uint convertBits(uint bits)
 {
     if (DT == ODT) return bits;
@@ -59,11 +61,19 @@ uint convertBits(uint bits)
     }
     if (isFloatDt(DT))
     {
-        float f = trunc(toF(bits, DT));
-        if (isnan(f)) return 0u;
-        if (ODT == 4) return f >= 2147483648.0 ? 0x7FFFFFFFu : f <= -2147483648.0 ? 0x80000000u : uint(int(f));
-        if (ODT == 5) return f >= 4294967296.0 ? 0xFFFFFFFFu : f <= 0.0 ? 0u : uint(f);
-        return f >= 255.0 ? 255u : f <= 0.0 ? 0u : uint(f);
+        // Range tests on the bits, so that no driver's NaN assumptions can change them.
+        uint fb = floatBitsToUint(trunc(toF(bits, DT)));
+        uint ab = fb & 0x7FFFFFFFu;
+        bool inInt = ab < 0x4F000000u || fb == 0xCF000000u;   // -2^31 <= f < 2^31 (not NaN or inf)
+        uint i = inInt ? uint(int(uintBitsToFloat(fb))) : 0x80000000u;
+        if (ODT == 4) return i;
+        if (ODT == 6) return i & 0xFFu;
+        if (inInt) return i;
+        if (ab >= 0x5F000000u) return 0u;                      // |f| >= 2^63, inf, NaN
+        // 2^31 <= |f| < 2^63 is m * 2^s with a 24-bit m and s >= 8: the low 32 bits of +-(m << s).
+        int sh = int(ab >> 23) - 150;
+        uint lo = sh >= 32 ? 0u : ((ab & 0x7FFFFFu) | 0x800000u) << uint(sh);
+        return (fb & 0x80000000u) != 0u ? 0u - lo : lo;
     }
     // integer to integer: wrap (two's complement bits; int32 already sign-extended in bits)
     return bits & OMASK;

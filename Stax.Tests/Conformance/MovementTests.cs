@@ -157,10 +157,13 @@ public class MovementTests
     [Fact]
     public void DynamicSliceClampsAsXla()
     {
-        // x = [0, 1, ..., 9]; a size-3 slice starting at 8 clamps to start 7; at -5 to start 0.
+        // x = [0, 1, ..., 9]; a size-3 slice starting at 8 clamps to start 7. A negative start counts
+        // from the end first (jax.lax.dynamic_slice): -5 is 5; -15 is -5, clamped to 0.
         var x = Tensor.FromArray(Enumerable.Range(0, 10).ToArray());
         Assert.Equal(new[] { 7, 8, 9 }, Lax.DynamicSlice(x, new[] { I(8) }, new[] { 3 }).ToArray<int>());
-        Assert.Equal(new[] { 0, 1, 2 }, Lax.DynamicSlice(x, new[] { I(-5) }, new[] { 3 }).ToArray<int>());
+        Assert.Equal(new[] { 5, 6, 7 }, Lax.DynamicSlice(x, new[] { I(-5) }, new[] { 3 }).ToArray<int>());
+        Assert.Equal(new[] { 0, 1, 2 }, Lax.DynamicSlice(x, new[] { I(-15) }, new[] { 3 }).ToArray<int>());
+        Assert.Equal(new[] { 0, 1, 2 }, Lax.DynamicSlice(x, new[] { I(-5) }, new[] { 3 }, allowNegativeIndices: false).ToArray<int>());
         Assert.Equal(new[] { 0, 1, 2, 3, 4, 5, 6, 100, 101, 102 },
             Lax.DynamicUpdateSlice(x, Tensor.FromArray(new[] { 100, 101, 102 }), new[] { I(9) }).ToArray<int>());
     }

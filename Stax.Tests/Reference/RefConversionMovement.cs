@@ -23,19 +23,32 @@ public static partial class Ref
         };
     }
 
-    /// <summary>XLA CPU conversion semantics: float to int truncates and saturates, NaN gives 0.</summary>
+    /// <summary>
+    /// XLA CPU conversion semantics (x86-64's fptosi/fptoui): float to int truncates; int32 gets
+    /// INT_MIN for NaN, +-Inf and out-of-range values, uint32 the truncated value modulo 2^32 (0 for
+    /// NaN, +-Inf and beyond +-2^63), uint8 the int32 result modulo 256. Written independently of
+    /// the backends' code.
+    /// </summary>
     public static double ConvertValue(double v, DType from, DType to)
     {
         if (to == DType.Bool) return v != 0 ? 1 : 0;
         if (to.IsFloat() || !from.IsFloat()) return v; // Fit() rounds or wraps
-        if (double.IsNaN(v)) return 0;
         double t = Math.Truncate(v);
+        double i32 = t >= -Math.Pow(2, 31) && t < Math.Pow(2, 31) ? t : -Math.Pow(2, 31);
         return to switch
         {
-            DType.Int32 => Math.Clamp(t, int.MinValue, int.MaxValue),
-            DType.UInt32 => Math.Clamp(t, 0, uint.MaxValue),
-            _ => Math.Clamp(t, 0, 255),
+            DType.Int32 => i32,
+            DType.UInt32 => Math.Abs(t) < Math.Pow(2, 63) ? Mod(t, 32) : 0,
+            _ => Mod(i32, 8),
         };
+    }
+
+    // An integral t modulo 2^bits, exactly (BigInteger holds every integral double).
+    static double Mod(double t, int bits)
+    {
+        var m = System.Numerics.BigInteger.One << bits;
+        var r = new System.Numerics.BigInteger(t) % m;
+        return (double)(r.Sign < 0 ? r + m : r);
     }
 
     static partial void RegisterMovement()

@@ -57,12 +57,16 @@ public sealed partial class VulkanBackend
             DType.Float32 => BitConverter.SingleToUInt32Bits((float)v),
             DType.Float16 => BitConverter.HalfToUInt16Bits((Half)v),
             DType.BFloat16 => ((BFloat16)(float)v).Bits,
-            DType.Int32 => double.IsNaN(v) ? 0u : unchecked((uint)(int)Math.Clamp(Math.Truncate(v), int.MinValue, int.MaxValue)),
-            DType.UInt32 => double.IsNaN(v) ? 0u : (uint)Math.Clamp(Math.Truncate(v), 0, uint.MaxValue),
-            DType.UInt8 => double.IsNaN(v) ? 0u : (uint)Math.Clamp(Math.Truncate(v), 0, 255),
+            // convert_element_type's rule (the CPU's HostConvert.FloatToInt32/UInt32/UInt8).
+            DType.Int32 => unchecked((uint)FillInt32(v)),
+            DType.UInt32 => FillUInt32(v),
+            DType.UInt8 => unchecked((uint)FillInt32(v)) & 0xFFu,
             _ => v != 0 ? 1u : 0u,
         };
     }
+
+    static int FillInt32(double v) => Math.Truncate(v) is var t && t >= -2147483648.0 && t < 2147483648.0 ? (int)t : int.MinValue;
+    static uint FillUInt32(double v) => Math.Truncate(v) is var t && t > -9223372036854775808.0 && t < 9223372036854775808.0 ? unchecked((uint)(long)t) : 0u;
 
     void Gather(GatherParams g, VulkanBuffer x, VulkanBuffer indices, Shape os, Shape isx, Shape outShape, VulkanBuffer output)
     {

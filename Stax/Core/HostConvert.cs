@@ -21,4 +21,27 @@ internal static class HostConvert
         }
         return r;
     }
+
+    // Float -> integer conversion as XLA's CPU backend computes it today: its emitters lower
+    // convert to LLVM's fptosi/fptoui (xla/codegen/emitters and the tiled CPU emitter; older
+    // elemental emitters saturated), whose out-of-range results x86-64 defines: cvttss2si gives
+    // the "integer indefinite" INT_MIN, and fptoui to 8 or 32 bits is a signed conversion to 32 or
+    // 64 bits whose low bits are kept. NaN and +-Inf are out of range.
+
+    /// <summary>float -> int32: truncates toward zero; NaN, +-Inf and values outside int32 give int.MinValue.</summary>
+    public static int FloatToInt32(double v)
+    {
+        double t = Math.Truncate(v);
+        return t >= -2147483648.0 && t < 2147483648.0 ? (int)t : int.MinValue;
+    }
+
+    /// <summary>float -> uint32: the low 32 bits of the truncated value (modulo 2^32); NaN, +-Inf and |v| &gt;= 2^63 give 0.</summary>
+    public static uint FloatToUInt32(double v)
+    {
+        double t = Math.Truncate(v);
+        return t > -9223372036854775808.0 && t < 9223372036854775808.0 ? unchecked((uint)(long)t) : 0u;
+    }
+
+    /// <summary>float -> uint8: the low 8 bits of <see cref="FloatToInt32"/> (modulo 256 inside int32's range, else 0).</summary>
+    public static byte FloatToUInt8(double v) => unchecked((byte)FloatToInt32(v));
 }

@@ -10,7 +10,7 @@ public sealed partial class Tensor
     public static Tensor operator *(Tensor x, Tensor y) => Np.Multiply(x, y);
     /// <summary>True division (integers promote to float).</summary>
     public static Tensor operator /(Tensor x, Tensor y) => Np.Divide(x, y);
-    /// <summary>Remainder with the sign of x.</summary>
+    /// <summary>Remainder with the sign of y, as Python's and jnp's <c>%</c> (<see cref="Np.Remainder"/>).</summary>
     public static Tensor operator %(Tensor x, Tensor y) => Np.Remainder(x, y);
     /// <summary>-x.</summary>
     public static Tensor operator -(Tensor x) => Lax.Neg(x);

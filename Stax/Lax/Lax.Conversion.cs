@@ -2,7 +2,12 @@ namespace Stax;
 
 public static partial class Lax
 {
-    /// <summary>Converts to <paramref name="dtype"/> (a no-op when already that type and weak flag).</summary>
+    /// <summary>
+    /// Converts to <paramref name="dtype"/> (a no-op when already that type and weak flag). Float to
+    /// integer truncates, and values the integer type cannot hold follow XLA's CPU backend (see
+    /// <see cref="Prims.ConvertElementType"/>: int32 gets int.MinValue for NaN, +-Inf and out-of-range
+    /// values; unsigned types wrap).
+    /// </summary>
     public static Tensor ConvertElementType(Tensor x, DType dtype, bool weak = false)
         => x.DType == dtype && x.IsWeak == weak ? x : Prims.ConvertElementType.Bind1(new ConvertParams(dtype, weak), x);
 

@@ -55,7 +55,7 @@ public static partial class Lax
     public static Tensor Mul(Tensor x, Tensor y) => Prims.Mul.Bind1(Params.None, x, y);
     /// <summary>x / y.</summary>
     public static Tensor Div(Tensor x, Tensor y) => Prims.Div.Bind1(Params.None, x, y);
-    /// <summary>Remainder with the sign of x.</summary>
+    /// <summary>Remainder with the sign of x (C fmod, jax.lax.rem); integer x % 0 gives x. <see cref="Np.Remainder"/> is jnp.remainder.</summary>
     public static Tensor Rem(Tensor x, Tensor y) => Prims.Rem.Bind1(Params.None, x, y);
     /// <summary>x ^ y.</summary>
     public static Tensor Pow(Tensor x, Tensor y) => Prims.Pow.Bind1(Params.None, x, y);

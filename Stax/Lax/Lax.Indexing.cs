@@ -4,11 +4,11 @@ public static partial class Lax
 {
     /// <summary>
     /// XLA's gather (jax.lax.gather). The last dimension of <paramref name="indices"/> is the index
-    /// vector; see <see cref="Prims.Gather"/>. The default mode, as in jax, is
-    /// <see cref="GatherScatterMode.FillOrDrop"/>.
+    /// vector; see <see cref="Prims.Gather"/>. The default mode, as in jax.lax.gather (mode=None), is
+    /// <see cref="GatherScatterMode.PromiseInBounds"/>: out-of-range starts are clamped.
     /// </summary>
     public static Tensor Gather(Tensor operand, Tensor indices, GatherDimensionNumbers dimensionNumbers, int[] sliceSizes,
-        bool indicesAreSorted = false, bool uniqueIndices = false, GatherScatterMode mode = GatherScatterMode.FillOrDrop, double? fillValue = null)
+        bool indicesAreSorted = false, bool uniqueIndices = false, GatherScatterMode mode = GatherScatterMode.PromiseInBounds, double? fillValue = null)
         => Prims.Gather.Bind1(new GatherParams(dimensionNumbers, sliceSizes, indicesAreSorted, uniqueIndices, mode, fillValue), operand, indices);
 
     /// <summary>Scatter that replaces (jax.lax.scatter); with repeated indices the last update (row-major order of the updates) wins.</summary>

@@ -54,27 +54,48 @@ public static partial class Lax
 
     /// <summary>
     /// A slice of static <paramref name="sliceSizes"/> at run-time scalar integer
-    /// <paramref name="startIndices"/>, clamped so that the slice stays in bounds (XLA semantics).
+    /// <paramref name="startIndices"/> (jax.lax.dynamic_slice): a negative start counts from the end
+    /// (the dimension's size is added, unless <paramref name="allowNegativeIndices"/> is false), and
+    /// the start is then clamped so that the slice stays in bounds (XLA's rule).
     /// </summary>
-    public static Tensor DynamicSlice(Tensor x, Tensor[] startIndices, int[] sliceSizes)
+    public static Tensor DynamicSlice(Tensor x, Tensor[] startIndices, int[] sliceSizes, bool allowNegativeIndices = true)
     {
         var args = new Tensor[startIndices.Length + 1];
         args[0] = x;
-        startIndices.CopyTo(args, 1);
+        DynamicStarts(x, startIndices, allowNegativeIndices).CopyTo(args, 1);
         return Prims.DynamicSlice.Bind1(new DynamicSliceParams(sliceSizes), args);
     }
 
     /// <summary>
     /// A copy of <paramref name="x"/> with <paramref name="update"/> written at run-time scalar integer
-    /// <paramref name="startIndices"/>, clamped so that the update stays in bounds (XLA semantics).
+    /// <paramref name="startIndices"/> (jax.lax.dynamic_update_slice): a negative start counts from
+    /// the end (unless <paramref name="allowNegativeIndices"/> is false), and the start is then
+    /// clamped so that the update stays in bounds (XLA's rule).
     /// </summary>
-    public static Tensor DynamicUpdateSlice(Tensor x, Tensor update, Tensor[] startIndices)
+    public static Tensor DynamicUpdateSlice(Tensor x, Tensor update, Tensor[] startIndices, bool allowNegativeIndices = true)
     {
         var args = new Tensor[startIndices.Length + 2];
         args[0] = x;
         args[1] = update;
-        startIndices.CopyTo(args, 2);
+        DynamicStarts(x, startIndices, allowNegativeIndices).CopyTo(args, 2);
         return Prims.DynamicUpdateSlice.Bind1(Params.None, args);
+    }
+
+    // jax's _dynamic_slice_indices: i < 0 ? i + size : i for signed starts (on the host for C#
+    // literals, else a select), before the primitive clamps.
+    static Tensor[] DynamicStarts(Tensor x, Tensor[] starts, bool allowNegative)
+    {
+        if (!allowNegative || starts.Length != x.Rank) return starts; // the primitive reports a rank mismatch
+        var r = new Tensor[starts.Length];
+        for (int d = 0; d < starts.Length; d++)
+        {
+            var s = starts[d];
+            int n = x.Shape[d];
+            if (s.DType.IsUnsigned() || !s.DType.IsInteger() || s.Rank != 0) r[d] = s;
+            else if (s.ExactValue is double v) r[d] = v < 0 ? Tensor.Scalar(v + n, s.DType).WithWeak(s.IsWeak) : s;
+            else r[d] = Select(Lt(s, Tensor.Scalar(0, s.DType).WithWeak(s.IsWeak)), Add(s, Tensor.Scalar(n, s.DType).WithWeak(s.IsWeak)), s);
+        }
+        return r;
     }
 
     /// <summary>Removes the given size-1 dimensions (a reshape; <c>squeeze</c> is not a separate primitive here).</summary>

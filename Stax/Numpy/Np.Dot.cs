@@ -85,13 +85,16 @@ public static partial class Np
     }
 
     /// <summary>
-    /// <c>numpy.einsum</c> for one or two operands, explicit ("ij,jk->ik") or implicit ("ij,jk") form.
-    /// Letters shared by both operands and kept in the output are batch dimensions, shared letters
-    /// not in the output are contracted, and a letter of one operand that is absent from the output
-    /// is summed (by contraction with ones). Everything lowers to <c>dot_general</c> and reshape.
-    /// Any output order is allowed (a transpose follows the contraction).
-    /// <para>Limitations: no ellipsis, no repeated letter within one operand (diagonals), at most two
-    /// operands. These throw <see cref="NotSupportedException"/>.</para>
+    /// <c>numpy.einsum</c> (as jnp.einsum computes it, jax/_src/numpy/einsum.py), explicit
+    /// ("ij,jk->ik") or implicit ("ij,jk", the output is the letters used once, sorted) form, for
+    /// any number of operands. A letter repeated within one operand takes its diagonal
+    /// ("ii->i", and the trace "ii->"): the operand is masked with an identity pattern and summed,
+    /// as JAX does. Letters of one operand that no other operand and not the output use are summed
+    /// first; each pair of operands is then contracted with one <c>dot_general</c> (shared letters
+    /// kept later are batch dimensions). Three or more operands are contracted a pair at a time in
+    /// a greedy order (the pair whose result has the fewest elements first; ties go left to right),
+    /// where JAX follows opt_einsum's path: the results agree up to rounding.
+    /// <para>Limitation: no ellipsis ('...'), which throws <see cref="NotSupportedException"/>.</para>
     /// </summary>
     public static Tensor Einsum(string subscripts, params Tensor[] operands)
     {
@@ -104,20 +107,17 @@ public static partial class Np
         var ins = parts[0].Split(',');
         if (ins.Length != operands.Length)
             throw new ArgumentException($"{op}: '{subscripts}' names {ins.Length} operands, got {operands.Length}");
-        if (ins.Length is < 1 or > 2)
-            throw new NotSupportedException($"{op}: only one or two operands are supported, got {ins.Length}");
+        if (ins.Length < 1) throw new ArgumentException($"{op}: at least one operand is needed");
         for (int i = 0; i < ins.Length; i++)
         {
             if (ins[i].Any(c => !char.IsLetter(c)))
                 throw new ArgumentException($"{op}: subscripts '{ins[i]}' must be letters");
             if (ins[i].Length != operands[i].Rank)
                 throw new ArgumentException($"{op}: subscripts '{ins[i]}' name {ins[i].Length} dimensions but operand {i} has shape {operands[i].Shape}");
-            if (ins[i].Distinct().Count() != ins[i].Length)
-                throw new NotSupportedException($"{op}: repeated subscript in '{ins[i]}' (diagonals) is not supported");
         }
         var all = string.Concat(ins);
         string output = parts.Length == 2 ? parts[1]
-            : new string(all.Where(c => all.Count(x => x == c) == 1).OrderBy(c => c).ToArray());
+            : new string(all.Where(c => all.Count(x => x == c) == 1).Distinct().OrderBy(c => c).ToArray());
         if (output.Distinct().Count() != output.Length || output.Any(c => !all.Contains(c)))
             throw new ArgumentException($"{op}: output subscripts '{output}' must be distinct letters that appear in the inputs");
         var sizes = new Dictionary<char, int>();
@@ -131,33 +131,98 @@ public static partial class Np
                 sizes[c] = n;
             }
 
-        // Sum away letters that only one operand has and the output drops.
-        var xs = operands.ToArray();
-        var subs = ins.ToArray();
-        for (int i = 0; i < xs.Length; i++)
+        var xs = Promote(operands).ToList();
+        var names = ins.ToList();
+        if (xs.Count == 1) return EinsumOne(xs[0], names[0], output);
+        while (xs.Count > 1)
         {
-            string other = xs.Length == 2 ? subs[1 - i] : "";
-            for (int d = subs[i].Length - 1; d >= 0; d--)
-            {
-                char c = subs[i][d];
-                if (output.Contains(c) || other.Contains(c)) continue;
-                xs[i] = Lax.ReduceSum(xs[i], d);
-                subs[i] = subs[i].Remove(d, 1);
-            }
+            // Letters needed after contracting operands i and j: the output's and the other operands'.
+            string Keep(int i, int j) => new string(output.Concat(names.Where((_, k) => k != i && k != j).SelectMany(n => n)).Distinct().ToArray());
+            int bi = 0, bj = 1;
+            double best = double.PositiveInfinity;
+            for (int i = 0; i < xs.Count; i++)
+                for (int j = i + 1; j < xs.Count; j++)
+                {
+                    var keep = Keep(i, j);
+                    double size = names[i].Concat(names[j]).Distinct().Where(keep.Contains).Aggregate(1.0, (a, c) => a * sizes[c]);
+                    if (size < best) { best = size; bi = i; bj = j; }
+                }
+            var k2 = Keep(bi, bj);
+            string? result = xs.Count == 2 ? output : null;
+            var (t, tn) = EinsumTwo(xs[bi], names[bi], xs[bj], names[bj], k2, result);
+            xs.RemoveAt(bj); names.RemoveAt(bj);
+            xs.RemoveAt(bi); names.RemoveAt(bi);
+            xs.Add(t); names.Add(tn);
         }
-        if (xs.Length == 1) return ToOrder(xs[0], subs[0], output);
-        xs = Promote(xs[0], xs[1]);
-        string l = subs[0], r = subs[1];
-        var batch = output.Where(c => l.Contains(c) && r.Contains(c)).ToArray();
-        var contract = l.Where(c => r.Contains(c) && !output.Contains(c)).ToArray();
-        var lFree = l.Where(c => !r.Contains(c)).ToArray();
-        var rFree = r.Where(c => !l.Contains(c)).ToArray();
-        string Order(char[] first, char[] second) => new string(batch.Concat(first).Concat(second).ToArray());
+        return ToOrder(xs[0], names[0], output);
+    }
+
+    // One operand: sum the letters used once and dropped, then each repeated letter's diagonal.
+    static Tensor EinsumOne(Tensor x, string names, string result)
+    {
+        var counts = names.Distinct().ToDictionary(c => c, c => names.Count(d => d == c));
+        var uniques = names.Where(c => counts[c] == 1 && !result.Contains(c)).ToArray();
+        (x, names) = EinsumSumUniques(x, names, uniques);
+        (x, names) = EinsumSumRepeats(x, names, counts, result);
+        return ToOrder(x, names, result);
+    }
+
+    // Two operands (jax's _einsum, two-operand case): per operand, sum its own dropped letters and
+    // diagonals, then one dot_general over the shared letters. `result` fixes the output order (the
+    // last contraction); null keeps dot_general's order (batch, lhs free, rhs free).
+    static (Tensor, string) EinsumTwo(Tensor lhs, string ln, Tensor rhs, string rn, string keep, string? result)
+    {
+        var contracted = ln.Concat(rn).Distinct().Where(c => !keep.Contains(c)).OrderBy(c => c).ToArray();
+        var lc = ln.Distinct().ToDictionary(c => c, c => ln.Count(d => d == c));
+        var rc = rn.Distinct().ToDictionary(c => c, c => rn.Count(d => d == c));
+        (lhs, ln) = EinsumSumUniques(lhs, ln, contracted.Where(c => lc.GetValueOrDefault(c) == 1 && !rc.ContainsKey(c)).ToArray());
+        (rhs, rn) = EinsumSumUniques(rhs, rn, contracted.Where(c => rc.GetValueOrDefault(c) == 1 && !lc.ContainsKey(c)).ToArray());
+        (lhs, ln) = EinsumSumRepeats(lhs, ln, lc, keep + rn);
+        (rhs, rn) = EinsumSumRepeats(rhs, rn, rc, keep + ln);
+        string l = ln, r = rn;
+        var contract = contracted.Where(c => l.Contains(c) && r.Contains(c)).ToArray();
+        var batchSource = result ?? new string(l.Where(c => r.Contains(c) && keep.Contains(c)).ToArray());
+        var batch = batchSource.Where(c => l.Contains(c) && r.Contains(c)).ToArray();
+        var lFree = l.Where(c => !batch.Contains(c) && !contract.Contains(c)).ToArray();
+        var rFree = r.Where(c => !batch.Contains(c) && !contract.Contains(c)).ToArray();
         int[] Idx(string sub, IEnumerable<char> cs) => cs.Select(c => sub.IndexOf(c)).ToArray();
-        if (Order(rFree, lFree) == output)
-            return Lax.DotGeneral(xs[1], xs[0], Idx(r, contract), Idx(l, contract), Idx(r, batch), Idx(l, batch));
-        var product = Lax.DotGeneral(xs[0], xs[1], Idx(l, contract), Idx(r, contract), Idx(l, batch), Idx(r, batch));
-        return ToOrder(product, Order(lFree, rFree), output);
+        string rl = new string(batch.Concat(rFree).Concat(lFree).ToArray());
+        if (result is not null && rl == result)   // jax tries (rhs, lhs) first: no transpose needed
+            return (Lax.DotGeneral(rhs, lhs, Idx(r, contract), Idx(l, contract), Idx(r, batch), Idx(l, batch)), rl);
+        var product = Lax.DotGeneral(lhs, rhs, Idx(l, contract), Idx(r, contract), Idx(l, batch), Idx(r, batch));
+        string names = new string(batch.Concat(lFree).Concat(rFree).ToArray());
+        return result is null ? (product, names) : (ToOrder(product, names, result), result);
+    }
+
+    static (Tensor, string) EinsumSumUniques(Tensor x, string names, char[] uniques)
+    {
+        if (uniques.Length == 0) return (x, names);
+        x = Lax.ReduceSum(x, uniques.Select(c => names.IndexOf(c)).ToArray());
+        return (x, new string(names.Where(c => !uniques.Contains(c)).ToArray()));
+    }
+
+    // jax's sum_repeats: for a letter used k > 1 times, keep the elements whose k indices are equal
+    // (a select against an identity pattern, so other entries' NaN/inf never leak in) and sum the
+    // copies away: all of them, or all but the last when the letter is kept.
+    static (Tensor, string) EinsumSumRepeats(Tensor x, string names, Dictionary<char, int> counts, string keep)
+    {
+        foreach (var (c, count) in counts)
+        {
+            if (count < 2) continue;
+            var axes = Enumerable.Range(0, names.Length).Where(i => names[i] == c).ToArray();
+            Tensor? eye = null;
+            var first = Lax.Iota(DType.Int32, x.Shape, axes[0]);
+            foreach (var a in axes.Skip(1))
+            {
+                var eq = Lax.Eq(first, Lax.Iota(DType.Int32, x.Shape, a));
+                eye = eye is null ? eq : Lax.And(eye, eq);
+            }
+            x = Lax.Select(eye!, x, ZerosLike(x));
+            var sumAxes = keep.Contains(c) ? axes[..^1] : axes;
+            x = Lax.ReduceSum(x, sumAxes);
+            names = new string(names.Where((_, i) => !sumAxes.Contains(i)).ToArray());
+        }
+        return (x, names);
     }
 
     // Transposes a result whose dimensions are named by `have` into the order `want`.

@@ -92,28 +92,172 @@ public static partial class Np
         if (!p[0].DType.IsFloat()) p = new[] { Lax.ConvertElementType(p[0], DType.Float32, p[0].IsWeak), Lax.ConvertElementType(p[1], DType.Float32, p[1].IsWeak) };
         return Binary("divide", Lax.Div, p[0], p[1]);
     }
-    /// <summary>Floor division (rounds toward -inf, like NumPy's //).</summary>
+    /// <summary>
+    /// Floor division (jnp.floor_divide, Python's <c>//</c>). Floats follow NumPy's divmod as JAX
+    /// writes it (<c>_float_divmod</c>): <c>round((x - fmod(x, y)) / y)</c>, one less where the
+    /// remainder's sign differs from y's, so <c>inf // 1</c> is NaN, <c>1 // 0</c> is inf and
+    /// <c>0 // -1</c> is -0. Signed integers subtract one from the truncated quotient where the signs
+    /// differ and the division is inexact; integer division by zero keeps XLA's quotient (-1, or all
+    /// ones for unsigned) and applies that correction (so <c>5 // 0</c> is -2), as JAX does.
+    /// </summary>
     public static Tensor FloorDivide(Tensor x, Tensor y)
     {
         var p = PromoteAndBroadcast("floor_divide", x, y);
-        if (p[0].DType.IsFloat()) return Lax.Floor(Lax.Div(p[0], p[1]));
-        if (p[0].DType.IsUnsigned()) return Lax.Div(p[0], p[1]);
-        // Truncated quotient, minus one where the signs differ and the division is inexact.
-        var q = Lax.Div(p[0], p[1]);
-        var zero = Lax.BroadcastInDim(Tensor.Scalar(0, p[0].DType), p[0].Shape);
-        var inexact = Lax.Ne(Lax.Rem(p[0], p[1]), zero);
-        var signsDiffer = Lax.Ne(Lax.Lt(p[0], zero), Lax.Lt(p[1], zero));
-        var one = Lax.BroadcastInDim(Tensor.Scalar(1, p[0].DType), p[0].Shape);
-        return Lax.Select(Lax.And(inexact, signsDiffer), Lax.Sub(q, one), q);
+        var (a, b) = (p[0], p[1]);
+        if (a.DType.IsFloat()) return FloatDivMod(a, b).Quotient;
+        if (a.DType.IsUnsigned()) return Lax.Div(a, b);
+        // jnp.floor_divide: select(sign(x) != sign(y) & rem(x, y) != 0, q - 1, q).
+        var q = Lax.Div(a, b);
+        var fix = Lax.And(Lax.Ne(Lax.Sign(a), Lax.Sign(b)), Lax.Ne(Lax.Rem(a, b), Like(a, 0)));
+        return Lax.Select(fix, Lax.Sub(q, Like(q, 1)), q);
     }
-    /// <summary>Remainder with the sign of x (C fmod; <c>%</c> in C#).</summary>
-    public static Tensor Remainder(Tensor x, Tensor y) => Binary("remainder", Lax.Rem, x, y);
-    /// <summary>x ^ y; integer operands are promoted to float.</summary>
+
+    // JAX's _float_divmod (CPython's float_divmod without its signed-zero fix-up):
+    // mod = fmod(x, y); div = (y == 0 ? x : x - mod) / y; where mod != 0 and sign(y) != sign(mod),
+    // mod += y and div -= 1; the quotient is rounded half away from zero.
+    static (Tensor Quotient, Tensor Remainder) FloatDivMod(Tensor x, Tensor y)
+    {
+        var mod = Lax.Rem(x, y);
+        var xc = Lax.Select(Lax.Eq(y, Like(y, 0)), x, Lax.Sub(x, mod));
+        var div = Lax.Div(xc, y);
+        var ind = Lax.And(Lax.Ne(mod, Like(mod, 0)), Lax.Ne(Lax.Sign(y), Lax.Sign(mod)));
+        mod = Lax.Select(ind, Lax.Add(mod, y), mod);
+        div = Lax.Select(ind, Lax.Sub(div, Like(div, 1)), div);
+        return (Lax.Round(div, RoundingMethod.AwayFromZero), mod);
+    }
+
+    /// <summary>
+    /// Remainder with the sign of the divisor (jnp.remainder / jnp.mod, NumPy's and Python's
+    /// <c>%</c>): <c>fmod(x, y)</c>, plus y where that is nonzero and its sign differs from y's.
+    /// Integer <c>x % 0</c> is 0 (JAX divides by 1 instead); float <c>x % 0</c> is NaN and
+    /// <c>-1 % inf</c> is inf, as in JAX. C's fmod is <see cref="Fmod"/>.
+    /// </summary>
+    public static Tensor Remainder(Tensor x, Tensor y)
+    {
+        var p = PromoteAndBroadcast("remainder", x, y);
+        var (a, b) = (p[0], p[1]);
+        if (a.DType.IsInteger()) b = Lax.Select(Lax.Eq(b, Like(b, 0)), Like(b, 1), b);
+        var zero = Like(a, 0);
+        var mod = Lax.Rem(a, b);
+        // jnp.remainder: select((mod < 0) != (y < 0) & mod != 0, mod + y, mod).
+        var plus = Lax.And(Lax.Ne(Lax.Lt(mod, zero), Lax.Lt(b, zero)), Lax.Ne(mod, zero));
+        return Lax.Select(plus, Lax.Add(mod, b), mod);
+    }
+
+    /// <summary>
+    /// Remainder with the sign of the dividend (jnp.fmod, C's fmod): <c>x - y * trunc(x / y)</c>.
+    /// Integer <c>fmod(x, 0)</c> is 0, as JAX defines it (it divides by 1 instead).
+    /// </summary>
+    public static Tensor Fmod(Tensor x, Tensor y)
+    {
+        var p = PromoteAndBroadcast("fmod", x, y);
+        var (a, b) = (p[0], p[1]);
+        if (a.DType.IsInteger()) b = Lax.Select(Lax.Eq(b, Like(b, 0)), Like(b, 1), b);
+        return Lax.Rem(a, b);
+    }
+
+    /// <summary>A constant of <paramref name="like"/>'s shape, dtype and weak type.</summary>
+    static Tensor Like(Tensor like, double value)
+        => Lax.BroadcastInDim(Tensor.Scalar(value, like.DType).WithWeak(like.IsWeak), like.Shape);
+
+    /// <summary>
+    /// x ^ y as jnp.power (jax/_src/numpy/ufuncs.py). A concrete integer scalar exponent (a C# int,
+    /// or any non-traced integer scalar) is lax.integer_pow: repeated squaring and multiplication,
+    /// <c>1 / x^-n</c> for negative n on floats, an <see cref="ArgumentException"/> for negative n on
+    /// integers (JAX's TypeError), and the derivative <c>n x^(n-1)</c>. Two integer operands stay
+    /// integer: binary exponentiation over the exponent's low 6 bits with wrapping multiplication
+    /// (JAX's <c>_pow_int_int</c>; a negative exponent uses its two's-complement bits, so 2^-1 is 0).
+    /// A float base with an integer exponent array keeps the base's dtype, and its derivative in x
+    /// is 0 where the exponent is 0 (lax.pow's integer-exponent rule). Otherwise both promote and
+    /// lax.pow applies.
+    /// </summary>
     public static Tensor Power(Tensor x, Tensor y)
     {
-        var p = Promote(x, y);
-        if (!p[0].DType.IsFloat()) p = new[] { Lax.ConvertElementType(p[0], DType.Float32, p[0].IsWeak), Lax.ConvertElementType(p[1], DType.Float32, p[1].IsWeak) };
-        return Binary("power", Lax.Pow, p[0], p[1]);
+        const string op = "power";
+        // Case 1: a concrete integer scalar exponent.
+        if (y.Rank == 0 && (y.DType.IsInteger() || y.DType == DType.Bool) && y.IsConcrete)
+        {
+            long n = (long)(y.ExactValue ?? y.ToDoubleArray()[0]);
+            var b = x.DType == DType.Bool ? Lax.ConvertElementType(x, DType.Int32, x.IsWeak) : x;
+            if (n < 0 && !b.DType.IsFloat())
+                throw new ArgumentException($"{op}: integers cannot be raised to negative powers, got integer_pow({b.Aval}, {n}) (jax raises a TypeError)");
+            return IntegerPow(b, n);
+        }
+        var p = PromoteAndBroadcast(op, x, y);
+        // Case 2: integer (or bool) operands stay integer.
+        if (!p[0].DType.IsFloat())
+        {
+            if (p[0].DType == DType.Bool) p = new[] { Lax.ConvertElementType(p[0], DType.Int32, p[0].IsWeak), Lax.ConvertElementType(p[1], DType.Int32, p[1].IsWeak) };
+            return PowIntInt(p[0], p[1]);
+        }
+        // Case 3: float base, integer exponent: lax.pow(x, y) without promoting x. Where y == 0 the
+        // result is pow(x, 0) = 1 with the zero slope of lax.pow's integer-exponent JVP; pow sees
+        // exponent 1 there, so its own slope (0 * x^-1 at x = 0) never makes a NaN cotangent.
+        if (x.DType.IsFloat() && y.DType.IsInteger())
+        {
+            var shape = BroadcastShapes(op, x.Shape, y.Shape);
+            var xb = BroadcastTo(x, shape);
+            var yi = BroadcastTo(y, shape);
+            var zero = Lax.Eq(yi, Like(yi, 0));
+            var yf = Lax.Select(zero, Like(xb, 1).WithWeak(false), Lax.ConvertElementType(yi, x.DType));
+            return Lax.Select(zero, Like(xb, 1), Lax.Pow(xb, yf));
+        }
+        // Case 4: promote, then lax.pow.
+        return Lax.Pow(p[0], p[1]);
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<long, Func<Tensor, Tensor>> IntegerPowFns = new();
+
+    /// <summary>lax.integer_pow(x, n): for floats with lax's JVP, <c>t * (n * x^(n-1))</c> (<c>t * (2 * x)</c> for n = 2).</summary>
+    internal static Tensor IntegerPow(Tensor x, long n)
+    {
+        if (!x.DType.IsFloat()) return IntegerPowRaw(x, n);
+        var f = IntegerPowFns.GetOrAdd(n, k => Transforms.CustomJvp(v => IntegerPowRaw(v, k), (v, t) =>
+        {
+            var y = IntegerPow(v, k);
+            // jax/_src/lax/lax.py _integer_pow_jvp.
+            var tan = k switch
+            {
+                0 => ZerosLike(t),
+                1 => t,
+                2 => Lax.Mul(t, Lax.Mul(Like(v, 2), v)),
+                _ => Lax.Mul(t, Lax.Mul(Like(v, k), IntegerPow(v, k - 1))),
+            };
+            return (y, tan);
+        }, "integer_pow"));
+        return f(x);
+    }
+
+    // jax/_src/lax/lax.py _integer_pow: square-and-multiply over the bits of |n|, then 1 / acc for n < 0.
+    static Tensor IntegerPowRaw(Tensor x, long n)
+    {
+        if (n == 0) return Like(x, 1);
+        bool reciprocal = n < 0;
+        ulong m = reciprocal ? (ulong)(-n) : (ulong)n;
+        Tensor? acc = null;
+        while (m > 0)
+        {
+            if ((m & 1) != 0) acc = acc is null ? x : Lax.Mul(acc, x);
+            m >>= 1;
+            if (m > 0) x = Lax.Mul(x, x);
+        }
+        return reciprocal ? Lax.Div(Like(acc!, 1), acc!) : acc!;
+    }
+
+    // jax/_src/numpy/ufuncs.py _pow_int_int: six rounds of square-and-multiply over the exponent's
+    // bits (shifted logically), starting from 0 where x == 0 and y != 0, else 1.
+    static Tensor PowIntInt(Tensor x, Tensor y)
+    {
+        var zero = Like(y, 0);
+        var one = Like(y, 1);
+        var acc = Lax.Select(Lax.And(Lax.Eq(x, Like(x, 0)), Lax.Ne(y, zero)), Like(x, 0), Like(x, 1));
+        for (int i = 0; i < 6; i++)
+        {
+            acc = Lax.Select(Lax.Ne(Lax.And(y, one), zero), Lax.Mul(acc, x), acc);
+            x = Lax.Mul(x, x);
+            y = Lax.ShiftRightLogical(y, one);
+        }
+        return acc;
     }
     /// <summary>Elementwise maximum (NaN propagates).</summary>
     public static Tensor Maximum(Tensor x, Tensor y) => Binary("maximum", Lax.Max, x, y);
@@ -157,7 +301,7 @@ public static partial class Np
         return x;
     }
 
-    /// <summary>Converts to <paramref name="dtype"/> (strongly typed).</summary>
+    /// <summary>Converts to <paramref name="dtype"/> (strongly typed); float to integer as <see cref="Lax.ConvertElementType"/>.</summary>
     public static Tensor AsType(Tensor x, DType dtype) => Lax.ConvertElementType(x, dtype);
 
     /// <summary>-x.</summary>

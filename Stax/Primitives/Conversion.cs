@@ -24,8 +24,12 @@ public sealed record IotaParams(DType DType, Shape Shape, int Dimension) : Param
 public static partial class Prims
 {
     /// <summary>
-    /// Converts elements to another dtype. Float to int truncates toward zero and saturates; NaN
-    /// gives 0 (XLA's CPU behaviour); to bool is x != 0; float to narrower float rounds to nearest even.
+    /// Converts elements to another dtype. Float to int truncates toward zero; values it cannot
+    /// represent follow XLA's CPU backend (LLVM's fptosi/fptoui on x86-64): int32 gets int.MinValue
+    /// for NaN, +-Inf and out-of-range values; uint32 keeps the low 32 bits of the truncated value
+    /// (it wraps modulo 2^32; NaN, +-Inf and |x| &gt;= 2^63 give 0); uint8 keeps the low 8 bits of
+    /// the int32 result (modulo 256 inside int32's range, else 0). Integer to integer wraps; to
+    /// bool is x != 0; float to narrower float rounds to nearest even.
     /// </summary>
     public static readonly Primitive ConvertElementType = new("convert_element_type", PrimitiveFamily.Conversion, (ins, p) =>
     {

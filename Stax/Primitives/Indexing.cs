@@ -11,7 +11,8 @@ public enum GatherScatterMode
     /// <summary>
     /// Gather: a slice that would reach out of bounds anywhere is returned entirely filled with the
     /// fill value. Scatter: an update window that would reach out of bounds is dropped entirely.
-    /// This is jax's default.
+    /// This is jax's default for scatters and for jnp.take (jax.lax.gather and <c>x[i]</c> default
+    /// to <see cref="PromiseInBounds"/>).
     /// </summary>
     FillOrDrop,
     /// <summary>
@@ -19,6 +20,12 @@ public enum GatherScatterMode
     /// are clamped (like <see cref="Clip"/>) and out-of-bounds scatters are dropped (like <see cref="FillOrDrop"/>).
     /// </summary>
     PromiseInBounds,
+    /// <summary>
+    /// <see cref="Np.Take"/> only (jnp.take's <c>mode='wrap'</c>): indices are reduced modulo the
+    /// axis size (<c>jnp.mod</c>, so -1 is the last element) and then gathered in bounds. The
+    /// gather and scatter primitives do not accept it.
+    /// </summary>
+    Wrap,
 }
 
 /// <summary>
@@ -157,6 +164,7 @@ public static partial class Prims
         const string op = "gather";
         var dn = g.DimensionNumbers;
         string shapes = $"operand shape {operand.Shape}, indices shape {indices.Shape}, slice_sizes {g.SliceSizes}, {dn}";
+        RequireMode(op, g.Mode);
         RequireIndices(op, operand, indices, shapes);
         int r = operand.Rank, ivd = indices.Rank - 1;
         int outRank = dn.OffsetDims.Length + indices.Rank - 1;
@@ -205,10 +213,17 @@ public static partial class Prims
         return new Shape(dims);
     }
 
+    static void RequireMode(string op, GatherScatterMode mode)
+    {
+        if (!Enum.IsDefined(mode) || mode == GatherScatterMode.Wrap)
+            throw new ArgumentException($"{op}: mode {mode} is not a gather/scatter mode (Wrap is Np.Take's; use Clip, FillOrDrop or PromiseInBounds)");
+    }
+
     static AbstractValue[] ScatterRule(string op, ReadOnlySpan<AbstractValue> ins, Params p)
     {
         var s = (ScatterParams)p;
         var operand = ins[0];
+        RequireMode(op, s.Mode);
         CheckScatter(op, operand, ins[1], ins[2], s.DimensionNumbers);
         return new[] { new AbstractValue(operand.Shape, operand.DType, operand.Weak) };
     }

@@ -41,7 +41,8 @@ internal static partial class RuleRegistry
         Unary(Prims.Logistic, (x, y, t) => Lax.Mul(t, Lax.Mul(y, Lax.Sub(Const(y, 1), y))));
         Unary(Prims.Sqrt, (x, y, t) => Lax.Div(t, Lax.Mul(Const(y, 2), y)));
         Unary(Prims.Rsqrt, (x, y, t) => Lax.Mul(t, Lax.Mul(Const(y, -0.5), Lax.Div(y, x))));
-        Unary(Prims.Abs, (x, y, t) => Lax.Mul(t, Lax.Sign(x)));
+        // jax/_src/lax/lax.py _abs_jvp_rule: select(x >= 0, t, -t), so abs'(0) = 1 (and abs'(NaN) = -1).
+        Unary(Prims.Abs, (x, y, t) => Lax.Select(Lax.Ge(x, Zeros(x)), t, Lax.Neg(t)));
         Unary(Prims.Sign, null);
         Unary(Prims.Sin, (x, y, t) => Lax.Mul(t, Lax.Cos(x)));
         Unary(Prims.Cos, (x, y, t) => Lax.Neg(Lax.Mul(t, Lax.Sin(x))));
@@ -93,20 +94,21 @@ internal static partial class RuleRegistry
             Tensor? tx = null, te = null;
             if (ts[0] is { } t0)
             {
-                // d/dx x^e = e * x^(e-1); JAX defines it as 0 where e == 0 (so 0^0 has zero slope).
-                var d = Lax.Mul(e, Lax.Pow(x, Lax.Sub(e, Const(e, 1))));
-                tx = Lax.Mul(t0, Lax.Select(Lax.Eq(e, Zeros(e)), Zeros(d), d));
+                // jax/_src/lax/lax.py _pow_jvp_lhs for a float exponent: t * (e * x^(e-1)), so
+                // d/dx x^0.0 at x = 0 is 0 * inf = NaN as in JAX (the integer-exponent rule's zero
+                // slope is Np.Power's, which keeps integer exponents integer).
+                tx = Lax.Mul(t0, Lax.Mul(e, Lax.Pow(x, Lax.Sub(e, Const(e, 1)))));
             }
             if (ts[1] is { } t1)
             {
-                // d/de x^e = log(x) * x^e, defined as 0 where x == 0.
+                // _pow_jvp_rhs: t * (log(x) * x^e) with log(1) where x == 0.
                 var d = Lax.Mul(Lax.Log(Lax.Select(Lax.Eq(x, Zeros(x)), Const(x, 1), x)), y);
                 te = Lax.Mul(t1, d);
             }
             return One(y, AddTangents(tx, te));
         };
-        Prims.Max.Jvp = (xs, ts, ps) => MinMaxJvp(Prims.Max, Prims.Gt, xs, ts, ps);
-        Prims.Min.Jvp = (xs, ts, ps) => MinMaxJvp(Prims.Min, Prims.Lt, xs, ts, ps);
+        Prims.Max.Jvp = (xs, ts, ps) => MinMaxJvp(Prims.Max, xs, ts, ps);
+        Prims.Min.Jvp = (xs, ts, ps) => MinMaxJvp(Prims.Min, xs, ts, ps);
         Prims.Atan2.Jvp = (xs, ts, ps) =>
         {
             var (x, y) = (xs[0], xs[1]);
@@ -145,17 +147,17 @@ internal static partial class RuleRegistry
         };
     }
 
-    static (Tensor[], Tensor?[]) MinMaxJvp(Primitive p, Primitive strict, Tensor[] xs, Tensor?[] ts, Params ps)
+    // jax/_src/lax/lax.py: max/min JVP is t_x * balanced_eq(x, ans, y) + t_y * balanced_eq(y, ans, x),
+    // balanced_eq(a, z, b) = (a == z ? 1 : 0) / (b == z ? 2 : 1): ties split the tangent evenly and a
+    // NaN result (no operand equals it) gets no tangent. Only nonzero tangents contribute.
+    static (Tensor[], Tensor?[]) MinMaxJvp(Primitive p, Tensor[] xs, Tensor?[] ts, Params ps)
     {
         var y = p.Bind1(ps, xs[0], xs[1]);
         if (ts[0] is null && ts[1] is null) return One(y, null);
-        var ta = ts[0] ?? Zeros(xs[0]);
-        var tb = ts[1] ?? Zeros(xs[1]);
-        // Ties split the tangent evenly, as JAX does.
-        var half = Lax.Mul(Const(ta, 0.5), Lax.Add(ta, tb));
-        var t = Lax.Select(strict.Bind1(Params.None, xs[0], xs[1]), ta,
-                Lax.Select(strict.Bind1(Params.None, xs[1], xs[0]), tb, half));
-        return One(y, t);
+        Tensor BalancedEq(Tensor a, Tensor b)
+            => Lax.Div(Lax.Select(Lax.Eq(a, y), Const(y, 1), Zeros(y)), Lax.Select(Lax.Eq(b, y), Const(y, 2), Const(y, 1)));
+        return One(y, AddTangents(ts[0] is { } ta ? Lax.Mul(ta, BalancedEq(xs[0], xs[1])) : null,
+                                  ts[1] is { } tb ? Lax.Mul(tb, BalancedEq(xs[1], xs[0])) : null));
     }
 
     /// <summary>Sum of two tangents where null is a symbolic zero.</summary>

@@ -203,7 +203,7 @@ internal static partial class RuleRegistry
             if (!a[0].IsLinear || cts[0] is not { } c) return res;
             if (a.Skip(1).Any(x => x.IsLinear)) throw new InvalidOperationException("dynamic_slice: start indices cannot be linear");
             var idx = a.Skip(1).Select(x => x.Known).ToArray();
-            res[0] = Lax.DynamicUpdateSlice(ZerosOf(a[0].Aval), c, idx);
+            res[0] = Prims.DynamicUpdateSlice.Bind1(Params.None, new[] { ZerosOf(a[0].Aval), c }.Concat(idx).ToArray()); // starts already wrapped
             return res;
         };
         ds.Batch = (ctx, xs, dims, ps) =>
@@ -253,8 +253,8 @@ internal static partial class RuleRegistry
             if (cts[0] is not { } c) return res;
             if (a.Skip(2).Any(x => x.IsLinear)) throw new InvalidOperationException("dynamic_update_slice: start indices cannot be linear");
             var idx = a.Skip(2).Select(x => x.Known).ToArray();
-            if (a[0].IsLinear) res[0] = Lax.DynamicUpdateSlice(c, ZerosOf(a[1].Aval), idx);
-            if (a[1].IsLinear) res[1] = Lax.DynamicSlice(c, idx, a[1].Aval.Shape.ToArray());
+            if (a[0].IsLinear) res[0] = Prims.DynamicUpdateSlice.Bind1(Params.None, new[] { c, ZerosOf(a[1].Aval) }.Concat(idx).ToArray());
+            if (a[1].IsLinear) res[1] = Prims.DynamicSlice.Bind1(new DynamicSliceParams(a[1].Aval.Shape.ToArray()), new[] { c }.Concat(idx).ToArray());
             return res;
         };
         dus.Batch = (ctx, xs, dims, ps) =>

@@ -73,72 +73,91 @@ internal static partial class RuleRegistry
     }
 
     /// <summary>
-    /// reduce_prod JVP: sum of t_j times the product of the other elements, where the product of
-    /// the others is (exclusive prefix product) * (exclusive suffix product), so zeros are handled
-    /// exactly (no division).
+    /// reduce_prod JVP as JAX's <c>_reduce_prod_jvp_rule</c> (<c>_reduce_jvp</c>): the reduced axes
+    /// are moved to the front and flattened, then the JVP of a tree reduction that multiplies the
+    /// first half by the second (the odd one out padded with 1) until one row is left. Exact at
+    /// zeros; the primal output is the tree's, as in JAX.
     /// </summary>
     static (Tensor[], Tensor?[]) ReductionProdJvp(Tensor x, Tensor? t, ReduceParams ps)
     {
-        var y = Prims.ReduceProd.Bind1(ps, x);
-        if (t is null || !x.DType.IsFloat()) return One(y, null);
+        if (t is null || !x.DType.IsFloat()) return One(Prims.ReduceProd.Bind1(ps, x), null);
         var axes = ps.Axes.ToArray();
-        var kept = Enumerable.Range(0, x.Rank).Where(d => !ps.Axes.Contains(d)).ToArray();
-        var reduced = axes.OrderBy(a => a).ToArray();
-        var perm = kept.Concat(reduced).ToArray();
+        var kept = Enumerable.Range(0, x.Rank).Where(d => !axes.Contains(d)).ToArray();
         long n = 1;
-        foreach (var a in reduced) n *= x.Shape[a];
-        var flatShape = new Shape(kept.Select(d => x.Shape[d]).Append(checked((int)n)).ToArray());
-        Tensor Flatten(Tensor v) => Lax.Reshape(Lax.Transpose(v, perm), flatShape);
-        var xf = Flatten(x);
-        int last = kept.Length;
-        var before = ReductionShift(Lax.Cumprod(xf, last), last, 1, false, 1);
-        var after = ReductionShift(Lax.Cumprod(xf, last, reverse: true), last, 1, true, 1);
-        var others = Lax.Mul(before, after);
-        return One(y, Lax.ReduceSum(Lax.Mul(Flatten(t), others), last));
+        foreach (var a in axes) n *= x.Shape[a];
+        var keptShape = kept.Select(d => x.Shape[d]).ToArray();
+        var flat = new Shape(keptShape.Prepend(checked((int)n)).ToArray());
+        var perm = axes.Concat(kept).ToArray();
+        Tensor Flatten(Tensor v) => Lax.Reshape(Lax.Transpose(v, perm), flat);
+        Tensor y = Flatten(x), ty = Flatten(t);
+        while (y.Shape[0] > 1)
+        {
+            int m = y.Shape[0], m1 = (m + 1) / 2;
+            Tensor ya = Lax.SliceInDim(y, 0, m1), ta = Lax.SliceInDim(ty, 0, m1);
+            Tensor yb = Lax.SliceInDim(y, m1, m), tb = Lax.SliceInDim(ty, m1, m);
+            if (m - m1 != m1)
+            {
+                var cfg = new (int, int, int)[y.Rank];
+                cfg[0] = (0, 1, 0);
+                yb = Lax.Pad(yb, Tensor.Scalar(1, y.DType), cfg);
+                tb = Lax.Pad(tb, Tensor.Scalar(0, y.DType), cfg);
+            }
+            var (ys, tz) = Prims.Mul.Jvp!(new[] { ya, yb }, new Tensor?[] { ta, tb }, Params.None);
+            (y, ty) = (ys[0], tz[0]!);
+        }
+        var outShape = new Shape(keptShape);
+        if (y.Shape[0] == 0) return One(Lax.BroadcastInDim(Tensor.Scalar(1, x.DType), outShape), Lax.BroadcastInDim(Tensor.Scalar(0, x.DType), outShape));
+        return One(Lax.Reshape(y, outShape), Lax.Reshape(ty, outShape));
     }
 
     /// <summary>
-    /// Shifts <paramref name="x"/> by <paramref name="k"/> positions along <paramref name="axis"/>
-    /// (towards higher indices, or lower ones when <paramref name="reverse"/>), filling with
-    /// <paramref name="fill"/>: out[i] = x[i - k] (or x[i + k]).
-    /// </summary>
-    static Tensor ReductionShift(Tensor x, int axis, int k, bool reverse, double fill)
-    {
-        var cfg = new (int, int, int)[x.Rank];
-        cfg[axis] = reverse ? (-k, k, 0) : (k, -k, 0);
-        return Lax.Pad(x, Tensor.Scalar(fill, x.DType), cfg);
-    }
-
-    /// <summary>
-    /// JVP of cumprod/cummax/cummin: the JVP of a Hillis-Steele scan (log2(n) doubling steps of
-    /// the associative operation), so it is exact at zeros and ties and linear in the tangent.
-    /// The primal output is the primitive's own.
+    /// JVP of cumprod/cummax/cummin as JAX defines it (jax/_src/lax/control_flow/loops.py,
+    /// <c>_cumulative_jvp_rule</c>): the JVP of <c>associative_scan(op)</c>, the same odd/even
+    /// recursion, with mul's and max/min's own JVP rules at every combine. So max/min ties split the
+    /// tangent equally at each combine exactly as in JAX, and the primal output is the scan's (for
+    /// cumprod its rounding can differ from the primitive's sequential product, as in JAX).
     /// </summary>
     static (Tensor[], Tensor?[]) ReductionCumulativeJvp(Primitive p, Tensor x, Tensor? t, CumulativeParams ps)
     {
-        var result = p.Bind1(ps, x);
-        if (t is null || !x.DType.IsFloat()) return One(result, null);
-        int axis = ps.Axis, n = x.Shape[axis];
-        bool prod = p == Prims.Cumprod, max = p == Prims.Cummax;
-        double fill = prod ? 1 : max ? double.NegativeInfinity : double.PositiveInfinity;
-        Tensor y = x, ty = t;
-        for (int k = 1; k < n; k *= 2)
+        if (t is null || !x.DType.IsFloat()) return One(p.Bind1(ps, x), null);
+        var op = p == Prims.Cumprod ? Prims.Mul : p == Prims.Cummax ? Prims.Max : Prims.Min;
+        int axis = ps.Axis;
+        (Tensor Y, Tensor T) Combine((Tensor Y, Tensor T) a, (Tensor Y, Tensor T) b)
         {
-            var yl = ReductionShift(y, axis, k, ps.Reverse, fill);
-            var tl = ReductionShift(ty, axis, k, ps.Reverse, 0);
-            if (prod)
-            {
-                ty = Lax.Add(Lax.Mul(ty, yl), Lax.Mul(y, tl));
-                y = Lax.Mul(y, yl);
-            }
-            else
-            {
-                // The earlier part wins only when strictly better, so ties pick the later position.
-                var takeEarlier = max ? Lax.Gt(yl, y) : Lax.Lt(yl, y);
-                ty = Lax.Select(takeEarlier, tl, ty);
-                y = Lax.Select(takeEarlier, yl, y);
-            }
+            var (ys, tz) = op.Jvp!(new[] { a.Y, b.Y }, new Tensor?[] { a.T, b.T }, Params.None);
+            return (ys[0], tz[0] ?? Zeros(ys[0]));
         }
-        return One(result, ty);
+        Tensor In(Tensor v, int start, int limit, int stride = 1) => Lax.SliceInDim(v, start, limit, stride, axis);
+        (Tensor, Tensor) Pair(Func<Tensor, Tensor> f, (Tensor Y, Tensor T) e) => (f(e.Y), f(e.T));
+
+        // Interleaves a (even positions) and b (odd positions) by padding both with zeros and adding.
+        Tensor Interleave(Tensor a, Tensor b)
+        {
+            bool same = a.Shape[axis] == b.Shape[axis];
+            var pa = new (int, int, int)[a.Rank];
+            var pb = new (int, int, int)[b.Rank];
+            pa[axis] = (0, same ? 1 : 0, 1);
+            pb[axis] = (1, same ? 0 : 1, 1);
+            var zero = Tensor.Scalar(0, a.DType);
+            return Lax.Add(Lax.Pad(a, zero, pa), Lax.Pad(b, zero, pb));
+        }
+
+        (Tensor Y, Tensor T) Scan((Tensor Y, Tensor T) e)
+        {
+            int n = e.Y.Shape[axis];
+            if (n < 2) return e;
+            var reduced = Combine(Pair(v => In(v, 0, n - 1, 2), e), Pair(v => In(v, 1, n, 2), e));
+            var odd = Scan(reduced);
+            int m = odd.Y.Shape[axis];
+            var even = n % 2 == 0
+                ? Combine(Pair(v => In(v, 0, m - 1), odd), Pair(v => In(v, 2, n, 2), e))
+                : Combine(odd, Pair(v => In(v, 2, n, 2), e));
+            even = (Lax.Concatenate(new[] { In(e.Y, 0, 1), even.Y }, axis), Lax.Concatenate(new[] { In(e.T, 0, 1), even.T }, axis));
+            return (Interleave(even.Y, odd.Y), Interleave(even.T, odd.T));
+        }
+
+        var elems = ps.Reverse ? (Lax.Rev(x, axis), Lax.Rev(t, axis)) : (x, t);
+        var (y, ty) = Scan(elems);
+        return ps.Reverse ? One(Lax.Rev(y, axis), Lax.Rev(ty, axis)) : One(y, ty);
     }
 }

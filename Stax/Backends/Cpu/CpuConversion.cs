@@ -12,7 +12,7 @@ public sealed partial class CpuBackend
     }
 
     // Conversion goes through double for floats (exact for every source type) and through
-    // long for integers; float->int truncates and saturates, NaN gives 0.
+    // long for integers; float->int follows XLA's CPU (HostConvert.FloatToInt32 and friends).
     static void Convert(CpuBuffer src, CpuBuffer dst)
     {
         long n = src.Length;
@@ -66,9 +66,9 @@ public sealed partial class CpuBackend
             case DType.Float16: b.Span<Half>()[(int)i] = (Half)v; break;
             case DType.BFloat16: b.Span<ushort>()[(int)i] = ((BFloat16)(float)v).Bits; break;
             case DType.Bool: b.Data[i] = (byte)(v != 0 ? 1 : 0); break;
-            case DType.Int32: b.Span<int>()[(int)i] = double.IsNaN(v) ? 0 : (int)Math.Clamp(Math.Truncate(v), int.MinValue, int.MaxValue); break;
-            case DType.UInt32: b.Span<uint>()[(int)i] = double.IsNaN(v) ? 0 : (uint)Math.Clamp(Math.Truncate(v), 0, uint.MaxValue); break;
-            default: b.Data[i] = double.IsNaN(v) ? (byte)0 : (byte)Math.Clamp(Math.Truncate(v), 0, 255); break;
+            case DType.Int32: b.Span<int>()[(int)i] = HostConvert.FloatToInt32(v); break;
+            case DType.UInt32: b.Span<uint>()[(int)i] = HostConvert.FloatToUInt32(v); break;
+            default: b.Data[i] = HostConvert.FloatToUInt8(v); break;
         }
     }
 

@@ -46,9 +46,10 @@ public sealed partial class CpuBackend
             DType.Float64 => BitConverter.GetBytes(v),
             DType.Float16 => BitConverter.GetBytes((Half)v),
             DType.BFloat16 => BitConverter.GetBytes(((BFloat16)(float)v).Bits),
-            DType.Int32 => BitConverter.GetBytes(double.IsNaN(v) ? 0 : (int)Math.Clamp(Math.Truncate(v), int.MinValue, int.MaxValue)),
-            DType.UInt32 => BitConverter.GetBytes(double.IsNaN(v) ? 0u : (uint)Math.Clamp(Math.Truncate(v), 0, uint.MaxValue)),
-            DType.UInt8 => new[] { double.IsNaN(v) ? (byte)0 : (byte)Math.Clamp(Math.Truncate(v), 0, 255) },
+            // A fill value converts like convert_element_type.
+            DType.Int32 => BitConverter.GetBytes(HostConvert.FloatToInt32(v)),
+            DType.UInt32 => BitConverter.GetBytes(HostConvert.FloatToUInt32(v)),
+            DType.UInt8 => new[] { HostConvert.FloatToUInt8(v) },
             _ => new[] { (byte)(v != 0 ? 1 : 0) },
         };
     }
