@@ -94,4 +94,19 @@ public class RngStreamTests
         Assert.Equal(eager.ToDoubleArray(), jitted(Rng.Key(4)).ToDoubleArray());
         Assert.NotEqual(eager.ToDoubleArray(), jitted(Rng.Key(5)).ToDoubleArray());
     }
+
+    [Fact]
+    public void DropoutGradientIsTheMaskOverKeep()
+    {
+        // d/dx Σ w·dropout(x) = w · mask / keep (the mask read off the output of the same key).
+        var drop = Dropout(rate: 0.4);
+        var x = TestData.Tensor(3, new[] { 6, 7 }, DType.Float64, 0.5, 1.5);
+        var w = Numerics.Tensor64(4, 6, 7);
+        var (_, p) = drop.Initialize(Rng.Key(0), x);
+        var y = drop.Apply(p, x, training: true, rng: Rng.Key(8)).ToDoubleArray();
+        var g = Transforms.Grad((Tensor t) => Np.Sum(drop.Apply(p, t, training: true, rng: Rng.Key(8)) * w))(x).ToDoubleArray();
+        var ws = w.ToDoubleArray();
+        Numerics.Close(y.Select((v, i) => v != 0 ? ws[i] / 0.6 : 0.0).ToArray(), g, 1e-12, 1e-12, "d/dx");
+        Assert.Contains(y, v => v == 0);
+    }
 }
