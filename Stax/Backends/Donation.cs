@@ -1,7 +1,7 @@
 namespace Stax.Backends;
 
 /// <summary>
-/// Passes a jitted call's donated arguments from <see cref="JitFunction.Call"/> to the executable
+/// Passes a jitted call's donated arguments from <see cref="JitFunction.Call(Tensor[], object?)"/> to the executable
 /// that runs it, on this thread only and only for that call's own program (a nested or staged jit
 /// equation with other parameters never sees the offer).
 /// </summary>

@@ -40,6 +40,17 @@ public static class Initializers
     public static Initializer Uniform(double scale = 1e-2) => (k, s, d) => Rng.Uniform(k, s, d, 0, scale);
 
     /// <summary>
+    /// <c>jax.nn.initializers.truncated_normal</c>: a standard normal truncated to
+    /// (<paramref name="lower"/>, <paramref name="upper"/>), times <paramref name="stddev"/>, so values
+    /// lie in (lower·stddev, upper·stddev). As in JAX, <paramref name="stddev"/> is the standard
+    /// deviation of the distribution <em>before</em> truncation: with the default bounds the result's
+    /// standard deviation is 0.8796·stddev. (The variance-scaling initializers, e.g.
+    /// <see cref="LecunNormal"/>, divide by that factor; this one does not, as JAX.)
+    /// </summary>
+    public static Initializer TruncatedNormal(double stddev = 1e-2, double lower = -2.0, double upper = 2.0)
+        => (k, s, d) => Rng.TruncatedNormal(k, lower, upper, s, d) * stddev;
+
+    /// <summary>
     /// Variance scaling: variance = scale / fan, with fans from <paramref name="inAxis"/>,
     /// <paramref name="outAxis"/> and the product of the other dimensions (the receptive field).
     /// </summary>
@@ -53,8 +64,11 @@ public static class Initializers
             else
             {
                 int ia = s.Axis(inAxis, "VarianceScaling in_axis"), oa = s.Axis(outAxis, "VarianceScaling out_axis");
+                // JAX's receptive field is size / in_size / out_size; when both axes are one
+                // (Flax's embedding init, out_axis=0) that is the other dimensions over it.
                 double receptive = 1;
                 for (int i = 0; i < s.Rank; i++) if (i != ia && i != oa) receptive *= s[i];
+                if (ia == oa) receptive /= s[ia];
                 fanIn = s[ia] * receptive;
                 fanOut = s[oa] * receptive;
             }

@@ -35,26 +35,4 @@ public static partial class Layers
                 return Np.Matmul(t, w) + p["b"];
             });
     }
-
-    /// <summary>
-    /// Dropout in training mode: keeps each element with probability <paramref name="keepProbability"/>
-    /// and scales kept ones by 1/keepProbability; the identity in inference mode. (stax's argument
-    /// <c>rate</c> is this keep probability; the name here says so.) Needs an rng key in training.
-    /// </summary>
-    public static Module Dropout(double keepProbability)
-    {
-        if (!(keepProbability > 0 && keepProbability <= 1))
-            throw new ArgumentException($"Dropout: keepProbability must be in (0, 1], got {keepProbability}");
-        return Module.Leaf("Dropout",
-            (input, key) => (Array.Empty<object?>(), null),
-            (parameters, x, rng, ctx) =>
-            {
-                var t = (Tensor)x;
-                if (!ctx.Training || keepProbability == 1) return t;
-                if (rng.IsNone)
-                    throw new ArgumentException($"{ctx.Path}: Dropout needs an rng key in training mode; pass one to Apply (e.g. rng: Rng.Key(0))");
-                var keep = Rng.Bernoulli(rng, Tensor.Scalar(keepProbability), t.Shape);
-                return Np.Where(keep, t / keepProbability, Np.ZerosLike(t));
-            });
-    }
 }

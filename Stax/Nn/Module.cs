@@ -8,16 +8,33 @@ public delegate (object Parameters, object? State) LeafModuleInit(AbstractValue 
 /// <summary>Applies a leaf module to concrete parameters.</summary>
 public delegate object LeafApply(object parameters, object input, Key rng, LeafContext context);
 
-/// <summary>What a leaf module's apply may know about the run: training flag, its state, its path.</summary>
+/// <summary>What a leaf module's apply may know about the run: training flag, its state, its path, its rng streams.</summary>
 public sealed class LeafContext
 {
-    internal LeafContext(bool training, StateCell state, string path) { Training = training; State = state; Path = path; }
+    readonly Slot _slot;
+
+    internal LeafContext(bool training, StateCell state, string path, Slot slot)
+    {
+        Training = training;
+        State = state;
+        Path = path;
+        _slot = slot;
+    }
+
     /// <summary>True in training mode.</summary>
     public bool Training { get; }
     /// <summary>The module's state for this run; assign <see cref="StateCell.Value"/> to update it.</summary>
     public StateCell State { get; }
     /// <summary>The slot path (for error messages).</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// A new key from the named rng stream (Flax's <c>make_rng</c>), distinct for this slot and for
+    /// every call; see <see cref="Slot.MakeRng(string)"/>.
+    /// </summary>
+    public Key MakeRng(string stream) => _slot.MakeRng(stream, Path);
+
+    internal Key? TryMakeRng(string stream) => _slot.Run.TryMakeRng(stream, _slot.Path);
 }
 
 /// <summary>
@@ -27,13 +44,15 @@ public sealed class LeafContext
 /// (Dense, Conv, ...) also carry a parameter-creation function. A module deconstructs into the
 /// classic stax pair: <c>var (init, apply) = Serial(...)</c>.
 /// </summary>
-public sealed class Module
+public class Module
 {
     readonly Func<Slot, object, Key, object>? _apply;
     readonly LeafModuleInit? _init;
     readonly LeafApply? _leafApply;
 
-    Module(string name, Func<Slot, object, Key, object>? apply, LeafModuleInit? init, LeafApply? leafApply)
+    // Layers with extra methods (Embedding's Attend, attention's Call with a mask) derive from
+    // Module inside the library; users build modules with the factories, never by subclassing.
+    private protected Module(string name, Func<Slot, object, Key, object>? apply, LeafModuleInit? init, LeafApply? leafApply)
     {
         Name = name;
         _apply = apply;
@@ -65,7 +84,7 @@ public sealed class Module
     /// <summary>A parameter-free function of one tensor as a module (stax's <c>elementwise</c>).</summary>
     public static Module Function(string name, Func<Tensor, Tensor> f) => new(name, (p, x, k) => f(AsTensor(x, name)), null, null);
 
-    static Tensor AsTensor(object x, string name)
+    private protected static Tensor AsTensor(object x, string name)
         => x as Tensor ?? throw new ArgumentException($"{NameScope.Describe(name)}: expected a tensor input, got {x?.GetType().Name ?? "null"} (use Module.CreateTree for tree inputs)");
 
     internal (object Parameters, object? State) CreateLeaf(AbstractValue input, Key key) => _init!(input, key);
@@ -76,7 +95,16 @@ public sealed class Module
     public Tensor Call(Slot p, Tensor x, Key? rng = null) => AsTensor(CallTree(p, x, rng), Name);
 
     /// <summary>Calls this module on a tree input (see <see cref="Call"/>).</summary>
-    public object CallTree(Slot p, object x, Key? rng = null)
+    public object CallTree(Slot p, object x, Key? rng = null) => CallCore(p, x, rng, null);
+
+    /// <summary>
+    /// Calls another method of a leaf module (Embedding's Attend) on the same parameters: its slot,
+    /// checks and sharing are those of an ordinary call of this instance.
+    /// </summary>
+    private protected Tensor CallLeafMethod(Slot p, Tensor x, LeafApply method, Key? rng = null)
+        => AsTensor(CallCore(p, x, rng, method), Name);
+
+    object CallCore(Slot p, object x, Key? rng, LeafApply? method)
     {
         var key = rng ?? Key.None;
         var run = p.Run;
@@ -89,7 +117,7 @@ public sealed class Module
             if (_apply != null) return _apply(p, x, key);
             var t = AsTensor(x, Name);
             var (parameters, state) = p.Leaf(this, t.Aval);
-            return _leafApply!(parameters, t, key, new LeafContext(run.Training, state, path));
+            return (method ?? _leafApply!)(parameters, t, key, new LeafContext(run.Training, state, path, p));
         }
         catch (ArgumentException e) when (!e.Message.StartsWith(run.RootName ?? path, StringComparison.Ordinal))
         {
@@ -129,9 +157,9 @@ public sealed class Module
     /// <summary>Initializes a module whose input is a tree (a <see cref="ShapeTree"/> of abstract values).</summary>
     public (ShapeTree OutSpec, object Parameters, object? State) InitializeTree(Key key, ShapeTree inputs)
     {
-        var run = new ModuleRun(initializing: true, key, training: false);
-        var root = Slot.Root(run, null, null);
         var applyKey = Rng.FoldIn(key, Tensor.Scalar(0x5EED, DType.UInt32));
+        var run = new ModuleRun(initializing: true, key, training: false, rng: applyKey);
+        var root = Slot.Root(run, null, null);
         TreeDef? outDef = null;
         var staged = StagingTrace.Stage(xs =>
         {
@@ -151,16 +179,21 @@ public sealed class Module
 
     /// <summary>
     /// Applies the module with concrete parameters. <paramref name="training"/> selects the mode:
-    /// true: Dropout drops (needs <paramref name="rng"/>) and BatchNorm normalises with batch
-    /// statistics (its state update is discarded here; use <see cref="ApplyWithState"/> to keep it);
-    /// false: Dropout is the identity and BatchNorm needs running averages, so models with state
-    /// use <see cref="ApplyWithState"/>.
+    /// true: Dropout drops (needs a key: <paramref name="rng"/> or <paramref name="rngs"/>) and
+    /// BatchNorm normalises with batch statistics (its state update is discarded here; use
+    /// <see cref="ApplyWithState"/> to keep it); false: Dropout is the identity and BatchNorm needs
+    /// running averages, so models with state use <see cref="ApplyWithState"/>.
+    /// <para>Keys: <paramref name="rng"/> is split by combinators (stax's way: <c>var (r1, r2) = rng;</c>)
+    /// and is also the root of every named rng stream; <paramref name="rngs"/> gives streams their own
+    /// keys (Flax's <c>rngs={"dropout": key}</c>). Layers that take no explicit key draw from a
+    /// stream with <see cref="Slot.MakeRng(string)"/> (Dropout and attention from <c>"dropout"</c>).</para>
     /// </summary>
-    public Tensor Apply(object parameters, Tensor x, bool training, Key? rng = null) => AsTensor(ApplyTree(parameters, x, training, rng), Name);
+    public Tensor Apply(object parameters, Tensor x, bool training, Key? rng = null, Dictionary<string, Key>? rngs = null)
+        => AsTensor(ApplyTree(parameters, x, training, rng, rngs), Name);
 
     /// <summary>Applies the module to a tree input (see <see cref="Apply"/>).</summary>
-    public object ApplyTree(object parameters, object x, bool training, Key? rng = null)
-        => ApplyWithState(parameters, null, x, training, rng).Output;
+    public object ApplyTree(object parameters, object x, bool training, Key? rng = null, Dictionary<string, Key>? rngs = null)
+        => ApplyWithState(parameters, null, x, training, rng, rngs).Output;
 
     /// <summary>
     /// Applies with a state tree (from <see cref="InitializeWithState"/>) in training or inference
@@ -168,9 +201,10 @@ public sealed class Module
     /// BatchNorm's running averages are updated; state entries that the run did not change are
     /// returned as they were.
     /// </summary>
-    public (object Output, object? NewState) ApplyWithState(object parameters, object? state, object x, bool training, Key? rng = null)
+    public (object Output, object? NewState) ApplyWithState(object parameters, object? state, object x, bool training, Key? rng = null,
+        Dictionary<string, Key>? rngs = null)
     {
-        var run = new ModuleRun(initializing: false, null, training);
+        var run = new ModuleRun(initializing: false, null, training, rng, rngs);
         var root = Slot.Root(run, parameters, state);
         var y = CallTree(root, x, rng);
         return (y, ReplaceState(state, run.StateCells, ""));
@@ -203,7 +237,7 @@ public sealed class Module
     public void Deconstruct(out InitFunction init, out ApplyFunction apply)
     {
         init = StaxInit;
-        apply = Apply;
+        apply = (p, x, training, rng) => Apply(p, x, training, rng);
     }
 
     // A -1 (batch) dimension is replaced by a placeholder during abstract evaluation; a second,

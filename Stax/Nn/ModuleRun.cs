@@ -5,12 +5,43 @@ namespace Stax.Nn;
 /// <summary>The context of one initialization or application of a module tree.</summary>
 internal sealed class ModuleRun
 {
-    public ModuleRun(bool initializing, Key? initKey, bool training)
+    public ModuleRun(bool initializing, Key? initKey, bool training, Key? rng = null, IReadOnlyDictionary<string, Key>? rngs = null)
     {
         Initializing = initializing;
         InitKey = initKey;
         Training = training;
         CreationTrace = Tracing.TraceState.Dynamic;
+        _rootRng = rng ?? Key.None;
+        _rngs = rngs;
+    }
+
+    readonly Key _rootRng;
+    readonly IReadOnlyDictionary<string, Key>? _rngs;
+    readonly Dictionary<(string Path, string Stream), uint> _rngCounters = new();
+
+    /// <summary>
+    /// A key from the rng stream <paramref name="stream"/> for the slot at <paramref name="slotPath"/>
+    /// (Flax's <c>make_rng</c>): the stream's key (from <c>rngs</c>, else derived from the apply-time
+    /// <c>rng</c> by folding in the stream name), folded with the slot path and a per-slot counter,
+    /// so every slot and every call gets its own key and one step key serves the whole model.
+    /// </summary>
+    public Key MakeRng(string stream, string slotPath, string where)
+        => TryMakeRng(stream, slotPath) ?? throw new ArgumentException($"{where}: needs a key from the rng stream '{stream}'; pass one to Apply " +
+            $"(rngs: new() {{ [\"{stream}\"] = key }}, or rng: key, from which every stream derives)");
+
+    /// <summary>Like <see cref="MakeRng"/>, or null when the run has no key for the stream.</summary>
+    public Key? TryMakeRng(string stream, string slotPath)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Key key;
+        if (_rngs != null && _rngs.TryGetValue(stream, out var given) && given is { IsNone: false }) key = given;
+        else if (!_rootRng.IsNone) key = Rng.FoldIn(_rootRng, Tensor.Scalar(StableHash("rng stream " + stream), DType.UInt32));
+        else return null;
+        key = FoldPath(key, slotPath);
+        var counterKey = (slotPath, stream);
+        _rngCounters.TryGetValue(counterKey, out var n);
+        _rngCounters[counterKey] = n + 1;
+        return Rng.FoldIn(key, Tensor.Scalar(n, DType.UInt32));
     }
 
     /// <summary>
@@ -75,8 +106,13 @@ internal sealed class ModuleRun
     public Key KeyFor(Slot slot)
     {
         var key = InitKey ?? throw new InvalidOperationException("Internal error: no initialization key");
-        if (slot.Path.Length == 0) return key;
-        foreach (var seg in slot.Path.Split('/'))
+        return FoldPath(key, slot.Path);
+    }
+
+    static Key FoldPath(Key key, string path)
+    {
+        if (path.Length == 0) return key;
+        foreach (var seg in path.Split('/'))
             key = Rng.FoldIn(key, Tensor.Scalar(int.TryParse(seg, out var i) && i >= 0 ? (uint)i : StableHash(seg), DType.UInt32));
         return key;
     }

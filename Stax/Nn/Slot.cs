@@ -18,6 +18,8 @@ public sealed class Slot
     readonly SortedDictionary<int, Slot>? _indexed;
     readonly SortedDictionary<string, Slot>? _named;
     LeafRecord? _leaf;
+    // Init mode: a raw parameter created by Param on this slot.
+    Tensor? _raw;
     // Init mode: the module instance that used this slot in each enclosing module call.
     Dictionary<int, Module>? _users;
     // Apply mode: the concrete subtree (and the state subtree).
@@ -52,6 +54,66 @@ public sealed class Slot
     public string Path => _parent == null ? "" : _parent.Path.Length == 0 ? _segment : _parent.Path + "/" + _segment;
 
     internal ModuleRun Run => _run;
+
+    /// <summary>True when the run is in training mode (the <c>training</c> argument of Apply; false while initializing).</summary>
+    public bool Training => _run.Training;
+
+    /// <summary>
+    /// A raw parameter named <paramref name="name"/> under this slot (Flax's <c>self.param</c>):
+    /// created with <paramref name="init"/> the first time while initializing (its key derives
+    /// from the slot path, like a layer's), read from the parameter tree while applying, where its
+    /// shape and dtype are checked and a mismatch names the slot path. Asking again for the same
+    /// name (in this call, or when the enclosing module is called again) returns the same tensor:
+    /// that is sharing, so the shapes must agree. The parameter tree holds it as
+    /// <c>{"name": tensor, ...}</c>, beside named child slots (<c>p["dense"]</c>).
+    /// <code>var pos = p.Param("pos", new Shape(maxLen, width), Initializers.Normal(0.02));</code>
+    /// </summary>
+    public Tensor Param(string name, Shape shape, Initializer init, DType dtype = DType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(init);
+        return this[name].RawParameter(shape, init, dtype);
+    }
+
+    Tensor RawParameter(Shape shape, Initializer init, DType dtype)
+    {
+        if (!_run.Initializing)
+        {
+            if (_value is not Tensor t)
+                throw new ArgumentException($"{Where}: expected a parameter tensor {dtype.Name()}{shape}, got {Describe(_value)} (parameters from a different model?)");
+            if (t.Shape != shape || t.DType != dtype)
+                throw new ArgumentException($"{Where}: the parameter has type {t.DType.Name()}{t.Shape}, not {dtype.Name()}{shape} (parameters from a different model?)");
+            return t;
+        }
+        if (_leaf != null || _indexed!.Count > 0 || _named!.Count > 0)
+            throw new InvalidOperationException($"{Where}: is used by {(_leaf != null ? _leaf.Module.Name : "child slots")} and cannot also hold a raw parameter");
+        if (_raw is not null)
+        {
+            if (_raw.Shape != shape || _raw.DType != dtype)
+                throw new ArgumentException($"{Where}: the parameter was created as {_raw.DType.Name()}{_raw.Shape} and is now asked for as {dtype.Name()}{shape}; " +
+                    "the same name is the same parameter, so give different parameters different names");
+            return _raw;
+        }
+        using (TraceState.SetDynamic(_run.CreationTrace))
+        {
+            var t = init(_run.KeyFor(this), shape, dtype);
+            if (t.Shape != shape || t.DType != dtype)
+                throw new ArgumentException($"{Where}: the initializer returned {t.DType.Name()}{t.Shape} for a parameter of {dtype.Name()}{shape}");
+            _raw = t;
+        }
+        return _raw;
+    }
+
+    /// <summary>
+    /// A new key from the rng stream <paramref name="stream"/> (Flax's <c>self.make_rng</c>): the
+    /// stream's key given to Apply (<c>rngs: new() { ["dropout"] = key }</c>), or else one derived
+    /// from Apply's <c>rng</c>, folded with this slot's path and a counter, so each slot and each
+    /// call draws a different key and one step key serves the whole model. Deterministic: the same
+    /// keys and calls give the same keys. Without either key it is an error naming the slot.
+    /// </summary>
+    public Key MakeRng(string stream) => MakeRng(stream, Where);
+
+    internal Key MakeRng(string stream, string where) => _run.MakeRng(stream, Path, where);
 
     string Where => Path.Length == 0 ? $"{_run.RootName ?? "root"} (root slot)" : $"{_run.RootName}/{Path}";
 
@@ -131,6 +193,8 @@ public sealed class Slot
 
     void RequireNode(string what)
     {
+        if (_raw is not null)
+            throw new InvalidOperationException($"{Where}: holds a raw parameter and cannot also be accessed with {what}");
         if (_leaf != null)
             throw new InvalidOperationException($"{Where}: holds the parameters of {_leaf.Module.Name} and cannot also be accessed with {what}");
     }
@@ -174,6 +238,8 @@ public sealed class Slot
         }
         if (_indexed!.Count > 0 || _named!.Count > 0)
             throw new InvalidOperationException($"{Where}: was used as a node of child slots and cannot also hold the parameters of {module.Name}");
+        if (_raw is not null)
+            throw new InvalidOperationException($"{Where}: holds a raw parameter (Param) and cannot also hold the parameters of {module.Name}");
         if (_leaf != null)
         {
             if (!ReferenceEquals(_leaf.Module, module) && _leaf.Module.Name != module.Name)
@@ -213,14 +279,14 @@ public sealed class Slot
     }
 
     /// <summary>Builds the parameter tree (init mode): lists for indexed slots, dictionaries for named ones.</summary>
-    internal object? BuildParameters() => Build(s => s._leaf?.Parameters);
+    internal object? BuildParameters() => Build(s => s._leaf?.Parameters ?? s._raw);
 
     /// <summary>Builds the state tree (init mode), mirroring the parameter tree.</summary>
     internal object? BuildState() => Build(s => s._leaf?.State);
 
     object? Build(Func<Slot, object?> leaf)
     {
-        if (_leaf != null) return leaf(this);
+        if (_leaf != null || _raw is not null) return leaf(this);
         if (_named!.Count > 0) return _named.ToDictionary(kv => kv.Key, kv => kv.Value.Build(leaf), StringComparer.Ordinal);
         if (_indexed!.Count == 0) return Array.Empty<object?>();
         var arr = new object?[_indexed.Keys.Max() + 1];

@@ -70,28 +70,41 @@ public sealed class JitFunction
     /// <summary>Runs the function: from the cache when these argument types were seen before.</summary>
     public Tensor[] Call(Tensor[] args, object? staticArg = null)
     {
+        foreach (var i in _donate)
+            if (i < 0 || i >= args.Length) throw new ArgumentException($"Jit ({Name}): donate_argnums {i} is out of range for {args.Length} arguments");
+        bool[]? mask = null;
+        if (_donate.Length > 0)
+        {
+            mask = new bool[args.Length];
+            foreach (var i in _donate) mask[i] = true;
+        }
+        return Call(args, staticArg, mask);
+    }
+
+    /// <summary>Runs the function donating the arguments flagged in <paramref name="donate"/> (tree Jit: whole argument trees).</summary>
+    internal Tensor[] Call(Tensor[] args, object? staticArg, bool[]? donate)
+    {
         var entry = GetEntry(args, staticArg, out _);
         var all = entry.Consts.Concat(args).ToArray();
         Tensor[] outs;
-        if (_donate.Length == 0) outs = Prims.Jit.Bind(entry.Params, all);
+        if (donate is null) outs = Prims.Jit.Bind(entry.Params, all);
         else
         {
             // Donated buffers may be reused by the backend for this call's outputs and temporaries.
             var mask = new bool[all.Length];
-            foreach (var i in _donate)
-                if (i < args.Length && args[i].IsConcrete) mask[entry.Consts.Length + i] = true;
+            for (int i = 0; i < args.Length && i < donate.Length; i++)
+                if (donate[i] && args[i].IsConcrete) mask[entry.Consts.Length + i] = true;
             using (Backends.Donation.Offer(entry.Params, mask))
                 outs = Prims.Jit.Bind(entry.Params, all);
         }
-        foreach (var i in _donate)
-            if (i < args.Length && args[i].IsConcrete) args[i].MarkDonated(Name);
+        if (donate is not null)
+            for (int i = 0; i < args.Length && i < donate.Length; i++)
+                if (donate[i] && args[i].IsConcrete) args[i].MarkDonated(Name);
         return outs;
     }
 
     Entry GetEntry(Tensor[] args, object? staticArg, out bool hit)
     {
-        foreach (var i in _donate)
-            if (i < 0 || i >= args.Length) throw new ArgumentException($"Jit ({Name}): donate_argnums {i} is out of range for {args.Length} arguments");
         var key = new CacheKey(string.Join(";", args.Select(a => a.Aval.ToString())), staticArg);
         if (_cache.TryGetValue(key, out var cached)) { hit = true; return cached; }
         hit = false;

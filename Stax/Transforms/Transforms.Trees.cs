@@ -227,27 +227,71 @@ public static partial class Transforms
     /// so the function receives a <see cref="Tensor"/> there and a changing step counter does not
     /// retrace. Static values are opt-in: bools, strings, enums, <see cref="Static{T}"/>, and
     /// numbers in slots typed as numbers (a typed <c>int</c> parameter).
+    /// <para><paramref name="donateArgnums"/> (JAX's <c>donate_argnums</c>) lists arguments whose
+    /// every tensor leaf is donated: the backend may reuse their buffers for the outputs (a train
+    /// state updated in place), and using them after the call is an error. A tensor that also
+    /// appears in an argument that is not donated is not donated. Overloads take up to six
+    /// arguments (trees of any kind: records such as a <c>TrainState</c>, keys, tensors, numbers).</para>
     /// </summary>
-    public static Func<TIn, TOut> Jit<TIn, TOut>(Func<TIn, TOut> f, string? name = null)
-        => JitWithInfo(f, name).Call;
-
-    /// <summary>Compiles a two-argument function of trees (e.g. <c>update(params, batch)</c>); see <see cref="Jit{TIn, TOut}(Func{TIn, TOut}, string?)"/>.</summary>
-    public static Func<T1, T2, TOut> Jit<T1, T2, TOut>(Func<T1, T2, TOut> f, string? name = null)
+    public static Func<TIn, TOut> Jit<TIn, TOut>(Func<TIn, TOut> f, string? name = null, params int[] donateArgnums)
     {
-        var (call, _) = JitCore(a => f(As<T1>(a[0]), As<T2>(a[1])), name, typeof(T1), typeof(T2));
+        var (call, _) = JitCore(a => f(As<TIn>(a[0])), name, donateArgnums, typeof(TIn));
+        return x => As<TOut>(call(new object?[] { x }));
+    }
+
+    /// <summary>Compiles a two-argument function of trees (e.g. <c>update(params, batch)</c>); see <see cref="Jit{TIn, TOut}(Func{TIn, TOut}, string?, int[])"/>.</summary>
+    public static Func<T1, T2, TOut> Jit<T1, T2, TOut>(Func<T1, T2, TOut> f, string? name = null, params int[] donateArgnums)
+    {
+        var (call, _) = JitCore(a => f(As<T1>(a[0]), As<T2>(a[1])), name, donateArgnums, typeof(T1), typeof(T2));
         return (a, b) => As<TOut>(call(new object?[] { a, b }));
     }
 
-    /// <summary>Like <see cref="Jit{TIn, TOut}(Func{TIn, TOut}, string?)"/>, also returning the underlying
-    /// <see cref="JitFunction"/> (trace count, cache size).</summary>
-    public static (Func<TIn, TOut> Call, JitFunction Compiled) JitWithInfo<TIn, TOut>(Func<TIn, TOut> f, string? name = null)
+    /// <summary>Compiles a three-argument function of trees (e.g. <c>step(state, x, y)</c>); see <see cref="Jit{TIn, TOut}(Func{TIn, TOut}, string?, int[])"/>.</summary>
+    public static Func<T1, T2, T3, TOut> Jit<T1, T2, T3, TOut>(Func<T1, T2, T3, TOut> f, string? name = null, params int[] donateArgnums)
     {
-        var (call, j) = JitCore(a => f(As<TIn>(a[0])), name, typeof(TIn));
+        var (call, _) = JitCore(a => f(As<T1>(a[0]), As<T2>(a[1]), As<T3>(a[2])), name, donateArgnums, typeof(T1), typeof(T2), typeof(T3));
+        return (a, b, c) => As<TOut>(call(new object?[] { a, b, c }));
+    }
+
+    /// <summary>Compiles a four-argument function of trees (e.g. <c>step(state, x, y, key)</c>); see <see cref="Jit{TIn, TOut}(Func{TIn, TOut}, string?, int[])"/>.</summary>
+    public static Func<T1, T2, T3, T4, TOut> Jit<T1, T2, T3, T4, TOut>(Func<T1, T2, T3, T4, TOut> f, string? name = null, params int[] donateArgnums)
+    {
+        var (call, _) = JitCore(a => f(As<T1>(a[0]), As<T2>(a[1]), As<T3>(a[2]), As<T4>(a[3])), name, donateArgnums,
+            typeof(T1), typeof(T2), typeof(T3), typeof(T4));
+        return (a, b, c, d) => As<TOut>(call(new object?[] { a, b, c, d }));
+    }
+
+    /// <summary>Compiles a five-argument function of trees; see <see cref="Jit{TIn, TOut}(Func{TIn, TOut}, string?, int[])"/>.</summary>
+    public static Func<T1, T2, T3, T4, T5, TOut> Jit<T1, T2, T3, T4, T5, TOut>(Func<T1, T2, T3, T4, T5, TOut> f, string? name = null, params int[] donateArgnums)
+    {
+        var (call, _) = JitCore(a => f(As<T1>(a[0]), As<T2>(a[1]), As<T3>(a[2]), As<T4>(a[3]), As<T5>(a[4])), name, donateArgnums,
+            typeof(T1), typeof(T2), typeof(T3), typeof(T4), typeof(T5));
+        return (a, b, c, d, e) => As<TOut>(call(new object?[] { a, b, c, d, e }));
+    }
+
+    /// <summary>Compiles a six-argument function of trees; see <see cref="Jit{TIn, TOut}(Func{TIn, TOut}, string?, int[])"/>.</summary>
+    public static Func<T1, T2, T3, T4, T5, T6, TOut> Jit<T1, T2, T3, T4, T5, T6, TOut>(Func<T1, T2, T3, T4, T5, T6, TOut> f, string? name = null,
+        params int[] donateArgnums)
+    {
+        var (call, _) = JitCore(a => f(As<T1>(a[0]), As<T2>(a[1]), As<T3>(a[2]), As<T4>(a[3]), As<T5>(a[4]), As<T6>(a[5])), name, donateArgnums,
+            typeof(T1), typeof(T2), typeof(T3), typeof(T4), typeof(T5), typeof(T6));
+        return (a, b, c, d, e, g) => As<TOut>(call(new object?[] { a, b, c, d, e, g }));
+    }
+
+    /// <summary>Like <see cref="Jit{TIn, TOut}(Func{TIn, TOut}, string?, int[])"/>, also returning the underlying
+    /// <see cref="JitFunction"/> (trace count, cache size).</summary>
+    public static (Func<TIn, TOut> Call, JitFunction Compiled) JitWithInfo<TIn, TOut>(Func<TIn, TOut> f, string? name = null, params int[] donateArgnums)
+    {
+        var (call, j) = JitCore(a => f(As<TIn>(a[0])), name, donateArgnums, typeof(TIn));
         return (x => As<TOut>(call(new object?[] { x })), j);
     }
 
-    static (Func<object?[], object?>, JitFunction) JitCore(Func<object?[], object?> f, string? name, params Type[] argTypes)
+    static (Func<object?[], object?>, JitFunction) JitCore(Func<object?[], object?> f, string? name, int[] donateArgnums, params Type[] argTypes)
     {
+        ArgumentNullException.ThrowIfNull(donateArgnums);
+        foreach (var i in donateArgnums)
+            if (i < 0 || i >= argTypes.Length)
+                throw new ArgumentException($"Jit ({name ?? "f"}): donate_argnums {i} is out of range for a function of {argTypes.Length} argument(s)");
         // The arguments are one tree (an object?[] node); its TreeDef is the Jit static argument, so
         // it is part of the cache key. Output structures are remembered per (structure, types).
         var outDefs = new ConcurrentDictionary<(TreeDef, string), TreeDef>();
@@ -266,10 +310,24 @@ public static partial class Transforms
             var lifted = new object?[args.Length];
             for (int i = 0; i < args.Length; i++) lifted[i] = JitScalars.Lift(args[i], argTypes[i]);
             var (leaves, def) = Tree.Flatten(lifted);
-            var outs = j.Call(leaves, def);
+            var outs = j.Call(leaves, def, donateArgnums.Length == 0 ? null : DonationMask(leaves, def, donateArgnums));
             return Tree.Unflatten(outDefs[(def, Types(leaves))], outs);
         }
         return (Call, j);
+    }
+
+    // Every leaf of a donated argument, except tensors that a kept argument also holds.
+    static bool[] DonationMask(Tensor[] leaves, TreeDef def, int[] donateArgnums)
+    {
+        var mask = new bool[leaves.Length];
+        var start = new int[def.ChildDefs.Length + 1];
+        for (int a = 0; a < def.ChildDefs.Length; a++) start[a + 1] = start[a] + def.ChildDefs[a].LeafCount;
+        foreach (var a in donateArgnums)
+            for (int i = start[a]; i < start[a + 1]; i++) mask[i] = true;
+        var kept = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < leaves.Length; i++) if (!mask[i]) kept.Add(leaves[i]);
+        for (int i = 0; i < leaves.Length; i++) if (mask[i] && kept.Contains(leaves[i])) mask[i] = false;
+        return mask;
     }
 
     static T As<T>(object? x) => x is null ? default! : (T)x;

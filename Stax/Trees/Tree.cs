@@ -20,7 +20,7 @@ namespace Stax;
 /// <see cref="AbstractValue"/>, <see cref="Static{T}"/> and types given to <see cref="RegisterStatic{T}"/> are not tensors;
 /// they are kept inside the <see cref="TreeDef"/> (compared with <c>Equals</c>), so they are not
 /// differentiated or mapped, and Jit treats them as static arguments (a new value retraces), except
-/// that tree Jit traces C# numbers in slots that can hold a tensor (see <see cref="Transforms.Jit{TIn, TOut}(Func{TIn, TOut}, string?)"/>).</para>
+/// that tree Jit traces C# numbers in slots that can hold a tensor (see <see cref="Transforms.Jit{TIn, TOut}(Func{TIn, TOut}, string?, int[])"/>).</para>
 /// <para>Key paths print in C# accessor syntax, see <see cref="TreePath"/>.</para>
 /// </summary>
 public static class Tree

@@ -1,4 +1,4 @@
-// MNIST with Stax: an MLP or a CNN written with stax layers, trained by a jitted Adam step.
+// MNIST with Stax: an MLP or a CNN written with stax layers, trained by a jitted Adam step over a TrainState.
 //   dotnet run -c Release --project examples/Mnist -- --model mlp|cnn --epochs N --backend cpu|vulkan
 using System.Diagnostics;
 using Mnist;
@@ -55,44 +55,37 @@ Console.WriteLine($"{Summary.Of(parameters).TotalParameters:N0} parameters");
 
 // Adam with the learning rate decaying by 0.75 per epoch: the last epochs settle instead of
 // wandering around the optimum (the final test accuracy is what the run reports).
-var adam = Optimizers.Adam(Schedules.ExponentialDecay(opt.LearningRate, stepsPerEpoch, 0.75));
-var optState = adam.Init(parameters);
-int startEpoch = 1, globalStep = 0;
+var tx = Optax.Adam(Optax.ExponentialDecay(opt.LearningRate, stepsPerEpoch, 0.75));
+var state = TrainState.Create(parameters, tx);
+int startEpoch = 1;
 if (opt.Resume && opt.Checkpoint != null && File.Exists(opt.Checkpoint))
 {
-    var (trees, meta) = Checkpoint.Load(opt.Checkpoint, new Dictionary<string, object?> { ["opt"] = optState });
-    optState = (OptState)trees["opt"]!;
-    optState = Tree.Map(t => t.DevicePut(device), optState);
+    var (trees, meta) = Checkpoint.Load(opt.Checkpoint, new Dictionary<string, object?> { ["state"] = state });
+    state = Tree.Map(t => t.DevicePut(device), (TrainState)trees["state"]!);
     startEpoch = int.Parse(meta["epoch"]) + 1;
-    globalStep = int.Parse(meta["step"]);
-    Console.WriteLine($"resumed from {opt.Checkpoint} after epoch {startEpoch - 1} (step {globalStep})");
+    Console.WriteLine($"resumed from {opt.Checkpoint} after epoch {startEpoch - 1} (step {state.Step.Item<int>()})");
 }
 
-// ---- the jitted train step: (opt state, x, y, step) -> (new opt state, loss, accuracy) ----
-// The old optimizer state (which holds the parameters) is donated: its buffers may be reused.
-Tensor Loss(object p, Tensor x, Tensor y) => Losses.SoftmaxCrossEntropy(model.Apply(p, x, training: true), y);
-var stateDef = Tree.Flatten(optState).Def;
-int nState = Tree.Flatten(optState).Leaves.Length;
-var trainStep = Transforms.Jit((Tensor[] a) =>
+// ---- the jitted train step: (state, x, y) -> (new state, loss, accuracy) ----
+// The old state is donated: its buffers may be reused for the new one.
+var trainStep = Transforms.Jit((TrainState s, Tensor x, Tensor y) =>
 {
-    var state = Tree.Unflatten<OptState>(stateDef, a[..nState]);
-    var (x, y, step) = (a[nState], a[nState + 1], a[nState + 2]);
-    var p = adam.GetParams(state)!;
-    var (loss, grads) = Transforms.ValueAndGrad((object q) => Loss(q, x, y))(p);
-    var logits = model.Apply(p, x, training: true);
-    var newState = adam.Update(step, grads, state);
-    return Tree.Flatten(newState).Leaves.Concat(new[] { loss, Losses.Accuracy(logits, y) }).ToArray();
-}, "train_step", Enumerable.Range(0, nState).ToArray());
-var predict = Transforms.Jit((Tensor[] a) => new[] { Np.Argmax(model.Apply(adam.GetParams(Tree.Unflatten<OptState>(stateDef, a[..nState]))!, a[nState], training: false), axis: -1) }, "predict");
+    var ((loss, logits), grads) = Transforms.ValueAndGrad((object p) =>
+    {
+        var z = model.Apply(p, x, training: true);
+        return (Losses.SoftmaxCrossEntropy(z, y), z);
+    }, hasAux: true)(s.Params!);
+    return (s.ApplyGradients(grads), loss, Losses.Accuracy(logits, y));
+}, "train_step", donateArgnums: 0);
+var predict = Transforms.Jit((object p, Tensor x) => Np.Argmax(model.Apply(p, x, training: false), axis: -1), "predict");
 
 double TestAccuracy()
 {
     int correct = 0;
-    var leaves = Tree.Flatten(optState).Leaves;
     for (int s = 0; s < xTest.Shape[0]; s += 1000)
     {
         int e = Math.Min(xTest.Shape[0], s + 1000);
-        var pred = predict.Call(leaves.Append(xTest[s..e].DevicePut(device)).ToArray())[0].ToArray<int>();
+        var pred = predict(state.Params!, xTest[s..e].DevicePut(device)).ToArray<int>();
         var truth = yTest[s..e].ToArray<int>();
         for (int i = 0; i < pred.Length; i++) if (pred[i] == truth[i]) correct++;
     }
@@ -113,10 +106,8 @@ for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
         var idx = Tensor.From<int>(order.AsSpan(s * batch, batch), new Shape(batch), host);
         var xb = Np.Take(xTrain, idx, axis: 0).DevicePut(device);
         var yb = Np.Take(yTrain, idx, axis: 0).DevicePut(device);
-        var outs = trainStep.Call(Tree.Flatten(optState).Leaves.Concat(new[] { xb, yb, Tensor.Scalar(globalStep, DType.Int32).DevicePut(device) }).ToArray());
-        optState = Tree.Unflatten<OptState>(stateDef, outs[..nState]);
-        globalStep++;
-        double l = outs[nState].Item<float>(), a = outs[nState + 1].Item<float>();
+        (state, var loss, var accuracy) = trainStep(state, xb, yb);
+        double l = loss.Item<float>(), a = accuracy.Item<float>();
         runLoss = s == 0 ? l : 0.98 * runLoss + 0.02 * l;
         runAcc = s == 0 ? a : 0.98 * runAcc + 0.02 * a;
         losses.Add(l);
@@ -129,8 +120,8 @@ for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
     var memory = device is IMemoryStatistics m ? $", {device.Name} memory: live {m.MemoryStats.LiveBytes / 1e6:F1} MB, high-water {m.MemoryStats.HighWaterBytes / 1e6:F1} MB" : "";
     Console.WriteLine($"epoch {epoch}: test accuracy {acc:F4}, {clock.Elapsed.TotalSeconds:F1} s{memory}");
     if (opt.Checkpoint != null)
-        Checkpoint.Save(opt.Checkpoint, new Dictionary<string, object?> { ["opt"] = optState },
-            new Dictionary<string, string> { ["epoch"] = epoch.ToString(), ["step"] = globalStep.ToString(), ["model"] = opt.Model });
+        Checkpoint.Save(opt.Checkpoint, new Dictionary<string, object?> { ["state"] = state },
+            new Dictionary<string, string> { ["epoch"] = epoch.ToString(), ["model"] = opt.Model });
 }
 var plot = opt.Plot ?? $"loss-{opt.Model}.svg";
 TrainingPlot.Write(plot, $"MNIST {opt.Model}: training loss (cross-entropy) per step", losses, epochEnds);
