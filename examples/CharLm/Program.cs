@@ -18,16 +18,11 @@ try { opt = Options.Parse(args); }
 catch (OperationCanceledException) { Console.WriteLine(Options.Usage); return 0; }
 catch (ArgumentException e) { Console.Error.WriteLine(e.Message); Console.Error.WriteLine(Options.Usage); return 2; }
 
-if (opt.Backend == "vulkan")
-{
-    Stax.Vulkan.VulkanBackend.Register();
-    BackendRegistry.Default = BackendRegistry.Get("vulkan");
-}
-var device = BackendRegistry.Default;
+var device = ExampleSupport.UseBackend(opt.Backend);
 
 // ---- data: the text, one token per character; the last tenth is held out ----
 string text;
-using (var gz = new GZipStream(File.OpenRead(FindData()), CompressionMode.Decompress))
+using (var gz = new GZipStream(File.OpenRead(ExampleSupport.FindData("moby-dick/moby-dick.txt.gz")), CompressionMode.Decompress))
 using (var reader = new StreamReader(gz, Encoding.UTF8)) text = reader.ReadToEnd();
 var vocab = text.Distinct().Order().ToArray();
 var index = vocab.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i);
@@ -154,14 +149,3 @@ if (opt.Sample > 0)
 }
 Console.WriteLine($"validation loss: {validLoss:F4} (unigram baseline {unigram:F4})");
 return 0;
-
-static string FindData()
-{
-    foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-        for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-        {
-            var candidate = Path.Combine(d.FullName, "data", "moby-dick", "moby-dick.txt.gz");
-            if (File.Exists(candidate)) return candidate;
-        }
-    throw new FileNotFoundException($"data/moby-dick/moby-dick.txt.gz not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}");
-}

@@ -15,16 +15,11 @@ try { opt = Options.Parse(args); }
 catch (OperationCanceledException) { Console.WriteLine(Options.Usage); return 0; }
 catch (ArgumentException e) { Console.Error.WriteLine(e.Message); Console.Error.WriteLine(Options.Usage); return 2; }
 
-if (opt.Backend == "vulkan")
-{
-    Stax.Vulkan.VulkanBackend.Register();
-    BackendRegistry.Default = BackendRegistry.Get("vulkan");
-}
-var device = BackendRegistry.Default;
+var device = ExampleSupport.UseBackend(opt.Backend);
 var host = Stax.Backends.Cpu.CpuBackend.Instance;
 
 // ---- data: the original IDX files shipped in data/mnist ----
-string dir = FindData();
+string dir = ExampleSupport.FindData("mnist");
 (Tensor X, Tensor Y) Load(string images, string labels, int max)
 {
     var x = IdxFile.Read(Path.Combine(dir, images));
@@ -136,16 +131,4 @@ static void Progress(int epoch, int step, int steps, double loss, double acc, do
     int filled = (int)Math.Round(width * step / (double)steps);
     var bar = new string('=', Math.Max(0, filled - 1)) + (filled > 0 ? ">" : "") + new string(' ', width - filled);
     Console.Write($"\repoch {epoch} [{bar}] {step}/{steps} loss {loss:F4} acc {acc:F4} {imagesPerSecond:F0} img/s   ");
-}
-
-static string FindData()
-{
-    // Above the program (dotnet run) or above the working directory (a published executable).
-    foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-        for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-        {
-            var candidate = Path.Combine(d.FullName, "data", "mnist");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-    throw new DirectoryNotFoundException($"data/mnist not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}");
 }
