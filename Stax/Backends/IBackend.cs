@@ -72,8 +72,9 @@ public sealed class InterpretedExecutable : IExecutable
         }
         foreach (var v in program.OutVars) last.Remove(v);
         foreach (var v in program.ConstVars) last.Remove(v);
+        var dying = last.ToLookup(kv => kv.Value, kv => kv.Key);
         _dieAfter = new Tracing.Var[eqns.Length][];
-        for (int k = 0; k < eqns.Length; k++) _dieAfter[k] = last.Where(kv => kv.Value == k).Select(kv => kv.Key).ToArray();
+        for (int k = 0; k < eqns.Length; k++) _dieAfter[k] = dying[k].ToArray();
     }
 
     /// <inheritdoc/>

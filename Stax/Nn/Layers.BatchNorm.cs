@@ -38,16 +38,7 @@ public static partial class Layers
 
         int[] Normalise(Shape shape, string where)
         {
-            var r = new int[axes.Length];
-            for (int i = 0; i < axes.Length; i++)
-            {
-                int a = axes[i] < 0 ? axes[i] + shape.Rank : axes[i];
-                if (a < 0 || a >= shape.Rank)
-                    throw new ArgumentException($"{where}: axis {axes[i]} is out of range for an input of shape {shape} (rank {shape.Rank})");
-                r[i] = a;
-            }
-            if (r.Distinct().Count() != r.Length)
-                throw new ArgumentException($"{where}: axes {Shape.Format(axes)} repeat a dimension of an input of rank {shape.Rank}");
+            var r = LayerAxes.Resolve(axes, shape, where);
             Array.Sort(r);
             return r;
         }

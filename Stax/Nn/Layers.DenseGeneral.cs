@@ -33,20 +33,7 @@ public static partial class Layers
         var bi = biasInit ?? Initializers.Zeros();
         long featureCount = feats.Aggregate(1L, (a, b) => a * b);
 
-        int[] Normalise(Shape shape, string where)
-        {
-            var r = new int[axes.Length];
-            for (int i = 0; i < axes.Length; i++)
-            {
-                int a = axes[i] < 0 ? axes[i] + shape.Rank : axes[i];
-                if (a < 0 || a >= shape.Rank)
-                    throw new ArgumentException($"{where}: axis {axes[i]} is out of range for an input of shape {shape} (rank {shape.Rank})");
-                r[i] = a;
-            }
-            if (r.Distinct().Count() != r.Length)
-                throw new ArgumentException($"{where}: axes {Shape.Format(axes)} repeat a dimension of an input of rank {shape.Rank}");
-            return r;
-        }
+        int[] Normalise(Shape shape, string where) => LayerAxes.Resolve(axes, shape, where);
 
         return Module.Leaf(name,
             (input, key) =>

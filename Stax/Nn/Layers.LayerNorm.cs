@@ -57,11 +57,7 @@ public static partial class Layers
             {
                 var (_, f) = Axes(input.Rank, Tracing.NameScope.Describe(name));
                 var shape = NormalizationMath.FeatureShape(input.Shape, f);
-                var (k1, k2) = key;
-                var p = new Dictionary<string, Tensor>();
-                if (useScale) p["scale"] = si(k1, shape, paramDtype);
-                if (useBias) p["bias"] = bi(k2, shape, paramDtype);
-                return (p, null);
+                return (NormalizationMath.ScaleAndBias(key, shape, useScale ? si : null, useBias ? bi : null, paramDtype), null);
             },
             (parameters, x, rng, ctx) =>
             {

@@ -21,6 +21,17 @@ internal static class NormalizationMath
         return r.ToArray();
     }
 
+    /// <summary>The <c>scale</c> and <c>bias</c> parameters of a normalisation layer (each only when its
+    /// initializer is given), from the two halves of <paramref name="key"/>.</summary>
+    public static Dictionary<string, Tensor> ScaleAndBias(Key key, Shape shape, Initializer? scaleInit, Initializer? biasInit, DType dtype)
+    {
+        var (k1, k2) = key;
+        var p = new Dictionary<string, Tensor>();
+        if (scaleInit != null) p["scale"] = scaleInit(k1, shape, dtype);
+        if (biasInit != null) p["bias"] = biasInit(k2, shape, dtype);
+        return p;
+    }
+
     /// <summary>Mean and variance of <paramref name="x"/> over <paramref name="axes"/> (reduced away).</summary>
     public static (Tensor Mean, Tensor Var) Stats(Tensor x, int[] axes, bool useMean, bool useFastVariance)
     {
