@@ -16,7 +16,8 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
         RegisterUnary();
         RegisterBinary();
         RegisterConversion();
-        RegisterMovement();
+        RegisterReshaping();
+        RegisterSlicing();
         RegisterIndexing();
         RegisterReduction();
         RegisterSorting();
@@ -29,7 +30,8 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
     static partial void RegisterUnary();
     static partial void RegisterBinary();
     static partial void RegisterConversion();
-    static partial void RegisterMovement();
+    static partial void RegisterReshaping();
+    static partial void RegisterSlicing();
     static partial void RegisterIndexing();
     static partial void RegisterReduction();
     static partial void RegisterSorting();
