@@ -13,8 +13,7 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
 
     static CpuBackend()
     {
-        RegisterUnary();
-        RegisterBinary();
+        RegisterElementwise();
         RegisterConversion();
         RegisterReshaping();
         RegisterSlicing();
@@ -27,8 +26,7 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
     }
 
     // Each family file implements its registration; an unimplemented one compiles to nothing.
-    static partial void RegisterUnary();
-    static partial void RegisterBinary();
+    static partial void RegisterElementwise();
     static partial void RegisterConversion();
     static partial void RegisterReshaping();
     static partial void RegisterSlicing();
