@@ -56,6 +56,10 @@ public delegate Tensor?[] TransposeRule(Tensor?[] cotangents, LinearArg[] args, 
 /// whose batch dimension is given (null = not batched).</summary>
 public delegate (Tensor[] Outputs, int?[] Dims) BatchRule(Tracing.BatchContext context, Tensor[] args, int?[] dims, Params parameters);
 
+/// <summary>Partial-evaluation rule of a primitive that carries programs (jit, cond, while, scan,
+/// remat): computes what is known now and records only the unknown part in the linear program.</summary>
+public delegate Tensor[] PartialEvalRule(Tracing.PartialEvalTrace trace, Tensor[] args, Params parameters);
+
 /// <summary>
 /// A primitive operation: a name plus rule slots. Every tensor operation reaches the current
 /// interpreter through <see cref="Bind(Params, Tensor[])"/>. The transformation rules (JVP,
@@ -88,6 +92,7 @@ public sealed class Primitive
     JvpRule? _jvp;
     TransposeRule? _transpose;
     BatchRule? _batch;
+    PartialEvalRule? _partialEval;
 
     // Each rule slot is set once, when the primitive's family registers its rules: a second
     // assignment would silently change what every transformation of every program does.
@@ -102,6 +107,12 @@ public sealed class Primitive
     public TransposeRule? Transpose { get => _transpose; set => _transpose = SetOnce(_transpose, value!, "transpose"); }
     /// <summary>Batching (vmap) rule. Set once.</summary>
     public BatchRule? Batch { get => _batch; set => _batch = SetOnce(_batch, value!, "batching"); }
+    /// <summary>Partial-evaluation rule (primitives carrying programs; others are recorded whole
+    /// when any operand is unknown). Set once.</summary>
+    public PartialEvalRule? PartialEval { get => _partialEval; set => _partialEval = SetOnce(_partialEval, value!, "partial-evaluation"); }
+    /// <summary>True when vmap must run the batching rule even if no operand is mapped
+    /// (collectives over a named axis).</summary>
+    public bool BatchesUnmapped { get; internal set; }
 
     /// <summary>Applies the primitive under the current interpreter and returns its outputs.</summary>
     public Tensor[] Bind(Params parameters, params Tensor[] args)

@@ -1,5 +1,6 @@
 using Stax.Tracing;
 using static Stax.Rules.ControlFlowPrograms;
+using static Stax.Tracing.JaxprSplit;
 
 namespace Stax.Rules;
 
@@ -12,19 +13,6 @@ internal static partial class RuleRegistry
         RegisterScan();
         RegisterRemat();
         RegisterCustomVjp();
-        // Programs with structured control flow are split for jit by tracing (see JaxprSplit).
-        JaxprSplit.Structured = (p, unknownIn) =>
-        {
-            if (!ContainsStructured(p.Jaxpr)) return null;
-            var r = PartialEvalJaxpr(p.Jaxpr, unknownIn, new bool[p.Jaxpr.OutVars.Length], $"Jit({p.Name})");
-            var (kj, kc) = Convert(r.Known);
-            var (uj, uc) = Convert(r.Unknown);
-            return new JaxprSplit.Result(new JitParams(p.Name, kj), new JitParams(p.Name, uj), r.OutUnknown)
-            {
-                KnownConsts = kc,
-                UnknownConsts = uc,
-            };
-        };
     }
 
     static bool[] Or(IEnumerable<bool[]> masks)
@@ -55,11 +43,7 @@ internal static partial class RuleRegistry
                 var bs = p.Branches.Select(b => JvpJaxpr(b, nz, union, "cond branch").Jaxpr).ToArray();
                 return (bs, union);
             });
-            var res = BindCond(xs[0], branches, xs[1..].Concat(ts[1..].Where((_, i) => nz[i]).Select(t => t!)));
-            var tout = new Tensor?[nOut];
-            int q = nOut;
-            for (int i = 0; i < nOut; i++) if (outNz[i]) tout[i] = res[q++];
-            return (res[..nOut], tout);
+            return PrimalsAndTangents(BindCond(xs[0], branches, xs[1..].Concat(ts[1..].Where((_, i) => nz[i]).Select(t => t!))), outNz);
         };
 
         cond.Batch = (ctx, xs, ds, ps) =>
@@ -101,7 +85,7 @@ internal static partial class RuleRegistry
             return (res, outB.Select(b => b ? (int?)0 : null).ToArray());
         };
 
-        PartialEvalTrace.Register(cond, (trace, args, ps) =>
+        cond.PartialEval = (trace, args, ps) =>
         {
             var p = (CondParams)ps;
             var outAvals = cond.AbstractEval(args.Select(a => a.Aval).ToArray(), ps);
@@ -153,7 +137,7 @@ internal static partial class RuleRegistry
             int ki = 0, ui = 0;
             for (int i = 0; i < nOut; i++) result[i] = split.OutUnknown[i] ? unknownOuts[ui++] : trace.NewKnown(knownOuts[ki++]);
             return result;
-        });
+        };
 
         cond.Transpose = (cts, a, ps) =>
         {
@@ -216,11 +200,7 @@ internal static partial class RuleRegistry
             var args = cconsts.Concat(xs[..nc]).Concat(bconsts).Concat(xs[nc..(nc + nb)])
                 .Concat(ts[nc..(nc + nb)].Where((_, i) => bcNz[i]).Select(t => t!))
                 .Concat(xs[(nc + nb)..]).Concat(carryT).ToArray();
-            var res = wh.Bind(wp, args);
-            var tout = new Tensor?[nK];
-            int q = nK;
-            for (int i = 0; i < nK; i++) if (kNz[i]) tout[i] = res[q++];
-            return (res[..nK], tout);
+            return PrimalsAndTangents(wh.Bind(wp, args), kNz);
         };
 
         wh.Batch = (ctx, xs, ds, ps) =>
@@ -270,7 +250,7 @@ internal static partial class RuleRegistry
             return (res, kB.Select(k => k ? (int?)0 : null).ToArray());
         };
 
-        PartialEvalTrace.Register(wh, (trace, args, ps) =>
+        wh.PartialEval = (trace, args, ps) =>
         {
             var p = (WhileParams)ps;
             int nc = p.CondNConsts, nb = p.BodyNConsts, nK = args.Length - nc - nb;
@@ -279,7 +259,7 @@ internal static partial class RuleRegistry
             var ccU = unknown[..nc];
             var bcU = unknown[nc..(nc + nb)];
             var kU = unknown[(nc + nb)..].ToArray();
-            ControlFlowPrograms.PeResult bodySplit;
+            JaxprSplit.PeResult bodySplit;
             while (true)
             {
                 bodySplit = PartialEvalJaxpr(p.Body, bcU.Concat(kU).ToArray(), new bool[nK], "while body");
@@ -301,7 +281,7 @@ internal static partial class RuleRegistry
             int j = 0;
             for (int i = 0; i < nK; i++) result[i] = kU[i] ? all[i] : trace.NewKnown(kouts[j++]);
             return result;
-        });
+        };
 
         wh.Transpose = (cts, a, ps) => throw new NotSupportedException(WhileReverseModeError);
     }

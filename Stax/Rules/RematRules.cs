@@ -1,5 +1,6 @@
 using Stax.Tracing;
 using static Stax.Rules.ControlFlowPrograms;
+using static Stax.Tracing.JaxprSplit;
 
 namespace Stax.Rules;
 
@@ -22,11 +23,7 @@ internal static partial class RuleRegistry
                 var (j, k) = Convert(c);
                 return (new RematParams(j, p.Policy), k, o);
             });
-            var res = remat.Bind(rp, consts.Concat(xs).Concat(ts.Where((_, i) => nz[i]).Select(t => t!)).ToArray());
-            var tout = new Tensor?[nOut];
-            int q = nOut;
-            for (int i = 0; i < nOut; i++) if (outNz[i]) tout[i] = res[q++];
-            return (res[..nOut], tout);
+            return PrimalsAndTangents(remat.Bind(rp, consts.Concat(xs).Concat(ts.Where((_, i) => nz[i]).Select(t => t!)).ToArray()), outNz);
         };
 
         remat.Batch = (ctx, xs, ds, ps) =>
@@ -47,7 +44,7 @@ internal static partial class RuleRegistry
 
         // Partial evaluation keeps only the known inputs (and, with SaveDots, matrix products) as
         // residuals: the unknown equation recomputes the rest of the forward pass from them.
-        PartialEvalTrace.Register(remat, (trace, args, ps) =>
+        remat.PartialEval = (trace, args, ps) =>
         {
             var p = (RematParams)ps;
             var unknown = args.Select(a => trace.KnownValue(a) is null).ToArray();
@@ -64,7 +61,7 @@ internal static partial class RuleRegistry
             int ki = 0, ui = 0;
             for (int i = 0; i < result.Length; i++) result[i] = s.OutUnknown[i] ? uouts[ui++] : trace.NewKnown(kouts[ki++]);
             return result;
-        });
+        };
 
         // The transpose recomputes: the backward pass evaluates the non-linear equations forwards first.
         remat.Transpose = (cts, a, ps) =>

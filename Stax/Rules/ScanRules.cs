@@ -1,5 +1,6 @@
 using Stax.Tracing;
 using static Stax.Rules.ControlFlowPrograms;
+using static Stax.Tracing.JaxprSplit;
 
 namespace Stax.Rules;
 
@@ -98,7 +99,7 @@ internal static partial class RuleRegistry
         };
 
         // ---------------- partial evaluation (JAX's _scan_partial_eval) ----------------
-        PartialEvalTrace.Register(scan, (trace, args, ps) =>
+        scan.PartialEval = (trace, args, ps) =>
         {
             var p = (ScanParams)ps;
             int nC = p.NumConsts, nK = p.NumCarry, nX = p.NumXs, nY = p.NumYs;
@@ -123,7 +124,7 @@ internal static partial class RuleRegistry
             for (int i = 0; i < nK; i++) result[i] = u[nC + i] ? uouts[ui++] : trace.NewKnown(kouts[ki++]);
             for (int i = 0; i < nY; i++) result[nK + i] = s.YUnknown[i] ? uouts[ui++] : trace.NewKnown(kouts[ki++]);
             return result;
-        });
+        };
 
         // ---------------- transpose: a scan in the other direction ----------------
         scan.Transpose = (cts, a, ps) =>
