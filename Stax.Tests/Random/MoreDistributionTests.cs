@@ -50,7 +50,7 @@ public class MoreDistributionTests
             SameBits(lg, Rng.Logistic(key, new Shape(N)), "logistic");
             var par = Apply(Lax.Exp, expo.Select(e => e / 3f).ToArray());
             SameBits(par, Rng.Pareto(key, Tensor.Scalar(3.0, DType.Float32), new Shape(N)), "pareto");
-            var wb = Lax.Pow(Tensor.FromArray(expo), Tensor.Scalar((float)(1.0 / 1.5), DType.Float32)).ToArray<float>().Select(x => x * 2f).ToArray();
+            var wb = Lax.Pow(Tensor.FromArray(expo), Lax.BroadcastInDim(Tensor.Scalar((float)(1.0 / 1.5), DType.Float32), new Shape(N))).ToArray<float>().Select(x => x * 2f).ToArray();
             SameBits(wb, Rng.WeibullMin(key, 2.0, 1.5, new Shape(N)), "weibull_min");
         }
     }
