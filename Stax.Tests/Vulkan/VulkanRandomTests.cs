@@ -66,4 +66,19 @@ public class VulkanRandomTests
         // The exact product is 1e-40 rounded once: the float64 reference.
         Assert.Equal((float)(1e-20f * (double)1e-20f), cpu[2].ToArray<float>()[0]);
     }
+
+    [VulkanFact]
+    public void ErfInvAndNormalFollowTheCpuOnVulkan()
+    {
+        // Both backends run XLA's erf_inv sequence (log1p(-x*x), fused Horner steps); they differ
+        // only through their log1p (a few ulp apart in the normal samples).
+        var tail = new List<float>();
+        for (uint b = 0x3F800000 - 65536; b < 0x3F800000; b += 3) tail.Add(BitConverter.UInt32BitsToSingle(b));
+        for (uint b = 0x33800000; b < 0x3F800000; b += 4099) tail.Add(BitConverter.UInt32BitsToSingle(b));
+        var x = Tensor.FromArray(tail.ToArray());
+        VulkanCheck.SameBits(Lax.ErfInv(x), Lax.ErfInv(VulkanCheck.Put(x)[0]), 2, "erf_inv");
+        var cpuKey = Rng.Key(5);
+        var vkKey = new Key(cpuKey.Data.DevicePut(VulkanCheck.Vk));
+        VulkanCheck.SameBits(Rng.Normal(cpuKey, new Shape(20000)), Rng.Normal(vkKey, new Shape(20000)), 4, "normal");
+    }
 }
