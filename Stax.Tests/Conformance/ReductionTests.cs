@@ -334,7 +334,9 @@ public class ReductionTests
                         }
         target.AgainstReference(Prims.Cumsum, new CumulativeParams(0, true), new[] { TestData.Tensor(501, TestData.Large, DType.Int32) });
         target.AgainstReference(Prims.Cummax, new CumulativeParams(0), new[] { TestData.Tensor(502, TestData.Large, specials: true) });
-        // Lines longer than one scan block (4096 on Vulkan), strided: block scans, carries, carry application.
+        // Lines longer than one Vulkan scan block (4096), strided: block scans, carries, carry
+        // application. (The CPU scans each line in order, so its float32 error grows with the line.)
+        if (target.IsVulkan)
         foreach (var p in Scans)
             foreach (var reverse in new[] { false, true })
             {
