@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Parameters of <c>psum</c>, <c>pmax</c>, <c>pmin</c> and <c>axis_index</c>: the named vmap axis.</summary>
 public sealed record CollectiveParams(string AxisName) : Params

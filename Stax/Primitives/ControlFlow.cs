@@ -1,7 +1,7 @@
 using System.Text;
 using Stax.Tracing;
 
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Shared text and checks for the parameters of primitives that carry sub-programs.</summary>
 internal static class SubPrograms
@@ -86,15 +86,6 @@ public sealed record ScanParams(Jaxpr Body, int Length, bool Reverse, int Unroll
     public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this);
 }
 
-/// <summary>Which intermediates a checkpointed (rematerialized) function keeps for the backward pass.</summary>
-public enum RematPolicy
-{
-    /// <summary>Keep only the inputs; recompute everything else in the backward pass (jax.checkpoint's default).</summary>
-    SaveNothing,
-    /// <summary>Also keep the results of matrix products (dot_general), recompute the rest (JAX's <c>dots_saveable</c>).</summary>
-    SaveDots,
-}
-
 /// <summary>Parameters of <c>remat</c>: the (closure-converted) program and the saving policy.</summary>
 public sealed record RematParams(Jaxpr Jaxpr, RematPolicy Policy) : Params
 {
@@ -107,12 +98,6 @@ public sealed record RematParams(Jaxpr Jaxpr, RematPolicy Policy) : Params
     /// <inheritdoc/>
     public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this);
 }
-
-/// <summary>The forward function of a custom VJP: outputs and residuals from the explicit inputs.</summary>
-public delegate (Tensor[] Outputs, Tensor[] Residuals) CustomVjpForward(Tensor[] inputs);
-
-/// <summary>The backward function of a custom VJP: input cotangents from residuals and output cotangents.</summary>
-public delegate Tensor[] CustomVjpBackward(Tensor[] residuals, Tensor[] cotangents);
 
 /// <summary>
 /// Parameters of <c>custom_vjp_call</c>: the staged function (its captured values are the first

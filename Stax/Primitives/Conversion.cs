@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Parameters of <c>convert_element_type</c>.</summary>
 public sealed record ConvertParams(DType NewDType, bool Weak = false) : Params

@@ -1,6 +1,6 @@
 using Stax.Tracing;
 
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>
 /// A JVP rule as <c>custom_jvp_call</c> carries it: from the primals and the (instantiated) tangents

@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>
 /// Parameters of <c>dot_general</c> (as <c>jax.lax.dot_general</c>): contracting and batch
@@ -17,59 +17,6 @@ public sealed record DotGeneralParams(IntTuple LhsContracting, IntTuple RhsContr
            + $" preferred_element_type={(PreferredElementType is { } t ? t.Name() : "None")}";
 
     static string List(IntTuple t) => "[" + string.Join(", ", t.ToArray()) + "]";
-}
-
-/// <summary>
-/// Dimension numbers of a convolution, like JAX's <c>ConvDimensionNumbers</c>: each spec lists
-/// dimension indices. <see cref="LhsSpec"/> = (batch, feature, spatial...), <see cref="RhsSpec"/> =
-/// (output feature, input feature, spatial...), <see cref="OutSpec"/> = (batch, feature, spatial...).
-/// </summary>
-public sealed record ConvDimensionNumbers(IntTuple LhsSpec, IntTuple RhsSpec, IntTuple OutSpec)
-{
-    /// <summary>The default NCHW / OIHW / NCHW numbering for <paramref name="rank"/>-dimensional operands.</summary>
-    public static ConvDimensionNumbers Default(int rank)
-    {
-        var ids = Enumerable.Range(0, rank).ToArray();
-        return new(ids, ids, ids);
-    }
-
-    /// <summary>
-    /// Builds dimension numbers from layout strings as <c>lax.conv_dimension_numbers</c> does, e.g.
-    /// ("NHWC", "HWIO", "NHWC"): N/C (or O/I) name batch/feature, other letters name spatial
-    /// dimensions, matched between the three specs by the order of letters in the rhs spec.
-    /// </summary>
-    public static ConvDimensionNumbers FromStrings(string lhs, string rhs, string outSpec)
-    {
-        const string op = "conv_dimension_numbers";
-        if (lhs.Length != rhs.Length || lhs.Length != outSpec.Length)
-            throw new ArgumentException($"{op}: specs must have equal lengths, got '{lhs}', '{rhs}', '{outSpec}'");
-        static void Distinct(string s, string op)
-        {
-            if (s.Distinct().Count() != s.Length) throw new ArgumentException($"{op}: spec '{s}' repeats a letter");
-        }
-        Distinct(lhs, op); Distinct(rhs, op); Distinct(outSpec, op);
-        int Find(string s, char c, string which)
-        {
-            int i = s.IndexOf(c);
-            if (i < 0) throw new ArgumentException($"{op}: {which} spec '{s}' must contain '{c}'");
-            return i;
-        }
-        // Spatial letters in the order they appear in the rhs spec (as JAX does).
-        var spatial = rhs.Where(c => c != 'O' && c != 'I').ToArray();
-        var l = new List<int> { Find(lhs, 'N', "lhs"), Find(lhs, 'C', "lhs") };
-        var r = new List<int> { Find(rhs, 'O', "rhs"), Find(rhs, 'I', "rhs") };
-        var o = new List<int> { Find(outSpec, 'N', "out"), Find(outSpec, 'C', "out") };
-        foreach (var c in spatial)
-        {
-            l.Add(Find(lhs, c, "lhs"));
-            r.Add(Find(rhs, c, "rhs"));
-            o.Add(Find(outSpec, c, "out"));
-        }
-        return new(l.ToArray(), r.ToArray(), o.ToArray());
-    }
-
-    /// <inheritdoc/>
-    public override string ToString() => $"ConvDimensionNumbers(lhs_spec={LhsSpec}, rhs_spec={RhsSpec}, out_spec={OutSpec})";
 }
 
 /// <summary>

@@ -1,15 +1,6 @@
-using static Stax.TypeRules;
+using static Stax.Extend.TypeRules;
 
-namespace Stax;
-
-/// <summary>How <c>round</c> breaks ties.</summary>
-public enum RoundingMethod
-{
-    /// <summary>Halves round away from zero (lax.round's default, C#'s MidpointRounding.AwayFromZero).</summary>
-    AwayFromZero,
-    /// <summary>Halves round to the even neighbour (NumPy's and jnp.round's rule).</summary>
-    ToNearestEven,
-}
+namespace Stax.Extend;
 
 /// <summary>Parameters of <c>round</c>.</summary>
 public sealed record RoundParams(RoundingMethod Method) : Params

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Stax.Backends;
 using Stax.Tracing;
 
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Parameters of the <c>jit</c> primitive: a closed-over-nothing program and its name.</summary>
 public sealed record JitParams(string Name, Jaxpr Jaxpr) : Params

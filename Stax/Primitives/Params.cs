@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>
 /// Parameters of one primitive application (axes, shapes, dimension numbers). Records compare by

@@ -1,6 +1,6 @@
 using Stax.Tracing;
 
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Groups of primitives (for printing, tests and coverage checks; backends look kernels up per primitive).</summary>
 public enum PrimitiveFamily

@@ -1,6 +1,6 @@
-using static Stax.TypeRules;
+using static Stax.Extend.TypeRules;
 
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Parameters of <c>reduce_sum</c>, <c>reduce_max</c>, <c>reduce_min</c> and <c>reduce_prod</c>:
 /// the axes to reduce (distinct, in range); the output drops them.</summary>

@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Parameters of <c>broadcast_in_dim</c>: operand dimension i becomes output dimension
 /// <paramref name="BroadcastDimensions"/>[i] (size equal, or 1 to broadcast).</summary>

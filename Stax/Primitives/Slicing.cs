@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Parameters of <c>transpose</c>: output dimension i is operand dimension <paramref name="Permutation"/>[i].</summary>
 public sealed record TransposeParams(IntTuple Permutation) : Params

@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Parameters of <c>sort</c>.</summary>
 /// <param name="Dimension">The dimension sorted along (non-negative).</param>

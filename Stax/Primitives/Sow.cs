@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Parameters of <c>sow</c>: the tag name.</summary>
 public sealed record SowParams(string Name) : Params

@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 public static partial class Prims
 {

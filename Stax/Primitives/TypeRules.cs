@@ -1,4 +1,4 @@
-namespace Stax;
+namespace Stax.Extend;
 
 /// <summary>Shared pieces of shape/dtype rules and their error messages.</summary>
 public static class TypeRules
