@@ -23,16 +23,21 @@ public static class MpiEnvironment
     public static string Worker => Path.Combine(AppContext.BaseDirectory, "Stax.Distributed.Tests.Worker.dll");
 
     /// <summary>Runs <c>mpirun -np <paramref name="np"/> dotnet Worker.dll args</c>; kills it after <paramref name="limit"/>.</summary>
-    public static MpiRun Run(int np, TimeSpan limit, params string[] args)
+    public static MpiRun Run(int np, TimeSpan limit, params string[] args) => RunProgram(np, limit, Worker, args);
+
+    /// <summary>Runs <c>mpirun -np <paramref name="np"/> dotnet <paramref name="dll"/> args</c>, or plain
+    /// <c>dotnet dll args</c> when <paramref name="np"/> is 0; kills it after <paramref name="limit"/>.</summary>
+    public static MpiRun RunProgram(int np, TimeSpan limit, string dll, params string[] args)
     {
         if (Missing.Value != "") throw new InvalidOperationException($"{Missing.Value} (STAX_REQUIRE_MPI=1 makes this a failure)");
-        var psi = new ProcessStartInfo("mpirun")
+        var psi = new ProcessStartInfo(np > 0 ? "mpirun" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "-np", np.ToString(), "--allow-run-as-root", "--oversubscribe", "dotnet", Worker }.Concat(args)) psi.ArgumentList.Add(a);
+        var launcher = np > 0 ? new[] { "-np", np.ToString(), "--allow-run-as-root", "--oversubscribe", "dotnet" } : Array.Empty<string>();
+        foreach (var a in launcher.Append(dll).Concat(args)) psi.ArgumentList.Add(a);
         psi.Environment["STAX_NUM_THREADS"] = "1"; // two ranks share the cores
         var output = new StringBuilder();
         var clock = Stopwatch.StartNew();
