@@ -123,6 +123,19 @@ public static class Distributed
     /// <summary>How sums, maxima and minima are computed (see <see cref="AllReduceAlgorithm"/>).</summary>
     public static AllReduceAlgorithm Algorithm { get => Comm.Algorithm; set => Comm.Algorithm = value; }
 
+    /// <summary>
+    /// Combines host values across all processes in place (float, double, int or uint elements),
+    /// with the same deadline and agreement check as the tensor collectives.
+    /// </summary>
+    public static void AllReduce<T>(Span<T> values, ReduceOp op = ReduceOp.Sum) where T : unmanaged
+    {
+        var dtype = typeof(T) == typeof(float) ? DType.Float32 : typeof(T) == typeof(double) ? DType.Float64
+            : typeof(T) == typeof(int) ? DType.Int32 : typeof(T) == typeof(uint) ? DType.UInt32
+            : throw new NotSupportedException($"Distributed.AllReduce: element type {typeof(T).Name} is not supported (float, double, int, uint)");
+        var kind = op switch { ReduceOp.Sum => MpiCommunicator.Op.Sum, ReduceOp.Max => MpiCommunicator.Op.Max, ReduceOp.Min => MpiCommunicator.Op.Min, _ => throw new ArgumentOutOfRangeException(nameof(op)) };
+        Comm.AllReduce(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values), dtype, new Shape(values.Length), kind, $"Distributed.AllReduce ({op})");
+    }
+
     /// <summary>Waits until every process has arrived (with the collective deadline).</summary>
     public static void Barrier() => Comm.Barrier("barrier");
 
