@@ -136,6 +136,13 @@ public static class Distributed
         Comm.AllReduce(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values), dtype, new Shape(values.Length), kind, $"Distributed.AllReduce ({op})");
     }
 
+    /// <summary>Collectives this process has run (data collectives and barriers; agreement checks not counted).</summary>
+    public static long CollectiveCount => Comm.Sequence;
+
+    /// <summary>Time this process spent waiting for collectives (agreement checks included): the
+    /// communication share of a step, and the time a fast rank waits for a slow one.</summary>
+    public static TimeSpan CollectiveWaitTime => Comm.WaitTime;
+
     /// <summary>Waits until every process has arrived (with the collective deadline).</summary>
     public static void Barrier() => Comm.Barrier("barrier");
 

@@ -29,6 +29,11 @@ internal sealed unsafe class MpiCommunicator
     public bool VerifyCalls { get; set; } = true;
     public AllReduceAlgorithm Algorithm { get; set; } = AllReduceAlgorithm.MpiAllreduce;
 
+    long _waitTicks;
+
+    /// <summary>Time spent waiting for collectives to complete (Stopwatch ticks), all calls so far.</summary>
+    public TimeSpan WaitTime => TimeSpan.FromSeconds(Interlocked.Read(ref _waitTicks) / (double)Stopwatch.Frequency);
+
     /// <summary>Collectives run so far (each rank counts the same when the programs agree).</summary>
     public long Sequence => Interlocked.Read(ref _sequence);
 
@@ -177,7 +182,7 @@ internal sealed unsafe class MpiCommunicator
         for (long spin = 0; ; spin++)
         {
             Check(_mpi.Test(req, &flag, null), what, "MPI_Test");
-            if (flag != 0) return;
+            if (flag != 0) { Interlocked.Add(ref _waitTicks, clock.ElapsedTicks); return; }
             // Spin briefly (latency of small collectives), then give the core away: the ranks may
             // share cores with each other and with the compute threads.
             if (spin < 2000) continue;

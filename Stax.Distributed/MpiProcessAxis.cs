@@ -11,17 +11,33 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
     public int Size => comm.Size;
     public int Index => comm.Rank;
 
+    byte[] _staging = Array.Empty<byte>();
+
+    Span<byte> Staging(int bytes)
+    {
+        if (_staging.Length < bytes) _staging = GC.AllocateUninitializedArray<byte>(bytes, pinned: true);
+        return _staging.AsSpan(0, bytes);
+    }
+
     public Tensor Evaluate(Primitive collective, Tensor operand, Params parameters)
+    {
+        lock (this) return Run(collective, operand, parameters); // one staging buffer
+    }
+
+    Tensor Run(Primitive collective, Tensor operand, Params parameters)
     {
         string what = $"{collective.Name} over process axis '{name}'";
         var backend = operand.Backend;
-        var bytes = operand.ToBytes();
         if (collective == Prims.Psum || collective == Prims.Pmax || collective == Prims.Pmin)
         {
             var op = collective == Prims.Psum ? MpiCommunicator.Op.Sum : collective == Prims.Pmax ? MpiCommunicator.Op.Max : MpiCommunicator.Op.Min;
-            comm.AllReduce(bytes, operand.DType, operand.Shape, op, what);
-            return Tensor.FromBytes(bytes, operand.Shape, operand.DType, backend);
+            // One reused host buffer: a new large array per step costs page faults on every call.
+            var staging = Staging(checked((int)(operand.Size * operand.DType.SizeOf())));
+            operand.CopyTo(staging);
+            comm.AllReduce(staging, operand.DType, operand.Shape, op, what);
+            return Tensor.FromBytes(staging, operand.Shape, operand.DType, backend);
         }
+        var bytes = operand.ToBytes();
         if (collective == Prims.AllGather)
         {
             var g = (AxisGatherParams)parameters;

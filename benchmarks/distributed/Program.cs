@@ -36,19 +36,22 @@ if (mode == "train")
         return (s.ApplyGradients(grads), loss);
     }, "train_step", donateArgnums: 0);
     var times = new List<double>();
+    var waits = new List<double>();
     var clock = new Stopwatch();
     for (int i = 0; i < steps + 10; i++)
     {
+        double w0 = distributed ? Distributed.CollectiveWaitTime.TotalSeconds : 0;
         clock.Restart();
         (state, var loss) = step(state, x, y);
         loss.Item<float>();
         if (i >= 10) times.Add(clock.Elapsed.TotalSeconds);
+        if (i >= 10 && distributed) waits.Add(Distributed.CollectiveWaitTime.TotalSeconds - w0);
     }
-    double t = Median(times);
+    double t = Median(times), wait = distributed ? Median(waits) : 0;
     // The job's speed is its slowest rank's.
     if (distributed) { var tt = new[] { t }; Distributed.AllReduce<double>(tt, ReduceOp.Max); t = tt[0]; }
     if (rank == 0)
-        Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch} step_ms={F(t * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
+        Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch} step_ms={F(t * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
 }
 else if (mode == "allreduce")
 {
