@@ -183,11 +183,14 @@ internal sealed unsafe class MpiCommunicator
         {
             Check(_mpi.Test(req, &flag, null), what, "MPI_Test");
             if (flag != 0) { Interlocked.Add(ref _waitTicks, clock.ElapsedTicks); return; }
-            // Spin briefly (latency of small collectives), then give the core away: the ranks may
-            // share cores with each other and with the compute threads.
-            if (spin < 2000) continue;
-            if (clock.Elapsed > Timeout) Fail(what);
-            if (spin < 20000) Thread.Yield(); else Thread.Sleep(1);
+            // A non-blocking collective advances only inside MPI_Test, so keep polling; yield the
+            // core now and then (ranks may share cores with each other and with compute threads).
+            // Sleep only after a second of waiting (a slow or stuck rank): a sleep per poll would
+            // add a scheduler tick to every round of a large, pipelined all-reduce.
+            if ((spin & 63) != 63) continue;
+            var waited = clock.Elapsed;
+            if (waited > Timeout) Fail(what);
+            if (waited < TimeSpan.FromSeconds(1)) Thread.Yield(); else Thread.Sleep(1);
         }
     }
 
