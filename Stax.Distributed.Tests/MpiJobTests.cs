@@ -37,6 +37,21 @@ public sealed class MpiJobTests
     }
 
     [MpiFact]
+    public void A_process_started_without_mpirun_is_a_job_of_one()
+    {
+        var run = MpiEnvironment.RunProgram(0, Limit, MpiEnvironment.Worker, "collectives");
+        Succeeded(run);
+        Assert.Equal("1", run.Value(0, "size"));
+        // One member: psum, pmean, pmax, pmin are the value; all_gather adds a dimension of 1;
+        // psum_scatter of [0 + 1] keeps element 0; axis_index 0, axis_size 1.
+        var x = new float[] { 1, 10, -1 };
+        var expected = x.Concat(x).Concat(x).Concat(x).Concat(x).Concat(x).Concat(new float[] { 1, 0, 1 }).ToArray();
+        Assert.Equal(expected, run.Floats(0, "eager"));
+        Assert.Equal(expected, run.Floats(0, "jit"));
+        Assert.Equal(new float[] { 1, 2, 3 }, run.Floats(0, "grad"));
+    }
+
+    [MpiFact]
     public void Collectives_on_Vulkan_tensors_are_staged_through_the_host()
     {
         var run = MpiEnvironment.Run(2, Limit, "collectives", "vulkan");

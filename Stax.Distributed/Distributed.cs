@@ -117,6 +117,9 @@ public static class Distributed
     /// When true (the default), each collective first all-gathers a 72-byte description (operation,
     /// dtype, shape, sequence number) and throws on every rank when they differ, before any data
     /// moves. Costs one small collective per call; with fused gradients that is one per step.
+    /// Because the check completes only when every rank has arrived (within the deadline), a
+    /// checked sum/max/min then uses the blocking <c>MPI_Allreduce</c>, faster than
+    /// <c>MPI_Iallreduce</c>; unchecked ones use <c>MPI_Iallreduce</c> polled against the deadline.
     /// </summary>
     public static bool VerifyCalls { get => Comm.VerifyCalls; set => Comm.VerifyCalls = value; }
 

@@ -35,7 +35,7 @@ internal sealed unsafe class MpiLibrary
     public readonly delegate* unmanaged<nint, int, int> Abort;
     public readonly delegate* unmanaged<byte*, int*, int> GetLibraryVersion;
 
-    public readonly nint CommWorld, Byte, Float, Double, Int, Long, Unsigned, OpSum, OpMax, OpMin;
+    public readonly nint CommWorld, Byte, Float, Double, Int, Unsigned, OpSum, OpMax, OpMin;
 
     MpiLibrary(nint lib, string name)
     {
@@ -62,7 +62,6 @@ internal sealed unsafe class MpiLibrary
         Float = Global("ompi_mpi_float");
         Double = Global("ompi_mpi_double");
         Int = Global("ompi_mpi_int");
-        Long = Global("ompi_mpi_int64_t");
         Unsigned = Global("ompi_mpi_unsigned");
         OpSum = Global("ompi_mpi_op_sum");
         OpMax = Global("ompi_mpi_op_max");
