@@ -1,5 +1,5 @@
 // Scenarios the MPI tests run under `mpirun -np 2`: each rank prints "rank R key value" lines
-// that the tests parse. Usage: Worker <scenario> [cpu|vulkan]
+// that the tests parse. Usage: Worker <scenario> [cpu|vulkan] [checked|unchecked|reduce-broadcast]
 using System.Globalization;
 using System.Security.Cryptography;
 using Stax;
@@ -15,6 +15,9 @@ if (args.Length > 1 && args[1] == "vulkan")
 }
 double timeout = scenario is "hang" or "die" ? 4 : 60;
 Distributed.Initialize("batch", TimeSpan.FromSeconds(timeout));
+string variant = args.Length > 2 ? args[2] : "checked";
+if (variant == "unchecked") Distributed.VerifyCalls = false;                             // MPI_Iallreduce + MPI_Test
+if (variant == "reduce-broadcast") Distributed.Algorithm = AllReduceAlgorithm.ReduceBroadcast; // MPI_Ireduce + MPI_Ibcast
 int rank = Distributed.Rank, size = Distributed.Size;
 void Put(string key, string value) { Console.WriteLine($"rank {rank} {key} {value}"); Console.Out.Flush(); }
 string Show(Tensor t) => string.Join(",", t.AsType(DType.Float32).ToArray<float>().Select(v => v.ToString("R", CultureInfo.InvariantCulture)));

@@ -79,6 +79,15 @@ public sealed class MpiFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that needs mpirun and Open MPI: skipped without them unless STAX_REQUIRE_MPI=1.</summary>
+public sealed class MpiTheoryAttribute : TheoryAttribute
+{
+    public MpiTheoryAttribute()
+    {
+        if (MpiEnvironment.SkipReason is { } r) Skip = r;
+    }
+}
+
 /// <summary>The MPI jobs run one at a time (each uses both cores).</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class MpiJobs

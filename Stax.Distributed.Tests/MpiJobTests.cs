@@ -19,10 +19,13 @@ public sealed class MpiJobTests
         r == 0 ? 3 : 5, r, 2,
     };
 
-    [MpiFact]
-    public void Collectives_over_the_process_axis_match_their_definitions_and_Vmap()
+    [MpiTheory]
+    [InlineData("checked")]          // agreement check, then the blocking MPI_Allreduce
+    [InlineData("unchecked")]        // MPI_Iallreduce polled with MPI_Test
+    [InlineData("reduce-broadcast")] // MPI_Ireduce to rank 0, then MPI_Ibcast
+    public void Collectives_over_the_process_axis_match_their_definitions_and_Vmap(string variant)
     {
-        var run = MpiEnvironment.Run(2, Limit, "collectives");
+        var run = MpiEnvironment.Run(2, Limit, "collectives", "cpu", variant);
         Succeeded(run);
         for (int r = 0; r < 2; r++)
         {
