@@ -215,6 +215,17 @@ public sealed partial class Tensor
         return bytes;
     }
 
+    /// <summary>Copies the raw bytes (row-major) into <paramref name="destination"/>, which must hold
+    /// exactly <c>Size * DType.SizeOf()</c> bytes (reading back without allocating, e.g. into a
+    /// reused transfer buffer). Needs a concrete tensor.</summary>
+    public void CopyTo(Span<byte> destination)
+    {
+        var buf = RequireConcrete("CopyTo");
+        if (destination.Length != buf.ByteLength)
+            throw new ArgumentException($"CopyTo: the destination has {destination.Length} bytes; the tensor of shape {Shape} and dtype {DType.Name()} has {buf.ByteLength}");
+        buf.Backend.Download(buf, destination);
+    }
+
     /// <summary>The elements as a flat row-major array; <typeparamref name="T"/> must match the dtype.</summary>
     public T[] ToArray<T>() where T : unmanaged
     {

@@ -15,6 +15,8 @@ public sealed record AxisGatherParams(string AxisName, int AxisSize, int Dimensi
     public override string ToString() => $"axis_name={AxisName} axis_size={AxisSize} dimension={Dimension}";
 }
 
+// Evaluated (not batched) collectives reach ProcessAxes.Evaluate: the name is a process axis or
+// unbound. (The field is set by the time its own Impl runs, hence the "!".)
 public static partial class Prims
 {
     static AbstractValue[] SameAval(string op, ReadOnlySpan<AbstractValue> ins)
@@ -26,19 +28,19 @@ public static partial class Prims
     /// <summary>Sum over a named vmap axis (see <see cref="Transforms.Psum"/>).</summary>
     public static readonly Primitive Psum = new("psum", PrimitiveFamily.Control, (ins, _) => SameAval("psum", ins), inputs: 1)
     {
-        Impl = (_, p) => throw Transforms.UnboundAxis("psum", ((CollectiveParams)p).AxisName),
+        Impl = (a, p) => ProcessAxes.Evaluate(Psum!, ((CollectiveParams)p).AxisName, a, p),
     };
 
     /// <summary>Maximum over a named vmap axis (see <see cref="Transforms.Pmax"/>).</summary>
     public static readonly Primitive Pmax = new("pmax", PrimitiveFamily.Control, (ins, _) => SameAval("pmax", ins), inputs: 1)
     {
-        Impl = (_, p) => throw Transforms.UnboundAxis("pmax", ((CollectiveParams)p).AxisName),
+        Impl = (a, p) => ProcessAxes.Evaluate(Pmax!, ((CollectiveParams)p).AxisName, a, p),
     };
 
     /// <summary>Minimum over a named vmap axis (see <see cref="Transforms.Pmin"/>).</summary>
     public static readonly Primitive Pmin = new("pmin", PrimitiveFamily.Control, (ins, _) => SameAval("pmin", ins), inputs: 1)
     {
-        Impl = (_, p) => throw Transforms.UnboundAxis("pmin", ((CollectiveParams)p).AxisName),
+        Impl = (a, p) => ProcessAxes.Evaluate(Pmin!, ((CollectiveParams)p).AxisName, a, p),
     };
 
     /// <summary>Stacks every member's value along a new dimension (see <see cref="Transforms.AllGather"/>).</summary>
@@ -54,7 +56,7 @@ public static partial class Prims
         return new[] { x with { Shape = new Shape(dims.ToArray()) } };
     }, inputs: 1)
     {
-        Impl = (_, p) => throw Transforms.UnboundAxis("all_gather", ((AxisGatherParams)p).AxisName),
+        Impl = (a, p) => ProcessAxes.Evaluate(AllGather!, ((AxisGatherParams)p).AxisName, a, p),
     };
 
     /// <summary>
@@ -75,13 +77,13 @@ public static partial class Prims
         return new[] { x with { Shape = new Shape(dims.ToArray()) } };
     }, inputs: 1)
     {
-        Impl = (_, p) => throw Transforms.UnboundAxis("psum_scatter", ((AxisGatherParams)p).AxisName),
+        Impl = (a, p) => ProcessAxes.Evaluate(PsumScatter!, ((AxisGatherParams)p).AxisName, a, p),
     };
 
     /// <summary>The int32 position of each member along a named vmap axis (see <see cref="Transforms.AxisIndex"/>).</summary>
     public static readonly Primitive AxisIndex = new("axis_index", PrimitiveFamily.Control,
         (_, _) => new[] { new AbstractValue(Shape.Scalar, DType.Int32) }, inputs: 0)
     {
-        Impl = (_, p) => throw Transforms.UnboundAxis("axis_index", ((CollectiveParams)p).AxisName),
+        Impl = (a, p) => ProcessAxes.Evaluate(AxisIndex!, ((CollectiveParams)p).AxisName, a, p),
     };
 }

@@ -15,6 +15,7 @@ sealed class Options
     public bool Resume;
     public string? Plot;
     public int Seed = 0;
+    public bool Distributed;
 
     public int EpochsOrDefault => Epochs ?? (Model == "cnn" ? 3 : 10);
     public int BatchOrDefault => Batch > 0 ? Batch : (Model == "cnn" ? 64 : 128);
@@ -31,6 +32,8 @@ sealed class Options
           --resume               continue from --checkpoint if it exists
           --plot PATH            loss curve as SVG (default loss-<model>.svg)
           --seed N               random seed (default 0)
+          --distributed          data-parallel over the processes of an MPI job (mpirun -np N ...):
+                                 each rank trains on its 1/N of every global batch of --batch images
         """;
 
     public static Options Parse(string[] args)
@@ -52,6 +55,7 @@ sealed class Options
                 case "--resume": o.Resume = true; break;
                 case "--plot": o.Plot = Next(); break;
                 case "--seed": o.Seed = Int(); break;
+                case "--distributed": o.Distributed = true; break;
                 case "--help" or "-h": throw new OperationCanceledException();
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }

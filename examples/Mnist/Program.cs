@@ -1,9 +1,11 @@
 // MNIST with Stax: an MLP or a CNN written with stax layers, trained by a jitted Adam step over a TrainState.
 //   dotnet run -c Release --project examples/Mnist -- --model mlp|cnn --epochs N --backend cpu|vulkan
+//   mpirun -np 2 dotnet run -c Release --project examples/Mnist -- --distributed   (data-parallel)
 using System.Diagnostics;
 using Mnist;
 using Stax;
 using Stax.Backends;
+using Stax.Distributed;
 using Stax.Examples;
 using Stax.IO;
 using Stax.Nn;
@@ -16,6 +18,22 @@ catch (OperationCanceledException) { Console.WriteLine(Options.Usage); return 0;
 catch (ArgumentException e) { Console.Error.WriteLine(e.Message); Console.Error.WriteLine(Options.Usage); return 2; }
 
 var device = ExampleSupport.UseBackend(opt.Backend);
+
+// ---- processes: with --distributed, the ranks of the MPI job form the axis "batch" ----
+int rank = 0, ranks = 1;
+if (opt.Distributed)
+{
+    try { Distributed.Initialize("batch"); }
+    catch (MpiNotAvailableException e) { Console.Error.WriteLine(e.Message); return 1; }
+    (rank, ranks) = (Distributed.Rank, Distributed.Size);
+    if (opt.BatchOrDefault % ranks != 0)
+    {
+        Console.Error.WriteLine($"--batch {opt.BatchOrDefault} must be a multiple of the number of processes ({ranks})");
+        return 2;
+    }
+    if (rank != 0) Console.SetOut(TextWriter.Null); // rank 0 reports, checkpoints and plots
+}
+bool lead = rank == 0;
 var host = Stax.Backends.Cpu.CpuBackend.Instance;
 
 // ---- data: the original IDX files shipped in data/mnist ----
@@ -33,7 +51,7 @@ string dir = ExampleSupport.FindData("mnist");
 }
 var (xTrain, yTrain) = Load("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", opt.Limit);
 var (xTest, yTest) = Load("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10000);
-int nTrain = xTrain.Shape[0], batch = opt.BatchOrDefault;
+int nTrain = xTrain.Shape[0], batch = opt.BatchOrDefault, local = batch / ranks;
 int stepsPerEpoch = nTrain / batch;
 
 // ---- model, written once; init is derived ----
@@ -46,6 +64,7 @@ var inputSpec = new AbstractValue(new Shape(new[] { batch }.Concat(xTrain.Shape.
 var (_, parameters) = model.Initialize(initKey, inputSpec);
 parameters = Tree.Map(p => p.DevicePut(device), parameters);
 Console.WriteLine($"MNIST {opt.Model} on {device.Name}: {nTrain} training / {xTest.Shape[0]} test images, batch {batch}, Adam lr {opt.LearningRate} (x0.75 per epoch)");
+if (opt.Distributed) Console.WriteLine($"data-parallel over {ranks} processes ({Distributed.LibraryVersion.Split('\n')[0].Split(',')[0]}): {local} images of each batch per process");
 Console.WriteLine($"{Summary.Of(parameters).TotalParameters:N0} parameters");
 
 // Adam with the learning rate decaying by 0.75 per epoch: the last epochs settle instead of
@@ -53,12 +72,19 @@ Console.WriteLine($"{Summary.Of(parameters).TotalParameters:N0} parameters");
 var tx = Optax.Adam(Optax.ExponentialDecay(opt.LearningRate, stepsPerEpoch, 0.75));
 var state = TrainState.Create(parameters, tx);
 int startEpoch = 1;
-if (opt.Resume && opt.Checkpoint != null && File.Exists(opt.Checkpoint))
+if (lead && opt.Resume && opt.Checkpoint != null && File.Exists(opt.Checkpoint))
 {
     var (trees, meta) = Checkpoint.Load(opt.Checkpoint, new Dictionary<string, object?> { ["state"] = state });
     state = Tree.Map(t => t.DevicePut(device), (TrainState)trees["state"]!);
     startEpoch = int.Parse(meta["epoch"]) + 1;
     Console.WriteLine($"resumed from {opt.Checkpoint} after epoch {startEpoch - 1} (step {state.Step.Item<int>()})");
+}
+
+if (opt.Distributed)
+{
+    // Every rank starts from rank 0's state: its initialization or the checkpoint it read.
+    state = Distributed.Broadcast(state);
+    startEpoch = Distributed.Broadcast(Tensor.Scalar(startEpoch, DType.Int32)).Item<int>();
 }
 
 // ---- the jitted train step: (state, x, y) -> (new state, loss, accuracy) ----
@@ -70,7 +96,15 @@ var trainStep = Transforms.Jit((TrainState s, Tensor x, Tensor y) =>
         var z = model.Apply(p, x, training: true);
         return (Losses.SoftmaxCrossEntropy(z, y), z);
     }, hasAux: true)(s.Params!);
-    return (s.ApplyGradients(grads), loss, Losses.Accuracy(logits, y));
+    var accuracy = Losses.Accuracy(logits, y);
+    if (opt.Distributed)
+    {
+        // The mean over the processes of their shard means is the global batch mean: one fused
+        // all-reduce of the gradients, the loss and the accuracy per step.
+        var mean = GradientFusion.Pmean(new object?[] { grads, loss, accuracy }, "batch");
+        (grads, loss, accuracy) = (mean[0]!, (Tensor)mean[1]!, (Tensor)mean[2]!);
+    }
+    return (s.ApplyGradients(grads), loss, accuracy);
 }, "train_step", donateArgnums: 0);
 var predict = Transforms.Jit((object p, Tensor x) => Np.Argmax(model.Apply(p, x, training: false), axis: -1), "predict");
 
@@ -98,7 +132,8 @@ for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
     double runLoss = 0, runAcc = 0;
     for (int s = 0; s < stepsPerEpoch; s++)
     {
-        var idx = Tensor.From<int>(order.AsSpan(s * batch, batch), new Shape(batch), host);
+        // This process's shard of the global batch (all ranks draw the same permutation).
+        var idx = Tensor.From<int>(order.AsSpan(s * batch + rank * local, local), new Shape(local), host);
         var xb = Np.Take(xTrain, idx, axis: 0).DevicePut(device);
         var yb = Np.Take(yTrain, idx, axis: 0).DevicePut(device);
         (state, var loss, var accuracy) = trainStep(state, xb, yb);
@@ -110,19 +145,26 @@ for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
             Progress(epoch, s + 1, stepsPerEpoch, runLoss, runAcc, (s + 1) * batch / clock.Elapsed.TotalSeconds);
     }
     Console.WriteLine();
-    acc = TestAccuracy();
+    acc = lead ? TestAccuracy() : 0;
     epochEnds.Add((losses.Count, $"epoch {epoch}: test acc {acc:F4}"));
     var memory = device is IMemoryStatistics m ? $", {device.Name} memory: live {m.MemoryStats.LiveBytes / 1e6:F1} MB, high-water {m.MemoryStats.HighWaterBytes / 1e6:F1} MB" : "";
     Console.WriteLine($"epoch {epoch}: test accuracy {acc:F4}, {clock.Elapsed.TotalSeconds:F1} s{memory}");
-    if (opt.Checkpoint != null)
+    if (opt.Checkpoint != null && lead)
         Checkpoint.Save(opt.Checkpoint, new Dictionary<string, object?> { ["state"] = state },
             new Dictionary<string, string> { ["epoch"] = epoch.ToString(), ["model"] = opt.Model });
 }
 var plot = opt.Plot ?? $"loss-{opt.Model}.svg";
-TrainingPlot.Write(plot, $"MNIST {opt.Model}: training loss (cross-entropy) per step", losses, epochEnds);
+if (lead) TrainingPlot.Write(plot, $"MNIST {opt.Model}: training loss (cross-entropy) per step", losses, epochEnds);
 Console.WriteLine($"trained in {total.Elapsed.TotalSeconds:F1} s; loss curve written to {plot}");
-if (startEpoch > opt.EpochsOrDefault) acc = TestAccuracy();
+if (startEpoch > opt.EpochsOrDefault && lead) acc = TestAccuracy();
 Console.WriteLine($"test accuracy: {acc:F4}");
+if (opt.Distributed)
+{
+    // Every rank prints its parameters' digest: data-parallel training keeps them bit-identical.
+    var digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Tree.Leaves(state.Params).SelectMany(t => t.ToBytes()).ToArray()));
+    Console.Error.WriteLine($"rank {rank} parameters sha256 {digest}");
+    Distributed.Shutdown();
+}
 return 0;
 
 static void Progress(int epoch, int step, int steps, double loss, double acc, double imagesPerSecond)

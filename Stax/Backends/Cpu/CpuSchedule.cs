@@ -39,7 +39,10 @@ internal static class CpuSchedule
         var uses = ProgramAnalysis.Uses(eqns, outVars);
         var isSplat = new bool[n];
         var splatsOf = new List<int>?[n];
-        for (int i = 0; i < n; i++) isSplat[i] = ProgramAnalysis.IsSplat(eqns[i]) && uses.GetValueOrDefault(eqns[i].Outputs[0]) == 1;
+        // A splat whose one use is a program output has no consumer to ride with: scheduled on its own.
+        var outputs = new HashSet<Var>(program.OutVars, ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < n; i++)
+            isSplat[i] = ProgramAnalysis.IsSplat(eqns[i]) && uses.GetValueOrDefault(eqns[i].Outputs[0]) == 1 && !outputs.Contains(eqns[i].Outputs[0]);
         int lastOpaque = -1;
         for (int i = 0; i < n; i++)
         {

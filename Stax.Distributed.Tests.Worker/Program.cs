@@ -1,0 +1,121 @@
+// Scenarios the MPI tests run under `mpirun -np 2`: each rank prints "rank R key value" lines
+// that the tests parse. Usage: Worker <scenario> [cpu|vulkan] [checked|unchecked|reduce-broadcast]
+using System.Globalization;
+using System.Security.Cryptography;
+using Stax;
+using Stax.Backends;
+using Stax.Distributed;
+using static Stax.Transforms;
+
+string scenario = args.Length > 0 ? args[0] : "collectives";
+if (args.Length > 1 && args[1] == "vulkan")
+{
+    Stax.Vulkan.VulkanBackend.Register();
+    BackendRegistry.Default = BackendRegistry.Get("vulkan");
+}
+double timeout = scenario is "hang" or "die" ? 4 : 60;
+Distributed.Initialize("batch", TimeSpan.FromSeconds(timeout));
+string variant = args.Length > 2 ? args[2] : "checked";
+if (variant == "unchecked") Distributed.VerifyCalls = false;                             // MPI_Iallreduce + MPI_Test
+if (variant == "reduce-broadcast") Distributed.Algorithm = AllReduceAlgorithm.ReduceBroadcast; // MPI_Ireduce + MPI_Ibcast
+int rank = Distributed.Rank, size = Distributed.Size;
+void Put(string key, string value) { Console.WriteLine($"rank {rank} {key} {value}"); Console.Out.Flush(); }
+string Show(Tensor t) => string.Join(",", t.AsType(DType.Float32).ToArray<float>().Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+Put("size", size.ToString(CultureInfo.InvariantCulture));
+Put("backend", BackendRegistry.Default.Name);
+
+switch (scenario)
+{
+    case "collectives":
+    {
+        // Member r holds [r+1, 10(r+1), -(r+1)]; the same values stacked are the Vmap reference.
+        Tensor Member(int r) => Tensor.FromArray(new float[] { r + 1, 10f * (r + 1), -(r + 1) });
+        var x = Member(rank);
+        var all = Np.Stack(Enumerable.Range(0, size).Select(Member).ToArray());
+        Tensor Body(Tensor v) => Np.Concatenate(new[]
+        {
+            Psum(v, "batch"), Pmean(v, "batch"), Pmax(v, "batch"), Pmin(v, "batch"),
+            AllGather(v, "batch").Reshape(-1), AllGather(v, "batch", axis: 1).Reshape(-1),
+            PsumScatter(Np.Arange(size).AsType(DType.Float32) + v[0], "batch").Reshape(1),
+            AxisIndex("batch").AsType(DType.Float32).Reshape(1),
+            Tensor.Scalar(AxisSize("batch")).Reshape(1),
+        });
+        Put("eager", Show(Body(x)));
+        Put("jit", Show(Jit(Body)(x)));
+        // Differentiation through psum: d/dv sum(psum(v) * w) is psum(w), the same for every member.
+        var w = Tensor.FromArray(new float[] { 1, 2, 3 });
+        Tensor Loss(Tensor v) => Np.Sum(Psum(v, "batch") * w);
+        Put("grad", Show(Jit(Grad(Loss))(x)));
+        Tensor Named(Func<Tensor, Tensor> f) => Vmap(a => new[] { f(a[0]) }, new int?[] { 0 }, axisName: "batch")(new[] { all })[0];
+        Put("vmap", Show(Named(Body)[rank]));
+        Put("vmapgrad", Show(Named(Grad(Loss))[rank]));
+        break;
+    }
+    case "train":
+    {
+        // Linear regression, global batch 8 split in two; the step's gradient mean is fused.
+        var (kw, kd) = Rng.Key(0);
+        var p = new Dictionary<string, Tensor> { ["w"] = Rng.Normal(kw, new Shape(4, 3)), ["b"] = Np.Zeros(new Shape(3)) };
+        var (kx, ky) = kd;
+        var xAll = Rng.Normal(kx, new Shape(8, 4));
+        var yAll = Rng.Normal(ky, new Shape(8, 3));
+        int per = 8 / size;
+        var x = xAll[(rank * per)..((rank + 1) * per)];
+        var y = yAll[(rank * per)..((rank + 1) * per)];
+        Tensor Sq(Tensor e) => Np.Mean(e * e);
+        Dictionary<string, Tensor> Step(Dictionary<string, Tensor> q, Tensor xb, Tensor yb)
+        {
+            var g = Grad((Dictionary<string, Tensor> t) => Sq(Np.Matmul(xb, t["w"]) + t["b"] - yb))(q);
+            g = GradientFusion.Pmean(g, "batch");
+            return Tree.Map2((a, b) => a - 0.1 * b, q, g);
+        }
+        var step = Jit<Dictionary<string, Tensor>, Tensor, Tensor, Dictionary<string, Tensor>>(Step, "step");
+        var q = p;
+        for (int i = 0; i < 20; i++) q = step(q, x, y);
+        var bytes = Tree.Leaves(q).SelectMany(t => t.ToBytes()).ToArray();
+        Put("hash", Convert.ToHexString(SHA256.HashData(bytes)));
+        // The same steps on one process over the whole global batch (the mean of the two shard
+        // means is the mean over all rows: equal shard sizes).
+        var full = Jit((Dictionary<string, Tensor> r, Tensor xb, Tensor yb) =>
+        {
+            var g = Grad((Dictionary<string, Tensor> t) => Sq(Np.Matmul(xb, t["w"]) + t["b"] - yb))(r);
+            return Tree.Map2((a, b) => a - 0.1 * b, r, g);
+        }, "full");
+        var v = p;
+        for (int i = 0; i < 20; i++) v = full(v, xAll, yAll);
+        float diff = Tree.Leaves(q).Zip(Tree.Leaves(v)).Max(t => Np.Max(Np.Abs(t.First - t.Second)).Item<float>());
+        Put("singlediff", diff.ToString("R", CultureInfo.InvariantCulture));
+        Put("loss", Sq(Np.Matmul(xAll, q["w"]) + q["b"] - yAll).Item<float>().ToString("R", CultureInfo.InvariantCulture));
+        break;
+    }
+    case "mismatch":
+    {
+        var f = Jit((Tensor t) => Psum(t, "batch"));
+        try
+        {
+            f(Np.Ones(new Shape(3 + rank)));
+            Put("mismatch", "not detected");
+        }
+        catch (ArgumentException e) { Put("mismatch", e.Message.ReplaceLineEndings(" ")); }
+        // Nothing ran: the ranks are still in step and the next collective works.
+        Put("after", Show(f(Np.Ones(new Shape(2)) * (rank + 1))));
+        break;
+    }
+    case "hang":
+        if (rank == 1) { Put("state", "hanging"); Thread.Sleep(Timeout.Infinite); }
+        Put("state", "waiting");
+        Psum(Np.Ones(new Shape(4)), "batch");
+        Put("state", "returned");
+        break;
+    case "die":
+        if (rank == 1) { Put("state", "dying"); System.Diagnostics.Process.GetCurrentProcess().Kill(); }
+        Put("state", "waiting");
+        Psum(Np.Ones(new Shape(4)), "batch");
+        Put("state", "returned");
+        break;
+    default:
+        Console.Error.WriteLine($"unknown scenario '{scenario}'");
+        return 2;
+}
+Distributed.Shutdown();
+return 0;

@@ -1,0 +1,89 @@
+// Measures Stax.Distributed (docs/distributed.md):
+//   train [--distributed] [--steps N]   the MLP 784-512-512-10 Adam step, batch 128 per process;
+//                                       with --distributed the gradients are fused and averaged
+//   allreduce [--verify on|off]         in-place sum of 1 KB .. 64 MB float32 buffers: the binding
+//                                       (host buffers) and Psum of a tensor, median of repetitions
+// Run under mpirun for more than one process; run.sh runs the whole table.
+using System.Diagnostics;
+using System.Globalization;
+using Stax;
+using Stax.Distributed;
+using Stax.Nn;
+using Stax.Optim;
+using static Stax.Nn.Layers;
+
+string mode = args.Length > 0 ? args[0] : "train";
+bool distributed = args.Contains("--distributed") || mode == "allreduce";
+int steps = args.SkipWhile(a => a != "--steps").Skip(1).Select(int.Parse).FirstOrDefault(60);
+if (distributed) Distributed.Initialize("batch");
+int rank = distributed ? Distributed.Rank : 0, size = distributed ? Distributed.Size : 1;
+string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
+static double Median(List<double> xs) { xs.Sort(); return xs.Count % 2 == 1 ? xs[xs.Count / 2] : 0.5 * (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]); }
+
+if (mode == "train")
+{
+    const int batch = 128;
+    var rng = new Random(1 + rank); // each rank its own data; same initial parameters (seed 0)
+    var x = Tensor.FromArray(Enumerable.Range(0, batch * 784).Select(_ => (float)rng.NextDouble()).ToArray(), batch, 784);
+    var y = Tensor.FromArray(Enumerable.Range(0, batch).Select(_ => rng.Next(10)).ToArray());
+    var model = Serial(Dense(512), Relu, Dense(512), Relu, Dense(10));
+    var (_, parameters) = model.Initialize(Rng.Key(0), new AbstractValue(x.Shape, DType.Float32));
+    var state = TrainState.Create(parameters, Optax.Adam(1e-3));
+    var step = Transforms.Jit((TrainState s, Tensor xb, Tensor yb) =>
+    {
+        var (loss, grads) = Transforms.ValueAndGrad((object p) => Losses.SoftmaxCrossEntropy(model.Apply(p, xb, training: true), yb))(s.Params!);
+        if (distributed) { var m = GradientFusion.Pmean(new object?[] { grads, loss }, "batch"); (grads, loss) = (m[0]!, (Tensor)m[1]!); }
+        return (s.ApplyGradients(grads), loss);
+    }, "train_step", donateArgnums: 0);
+    var times = new List<double>();
+    var waits = new List<double>();
+    var clock = new Stopwatch();
+    for (int i = 0; i < steps + 10; i++)
+    {
+        double w0 = distributed ? Distributed.CollectiveWaitTime.TotalSeconds : 0;
+        clock.Restart();
+        (state, var loss) = step(state, x, y);
+        loss.Item<float>();
+        if (i >= 10) times.Add(clock.Elapsed.TotalSeconds);
+        if (i >= 10 && distributed) waits.Add(Distributed.CollectiveWaitTime.TotalSeconds - w0);
+    }
+    double t = Median(times), wait = distributed ? Median(waits) : 0;
+    // The job's speed is its slowest rank's.
+    if (distributed) { var tt = new[] { t }; Distributed.AllReduce<double>(tt, ReduceOp.Max); t = tt[0]; }
+    if (rank == 0)
+        Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch} step_ms={F(t * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
+}
+else if (mode == "allreduce")
+{
+    if (args.Contains("off")) Distributed.VerifyCalls = false;
+    if (rank == 0) Console.WriteLine($"allreduce processes={size} verify={Distributed.VerifyCalls}");
+    for (long bytes = 1024; bytes <= 64L << 20; bytes *= 4)
+    {
+        int n = (int)(bytes / 4);
+        int reps = bytes <= (1 << 20) ? 200 : bytes <= (16 << 20) ? 20 : 8;
+        var host = new float[n];
+        var raw = new List<double>();
+        var psum = new List<double>();
+        var t = Tensor.FromArray(host, n);
+        var clock = new Stopwatch();
+        for (int i = 0; i < reps + 3; i++)
+        {
+            Distributed.Barrier();
+            clock.Restart();
+            Distributed.AllReduce<float>(host);
+            if (i >= 3) raw.Add(clock.Elapsed.TotalSeconds);
+        }
+        for (int i = 0; i < reps + 3; i++)
+        {
+            Distributed.Barrier();
+            clock.Restart();
+            Transforms.Psum(t, "batch");
+            if (i >= 3) psum.Add(clock.Elapsed.TotalSeconds);
+        }
+        double r = Median(raw), p = Median(psum);
+        if (rank == 0)
+            Console.WriteLine($"bytes={bytes} binding_us={F(r * 1e6)} binding_GBps={F(bytes / r / 1e9, "F3")} psum_us={F(p * 1e6)} psum_GBps={F(bytes / p / 1e9, "F3")}");
+    }
+}
+if (distributed) Distributed.Shutdown();
+return 0;

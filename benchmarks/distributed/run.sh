@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The tables of docs/distributed.md: the MLP train step (784-512-512-10, Adam, batch 128 per
+# process, one thread per process) on 1 process, on 2 independent processes at once (no
+# communication: what the machine gives two processes) and on 2 MPI ranks (global batch 2x128);
+# then all-reduce latency/bandwidth of the binding against Open MPI's MPI_Allreduce from C.
+set -euo pipefail
+cd "$(dirname "$0")"
+export STAX_NUM_THREADS=1
+# --bind-to none: Open MPI pins 2 ranks to cores by default, which hurts on a shared machine.
+MPIRUN="mpirun --allow-run-as-root --oversubscribe --bind-to none"
+dotnet build -c Release -v q -nologo >/dev/null
+BENCH="dotnet bin/Release/net10.0/DistributedBench.dll"
+out=$(mktemp -d)
+mpicc -O2 -o "$out/allreduce" allreduce.c
+for round in 1 2 3 4 5; do
+  echo "round $round: $(uptime | sed 's/.*load/load/')"
+  $BENCH train --steps 60
+  ($BENCH train --steps 60 & $BENCH train --steps 60 & wait) | sed 's/^train/independent/'
+  $MPIRUN -np 2 $BENCH train --distributed --steps 60
+done
+$MPIRUN -np 2 "$out/allreduce"
+$MPIRUN -np 2 $BENCH allreduce
+$MPIRUN -np 2 $BENCH allreduce --verify off
+rm -rf "$out"
