@@ -21,10 +21,10 @@ const int OES = ODT == 6 || ODT == 7 ? 1 : (ODT == 2 || ODT == 3) ? 2 : 4;
 const uint OMASK = OES == 4 ? 0xFFFFFFFFu : OES == 2 ? 0xFFFFu : 0xFFu;
 const uint BITS = DT == 6 ? 8u : 32u;        // integer width of the operand dtype
 
-// Op codes (VulkanOps.cs mirrors them).
+// Op codes (the elementwise registry, Stax/Backends/ElementwiseOps.cs, names them for the backend).
 const int NEG = 0, EXP = 1, LOG = 2, LOG1P = 3, EXPM1 = 4, TANH = 5, LOGISTIC = 6, SQRT = 7, RSQRT = 8,
     ABS = 9, SIGN = 10, SIN = 11, COS = 12, ERF = 13, ERFINV = 14, FLOOR = 15, CEIL = 16, ROUND_AWAY = 17,
-    ROUND_EVEN = 18, NOT = 19, ISFINITE = 20;
+    ROUND_EVEN = 18, NOT = 19, ISFINITE = 20, ERFC = 21;
 const int ADD = 32, SUB = 33, MUL = 34, DIV = 35, REM = 36, POW = 37, MAX = 38, MIN = 39, ATAN2 = 40,
     AND = 41, OR = 42, XOR = 43, SHL = 44, SHRL = 45, SHRA = 46, EQ = 47, NE = 48, LT = 49, LE = 50, GT = 51, GE = 52;
 const int SELECT = 64, CONVERT = 65, IOTA = 66, BITCAST = 67;
@@ -106,6 +106,7 @@ uint unaryF(float x)
     case COS: return fbits(m_cos(x));
     case ERF: return fbits(m_erf(x));
     case ERFINV: return fbits(m_erfinv(x));
+    case ERFC: return fbits(m_erfc(x));
     case FLOOR: return nan ? u | 0x00400000u : !tiny ? fbits(floor(x)) : mag == 0u || sign == 0u ? sign : 0xBF800000u;
     case CEIL: return nan ? u | 0x00400000u : !tiny ? fbits(ceil(x)) : mag == 0u || sign != 0u ? sign : 0x3F800000u;
     case ROUND_AWAY: return nan ? u | 0x00400000u : tiny ? sign : fbits(m_round_away(x));

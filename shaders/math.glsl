@@ -357,6 +357,40 @@ float m_erf(float x)
     return a < 0.75 ? small_ : big;
 }
 
+// erfc as MathF32.Erfc: 1 - erf for |x| < 0.5; beyond, t e^(p - x^2) with e^(-x^2) split as
+// e^(-h^2) e^(-(|x|-h)(|x|+h)), h^2 exact. Both exponentials are kept as y 2^k and the product
+// is scaled once on bits, so a driver that flushes subnormals cannot flush the tail.
+float m_erfc(float x)
+{
+    uint u = floatBitsToUint(x);
+    if (f_isnan(u)) return quiet_(x);
+    precise float a = abs_(x);
+    if (a < 0.5) { precise float r = 1.0 - m_erf(x); return r; }
+    bool neg = (u & 0x80000000u) != 0u;
+    if (a > 10.5) return neg ? 2.0 : 0.0;
+    precise float t = 1.0 / (1.0 + 0.5 * a);
+    precise float p = 0.17087277;
+    p = p * t - 0.82215223;
+    p = p * t + 1.48851587;
+    p = p * t - 1.13520398;
+    p = p * t + 0.27886807;
+    p = p * t - 0.18628806;
+    p = p * t + 0.09678418;
+    p = p * t + 0.37409196;
+    p = p * t + 1.00002368;
+    p = p * t - 1.26551223;
+    precise float h = uintBitsToFloat(floatBitsToUint(a) & 0xFFFFF000u);
+    int k1, k2;
+    precise float y1 = m_exp_parts(p - (a - h) * (a + h), k1);
+    precise float y2 = m_exp_parts(-(h * h), k2);
+    precise float ty = t * y1;
+    precise float m = ty * y2;
+    precise float tail = uintBitsToFloat(f_ldexp(m, k1 + k2, 0));
+    if (!neg) return tail;
+    precise float r = 2.0 - tail;
+    return r;
+}
+
 // Giles' single-precision erf_inv, as XLA uses it.
 float m_erfinv(float x)
 {

@@ -32,6 +32,7 @@ public class ElementwiseTests
         new(Prims.Cos, Params.None, Floats, -10, 10),
         new(Prims.Erf, Params.None, Floats, -4, 4, Rtol64: 1e-13),
         new(Prims.ErfInv, Params.None, Floats, -1, 1, Rtol32: 2e-6, Rtol64: 1e-12),
+        new(Prims.Erfc, Params.None, Floats, -4, 9, Rtol32: 1e-6, Rtol64: 1e-12),
         new(Prims.Floor, Params.None, Floats, -5, 5),
         new(Prims.Ceil, Params.None, Floats, -5, 5),
         new(Prims.Round, new RoundParams(RoundingMethod.AwayFromZero), Floats, -5, 5),

@@ -27,6 +27,7 @@ public static partial class Ref
         Unary(Prims.Cos, (t, x) => Math.Cos(x));
         Unary(Prims.Erf, (t, x) => RefErf(x));
         Unary(Prims.ErfInv, (t, x) => RefErfInv(x));
+        Unary(Prims.Erfc, (t, x) => RefErfc(x));
         Unary(Prims.Floor, (t, x) => Math.Floor(x));
         Unary(Prims.Ceil, (t, x) => Math.Ceiling(x));
         Unary(Prims.Not, (t, x) => t switch

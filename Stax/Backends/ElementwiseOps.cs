@@ -74,6 +74,7 @@ internal static class ElementwiseOps
             Unary(Prims.Sin, 11, FA<SinAlgo>(), U<SinD, double>()),
             Unary(Prims.Cos, 12, FA<CosAlgo>(), U<CosD, double>()),
             Unary(Prims.Erf, 13, FA<ErfAlgo>(), U<ErfD, double>()),
+            Unary(Prims.Erfc, 21, FA<ErfcAlgo>(), U<ErfcD, double>()),
             Unary(Prims.ErfInv, 14, FA<ErfInvAlgo>(), U<ErfInvD, double>()),
             Unary(Prims.Floor, 15, FA<FloorAlgo>(), U<FloorD, double>()),
             Unary(Prims.Ceil, 16, FA<CeilAlgo>(), U<CeilD, double>()),

@@ -34,6 +34,8 @@ public static partial class Lax
     public static Tensor Cos(Tensor x) => Prims.Cos.Bind1(Params.None, x);
     /// <summary>erf(x).</summary>
     public static Tensor Erf(Tensor x) => Prims.Erf.Bind1(Params.None, x);
+    /// <summary>erfc(x) = 1 - erf(x), accurate where erf(x) is near 1 (jax.lax.erfc).</summary>
+    public static Tensor Erfc(Tensor x) => Prims.Erfc.Bind1(Params.None, x);
     /// <summary>erf⁻¹(x).</summary>
     public static Tensor ErfInv(Tensor x) => Prims.ErfInv.Bind1(Params.None, x);
     /// <summary>floor(x).</summary>

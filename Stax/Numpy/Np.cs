@@ -318,6 +318,10 @@ public static partial class Np
     public static Tensor Tanh(Tensor x) => Lax.Tanh(ToFloat(x));
     /// <summary>sqrt(x).</summary>
     public static Tensor Sqrt(Tensor x) => Lax.Sqrt(ToFloat(x));
+    /// <summary>erf(x) (jax.scipy.special.erf; integers promote to float32).</summary>
+    public static Tensor Erf(Tensor x) => Lax.Erf(ToFloat(x));
+    /// <summary>erfc(x) = 1 - erf(x), accurate in the tail (jax.scipy.special.erfc; integers promote to float32).</summary>
+    public static Tensor Erfc(Tensor x) => Lax.Erfc(ToFloat(x));
     /// <summary>sin(x).</summary>
     public static Tensor Sin(Tensor x) => Lax.Sin(ToFloat(x));
     /// <summary>cos(x).</summary>

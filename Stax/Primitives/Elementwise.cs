@@ -65,6 +65,8 @@ public static partial class Prims
     public static readonly Primitive Cos = Unary("cos", Kinds.Float);
     /// <summary>Error function.</summary>
     public static readonly Primitive Erf = Unary("erf", Kinds.Float);
+    /// <summary>Complementary error function 1 - erf(x), accurate in the tail (lax.erfc).</summary>
+    public static readonly Primitive Erfc = Unary("erfc", Kinds.Float);
     /// <summary>Inverse error function.</summary>
     public static readonly Primitive ErfInv = Unary("erf_inv", Kinds.Float);
     /// <summary>Round toward -inf.</summary>

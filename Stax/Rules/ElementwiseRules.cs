@@ -47,6 +47,8 @@ internal static partial class RuleRegistry
         Unary(Prims.Sin, (x, y, t) => Lax.Mul(t, Lax.Cos(x)));
         Unary(Prims.Cos, (x, y, t) => Lax.Neg(Lax.Mul(t, Lax.Sin(x))));
         Unary(Prims.Erf, (x, y, t) => Lax.Mul(t, Lax.Mul(Const(x, 2 / Math.Sqrt(Math.PI)), Lax.Exp(Lax.Neg(Lax.Mul(x, x))))));
+        // jax/_src/lax/special.py: erfc'(x) = -2/sqrt(pi) e^{-x^2}.
+        Unary(Prims.Erfc, (x, y, t) => Lax.Mul(t, Lax.Mul(Const(x, -2 / Math.Sqrt(Math.PI)), Lax.Exp(Lax.Neg(Lax.Mul(x, x))))));
         Unary(Prims.ErfInv, (x, y, t) => Lax.Mul(t, Lax.Mul(Const(y, Math.Sqrt(Math.PI) / 2), Lax.Exp(Lax.Mul(y, y)))));
         Unary(Prims.Floor, null);
         Unary(Prims.Ceil, null);

@@ -38,6 +38,7 @@ internal struct LogisticAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.Aggre
 internal struct SinAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Sin(x); }
 internal struct CosAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Cos(x); }
 internal struct ErfAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Erf(x); }
+internal struct ErfcAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Erfc(x); }
 internal struct ErfInvAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.ErfInv(x); }
 internal struct SqrtAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.Sqrt(x); }
 internal struct RsqrtAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.C(1f) / V.Sqrt(x); }
@@ -67,6 +68,7 @@ internal struct LogisticD : IUnaryOp<double> { public static double Invoke(doubl
 internal struct SinD : IUnaryOp<double> { public static double Invoke(double x) => Math.Sin(x); }
 internal struct CosD : IUnaryOp<double> { public static double Invoke(double x) => Math.Cos(x); }
 internal struct ErfD : IUnaryOp<double> { public static double Invoke(double x) => MathF64.Erf(x); }
+internal struct ErfcD : IUnaryOp<double> { public static double Invoke(double x) => MathF64.Erfc(x); }
 internal struct ErfInvD : IUnaryOp<double> { public static double Invoke(double x) => MathF64.ErfInv(x); }
 internal struct RoundAwayD : IUnaryOp<double> { public static double Invoke(double x) => Math.Round(x, MidpointRounding.AwayFromZero); }
 internal struct SignD : IUnaryOp<double> { public static double Invoke(double x) => x > 0 ? 1 : x < 0 ? -1 : x; }
