@@ -24,7 +24,8 @@ const uint BITS = DT == 6 ? 8u : 32u;        // integer width of the operand dty
 // Op codes (the elementwise registry, Stax/Backends/ElementwiseOps.cs, names them for the backend).
 const int NEG = 0, EXP = 1, LOG = 2, LOG1P = 3, EXPM1 = 4, TANH = 5, LOGISTIC = 6, SQRT = 7, RSQRT = 8,
     ABS = 9, SIGN = 10, SIN = 11, COS = 12, ERF = 13, ERFINV = 14, FLOOR = 15, CEIL = 16, ROUND_AWAY = 17,
-    ROUND_EVEN = 18, NOT = 19, ISFINITE = 20, ERFC = 21;
+    ROUND_EVEN = 18, NOT = 19, ISFINITE = 20, ERFC = 21, TAN = 22, ASIN = 23, ACOS = 24, ATAN = 25, SINH = 26,
+    COSH = 27, ASINH = 28, ACOSH = 29, ATANH = 30;
 const int ADD = 32, SUB = 33, MUL = 34, DIV = 35, REM = 36, POW = 37, MAX = 38, MIN = 39, ATAN2 = 40,
     AND = 41, OR = 42, XOR = 43, SHL = 44, SHRL = 45, SHRA = 46, EQ = 47, NE = 48, LT = 49, LE = 50, GT = 51, GE = 52;
 const int SELECT = 64, CONVERT = 65, IOTA = 66, BITCAST = 67;
@@ -107,6 +108,15 @@ uint unaryF(float x)
     case ERF: return fbits(m_erf(x));
     case ERFINV: return fbits(m_erfinv(x));
     case ERFC: return fbits(m_erfc(x));
+    case TAN: return fbits(m_tan(x));
+    case ASIN: return fbits(m_asin(x));
+    case ACOS: return fbits(m_acos(x));
+    case ATAN: return fbits(m_atan(x));
+    case SINH: return fbits(m_sinh(x));
+    case COSH: return fbits(m_cosh(x));
+    case ASINH: return fbits(m_asinh(x));
+    case ACOSH: return fbits(m_acosh(x));
+    case ATANH: return fbits(m_atanh(x));
     case FLOOR: return nan ? u | 0x00400000u : !tiny ? fbits(floor(x)) : mag == 0u || sign == 0u ? sign : 0xBF800000u;
     case CEIL: return nan ? u | 0x00400000u : !tiny ? fbits(ceil(x)) : mag == 0u || sign != 0u ? sign : 0x3F800000u;
     case ROUND_AWAY: return nan ? u | 0x00400000u : tiny ? sign : fbits(m_round_away(x));

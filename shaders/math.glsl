@@ -522,3 +522,84 @@ float m_pow(float x, float y)
     precise float res = yr + yr * corr;
     return uintBitsToFloat(sgn | f_ldexp(res, kr, 0));
 }
+
+// tan, inverse trigonometric and hyperbolic functions as MathF32.TrigHyperbolic.cs, step by step.
+float m_tan(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
+    return m_div(m_sin(x), m_cos(x));
+}
+
+float m_atan(float x) { return m_atan2(x, 1.0); }
+
+float m_asin(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (abs_(x) > 1.0) return NAN;
+    precise float w = (1.0 - x) * (1.0 + x);
+    return m_atan2(x, m_sqrt(w));
+}
+
+float m_acos(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (abs_(x) > 1.0) return NAN;
+    precise float w = (1.0 - x) * (1.0 + x);
+    return m_atan2(m_sqrt(w), x);
+}
+
+float m_sinh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
+    precise float a = abs_(x);
+    if (a < 1.0)
+    {
+        precise float z = x * x;
+        precise float r = ((2.03721912945e-4 * z + 8.33028376239e-3) * z + 1.66667160211e-1) * z * x + x;
+        return r;
+    }
+    precise float e = m_exp(a * 0.5);
+    precise float s = (e * 0.5) * e;
+    precise float r = s - m_div(0.25, s);
+    return copysign_(r, x);
+}
+
+float m_cosh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    precise float e = m_exp(abs_(x) * 0.5);
+    precise float s = (e * 0.5) * e;
+    precise float r = s + m_div(0.25, s);
+    return r;
+}
+
+float m_asinh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
+    precise float a = abs_(x);
+    if (a > 4096.0) { precise float b = m_log(a) + 0.693147181; return copysign_(b, x); }
+    precise float a2 = a * a;
+    precise float r = m_log1p(a + m_div(a2, 1.0 + m_sqrt(1.0 + a2)));
+    return copysign_(r, x);
+}
+
+float m_acosh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (x < 1.0) return NAN;
+    if (x > 4096.0) { precise float b = m_log(x) + 0.693147181; return b; }
+    precise float t = x - 1.0;
+    return m_log1p(t + m_sqrt(t * (t + 2.0)));
+}
+
+float m_atanh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
+    precise float a = abs_(x);
+    precise float r = m_log1p(m_div(a + a, 1.0 - a)) * 0.5;
+    return copysign_(r, x);
+}

@@ -68,6 +68,41 @@ public class SpecialFunctionAccuracyTests
             new[] { float.NaN, 0f, 2f, 1f, 1f, 1f, 1f, 0f, 2f }, "erfc");
     }
 
+    /// <summary>A function, its float64 reference, the dense sweep range, the ulp bound, and exact special values.</summary>
+    public sealed record Case(string Name, Func<Tensor, Tensor> F, Func<double, double> Ref, double Lo, double Hi, long MaxUlps,
+        (float X, float Y)[] Specials);
+
+    static readonly float Inf = float.PositiveInfinity, NaN = float.NaN, Pi2 = (float)(Math.PI / 2), Pi = (float)Math.PI;
+
+    public static readonly Case[] Cases =
+    {
+        new("tan", Lax.Tan, Math.Tan, -10, 10, 6, new[] { (NaN, NaN), (Inf, NaN), (-Inf, NaN), (0f, 0f), (-0f, -0f), (Sub, Sub), (-Sub, -Sub) }),
+        new("asin", Lax.Asin, Math.Asin, -1, 1, 4, new[] { (NaN, NaN), (Inf, NaN), (1.5f, NaN), (-1.0001f, NaN), (1f, Pi2), (-1f, -Pi2), (0f, 0f), (-0f, -0f), (Sub, Sub), (-Sub, -Sub) }),
+        new("acos", Lax.Acos, Math.Acos, -1, 1, 4, new[] { (NaN, NaN), (Inf, NaN), (1.5f, NaN), (1f, 0f), (-1f, Pi), (0f, Pi2), (-0f, Pi2), (Sub, Pi2) }),
+        new("atan", Lax.Atan, Math.Atan, -20, 20, 4, new[] { (NaN, NaN), (Inf, Pi2), (-Inf, -Pi2), (0f, 0f), (-0f, -0f), (Sub, Sub), (-Sub, -Sub) }),
+        new("sinh", Lax.Sinh, Math.Sinh, -90, 90, 4, new[] { (NaN, NaN), (Inf, Inf), (-Inf, -Inf), (0f, 0f), (-0f, -0f), (Sub, Sub), (-Sub, -Sub), (90f, Inf), (-90f, -Inf) }),
+        new("cosh", Lax.Cosh, Math.Cosh, -90, 90, 4, new[] { (NaN, NaN), (Inf, Inf), (-Inf, Inf), (0f, 1f), (-0f, 1f), (Sub, 1f), (90f, Inf), (-90f, Inf) }),
+        new("asinh", Lax.Asinh, Math.Asinh, -10, 10, 4, new[] { (NaN, NaN), (Inf, Inf), (-Inf, -Inf), (0f, 0f), (-0f, -0f), (Sub, Sub), (-Sub, -Sub) }),
+        new("acosh", Lax.Acosh, Math.Acosh, 1, 10, 4, new[] { (NaN, NaN), (Inf, Inf), (-Inf, NaN), (1f, 0f), (0.999f, NaN), (0f, NaN), (Sub, NaN) }),
+        new("atanh", Lax.Atanh, Math.Atanh, -1, 1, 5, new[] { (NaN, NaN), (Inf, NaN), (1f, Inf), (-1f, -Inf), (1.0001f, NaN), (0f, 0f), (-0f, -0f), (Sub, Sub), (-Sub, -Sub) }),
+    };
+
+    public static IEnumerable<object[]> CaseIsas =>
+        from i in Enumerable.Range(0, Cases.Length) from isa in Config.AvailableIsas select new object[] { Cases[i].Name, i, isa };
+
+    [Theory]
+    [MemberData(nameof(CaseIsas))]
+    public void IsWithinItsUlpBoundAndExactAtSpecialValues(string name, int index, Isa isa)
+    {
+        var c = Cases[index];
+        Assert.Equal(name, c.Name);
+        using var _ = Config.UseIsa(isa);
+        var (ulps, at) = MaxError(c.F, c.Ref, Sweep(c.Lo, c.Hi));
+        Assert.True(ulps <= c.MaxUlps, $"{c.Name}: {ulps} ulp at {at:R}");
+        Console.WriteLine($"{c.Name} {isa}: max {ulps} ulp at {at:R}");
+        Exact(c.F, c.Specials.Select(p => p.X).ToArray(), c.Specials.Select(p => p.Y).ToArray(), c.Name);
+    }
+
     [Fact]
     public void ExactGeluKeepsItsPrecisionInTheLeftTail()
     {

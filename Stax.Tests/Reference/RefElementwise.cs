@@ -28,6 +28,16 @@ public static partial class Ref
         Unary(Prims.Erf, (t, x) => RefErf(x));
         Unary(Prims.ErfInv, (t, x) => RefErfInv(x));
         Unary(Prims.Erfc, (t, x) => RefErfc(x));
+        Unary(Prims.Tan, (t, x) => Math.Tan(x));
+        Unary(Prims.Asin, (t, x) => Math.Asin(x));
+        Unary(Prims.Acos, (t, x) => Math.Acos(x));
+        Unary(Prims.Atan, (t, x) => Math.Atan(x));
+        Unary(Prims.Sinh, (t, x) => Math.Sinh(x));
+        Unary(Prims.Cosh, (t, x) => Math.Cosh(x));
+        Unary(Prims.Asinh, (t, x) => Math.Asinh(x));
+        Unary(Prims.Acosh, (t, x) => Math.Acosh(x));
+        Unary(Prims.Atanh, (t, x) => Math.Atanh(x));
+
         Unary(Prims.Floor, (t, x) => Math.Floor(x));
         Unary(Prims.Ceil, (t, x) => Math.Ceiling(x));
         Unary(Prims.Not, (t, x) => t switch

@@ -27,6 +27,23 @@ public class SpecialFunctionRuleTests
     public void ErfcDerivativeIsMinusTwoOverSqrtPiTimesGaussian()
         => GradMatches(Lax.Erfc, x => -2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x), Xs);
 
+    static readonly double[] Unit = { -0.9, -0.5, -0.1, 0, 0.3, 0.7, 0.95 };
+    static readonly double[] AboveOne = { 1.05, 1.5, 3, 10, 100 };
+
+    [Fact]
+    public void TrigonometricAndHyperbolicDerivativesAreTheTextbookOnes()
+    {
+        GradMatches(Lax.Tan, x => 1 / (Math.Cos(x) * Math.Cos(x)), Xs.Where(x => Math.Abs(x) < 1.5).ToArray());
+        GradMatches(Lax.Asin, x => 1 / Math.Sqrt(1 - x * x), Unit);
+        GradMatches(Lax.Acos, x => -1 / Math.Sqrt(1 - x * x), Unit);
+        GradMatches(Lax.Atan, x => 1 / (1 + x * x), Xs);
+        GradMatches(Lax.Sinh, Math.Cosh, Xs);
+        GradMatches(Lax.Cosh, Math.Sinh, Xs);
+        GradMatches(Lax.Asinh, x => 1 / Math.Sqrt(x * x + 1), Xs);
+        GradMatches(Lax.Acosh, x => 1 / Math.Sqrt(x * x - 1), AboveOne, 1e-5);
+        GradMatches(Lax.Atanh, x => 1 / (1 - x * x), Unit);
+    }
+
     [Fact]
     public void ExactGeluDerivativeIsPhiPlusXTimesDensity()
         => GradMatches(v => Stax.Nn.Activations.Gelu(v, approximate: false),

@@ -134,7 +134,9 @@ public class VulkanIeeeTests
         (Prims.Exp, Params.None, 1), (Prims.Log, Params.None, 1), (Prims.Log1p, Params.None, 1), (Prims.Expm1, Params.None, 1),
         (Prims.Tanh, Params.None, 1), (Prims.Logistic, Params.None, 1), (Prims.Sqrt, Params.None, 1), (Prims.Rsqrt, Params.None, 1),
         (Prims.Sin, Params.None, 1), (Prims.Cos, Params.None, 1), (Prims.Erf, Params.None, 1), (Prims.ErfInv, Params.None, 2),
-        (Prims.Erfc, Params.None, 1),
+        (Prims.Erfc, Params.None, 1), (Prims.Tan, Params.None, 2), (Prims.Asin, Params.None, 1), (Prims.Acos, Params.None, 1),
+        (Prims.Atan, Params.None, 1), (Prims.Sinh, Params.None, 1), (Prims.Cosh, Params.None, 1), (Prims.Asinh, Params.None, 1),
+        (Prims.Acosh, Params.None, 1), (Prims.Atanh, Params.None, 1),
         (Prims.Floor, Params.None, 0), (Prims.Ceil, Params.None, 0), (Prims.Round, new RoundParams(RoundingMethod.AwayFromZero), 0),
         (Prims.Round, new RoundParams(RoundingMethod.ToNearestEven), 0), (Prims.Sign, Params.None, 0), (Prims.Abs, Params.None, 0),
         (Prims.Neg, Params.None, 0), (Prims.IsFinite, Params.None, 0),
@@ -279,7 +281,7 @@ public class VulkanIeeeTests
         AgainstCpu(Prims.Pow, Params.None, new[] { F32(ys.Select(y => 1e-30f).ToArray()), F32(ys.Select((_, i) => 1.26f + i * 0.0006f).ToArray()) }, 8, "1e-30^y into the subnormal range");
         var tiny = Enumerable.Range(1, 300).Select(i => BitConverter.UInt32BitsToSingle((uint)(i * 27961))).ToArray();   // subnormals
         var tx = F32(tiny.Concat(tiny.Select(v => -v)).ToArray());
-        foreach (var prim in new[] { Prims.Erf, Prims.Erfc, Prims.ErfInv, Prims.Sin, Prims.Tanh, Prims.Expm1, Prims.Log1p, Prims.Sqrt, Prims.Rsqrt, Prims.Log })
+        foreach (var prim in new[] { Prims.Erf, Prims.Erfc, Prims.ErfInv, Prims.Tan, Prims.Asin, Prims.Acos, Prims.Atan, Prims.Sinh, Prims.Cosh, Prims.Asinh, Prims.Acosh, Prims.Atanh, Prims.Sin, Prims.Tanh, Prims.Expm1, Prims.Log1p, Prims.Sqrt, Prims.Rsqrt, Prims.Log })
             AgainstCpu(prim, Params.None, new[] { tx }, 0, $"{prim.Name} of subnormals");
         var ones = F32(tx.ToArray<float>().Select(_ => 1f).ToArray());
         AgainstCpu(Prims.Atan2, Params.None, new[] { tx, ones }, 0, "atan2(subnormal, 1)");

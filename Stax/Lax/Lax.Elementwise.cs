@@ -32,6 +32,24 @@ public static partial class Lax
     public static Tensor Sin(Tensor x) => Prims.Sin.Bind1(Params.None, x);
     /// <summary>cos(x).</summary>
     public static Tensor Cos(Tensor x) => Prims.Cos.Bind1(Params.None, x);
+    /// <summary>tan(x) (jax.lax.tan).</summary>
+    public static Tensor Tan(Tensor x) => Prims.Tan.Bind1(Params.None, x);
+    /// <summary>asin(x) (jax.lax.asin).</summary>
+    public static Tensor Asin(Tensor x) => Prims.Asin.Bind1(Params.None, x);
+    /// <summary>acos(x) (jax.lax.acos).</summary>
+    public static Tensor Acos(Tensor x) => Prims.Acos.Bind1(Params.None, x);
+    /// <summary>atan(x) (jax.lax.atan).</summary>
+    public static Tensor Atan(Tensor x) => Prims.Atan.Bind1(Params.None, x);
+    /// <summary>sinh(x) (jax.lax.sinh).</summary>
+    public static Tensor Sinh(Tensor x) => Prims.Sinh.Bind1(Params.None, x);
+    /// <summary>cosh(x) (jax.lax.cosh).</summary>
+    public static Tensor Cosh(Tensor x) => Prims.Cosh.Bind1(Params.None, x);
+    /// <summary>asinh(x) (jax.lax.asinh).</summary>
+    public static Tensor Asinh(Tensor x) => Prims.Asinh.Bind1(Params.None, x);
+    /// <summary>acosh(x) (jax.lax.acosh).</summary>
+    public static Tensor Acosh(Tensor x) => Prims.Acosh.Bind1(Params.None, x);
+    /// <summary>atanh(x) (jax.lax.atanh).</summary>
+    public static Tensor Atanh(Tensor x) => Prims.Atanh.Bind1(Params.None, x);
     /// <summary>erf(x).</summary>
     public static Tensor Erf(Tensor x) => Prims.Erf.Bind1(Params.None, x);
     /// <summary>erfc(x) = 1 - erf(x), accurate where erf(x) is near 1 (jax.lax.erfc).</summary>

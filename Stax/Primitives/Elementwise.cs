@@ -63,6 +63,24 @@ public static partial class Prims
     public static readonly Primitive Sin = Unary("sin", Kinds.Float);
     /// <summary>Cosine.</summary>
     public static readonly Primitive Cos = Unary("cos", Kinds.Float);
+    /// <summary>Tangent.</summary>
+    public static readonly Primitive Tan = Unary("tan", Kinds.Float);
+    /// <summary>Inverse sine (NaN outside [-1, 1]).</summary>
+    public static readonly Primitive Asin = Unary("asin", Kinds.Float);
+    /// <summary>Inverse cosine (NaN outside [-1, 1]).</summary>
+    public static readonly Primitive Acos = Unary("acos", Kinds.Float);
+    /// <summary>Inverse tangent.</summary>
+    public static readonly Primitive Atan = Unary("atan", Kinds.Float);
+    /// <summary>Hyperbolic sine.</summary>
+    public static readonly Primitive Sinh = Unary("sinh", Kinds.Float);
+    /// <summary>Hyperbolic cosine.</summary>
+    public static readonly Primitive Cosh = Unary("cosh", Kinds.Float);
+    /// <summary>Inverse hyperbolic sine.</summary>
+    public static readonly Primitive Asinh = Unary("asinh", Kinds.Float);
+    /// <summary>Inverse hyperbolic cosine (NaN below 1).</summary>
+    public static readonly Primitive Acosh = Unary("acosh", Kinds.Float);
+    /// <summary>Inverse hyperbolic tangent (±inf at ±1, NaN beyond).</summary>
+    public static readonly Primitive Atanh = Unary("atanh", Kinds.Float);
     /// <summary>Error function.</summary>
     public static readonly Primitive Erf = Unary("erf", Kinds.Float);
     /// <summary>Complementary error function 1 - erf(x), accurate in the tail (lax.erfc).</summary>

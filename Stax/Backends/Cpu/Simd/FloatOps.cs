@@ -49,6 +49,15 @@ internal struct FloorAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.Aggressi
 internal struct CeilAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.Ceil(x); }
 internal struct RoundEvenAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.RoundEven(x); }
 internal struct RoundAwayAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.RoundAway(x); }
+internal struct TanAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Tan(x); }
+internal struct AtanAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Atan(x); }
+internal struct AsinAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Asin(x); }
+internal struct AcosAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Acos(x); }
+internal struct SinhAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Sinh(x); }
+internal struct CoshAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Cosh(x); }
+internal struct AsinhAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Asinh(x); }
+internal struct AcoshAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Acosh(x); }
+internal struct AtanhAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Atanh(x); }
 internal struct Atan2Algo : IFloatAlgo2 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x, V y) where V : struct, IVecF<V> => MathF32.Atan2(x, y); }
 
 /// <summary>pow for float32: computed per element in double and rounded once (correctly rounded in
@@ -72,6 +81,15 @@ internal struct ErfcD : IUnaryOp<double> { public static double Invoke(double x)
 internal struct ErfInvD : IUnaryOp<double> { public static double Invoke(double x) => MathF64.ErfInv(x); }
 internal struct RoundAwayD : IUnaryOp<double> { public static double Invoke(double x) => Math.Round(x, MidpointRounding.AwayFromZero); }
 internal struct SignD : IUnaryOp<double> { public static double Invoke(double x) => x > 0 ? 1 : x < 0 ? -1 : x; }
+internal struct TanD : IUnaryOp<double> { public static double Invoke(double x) => Math.Tan(x); }
+internal struct AtanD : IUnaryOp<double> { public static double Invoke(double x) => Math.Atan(x); }
+internal struct AsinD : IUnaryOp<double> { public static double Invoke(double x) => Math.Asin(x); }
+internal struct AcosD : IUnaryOp<double> { public static double Invoke(double x) => Math.Acos(x); }
+internal struct SinhD : IUnaryOp<double> { public static double Invoke(double x) => Math.Sinh(x); }
+internal struct CoshD : IUnaryOp<double> { public static double Invoke(double x) => Math.Cosh(x); }
+internal struct AsinhD : IUnaryOp<double> { public static double Invoke(double x) => Math.Asinh(x); }
+internal struct AcoshD : IUnaryOp<double> { public static double Invoke(double x) => Math.Acosh(x); }
+internal struct AtanhD : IUnaryOp<double> { public static double Invoke(double x) => Math.Atanh(x); }
 internal struct PowD : IBinaryOp<double> { public static double Invoke(double x, double y) => Math.Pow(x, y); }
 internal struct RemD : IBinaryOp<double> { public static double Invoke(double x, double y) => x % y; }
 internal struct Atan2D : IBinaryOp<double> { public static double Invoke(double x, double y) => Math.Atan2(x, y); }
