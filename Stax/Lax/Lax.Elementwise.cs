@@ -50,6 +50,20 @@ public static partial class Lax
     public static Tensor Acosh(Tensor x) => Prims.Acosh.Bind1(Params.None, x);
     /// <summary>atanh(x) (jax.lax.atanh).</summary>
     public static Tensor Atanh(Tensor x) => Prims.Atanh.Bind1(Params.None, x);
+    /// <summary>
+    /// x^n for a static integer n (jax.lax.integer_pow): square-and-multiply, 1 / x^-n for negative n
+    /// on floats, derivative n·x^(n-1). Composed from mul/div with a custom JVP rather than a
+    /// primitive (see docs/stax-differences.md).
+    /// </summary>
+    public static Tensor IntegerPow(Tensor x, int n)
+    {
+        if (n < 0 && !x.DType.IsFloat())
+            throw new ArgumentException($"integer_pow: integers cannot be raised to negative powers, got {x.Aval} to the power {n}");
+        if (x.DType == DType.Bool) throw new ArgumentException($"integer_pow: operand of dtype bool (shape {x.Shape}) is not supported; expected a numeric dtype");
+        return Np.IntegerPow(x, n);
+    }
+    /// <summary>x·x (jax.lax.square).</summary>
+    public static Tensor Square(Tensor x) => IntegerPow(x, 2);
     /// <summary>erf(x).</summary>
     public static Tensor Erf(Tensor x) => Prims.Erf.Bind1(Params.None, x);
     /// <summary>erfc(x) = 1 - erf(x), accurate where erf(x) is near 1 (jax.lax.erfc).</summary>
