@@ -25,7 +25,7 @@ const uint BITS = DT == 6 ? 8u : 32u;        // integer width of the operand dty
 const int NEG = 0, EXP = 1, LOG = 2, LOG1P = 3, EXPM1 = 4, TANH = 5, LOGISTIC = 6, SQRT = 7, RSQRT = 8,
     ABS = 9, SIGN = 10, SIN = 11, COS = 12, ERF = 13, ERFINV = 14, FLOOR = 15, CEIL = 16, ROUND_AWAY = 17,
     ROUND_EVEN = 18, NOT = 19, ISFINITE = 20, ERFC = 21, TAN = 22, ASIN = 23, ACOS = 24, ATAN = 25, SINH = 26,
-    COSH = 27, ASINH = 28, ACOSH = 29, ATANH = 30;
+    COSH = 27, ASINH = 28, ACOSH = 29, ATANH = 30, CBRT = 31;
 const int ADD = 32, SUB = 33, MUL = 34, DIV = 35, REM = 36, POW = 37, MAX = 38, MIN = 39, ATAN2 = 40,
     AND = 41, OR = 42, XOR = 43, SHL = 44, SHRL = 45, SHRA = 46, EQ = 47, NE = 48, LT = 49, LE = 50, GT = 51, GE = 52;
 const int SELECT = 64, CONVERT = 65, IOTA = 66, BITCAST = 67;
@@ -108,6 +108,7 @@ uint unaryF(float x)
     case ERF: return fbits(m_erf(x));
     case ERFINV: return fbits(m_erfinv(x));
     case ERFC: return fbits(m_erfc(x));
+    case CBRT: return fbits(m_cbrt(x));
     case TAN: return fbits(m_tan(x));
     case ASIN: return fbits(m_asin(x));
     case ACOS: return fbits(m_acos(x));

@@ -603,3 +603,26 @@ float m_atanh(float x)
     precise float r = m_log1p(m_div(a + a, 1.0 - a)) * 0.5;
     return copysign_(r, x);
 }
+
+// Cube root as MathF32.Cbrt: |x| = m 2^e on bits (subnormals normalised), e = 3q + r, three Newton
+// steps on z = m 2^r in [1, 8) with correctly rounded divisions, then 2^q on bits.
+float m_cbrt(float x)
+{
+    uint u = floatBitsToUint(x);
+    uint a = u & 0x7FFFFFFFu;
+    if (a == 0u || a >= 0x7F800000u) return f_isnan(u) ? quiet_(x) : x;
+    int e;
+    precise float m = f_frexp(x, e);
+    precise float ef = float(e);
+    precise float q = floor((ef + 0.5) * 0.333333343);
+    precise float r = ef - 3.0 * q;
+    precise float z = m * (r == 1.0 ? 2.0 : r == 2.0 ? 4.0 : 1.0);
+    precise float y = (0.74 + 0.26 * m) * (r == 1.0 ? 1.25992105 : r == 2.0 ? 1.58740105 : 1.0);
+    for (int i = 0; i < 3; i++)
+    {
+        precise float yy = y * y;
+        precise float d = y - m_div(z, yy);
+        y = y - d * 0.333333343;
+    }
+    return copysign_(uintBitsToFloat(f_ldexp(y, int(q), 0)), x);
+}

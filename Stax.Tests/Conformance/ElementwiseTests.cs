@@ -34,6 +34,7 @@ public class ElementwiseTests
         new(Prims.ErfInv, Params.None, Floats, -1, 1, Rtol32: 2e-6, Rtol64: 1e-12),
         new(Prims.Erfc, Params.None, Floats, -4, 9, Rtol32: 1e-6, Rtol64: 1e-12),
         new(Prims.Tan, Params.None, Floats, -1.5, 1.5, Rtol32: 2e-6),
+        new(Prims.Cbrt, Params.None, Floats, -100, 100, Rtol32: 2e-7),
         new(Prims.Asin, Params.None, Floats, -1, 1, Rtol32: 2e-6),
         new(Prims.Acos, Params.None, Floats, -1, 1, Rtol32: 2e-6),
         new(Prims.Atan, Params.None, Floats, -10, 10, Rtol32: 2e-6),

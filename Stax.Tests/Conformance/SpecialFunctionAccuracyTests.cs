@@ -84,6 +84,7 @@ public class SpecialFunctionAccuracyTests
         new("cosh", Lax.Cosh, Math.Cosh, -90, 90, 4, new[] { (NaN, NaN), (Inf, Inf), (-Inf, Inf), (0f, 1f), (-0f, 1f), (Sub, 1f), (90f, Inf), (-90f, Inf) }),
         new("asinh", Lax.Asinh, Math.Asinh, -10, 10, 4, new[] { (NaN, NaN), (Inf, Inf), (-Inf, -Inf), (0f, 0f), (-0f, -0f), (Sub, Sub), (-Sub, -Sub) }),
         new("acosh", Lax.Acosh, Math.Acosh, 1, 10, 4, new[] { (NaN, NaN), (Inf, Inf), (-Inf, NaN), (1f, 0f), (0.999f, NaN), (0f, NaN), (Sub, NaN) }),
+        new("cbrt", Lax.Cbrt, Math.Cbrt, -30, 30, 1, new[] { (NaN, NaN), (Inf, Inf), (-Inf, -Inf), (0f, 0f), (-0f, -0f), (-8f, -2f), (27f, 3f), (0.125f, 0.5f), (-(float)Math.Pow(2, -147), -(float)Math.Pow(2, -49)) }),
         new("atanh", Lax.Atanh, Math.Atanh, -1, 1, 5, new[] { (NaN, NaN), (Inf, NaN), (1f, Inf), (-1f, -Inf), (1.0001f, NaN), (0f, 0f), (-0f, -0f), (Sub, Sub), (-Sub, -Sub) }),
     };
 

@@ -28,6 +28,7 @@ public static partial class Ref
         Unary(Prims.Erf, (t, x) => RefErf(x));
         Unary(Prims.ErfInv, (t, x) => RefErfInv(x));
         Unary(Prims.Erfc, (t, x) => RefErfc(x));
+        Unary(Prims.Cbrt, (t, x) => Math.Cbrt(x));
         Unary(Prims.Tan, (t, x) => Math.Tan(x));
         Unary(Prims.Asin, (t, x) => Math.Asin(x));
         Unary(Prims.Acos, (t, x) => Math.Acos(x));

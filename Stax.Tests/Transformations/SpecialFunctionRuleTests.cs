@@ -42,6 +42,7 @@ public class SpecialFunctionRuleTests
         GradMatches(Lax.Asinh, x => 1 / Math.Sqrt(x * x + 1), Xs);
         GradMatches(Lax.Acosh, x => 1 / Math.Sqrt(x * x - 1), AboveOne, 1e-5);
         GradMatches(Lax.Atanh, x => 1 / (1 - x * x), Unit);
+        GradMatches(Lax.Cbrt, x => 1 / (3 * Math.Cbrt(x * x)), Xs.Where(x => x != 0).ToArray());
     }
 
     [Fact]

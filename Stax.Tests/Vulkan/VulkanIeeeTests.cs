@@ -136,7 +136,7 @@ public class VulkanIeeeTests
         (Prims.Sin, Params.None, 1), (Prims.Cos, Params.None, 1), (Prims.Erf, Params.None, 1), (Prims.ErfInv, Params.None, 2),
         (Prims.Erfc, Params.None, 1), (Prims.Tan, Params.None, 2), (Prims.Asin, Params.None, 1), (Prims.Acos, Params.None, 1),
         (Prims.Atan, Params.None, 1), (Prims.Sinh, Params.None, 1), (Prims.Cosh, Params.None, 1), (Prims.Asinh, Params.None, 1),
-        (Prims.Acosh, Params.None, 1), (Prims.Atanh, Params.None, 1),
+        (Prims.Acosh, Params.None, 1), (Prims.Atanh, Params.None, 1), (Prims.Cbrt, Params.None, 0),
         (Prims.Floor, Params.None, 0), (Prims.Ceil, Params.None, 0), (Prims.Round, new RoundParams(RoundingMethod.AwayFromZero), 0),
         (Prims.Round, new RoundParams(RoundingMethod.ToNearestEven), 0), (Prims.Sign, Params.None, 0), (Prims.Abs, Params.None, 0),
         (Prims.Neg, Params.None, 0), (Prims.IsFinite, Params.None, 0),

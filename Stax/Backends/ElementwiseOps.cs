@@ -84,6 +84,7 @@ internal static class ElementwiseOps
             Unary(Prims.Asinh, 28, FA<AsinhAlgo>(), U<AsinhD, double>()),
             Unary(Prims.Acosh, 29, FA<AcoshAlgo>(), U<AcoshD, double>()),
             Unary(Prims.Atanh, 30, FA<AtanhAlgo>(), U<AtanhD, double>()),
+            Unary(Prims.Cbrt, 31, FA<CbrtAlgo>(), U<CbrtD, double>()),
             Unary(Prims.ErfInv, 14, FA<ErfInvAlgo>(), U<ErfInvD, double>()),
             Unary(Prims.Floor, 15, FA<FloorAlgo>(), U<FloorD, double>()),
             Unary(Prims.Ceil, 16, FA<CeilAlgo>(), U<CeilD, double>()),

@@ -64,6 +64,8 @@ public static partial class Lax
     }
     /// <summary>x·x (jax.lax.square).</summary>
     public static Tensor Square(Tensor x) => IntegerPow(x, 2);
+    /// <summary>Real cube root (jax.lax.cbrt).</summary>
+    public static Tensor Cbrt(Tensor x) => Prims.Cbrt.Bind1(Params.None, x);
     /// <summary>erf(x).</summary>
     public static Tensor Erf(Tensor x) => Prims.Erf.Bind1(Params.None, x);
     /// <summary>erfc(x) = 1 - erf(x), accurate where erf(x) is near 1 (jax.lax.erfc).</summary>

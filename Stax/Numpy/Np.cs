@@ -336,6 +336,8 @@ public static partial class Np
     public static Tensor Arccosh(Tensor x) => Lax.Acosh(ToFloat(x));
     /// <summary>jnp.arctanh (integers promote to float32).</summary>
     public static Tensor Arctanh(Tensor x) => Lax.Atanh(ToFloat(x));
+    /// <summary>jnp.cbrt (integers promote to float32).</summary>
+    public static Tensor Cbrt(Tensor x) => Lax.Cbrt(ToFloat(x));
     /// <summary>erf(x) (jax.scipy.special.erf; integers promote to float32).</summary>
     public static Tensor Erf(Tensor x) => Lax.Erf(ToFloat(x));
     /// <summary>erfc(x) = 1 - erf(x), accurate in the tail (jax.scipy.special.erfc; integers promote to float32).</summary>

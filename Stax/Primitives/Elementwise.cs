@@ -81,6 +81,8 @@ public static partial class Prims
     public static readonly Primitive Acosh = Unary("acosh", Kinds.Float);
     /// <summary>Inverse hyperbolic tangent (±inf at ±1, NaN beyond).</summary>
     public static readonly Primitive Atanh = Unary("atanh", Kinds.Float);
+    /// <summary>Cube root (real, odd: cbrt(-8) = -2).</summary>
+    public static readonly Primitive Cbrt = Unary("cbrt", Kinds.Float);
     /// <summary>Error function.</summary>
     public static readonly Primitive Erf = Unary("erf", Kinds.Float);
     /// <summary>Complementary error function 1 - erf(x), accurate in the tail (lax.erfc).</summary>

@@ -50,6 +50,8 @@ internal static partial class RuleRegistry
         // JAX's rules (jax/_src/lax/lax.py): tan' = 1 + tan^2, asin' = rsqrt(1 - x^2), acos' = -rsqrt(1 - x^2),
         // atan' = 1 / (1 + x^2), sinh' = cosh, cosh' = sinh, asinh' = rsqrt(x^2 + 1),
         // acosh' = rsqrt((x - 1)(x + 1)), atanh' = 1 / ((1 + x)(1 - x)).
+        // cbrt' = 1/3 · y^-2 (jax: mul(g, mul(1/3, integer_pow(ans, -2)))).
+        Unary(Prims.Cbrt, (x, y, t) => Lax.Mul(t, Lax.Mul(Const(y, 1.0 / 3), Lax.IntegerPow(y, -2))));
         Unary(Prims.Tan, (x, y, t) => Lax.Mul(t, Lax.Add(Const(y, 1), Lax.Mul(y, y))));
         Unary(Prims.Asin, (x, y, t) => Lax.Mul(t, Lax.Rsqrt(Lax.Sub(Const(x, 1), Lax.Mul(x, x)))));
         Unary(Prims.Acos, (x, y, t) => Lax.Neg(Lax.Mul(t, Lax.Rsqrt(Lax.Sub(Const(x, 1), Lax.Mul(x, x))))));

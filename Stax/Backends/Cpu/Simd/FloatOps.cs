@@ -58,6 +58,7 @@ internal struct CoshAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.Aggressiv
 internal struct AsinhAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Asinh(x); }
 internal struct AcoshAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Acosh(x); }
 internal struct AtanhAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Atanh(x); }
+internal struct CbrtAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Cbrt(x); }
 internal struct Atan2Algo : IFloatAlgo2 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x, V y) where V : struct, IVecF<V> => MathF32.Atan2(x, y); }
 
 /// <summary>pow for float32: computed per element in double and rounded once (correctly rounded in
@@ -90,6 +91,7 @@ internal struct CoshD : IUnaryOp<double> { public static double Invoke(double x)
 internal struct AsinhD : IUnaryOp<double> { public static double Invoke(double x) => Math.Asinh(x); }
 internal struct AcoshD : IUnaryOp<double> { public static double Invoke(double x) => Math.Acosh(x); }
 internal struct AtanhD : IUnaryOp<double> { public static double Invoke(double x) => Math.Atanh(x); }
+internal struct CbrtD : IUnaryOp<double> { public static double Invoke(double x) => Math.Cbrt(x); }
 internal struct PowD : IBinaryOp<double> { public static double Invoke(double x, double y) => Math.Pow(x, y); }
 internal struct RemD : IBinaryOp<double> { public static double Invoke(double x, double y) => x % y; }
 internal struct Atan2D : IBinaryOp<double> { public static double Invoke(double x, double y) => Math.Atan2(x, y); }
