@@ -27,7 +27,8 @@ const int NEG = 0, EXP = 1, LOG = 2, LOG1P = 3, EXPM1 = 4, TANH = 5, LOGISTIC = 
     ROUND_EVEN = 18, NOT = 19, ISFINITE = 20, ERFC = 21, TAN = 22, ASIN = 23, ACOS = 24, ATAN = 25, SINH = 26,
     COSH = 27, ASINH = 28, ACOSH = 29, ATANH = 30, CBRT = 31;
 const int ADD = 32, SUB = 33, MUL = 34, DIV = 35, REM = 36, POW = 37, MAX = 38, MIN = 39, ATAN2 = 40,
-    AND = 41, OR = 42, XOR = 43, SHL = 44, SHRL = 45, SHRA = 46, EQ = 47, NE = 48, LT = 49, LE = 50, GT = 51, GE = 52;
+    AND = 41, OR = 42, XOR = 43, SHL = 44, SHRL = 45, SHRA = 46, EQ = 47, NE = 48, LT = 49, LE = 50, GT = 51, GE = 52,
+    NEXTAFTER = 53;
 const int SELECT = 64, CONVERT = 65, IOTA = 66, BITCAST = 67;
 
 bool isFloatDt(int d) { return d == 0 || d == 2 || d == 3; }
@@ -157,6 +158,13 @@ uint binaryF(float x, float y)
     case MAX: return unord ? fbits(NAN) : ox > oy ? ux : ox < oy ? uy : (ux & 0x80000000u) != 0u ? uy : ux;
     case MIN: return unord ? fbits(NAN) : ox < oy ? ux : ox > oy ? uy : (ux & 0x80000000u) != 0u ? ux : uy;
     case ATAN2: return fbits(m_atan2(x, y));
+    case NEXTAFTER:
+        // On bits: a NaN operand quieted, y where x == y (-0 == +0), the smallest subnormal with y's
+        // sign from ±0, else one step of |x|'s pattern toward y.
+        if (unord) return (f_isnan(ux) ? ux : uy) | 0x00400000u;
+        if (ox == oy) return uy;
+        if ((ux & 0x7FFFFFFFu) == 0u) return (uy & 0x80000000u) | 1u;
+        return (ox < oy) == ((ux & 0x80000000u) == 0u) ? ux + 1u : ux - 1u;
     case EQ: return bbits(!unord && ox == oy);
     case NE: return bbits(unord || ox != oy);
     case LT: return bbits(!unord && ox < oy);

@@ -59,7 +59,8 @@ public class ElementwiseTests
     {
         new(Prims.Add, Numeric), new(Prims.Sub, Numeric), new(Prims.Mul, Numeric), new(Prims.Div, Numeric),
         new(Prims.Rem, Numeric), new(Prims.Pow, Floats, 0.01, 4, -4, 4), new(Prims.Max, All), new(Prims.Min, All),
-        new(Prims.Atan2, Floats, -3, 3, -3, 3, Rtol32: 2e-6), new(Prims.And, IntsAndBool), new(Prims.Or, IntsAndBool), new(Prims.Xor, IntsAndBool),
+        new(Prims.Atan2, Floats, -3, 3, -3, 3, Rtol32: 2e-6),
+        new(Prims.NextAfter, new[] { DType.Float32, DType.Float64 }, Rtol32: 0), new(Prims.And, IntsAndBool), new(Prims.Or, IntsAndBool), new(Prims.Xor, IntsAndBool),
         new(Prims.ShiftLeft, Ints, IntCounts: (-3, 40)), new(Prims.ShiftRightLogical, Ints, IntCounts: (-3, 40)),
         new(Prims.ShiftRightArithmetic, Ints, IntCounts: (-3, 40)),
         new(Prims.Eq, All), new(Prims.Ne, All), new(Prims.Lt, All), new(Prims.Le, All), new(Prims.Gt, All), new(Prims.Ge, All),

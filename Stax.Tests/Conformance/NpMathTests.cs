@@ -97,6 +97,21 @@ public class NpMathTests
     }
 
     [Fact]
+    public void NextafterStepsOneFloatTowardY()
+    {
+        float tiny = float.Epsilon, max = float.MaxValue;
+        var x = F(1f, 1f, 0f, -0f, 2.5f, 0f, max, Inf, -tiny, float.NaN, 3f);
+        var y = F(2f, 0f, -1f, 1f, 2.5f, -0f, Inf, 0f, 1f, 1f, float.NaN);
+        var r = Np.Nextafter(x, y).ToArray<float>();
+        var expected = new[] { 1f + MathF.Pow(2, -23), 1f - MathF.Pow(2, -24), -tiny, tiny, 2.5f, -0f, Inf, max, -0f, float.NaN, float.NaN };
+        for (int i = 0; i < r.Length; i++)
+            Assert.True(float.IsNaN(expected[i]) ? float.IsNaN(r[i]) : BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(r[i]),
+                $"nextafter({x.ToArray<float>()[i]:R}, {y.ToArray<float>()[i]:R}) = {r[i]:R}, expected {expected[i]:R}");
+        Assert.Equal(1.0 + Math.Pow(2, -52), Np.Nextafter(Tensor.FromArray(new[] { 1.0 }), Tensor.FromArray(new[] { 2.0 })).ToArray<double>()[0]);
+        Assert.Contains("nextafter", Assert.Throws<ArgumentException>(() => Lax.NextAfter(x.AsType(DType.Float16), y.AsType(DType.Float16))).Message);
+    }
+
+    [Fact]
     public void NormFollowsJaxsOrdersAndGradientAtZero()
     {
         var v = F(3f, -4f, 0f);

@@ -29,6 +29,10 @@ public static partial class Ref
         Unary(Prims.ErfInv, (t, x) => RefErfInv(x));
         Unary(Prims.Erfc, (t, x) => RefErfc(x));
         Unary(Prims.Cbrt, (t, x) => Math.Cbrt(x));
+        // nextafter steps in the operand's own precision (C's nextafter / nextafterf).
+        Binary(Prims.NextAfter, (t, x, y) => double.IsNaN(x) || double.IsNaN(y) ? double.NaN : x == y ? y
+            : t == DType.Float32 ? (x < y ? MathF.BitIncrement((float)x) : MathF.BitDecrement((float)x))
+            : (x < y ? Math.BitIncrement(x) : Math.BitDecrement(x)));
         Unary(Prims.Tan, (t, x) => Math.Tan(x));
         Unary(Prims.Asin, (t, x) => Math.Asin(x));
         Unary(Prims.Acos, (t, x) => Math.Acos(x));

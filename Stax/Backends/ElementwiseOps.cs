@@ -110,6 +110,7 @@ internal static class ElementwiseOps
             new(Prims.Rem, ElementwiseArity.Binary, 36, FB<RemF>(), B<RemD, double>(),
                 B<RemI32, int>(), B<RemU32, uint>(), B<RemU8, byte>()),
             Binary(Prims.Pow, 37, FB<PowF>(), B<PowD, double>()),
+            Binary(Prims.NextAfter, 53, FB<NextAfterF>(), B<NextAfterD, double>()) with { Via16 = false },
             // max/min of bools is or/and of 0/1 bytes.
             new(Prims.Max, ElementwiseArity.Binary, 38, FB<MaxOp<float>>(), B<MaxOp<double>, double>(),
                 B<MaxOp<int>, int>(), B<MaxOp<uint>, uint>(), B<MaxOp<byte>, byte>(), B<MaxOp<byte>, byte>()),

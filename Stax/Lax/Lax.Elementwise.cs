@@ -95,6 +95,8 @@ public static partial class Lax
     public static Tensor Rem(Tensor x, Tensor y) => Prims.Rem.Bind1(Params.None, x, y);
     /// <summary>x ^ y.</summary>
     public static Tensor Pow(Tensor x, Tensor y) => Prims.Pow.Bind1(Params.None, x, y);
+    /// <summary>The next representable float after x toward y (jax.lax.nextafter); float32 and float64.</summary>
+    public static Tensor NextAfter(Tensor x, Tensor y) => Prims.NextAfter.Bind1(Params.None, x, y);
     /// <summary>max(x, y).</summary>
     public static Tensor Max(Tensor x, Tensor y) => Prims.Max.Bind1(Params.None, x, y);
     /// <summary>min(x, y).</summary>

@@ -33,6 +33,13 @@ public static partial class Np
         return Lax.Select(Lax.Ne(delta, delta), Lax.Add(x, y), body);
     }
 
+    /// <summary>The next float after x toward y (jnp.nextafter); integers promote to float32; float16/bfloat16 are not supported.</summary>
+    public static Tensor Nextafter(Tensor x, Tensor y)
+    {
+        var p = PromoteAndBroadcast("nextafter", ToFloat(x), ToFloat(y));
+        return Lax.NextAfter(p[0], p[1]);
+    }
+
     /// <summary>x·x (jnp.square, lax.square): integers stay integer; derivative 2x.</summary>
     public static Tensor Square(Tensor x) => IntegerPow(x.DType == DType.Bool ? Lax.ConvertElementType(x, DType.Int32, x.IsWeak) : x, 2);
 

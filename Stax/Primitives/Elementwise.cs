@@ -122,6 +122,15 @@ public static partial class Prims
     public static readonly Primitive Min = Binary("min", Kinds.Any);
     /// <summary>atan2(x, y) = angle of (y, x) as in lax.atan2(x, y) = arctan(x / y).</summary>
     public static readonly Primitive Atan2 = Binary("atan2", Kinds.Float);
+    /// <summary>The next float after x in the direction of y (C nextafter); float32 and float64 only.</summary>
+    public static readonly Primitive NextAfter = new("nextafter", PrimitiveFamily.Binary, (ins, _) =>
+    {
+        RequireSameShapes("nextafter", ins);
+        RequireSameDTypes("nextafter", ins);
+        if (ins[0].DType != DType.Float32 && ins[0].DType != DType.Float64)
+            throw new ArgumentException($"nextafter: operand of dtype {ins[0].DType.Name()} (shape {ins[0].Shape}) is not supported; expected float32 or float64");
+        return new[] { new AbstractValue(ins[0].Shape, ins[0].DType, AllWeak(ins)) };
+    }, inputs: 2);
     /// <summary>Logical/bitwise and.</summary>
     public static readonly Primitive And = Binary("and", Kinds.IntOrBool);
     /// <summary>Logical/bitwise or.</summary>

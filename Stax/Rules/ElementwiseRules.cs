@@ -72,7 +72,8 @@ internal static partial class RuleRegistry
         Unary(Prims.StopGradient, null);
         Prims.Neg.Transpose = (cts, args, ps) => new[] { cts[0] is { } c ? Lax.Neg(c) : null };
 
-        foreach (var p in new[] { Prims.Add, Prims.Sub, Prims.Mul, Prims.Div, Prims.Rem, Prims.Pow, Prims.Max, Prims.Min, Prims.Atan2,
+        // nextafter is piecewise constant: a zero tangent (JAX defines no rule and raises instead).
+        foreach (var p in new[] { Prims.NextAfter, Prims.Add, Prims.Sub, Prims.Mul, Prims.Div, Prims.Rem, Prims.Pow, Prims.Max, Prims.Min, Prims.Atan2,
                      Prims.And, Prims.Or, Prims.Xor, Prims.ShiftLeft, Prims.ShiftRightLogical, Prims.ShiftRightArithmetic,
                      Prims.Eq, Prims.Ne, Prims.Lt, Prims.Le, Prims.Gt, Prims.Ge, Prims.Select })
         {

@@ -92,6 +92,27 @@ internal struct AsinhD : IUnaryOp<double> { public static double Invoke(double x
 internal struct AcoshD : IUnaryOp<double> { public static double Invoke(double x) => Math.Acosh(x); }
 internal struct AtanhD : IUnaryOp<double> { public static double Invoke(double x) => Math.Atanh(x); }
 internal struct CbrtD : IUnaryOp<double> { public static double Invoke(double x) => Math.Cbrt(x); }
+/// <summary>nextafter for float32: one step of the bit pattern toward y; y where x == y; a NaN operand, quieted.</summary>
+internal struct NextAfterF : IBinaryOp<float>
+{
+    public static float Invoke(float x, float y)
+    {
+        if (float.IsNaN(x) || float.IsNaN(y))
+            return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(float.IsNaN(x) ? x : y) | 0x0040_0000);
+        if (x == y) return y;
+        return x < y ? MathF.BitIncrement(x) : MathF.BitDecrement(x);
+    }
+}
+internal struct NextAfterD : IBinaryOp<double>
+{
+    public static double Invoke(double x, double y)
+    {
+        if (double.IsNaN(x) || double.IsNaN(y))
+            return BitConverter.UInt64BitsToDouble(BitConverter.DoubleToUInt64Bits(double.IsNaN(x) ? x : y) | 0x0008_0000_0000_0000);
+        if (x == y) return y;
+        return x < y ? Math.BitIncrement(x) : Math.BitDecrement(x);
+    }
+}
 internal struct PowD : IBinaryOp<double> { public static double Invoke(double x, double y) => Math.Pow(x, y); }
 internal struct RemD : IBinaryOp<double> { public static double Invoke(double x, double y) => x % y; }
 internal struct Atan2D : IBinaryOp<double> { public static double Invoke(double x, double y) => Math.Atan2(x, y); }
