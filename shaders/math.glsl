@@ -398,29 +398,23 @@ float m_erfinv(float x)
     if (f_isnan(u)) return quiet_(x);
     if ((u & 0x7FFFFFFFu) == 0x3F800000u) return copysign_(INF, x);
     if ((u & 0x7FFFFFFFu) > 0x3F800000u) return NAN;
-    precise float w = -m_log((1.0 - x) * (1.0 + x));
-    precise float w1 = w - 2.5;
-    precise float p1 = 2.81022636e-08;
-    p1 = 3.43273939e-07 + p1 * w1;
-    p1 = -3.5233877e-06 + p1 * w1;
-    p1 = -4.39150654e-06 + p1 * w1;
-    p1 = 0.00021858087 + p1 * w1;
-    p1 = -0.00125372503 + p1 * w1;
-    p1 = -0.00417768164 + p1 * w1;
-    p1 = 0.246640727 + p1 * w1;
-    p1 = 1.50140941 + p1 * w1;
-    precise float w2 = sqrt(w) - 3.0;
-    precise float p2 = -0.000200214257;
-    p2 = 0.000100950558 + p2 * w2;
-    p2 = 0.00134934322 + p2 * w2;
-    p2 = -0.00367342844 + p2 * w2;
-    p2 = 0.00573950773 + p2 * w2;
-    p2 = -0.0076224613 + p2 * w2;
-    p2 = 0.00943887047 + p2 * w2;
-    p2 = 1.00167406 + p2 * w2;
-    p2 = 2.83297682 + p2 * w2;
-    precise float r = (w < 5.0 ? p1 : p2) * x;
-    return f_tiny(u) ? f_mul_tiny(p1, x) : r;         // tiny x: w = 0, the product rounded on bits
+    // XLA's order: w = -log1p(-x*x), one Horner loop over the branch's coefficients with fused
+    // steps (XLA:CPU fuses c + p*w), then p*x.
+    precise float xx = x * x;
+    precise float w = -m_log1p(-xx);
+    bool lt = w < 5.0;
+    precise float ww = lt ? w - 2.5 : sqrt(w) - 3.0;
+    precise float p = lt ? 2.81022636e-08 : -0.000200214257;
+    p = fma(p, ww, lt ? 3.43273939e-07 : 0.000100950558);
+    p = fma(p, ww, lt ? -3.5233877e-06 : 0.00134934322);
+    p = fma(p, ww, lt ? -4.39150654e-06 : -0.00367342844);
+    p = fma(p, ww, lt ? 0.00021858087 : 0.00573950773);
+    p = fma(p, ww, lt ? -0.00125372503 : -0.0076224613);
+    p = fma(p, ww, lt ? -0.00417768164 : 0.00943887047);
+    p = fma(p, ww, lt ? 0.246640727 : 1.00167406);
+    p = fma(p, ww, lt ? 1.50140941 : 2.83297682);
+    precise float r = p * x;
+    return f_tiny(u) ? f_mul_tiny(p, x) : r;          // tiny x: w = 0, the product rounded on bits
 }
 
 float m_atan2(float num, float den)

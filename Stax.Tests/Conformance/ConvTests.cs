@@ -1,8 +1,10 @@
 using Stax.Tests.Infrastructure;
 using Stax.Tests.Reference;
+using Stax.Tests.Vulkan;
 
 namespace Stax.Tests.Conformance;
 
+/// <summary>conv_general_dilated against the reference on every backend.</summary>
 public class ConvTests
 {
     public sealed record Case(string Name, int[] Lhs, int[] Rhs, int[] Strides, (int, int)[] Pads, int[]? LhsDil = null, int[]? RhsDil = null,
@@ -19,7 +21,8 @@ public class ConvTests
         public override string ToString() => Name;
     }
 
-    static readonly Case[] Cases =
+    /// <summary>The configurations every backend runs (the Vulkan-only implicit-GEMM tests reuse them).</summary>
+    internal static readonly Case[] Cases =
     {
         new("basic", new[] { 2, 3, 7, 6 }, new[] { 4, 3, 3, 2 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }),
         new("strided+padded", new[] { 2, 3, 9, 8 }, new[] { 5, 3, 3, 3 }, new[] { 2, 3 }, new[] { (1, 2), (0, 1) }),
@@ -43,23 +46,26 @@ public class ConvTests
         new("size 1", new[] { 1, 1, 1, 1 }, new[] { 1, 1, 1, 1 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }),
     };
 
-    public static IEnumerable<object[]> IsaAndCases()
-    {
-        foreach (var isa in Config.AvailableIsas)
-            yield return new object[] { isa };
-    }
+    [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void ConfigurationsMatchReference(Isa isa) => ConfigurationsMatchReferenceOn(Target.Cpu(isa));
 
-    [Theory]
-    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void ConfigurationsMatchReference(Isa isa)
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void ConfigurationsMatchReferenceOnVulkan() => ConfigurationsMatchReferenceOn(Target.Vulkan);
+
+    /// <summary>Every configuration in float32 and, on Vulkan, in its 16-bit float types too (the
+    /// CPU's 16-bit convolutions are checked once, with their own tolerances, in OtherDTypes).</summary>
+    static void ConfigurationsMatchReferenceOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
-        int seed = 100;
-        foreach (var c in Cases)
+        using var _ = target.Use();
+        foreach (var dt in target.IsVulkan ? VulkanCheck.Floats : new[] { DType.Float32 })
         {
-            var x = TestData.Tensor(seed++, c.Lhs);
-            var w = TestData.Tensor(seed++, c.Rhs);
-            Check.AgainstReference(Prims.ConvGeneralDilated, c.Params(), new[] { x, w }, 1e-5, 1e-4, c.Name);
+            int seed = 100;
+            foreach (var c in Cases)
+            {
+                var x = VulkanCheck.As(TestData.Tensor(seed++, c.Lhs), dt);
+                var w = VulkanCheck.As(TestData.Tensor(seed++, c.Rhs), dt);
+                target.AgainstReference(Prims.ConvGeneralDilated, c.Params(), new[] { x, w }, VulkanCheck.Rtol(dt, 1e-5), 1e-4, $"{target} {c.Name} {dt.Name()}");
+            }
         }
     }
 
@@ -73,21 +79,27 @@ public class ConvTests
         return (x, w, p, Ref.Eval(Prims.ConvGeneralDilated, p, RefArray.From(x), RefArray.From(w))[0]);
     });
 
-    [Theory]
-    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void LargeConvMatchesReferenceAndIsThreadDeterministic(Isa isa)
+    [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void LargeConvMatchesReferenceAndIsThreadDeterministic(Isa isa) => LargeConvOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void LargeConvMatchesReferenceAndIsDeterministicOnVulkan() => LargeConvOn(Target.Vulkan);
+
+    /// <summary>The large convolution matches the reference, and two runs (on one and two CPU threads;
+    /// the thread count does not matter on Vulkan) give the same bits.</summary>
+    static void LargeConvOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         var (x, w, p, e) = Large.Value;
         Tensor r1, r2, r3;
-        using (Config.UseThreads(1)) r1 = Prims.ConvGeneralDilated.Bind1(p, x, w);
-        using (Config.UseThreads(2)) r2 = Prims.ConvGeneralDilated.Bind1(p, x, w);
-        Check.Close(e, r1, 1e-5, 1e-4, "large conv");
+        using (Config.UseThreads(1)) r1 = target.Run(Prims.ConvGeneralDilated, p, x, w)[0];
+        using (Config.UseThreads(2)) r2 = target.Run(Prims.ConvGeneralDilated, p, x, w)[0];
+        Check.Close(e, r1, 1e-5, 1e-4, $"{target} large conv");
         Assert.Equal(r1.ToBytes(), r2.ToBytes());
         // One image: the GEMM itself is threaded instead of the batch.
         var one = Lax.Reshape(TestData.Tensor(9, new[] { 1, 40, 40, 5 }), new Shape(1, 40, 40, 5));
-        using (Config.UseThreads(1)) r1 = Prims.ConvGeneralDilated.Bind1(p, one, w);
-        using (Config.UseThreads(2)) r3 = Prims.ConvGeneralDilated.Bind1(p, one, w);
+        using (Config.UseThreads(1)) r1 = target.Run(Prims.ConvGeneralDilated, p, one, w)[0];
+        using (Config.UseThreads(2)) r3 = target.Run(Prims.ConvGeneralDilated, p, one, w)[0];
         Assert.Equal(r1.ToBytes(), r3.ToBytes());
     }
 
@@ -121,30 +133,40 @@ public class ConvTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void OtherDTypes(Isa isa)
+    [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void OtherDTypes(Isa isa) => OtherDTypesOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void OtherDTypesOnVulkan() => OtherDTypesOn(Target.Vulkan);
+
+    static void OtherDTypesOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         var c = Cases[1];
-        foreach (var t in new[] { DType.Float64, DType.Int32, DType.Float16, DType.BFloat16 })
+        foreach (var t in target.Only(DType.Float64, DType.Int32, DType.Float16, DType.BFloat16))
         {
             var x = TestData.Tensor(50, c.Lhs, t);
             var w = TestData.Tensor(51, c.Rhs, t);
             var (rtol, atol) = t switch { DType.Float64 => (1e-12, 1e-12), DType.Int32 => (0.0, 0.0), DType.Float16 => (3e-3, 0.05), _ => (2e-2, 0.3) };
-            Check.AgainstReference(Prims.ConvGeneralDilated, c.Params(), new[] { x, w }, rtol, atol, t.Name());
+            target.AgainstReference(Prims.ConvGeneralDilated, c.Params(), new[] { x, w }, rtol, atol, $"{target} {t.Name()}");
         }
         var f = TestData.Tensor(52, c.Lhs, DType.Float16);
         var g = TestData.Tensor(53, c.Rhs, DType.Float16);
-        Check.AgainstReference(Prims.ConvGeneralDilated, c.Params() with { PreferredElementType = DType.Float32 }, new[] { f, g }, 1e-5, 1e-4, "f16->f32");
+        target.AgainstReference(Prims.ConvGeneralDilated, c.Params() with { PreferredElementType = DType.Float32 }, new[] { f, g }, 1e-5, 1e-4, $"{target} f16->f32");
     }
 
-    [Fact]
-    public void NaNPropagates()
+    [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void NaNPropagates(Isa isa) => NaNPropagatesOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void NaNPropagatesOnVulkan() => NaNPropagatesOn(Target.Vulkan);
+
+    static void NaNPropagatesOn(Target target)
     {
+        using var _ = target.Use();
         var x = TestData.Tensor(60, new[] { 1, 1, 4, 4 }, specials: true);
         var w = TestData.Tensor(61, new[] { 1, 1, 2, 2 });
-        Check.AgainstReference(Prims.ConvGeneralDilated, Cases[0].Params(), new[] { x, w }, 1e-5, 1e-5);
+        target.AgainstReference(Prims.ConvGeneralDilated, Cases[0].Params(), new[] { x, w }, 1e-5, 1e-5);
     }
 
     [Fact]

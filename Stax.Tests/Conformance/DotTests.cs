@@ -1,8 +1,10 @@
 using Stax.Tests.Infrastructure;
 using Stax.Tests.Reference;
+using Stax.Tests.Vulkan;
 
 namespace Stax.Tests.Conformance;
 
+/// <summary>dot_general against the reference on every backend, and the NumPy front end.</summary>
 public class DotTests
 {
     static DotGeneralParams P(int[] lc, int[] rc, int[]? lb = null, int[]? rb = null, DType? pref = null)
@@ -18,21 +20,22 @@ public class DotTests
                 yield return new object[] { isa, layout };
     }
 
-    // layout bit 0: lhs stored (k, m); bit 1: rhs stored (n, k).
-    static void MatMulCase(int m, int k, int n, int layout, int seed)
-    {
-        bool lT = (layout & 1) != 0, rT = (layout & 2) != 0;
-        var a = TestData.Tensor(seed, lT ? new[] { k, m } : new[] { m, k });
-        var b = TestData.Tensor(seed + 1, rT ? new[] { n, k } : new[] { k, n });
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { lT ? 0 : 1 }, new[] { rT ? 1 : 0 }), new[] { a, b },
-            1e-5, Atol(k), $"dot {m}x{k}x{n} layout {layout}");
-    }
-
     [Theory]
     [MemberData(nameof(IsaAndLayouts))]
-    public void MatMulShapesMatchReference(Isa isa, int layout)
+    public void MatMulShapesMatchReference(Isa isa, int layout) => MatMulShapesOn(Target.Cpu(isa), layout);
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void MatMulShapesMatchReferenceOnVulkan()
     {
-        using var _ = Config.UseIsa(isa);
+        for (int layout = 0; layout < 4; layout++) MatMulShapesOn(Target.Vulkan, layout);
+    }
+
+    /// <summary>Matrix products of many sizes in one layout (bit 0: lhs stored (k, m); bit 1: rhs
+    /// stored (n, k)), in float32 and, on Vulkan, in float16 and bfloat16 with float16/bfloat16 and
+    /// float32 results (the CPU's 16-bit products are checked in OtherDTypes).</summary>
+    static void MatMulShapesOn(Target target, int layout)
+    {
+        using var _ = target.Use();
         int[][] sizes =
         {
             new[] { 0, 3, 4 }, new[] { 3, 0, 4 }, new[] { 3, 4, 0 }, new[] { 1, 1, 1 }, new[] { 1, 7, 1 },
@@ -40,8 +43,23 @@ public class DotTests
             // few columns, many rows (computed transposed); partial row panels of 1-4 rows; several K blocks
             new[] { 130, 70, 10 }, new[] { 200, 1100, 10 }, new[] { 90, 20, 11 }, new[] { 13, 9, 35 }, new[] { 10, 40, 96 },
         };
-        int seed = 10;
-        foreach (var s in sizes) MatMulCase(s[0], s[1], s[2], layout, seed++);
+        bool lT = (layout & 1) != 0, rT = (layout & 2) != 0;
+        foreach (var dt in target.IsVulkan ? VulkanCheck.Floats : new[] { DType.Float32 })
+        {
+            int seed = 10;
+            foreach (var s in sizes)
+            {
+                int m = s[0], k = s[1], n = s[2];
+                var a = VulkanCheck.As(TestData.Tensor(seed, lT ? new[] { k, m } : new[] { m, k }), dt);
+                var b = VulkanCheck.As(TestData.Tensor(seed + 1, rT ? new[] { n, k } : new[] { k, n }), dt);
+                seed++;
+                target.AgainstReference(Prims.DotGeneral, P(new[] { lT ? 0 : 1 }, new[] { rT ? 1 : 0 }), new[] { a, b },
+                    VulkanCheck.Rtol(dt, 1e-5), Atol(k), $"{target} dot {dt.Name()} {m}x{k}x{n} layout {layout}");
+                if (dt != DType.Float32)   // 16-bit operands, float32 result
+                    target.AgainstReference(Prims.DotGeneral, P(new[] { lT ? 0 : 1 }, new[] { rT ? 1 : 0 }, pref: DType.Float32), new[] { a, b },
+                        1e-5, Atol(k), $"{target} dot {dt.Name()}->float32 {m}x{k}x{n} layout {layout}");
+            }
+        }
     }
 
     [Fact]
@@ -63,16 +81,23 @@ public class DotTests
         return (a, b, e);
     });
 
-    [Theory]
-    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void LargeMatMulMatchesReferenceAndIsThreadDeterministic(Isa isa)
+    [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void LargeMatMulMatchesReferenceAndIsThreadDeterministic(Isa isa) => LargeMatMulOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void LargeMatMulMatchesReferenceAndIsDeterministicOnVulkan() => LargeMatMulOn(Target.Vulkan);
+
+    /// <summary>The large product matches the reference, and two runs (on one and two CPU threads;
+    /// the count does not matter on Vulkan) give the same bits.</summary>
+    static void LargeMatMulOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         var (a, b, e) = Large.Value;
+        var p = P(new[] { 0 }, new[] { 0 });
         Tensor r1, r2;
-        using (Config.UseThreads(1)) r1 = Lax.DotGeneral(a, b, new[] { 0 }, new[] { 0 });
-        using (Config.UseThreads(2)) r2 = Lax.DotGeneral(a, b, new[] { 0 }, new[] { 0 });
-        Check.Close(e, r1, 1e-5, Atol(300), $"large {isa}");
+        using (Config.UseThreads(1)) r1 = target.Run(Prims.DotGeneral, p, a, b)[0];
+        using (Config.UseThreads(2)) r2 = target.Run(Prims.DotGeneral, p, a, b)[0];
+        Check.Close(e, r1, 1e-5, Atol(300), $"large {target}");
         Assert.Equal(r1.ToBytes(), r2.ToBytes());
     }
 
@@ -92,79 +117,104 @@ public class DotTests
         Check.Close(Ref.Eval(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }), RefArray.From(a), RefArray.From(b))[0], r1, 1e-5, Atol(700), "head");
     }
 
-    [Theory]
-    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void BatchDimsInOddPositions(Isa isa)
+    [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void BatchDimsInOddPositions(Isa isa) => BatchDimsInOddPositionsOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void BatchDimsInOddPositionsOnVulkan() => BatchDimsInOddPositionsOn(Target.Vulkan);
+
+    static void BatchDimsInOddPositionsOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         // lhs (4, 2, 5, 3): batch (3, 1), contracting 2; rhs (5, 3, 6, 2): batch (1, 3), contracting 0.
         var a = TestData.Tensor(3, new[] { 4, 2, 5, 3 });
         var b = TestData.Tensor(4, new[] { 5, 3, 6, 2 });
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { 2 }, new[] { 0 }, new[] { 3, 1 }, new[] { 1, 3 }), new[] { a, b }, 1e-5, Atol(5));
+        target.AgainstReference(Prims.DotGeneral, P(new[] { 2 }, new[] { 0 }, new[] { 3, 1 }, new[] { 1, 3 }), new[] { a, b }, 1e-5, Atol(5));
         // Two contracting dims in an order that does not collapse: forces the canonical copy.
         var c = TestData.Tensor(5, new[] { 3, 4, 7 });
         var d = TestData.Tensor(6, new[] { 7, 5, 3 });
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { 2, 0 }, new[] { 0, 2 }), new[] { c, d }, 1e-5, Atol(21));
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { 0, 2 }, new[] { 2, 0 }), new[] { c, d }, 1e-5, Atol(21));
+        target.AgainstReference(Prims.DotGeneral, P(new[] { 2, 0 }, new[] { 0, 2 }), new[] { c, d }, 1e-5, Atol(21));
+        target.AgainstReference(Prims.DotGeneral, P(new[] { 0, 2 }, new[] { 2, 0 }), new[] { c, d }, 1e-5, Atol(21));
         // Free dims split by a contracting dim (lhs (m1, k, m2)).
         var f = TestData.Tensor(7, new[] { 3, 6, 5 });
         var g = TestData.Tensor(8, new[] { 6, 4 });
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }), new[] { f, g }, 1e-5, Atol(6));
+        target.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }), new[] { f, g }, 1e-5, Atol(6));
         // Many small batches (threads over batches), batch dim last on both.
         var h = TestData.Tensor(9, new[] { 5, 6, 37 });
         var i = TestData.Tensor(10, new[] { 6, 7, 37 });
         var pb = P(new[] { 1 }, new[] { 0 }, new[] { 2 }, new[] { 2 });
-        Check.AgainstReference(Prims.DotGeneral, pb, new[] { h, i }, 1e-5, Atol(6));
+        target.AgainstReference(Prims.DotGeneral, pb, new[] { h, i }, 1e-5, Atol(6));
         Tensor r1, r2;
-        using (Config.UseThreads(1)) r1 = Prims.DotGeneral.Bind1(pb, h, i);
-        using (Config.UseThreads(2)) r2 = Prims.DotGeneral.Bind1(pb, h, i);
+        using (Config.UseThreads(1)) r1 = target.Run(Prims.DotGeneral, pb, h, i)[0];
+        using (Config.UseThreads(2)) r2 = target.Run(Prims.DotGeneral, pb, h, i)[0];
         Assert.Equal(r1.ToBytes(), r2.ToBytes());
         // Vector dot (scalar result) and outer product (no contraction).
         var v = TestData.Tensor(11, new[] { 67 });
         var w = TestData.Tensor(12, new[] { 67 });
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { 0 }, new[] { 0 }), new[] { v, w }, 1e-5, Atol(67));
-        Check.AgainstReference(Prims.DotGeneral, P(Array.Empty<int>(), Array.Empty<int>()), new[] { v, w }, 1e-6, 0);
+        target.AgainstReference(Prims.DotGeneral, P(new[] { 0 }, new[] { 0 }), new[] { v, w }, 1e-5, Atol(67));
+        target.AgainstReference(Prims.DotGeneral, P(Array.Empty<int>(), Array.Empty<int>()), new[] { v, w }, 1e-6, 0);
+        // Many batches, contiguous (a batched matmul as attention uses it).
+        var q = TestData.Tensor(13, new[] { 70, 9, 5 });
+        var kk = TestData.Tensor(14, new[] { 70, 11, 5 });
+        target.AgainstReference(Prims.DotGeneral, P(new[] { 2 }, new[] { 2 }, new[] { 0 }, new[] { 0 }), new[] { q, kk }, 1e-5, Atol(5));
     }
 
-    [Theory]
-    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void OtherDTypes(Isa isa)
+    [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void OtherDTypes(Isa isa) => OtherDTypesOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void OtherDTypesOnVulkan() => OtherDTypesOn(Target.Vulkan);
+
+    static void OtherDTypesOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         var pm = P(new[] { 1 }, new[] { 0 });
         // int32: exact (wrapping).
         var ia = TestData.Tensor(20, new[] { 19, 23 }, DType.Int32);
         var ib = TestData.Tensor(21, new[] { 23, 11 }, DType.Int32);
-        Check.AgainstReference(Prims.DotGeneral, pm, new[] { ia, ib });
-        var big = Tensor.FromArray(new[] { int.MaxValue, 2 }, 1, 2);
-        var two = Tensor.FromArray(new[] { 2, 3 }, 2, 1);
-        Assert.Equal(unchecked(int.MaxValue * 2 + 6), Lax.DotGeneral(big, two, new[] { 1 }, new[] { 0 }).ToArray<int>()[0]);
+        target.AgainstReference(Prims.DotGeneral, pm, new[] { ia, ib });
+        var big = target.Put(Tensor.FromArray(new[] { int.MaxValue, 2 }, 1, 2), Tensor.FromArray(new[] { 2, 3 }, 2, 1));
+        Assert.Equal(unchecked(int.MaxValue * 2 + 6), Lax.DotGeneral(big[0], big[1], new[] { 1 }, new[] { 0 }).ToArray<int>()[0]);
+        target.AgainstReference(Prims.DotGeneral, P(new[] { 0 }, new[] { 0 }, new[] { 1 }, new[] { 1 }),
+            new[] { TestData.Tensor(22, new[] { 5, 3, 2 }, DType.Int32), TestData.Tensor(23, new[] { 5, 3 }, DType.Int32) });
         // float64 (transposed rhs, batched).
-        var da = TestData.Tensor(22, new[] { 3, 17, 29 }, DType.Float64);
-        var db = TestData.Tensor(23, new[] { 3, 13, 29 }, DType.Float64);
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { 2 }, new[] { 2 }, new[] { 0 }, new[] { 0 }), new[] { da, db }, 1e-12, 1e-12);
+        if (target.Supports(DType.Float64))
+        {
+            var da = TestData.Tensor(22, new[] { 3, 17, 29 }, DType.Float64);
+            var db = TestData.Tensor(23, new[] { 3, 13, 29 }, DType.Float64);
+            target.AgainstReference(Prims.DotGeneral, P(new[] { 2 }, new[] { 2 }, new[] { 0 }, new[] { 0 }), new[] { da, db }, 1e-12, 1e-12);
+        }
         // float16 / bfloat16 accumulate in float32, round once.
         foreach (var t in new[] { DType.Float16, DType.BFloat16 })
         {
             var ha = TestData.Tensor(24, new[] { 7, 9 }, t);
             var hb = TestData.Tensor(25, new[] { 9, 5 }, t);
-            Check.AgainstReference(Prims.DotGeneral, pm, new[] { ha, hb }, t == DType.Float16 ? 2e-3 : 1e-2, 0.05, t.Name());
-            Check.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }, pref: DType.Float32), new[] { ha, hb }, 1e-5, 1e-4, t.Name() + "->f32");
+            target.AgainstReference(Prims.DotGeneral, pm, new[] { ha, hb }, t == DType.Float16 ? 2e-3 : 1e-2, 0.05, $"{target} {t.Name()}");
+            target.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }, pref: DType.Float32), new[] { ha, hb }, 1e-5, 1e-4, $"{target} {t.Name()}->f32");
         }
         // preferred_element_type on int32 and float32.
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }, pref: DType.Float32), new[] { ia, ib }, 1e-6, 0);
-        var fa = TestData.Tensor(26, new[] { 5, 8 });
-        var fb = TestData.Tensor(27, new[] { 8, 4 });
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }, pref: DType.Float64), new[] { fa, fb }, 1e-12, 1e-12);
-        Assert.Equal(DType.Float64, Lax.DotGeneral(fa, fb, new[] { 1 }, new[] { 0 }, preferredElementType: DType.Float64).DType);
+        target.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }, pref: DType.Float32), new[] { ia, ib }, 1e-6, 0);
+        if (target.Supports(DType.Float64))
+        {
+            var fa = TestData.Tensor(26, new[] { 5, 8 });
+            var fb = TestData.Tensor(27, new[] { 8, 4 });
+            target.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }, pref: DType.Float64), new[] { fa, fb }, 1e-12, 1e-12);
+            Assert.Equal(DType.Float64, target.Run(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }, pref: DType.Float64), fa, fb)[0].DType);
+        }
     }
 
     [Fact]
-    public void NaNAndInfPropagate()
+    public void NaNAndInfPropagate() => NaNAndInfPropagateOn(Target.Cpu(Config.Isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void NaNAndInfPropagateOnVulkan() => NaNAndInfPropagateOn(Target.Vulkan);
+
+    static void NaNAndInfPropagateOn(Target target)
     {
+        using var _ = target.Use();
         var a = Tensor.FromArray(new[] { float.NaN, 1f, 2f, 3f }, 2, 2);
         var b = Tensor.FromArray(new[] { 1f, 2f, float.PositiveInfinity, 4f }, 2, 2);
-        Check.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }), new[] { a, b });
+        target.AgainstReference(Prims.DotGeneral, P(new[] { 1 }, new[] { 0 }), new[] { a, b });
     }
 
     [Fact]
@@ -192,7 +242,7 @@ public class DotTests
         Check.Throws<ArgumentException>(() => Np.Dot(a, b), "dot", "not aligned");
         Check.Throws<ArgumentException>(() => Np.Einsum("ij,jk->ik", a, b), "einsum", "subscript 'j'");
         Check.Throws<ArgumentException>(() => Np.Einsum("ijk,jk->ik", a, b), "einsum", "name 3 dimensions");
-        Check.Throws<NotSupportedException>(() => Np.Einsum("...ij->ij", a), "einsum", "ellipsis");
+        Check.Throws<ArgumentException>(() => Np.Einsum("...i...->i", a), "einsum", "more than one ellipsis");
         Check.Throws<ArgumentException>(() => Np.Einsum("ii->i", a), "einsum", "subscript 'i'", "size 2 and 3");
     }
 

@@ -31,7 +31,8 @@ public class ElementwiseTests
         new(Prims.Sin, Params.None, Floats, -10, 10),
         new(Prims.Cos, Params.None, Floats, -10, 10),
         new(Prims.Erf, Params.None, Floats, -4, 4, Rtol64: 1e-13),
-        new(Prims.ErfInv, Params.None, Floats, -1, 1, Rtol32: 2e-6, Rtol64: 1e-12),
+        // XLA's float32 erf_inv rounds x*x before log1p: up to ~64 ulp from exact near ±1, as XLA.
+        new(Prims.ErfInv, Params.None, Floats, -1, 1, Rtol32: 8e-6, Rtol64: 1e-12),
         new(Prims.Erfc, Params.None, Floats, -4, 9, Rtol32: 1e-6, Rtol64: 1e-12),
         new(Prims.Tan, Params.None, Floats, -1.5, 1.5, Rtol32: 2e-6),
         new(Prims.Cbrt, Params.None, Floats, -100, 100, Rtol32: 2e-7),

@@ -1,11 +1,14 @@
 using Stax.Tests.Infrastructure;
 using Stax.Tests.Reference;
+using Stax.Tests.Vulkan;
 
 namespace Stax.Tests.Conformance;
 
+/// <summary>gather and the scatter family against the reference on every backend, and the NumPy indexing layer.</summary>
 public class IndexingTests
 {
-    static readonly DType[] DTypes = { DType.Float32, DType.Int32, DType.Bool, DType.Float64 };
+    /// <summary>Operand dtypes; each backend runs those it supports.</summary>
+    internal static readonly DType[] DTypes = { DType.Float32, DType.Float64, DType.Float16, DType.BFloat16, DType.Int32, DType.Bool, DType.UInt8 };
     static readonly GatherScatterMode[] Modes = { GatherScatterMode.Clip, GatherScatterMode.FillOrDrop, GatherScatterMode.PromiseInBounds };
 
     /// <summary>Random integer indices in [lo, hi) of the given dtype.</summary>
@@ -54,44 +57,66 @@ public class IndexingTests
         new GatherCase("scalar batch", new[] { 9, 2 }, s => RandIdx(s, new[] { 1 }, 0, 9), GD(new[] { 0 }, new[] { 0 }, new[] { 0 }), new[] { 1, 2 }),
     };
 
-    [Theory]
-    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void GatherMatchesReference(Isa isa)
+    [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void GatherMatchesReference(Isa isa) => GatherMatchesReferenceOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void GatherMatchesReferenceOnVulkan() => GatherMatchesReferenceOn(Target.Vulkan);
+
+    static void GatherMatchesReferenceOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         int seed = 0;
         foreach (var c in GatherCases())
-            foreach (var dt in DTypes)
+            foreach (var dt in target.Only(DTypes))
                 foreach (var mode in Modes)
                 {
                     var x = TestData.Tensor(seed++, c.Operand, dt, specials: true);
                     var idx = c.Indices(seed++);
-                    Check.AgainstReference(Prims.Gather, new GatherParams(c.Dn, c.Slice, Mode: mode), new[] { x, idx }, context: $"gather {c.Name} {dt} {mode}");
+                    var ctx = $"{target} gather {c.Name} {dt} {mode}";
+                    target.AgainstReference(Prims.Gather, new GatherParams(c.Dn, c.Slice, Mode: mode), new[] { x, idx }, context: ctx);
+                    target.AgainstCpuIfHalfOnVulkan(Prims.Gather, new GatherParams(c.Dn, c.Slice, Mode: mode), new[] { x, idx }, dt, ctx);
                 }
     }
 
     [Fact]
-    public void GatherCustomFillValue()
+    public void GatherCustomFillValue() => GatherCustomFillValueOn(Target.Cpu(Config.Isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void GatherCustomFillValueOnVulkan() => GatherCustomFillValueOn(Target.Vulkan);
+
+    static void GatherCustomFillValueOn(Target target)
     {
+        using var _ = target.Use();
         var x = TestData.Tensor(1, new[] { 6, 3 }, DType.Int32);
         var idx = I32(new[] { 0, 9, -1, 5 }, 4, 1);
         var p = new GatherParams(GD(new[] { 1 }, new[] { 0 }, new[] { 0 }), new[] { 1, 3 }, FillValue: -7);
-        Check.AgainstReference(Prims.Gather, p, new[] { x, idx });
-        var y = Prims.Gather.Bind1(p, x, idx).ToArray<int>();
+        target.AgainstReference(Prims.Gather, p, new[] { x, idx });
+        var y = target.Run(Prims.Gather, p, x, idx)[0].ToArray<int>();
         Assert.Equal(new[] { -7, -7, -7 }, y[3..6]);
         Assert.Equal(new[] { -7, -7, -7 }, y[6..9]);
+        foreach (var dt in target.Only(DTypes))
+            target.AgainstReference(Prims.Gather, p, new[] { TestData.Tensor(2, new[] { 6, 3 }, dt), idx }, context: $"{target} fill {dt}");
     }
 
     [Fact]
-    public void GatherLargeIsThreadDeterministic()
+    public void GatherLargeIsThreadDeterministic() => GatherLargeOn(Target.Cpu(Config.Isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void GatherLargeIsDeterministicOnVulkan() => GatherLargeOn(Target.Vulkan);
+
+    /// <summary>A large gather matches the reference, and two runs (on one and two CPU threads; the
+    /// count does not matter on Vulkan) give the same bits.</summary>
+    static void GatherLargeOn(Target target)
     {
+        using var _ = target.Use();
         var x = TestData.Tensor(3, new[] { 1000, 80 });
         var idx = RandIdx(4, new[] { 900, 1 }, -5, 1005);
         var p = new GatherParams(GD(new[] { 1 }, new[] { 0 }, new[] { 0 }), new[] { 1, 80 });
-        Check.AgainstReference(Prims.Gather, p, new[] { x, idx });
+        target.AgainstReference(Prims.Gather, p, new[] { x, idx });
         byte[] one, two;
-        using (Config.UseThreads(1)) one = Prims.Gather.Bind1(p, x, idx).ToBytes();
-        using (Config.UseThreads(2)) two = Prims.Gather.Bind1(p, x, idx).ToBytes();
+        using (Config.UseThreads(1)) one = target.Run(Prims.Gather, p, x, idx)[0].ToBytes();
+        using (Config.UseThreads(2)) two = target.Run(Prims.Gather, p, x, idx)[0].ToBytes();
         Assert.Equal(one, two);
     }
 
@@ -113,21 +138,32 @@ public class IndexingTests
 
     static readonly Primitive[] ScatterPrims = { Prims.Scatter, Prims.ScatterAdd, Prims.ScatterMul, Prims.ScatterMin, Prims.ScatterMax };
 
-    [Theory]
-    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void ScatterMatchesReference(Isa isa)
+    [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void ScatterMatchesReference(Isa isa) => ScatterMatchesReferenceOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void ScatterMatchesReferenceOnVulkan() => ScatterMatchesReferenceOn(Target.Vulkan);
+
+    /// <summary>Every scatter in every mode. The CPU's float32/float64 results are exact (updates
+    /// applied in index order, as the reference does); 16-bit floats round once per update.</summary>
+    static void ScatterMatchesReferenceOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         int seed = 100;
         foreach (var c in ScatterCases())
-            foreach (var dt in DTypes)
+            foreach (var dt in target.Only(DTypes))
                 foreach (var prim in ScatterPrims)
                     foreach (var mode in Modes)
                     {
                         var x = TestData.Tensor(seed++, c.Operand, dt);
                         var u = TestData.Tensor(seed++, c.Updates, dt);
                         var idx = c.Indices(seed++);
-                        Check.AgainstReference(prim, new ScatterParams(c.Dn, Mode: mode), new[] { x, idx, u }, context: $"{prim.Name} {c.Name} {dt} {mode}");
+                        bool half = VulkanCheck.Half16.Contains(dt);
+                        var (rtol, atol) = half ? (VulkanCheck.Rtol(dt, 0), 1e-2) : target.IsVulkan ? (1e-6, 1e-6) : (0.0, 0.0);
+                        var ctx = $"{target} {prim.Name} {c.Name} {dt} {mode}";
+                        target.AgainstReference(prim, new ScatterParams(c.Dn, Mode: mode), new[] { x, idx, u }, rtol, atol, ctx);
+                        if (prim == Prims.Scatter || prim == Prims.ScatterMin || prim == Prims.ScatterMax)
+                            target.AgainstCpuIfHalfOnVulkan(prim, new ScatterParams(c.Dn, Mode: mode), new[] { x, idx, u }, dt, ctx);
                     }
     }
 
@@ -161,25 +197,46 @@ public class IndexingTests
     }
 
     [Fact]
-    public void ScatterAddLargeIsThreadDeterministic()
+    public void ScatterAddLargeIsThreadDeterministic() => ScatterAddLargeOn(Target.Cpu(Config.Isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void ScatterAddLargeIsDeterministicOnVulkan() => ScatterAddLargeOn(Target.Vulkan);
+
+    /// <summary>Large scatters match the reference (exactly on the CPU, which adds in index order),
+    /// and two runs (on one and two CPU threads; the count does not matter on Vulkan) give the same bits.</summary>
+    static void ScatterAddLargeOn(Target target)
     {
+        using var _ = target.Use();
+        double tol = target.IsVulkan ? 1e-6 : 0;
         var x = TestData.Tensor(5, new[] { 300, 256 });
         var u = TestData.Tensor(6, new[] { 400, 256 });
         var idx = RandIdx(7, new[] { 400, 1 }, -3, 303);
         var p = new ScatterParams(SD(new[] { 1 }, new[] { 0 }, new[] { 0 }));
-        Check.AgainstReference(Prims.ScatterAdd, p, new[] { x, idx, u });
+        target.AgainstReference(Prims.ScatterAdd, p, new[] { x, idx, u }, tol, tol);
         // One long window row: the parallel split runs over columns.
         var x1 = TestData.Tensor(8, new[] { 3, 70000 });
         var u1 = TestData.Tensor(9, new[] { 5, 70000 });
         var idx1 = I32(new[] { 2, 0, 2, 1, 2 }, 5, 1);
-        Check.AgainstReference(Prims.ScatterAdd, p, new[] { x1, idx1, u1 });
-        foreach (var (a, i, b) in new[] { (x, idx, u), (x1, idx1, u1) })
+        target.AgainstReference(Prims.ScatterAdd, p, new[] { x1, idx1, u1 }, tol, tol);
+        // A > 64K-element operand (embedding-gradient shape).
+        var x2 = TestData.Tensor(4, new[] { 1000, 70 });
+        var idx2 = RandIdx(5, new[] { 50, 1 }, 0, 1000);
+        var u2 = TestData.Tensor(6, new[] { 50, 70 });
+        target.AgainstReference(Prims.ScatterAdd, p, new[] { x2, idx2, u2 }, 1e-6, 1e-6, $"{target} large");
+        foreach (var (a, i, b) in new[] { (x, idx, u), (x1, idx1, u1), (x2, idx2, u2) })
         {
             byte[] one, two;
-            using (Config.UseThreads(1)) one = Prims.ScatterAdd.Bind1(p, a, i, b).ToBytes();
-            using (Config.UseThreads(2)) two = Prims.ScatterAdd.Bind1(p, a, i, b).ToBytes();
+            using (Config.UseThreads(1)) one = target.Run(Prims.ScatterAdd, p, a, i, b)[0].ToBytes();
+            using (Config.UseThreads(2)) two = target.Run(Prims.ScatterAdd, p, a, i, b)[0].ToBytes();
             Assert.Equal(one, two);
         }
+        // 70000 one-element updates into 300 slots (on Vulkan the index list runs in several passes).
+        var xs = TestData.Tensor(1, new[] { 300 });
+        var idxs = RandIdx(2, new[] { 70000, 1 }, -3, 303);
+        var us = TestData.Tensor(3, new[] { 70000 });
+        var ps = new ScatterParams(SD(Array.Empty<int>(), new[] { 0 }, new[] { 0 }));
+        target.AgainstReference(Prims.ScatterAdd, ps, new[] { xs, idxs, us }, 1e-5, 1e-3, $"{target} many indices");
+        target.AgainstReference(Prims.Scatter, ps, new[] { xs, idxs, us }, context: $"{target} many indices, last wins");
     }
 
     [Fact]

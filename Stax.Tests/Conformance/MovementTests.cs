@@ -1,11 +1,13 @@
 using Stax.Tests.Infrastructure;
 using Stax.Tests.Reference;
+using Stax.Tests.Vulkan;
 
 namespace Stax.Tests.Conformance;
 
-// The movement kernels are byte copies (memmove for contiguous rows, tiled loops otherwise); they
-// do not read Config.Isa, so one ISA path covers them. Every element size (1, 2, 4, 8 bytes) and
-// every dtype is checked, bit for bit, against the naive reference.
+// The movement kernels are byte copies (memmove for contiguous rows, tiled loops otherwise); the
+// CPU's do not read Config.Isa, so one ISA path covers them. Every element size (1, 2, 4, 8 bytes)
+// and every dtype of each backend is checked, bit for bit, against the naive reference.
+/// <summary>Movement primitives against the reference on every backend.</summary>
 public class MovementTests
 {
     public static readonly DType[] AllDTypes =
@@ -13,14 +15,23 @@ public class MovementTests
 
     public static IEnumerable<object[]> DTypes => AllDTypes.Select(d => new object[] { d });
 
+    /// <summary>The CPU target (its movement kernels ignore the ISA).</summary>
+    static Target Cpu => Target.Cpu(Config.Isa);
+
+    /// <summary>Runs <paramref name="body"/> on Vulkan for every dtype Vulkan supports.</summary>
+    static void OnVulkan(Action<Target, DType> body)
+    {
+        foreach (var dt in Target.Vulkan.Only(AllDTypes)) body(Target.Vulkan, dt);
+    }
+
     static Tensor Data(int seed, int[] shape, DType dtype) => TestData.Tensor(seed, shape, dtype, specials: true);
 
     /// <summary>Compares against the reference, values and raw bytes (movement must be bit-exact).</summary>
-    static Tensor Same(Primitive p, Params prm, params Tensor[] inputs)
+    static Tensor Same(Target target, Primitive p, Params prm, params Tensor[] inputs)
     {
         var expected = Ref.Eval(p, prm, inputs.Select(RefArray.From).ToArray())[0];
-        var actual = p.Bind1(prm, inputs);
-        Check.Close(expected, actual, context: $"{p.Name} {prm}");
+        var actual = target.Run(p, prm, inputs)[0];
+        Check.Close(expected, actual, context: $"{target} {p.Name} {prm} {expected.DType.Name()}");
         Assert.Equal(expected.ToBytes(), actual.ToBytes());
         return actual;
     }
@@ -34,22 +45,53 @@ public class MovementTests
         (new[] { 4, 33 }, new[] { 1, 0 }), (new[] { 40, 37 }, new[] { 1, 0 }), (new[] { 5, 1, 7, 3 }, new[] { 3, 1, 0, 2 }),
         (new[] { 2, 3, 9, 6 }, new[] { 0, 1, 3, 2 }), (new[] { 6, 5, 7 }, new[] { 2, 1, 0 }), (new[] { 6, 5, 7 }, new[] { 1, 2, 0 }),
         (new[] { 6, 5, 7 }, new[] { 2, 0, 1 }), (new[] { 3, 2, 5 }, new[] { 1, 0, 2 }),
+        (new[] { 0, 3 }, new[] { 1, 0 }), (new[] { 1, 1 }, new[] { 1, 0 }), (new[] { 2, 3, 4 }, new[] { 2, 0, 1 }),
+        (new[] { 2, 3, 4, 5 }, new[] { 3, 1, 2, 0 }), (new[] { 257, 259 }, new[] { 1, 0 }),
     };
 
     [Theory, MemberData(nameof(DTypes))]
-    public void TransposeMatchesReference(DType dtype)
+    public void TransposeMatchesReference(DType dtype) => TransposeOn(Cpu, dtype);
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void TransposeMatchesReferenceOnVulkan() => OnVulkan(TransposeOn);
+
+    static void TransposeOn(Target target, DType dtype)
     {
         int seed = 0;
         foreach (var (shape, perm) in TransposeCases)
-            Same(Prims.Transpose, new TransposeParams(perm), Data(seed++, shape, dtype));
+            Same(target, Prims.Transpose, new TransposeParams(perm), Data(seed++, shape, dtype));
     }
 
     [Fact]
     public void TransposeAllPermutationsOfRank3()
     {
+        var target = Cpu;
         var x = Data(1, new[] { 4, 5, 6 }, DType.Float32);
         foreach (var perm in new[] { new[] { 0, 1, 2 }, new[] { 0, 2, 1 }, new[] { 1, 0, 2 }, new[] { 1, 2, 0 }, new[] { 2, 0, 1 }, new[] { 2, 1, 0 } })
-            Same(Prims.Transpose, new TransposeParams(perm), x);
+            Same(target, Prims.Transpose, new TransposeParams(perm), x);
+    }
+
+    // ---------------------------------------------------------------- reshape, broadcast_in_dim
+
+    public static readonly (int[] Shape, int[] Target, int[] Dims)[] BroadcastCases =
+    {
+        (new int[0], new[] { 7 }, new int[0]), (new[] { 1 }, new[] { 0 }, new[] { 0 }), (new[] { 3 }, new[] { 5, 3 }, new[] { 1 }),
+        (new[] { 3, 1 }, new[] { 3, 7 }, new[] { 0, 1 }), (new[] { 1, 5 }, new[] { 2, 3, 5 }, new[] { 1, 2 }),
+        (new[] { 67 }, new[] { 1001, 67 }, new[] { 1 }), (new[] { 3 }, new[] { 3, 0 }, new[] { 0 }),
+    };
+
+    [Theory, MemberData(nameof(DTypes))]
+    public void ReshapeAndBroadcastInDimMatchReference(DType dtype) => ReshapeAndBroadcastOn(Cpu, dtype);
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void ReshapeAndBroadcastInDimMatchReferenceOnVulkan() => OnVulkan(ReshapeAndBroadcastOn);
+
+    static void ReshapeAndBroadcastOn(Target target, DType dtype)
+    {
+        Same(target, Prims.Reshape, new ReshapeParams(new Shape(5, 3)), Data(2, new[] { 3, 5 }, dtype));
+        int seed = 100;
+        foreach (var (shape, to, dims) in BroadcastCases)
+            Same(target, Prims.BroadcastInDim, new BroadcastInDimParams(new Shape(to), dims), Data(seed++, shape, dtype));
     }
 
     // ---------------------------------------------------------------- slice
@@ -68,14 +110,22 @@ public class MovementTests
         (new[] { 4, 33 }, new[] { 0, 0 }, new[] { 4, 33 }, new[] { 3, 4 }),
         (new[] { 5, 6, 7 }, new[] { 1, 2, 3 }, new[] { 4, 6, 7 }, new[] { 2, 1, 2 }),
         (new[] { 1, 1 }, new[] { 0, 0 }, new[] { 1, 1 }, new[] { 5, 5 }),
+        (new[] { 3, 5 }, new[] { 1, 0 }, new[] { 3, 5 }, new[] { 1, 2 }),
+        (new[] { 7 }, new[] { 0 }, new[] { 0 }, new[] { 1 }),
+        (TestData.Large, new[] { 3 }, new[] { 65667 }, new[] { 3 }),
     };
 
     [Theory, MemberData(nameof(DTypes))]
-    public void SliceMatchesReference(DType dtype)
+    public void SliceMatchesReference(DType dtype) => SliceOn(Cpu, dtype);
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void SliceMatchesReferenceOnVulkan() => OnVulkan(SliceOn);
+
+    static void SliceOn(Target target, DType dtype)
     {
         int seed = 10;
         foreach (var (shape, start, limit, strides) in SliceCases)
-            Same(Prims.Slice, new SliceParams(start, limit, strides), Data(seed++, shape, dtype));
+            Same(target, Prims.Slice, new SliceParams(start, limit, strides), Data(seed++, shape, dtype));
     }
 
     // ---------------------------------------------------------------- pad
@@ -97,43 +147,66 @@ public class MovementTests
         (new[] { 3, 5 }, new[] { (-1, 0, 0), (0, -2, 0) }),
         (new[] { 2, 0, 3 }, new[] { (0, 0, 0), (1, 1, 0), (0, 0, 0) }),
         (new[] { 4, 33 }, new[] { (1, 0, 2), (-5, 3, 1) }),
+        (new[] { 3, 5 }, new[] { (1, 2, 0), (-1, 3, 2) }),
+        (new[] { 0 }, new[] { (2, 1, 1) }),
+        (TestData.Large, new[] { (5, 7, 1) }),
     };
 
     [Theory, MemberData(nameof(DTypes))]
-    public void PadMatchesReference(DType dtype)
+    public void PadMatchesReference(DType dtype) => PadOn(Cpu, dtype);
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void PadMatchesReferenceOnVulkan() => OnVulkan(PadOn);
+
+    static void PadOn(Target target, DType dtype)
     {
         int seed = 20;
         var value = Data(99, new int[0], dtype);
         foreach (var (shape, config) in PadCases)
-            Same(Prims.Pad, PadParams.FromConfig(config), Data(seed++, shape, dtype), value);
+            Same(target, Prims.Pad, PadParams.FromConfig(config), Data(seed++, shape, dtype), value);
     }
 
     // ---------------------------------------------------------------- concatenate
 
     [Theory, MemberData(nameof(DTypes))]
-    public void ConcatenateMatchesReference(DType dtype)
+    public void ConcatenateMatchesReference(DType dtype) => ConcatenateOn(Cpu, dtype);
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void ConcatenateMatchesReferenceOnVulkan() => OnVulkan(ConcatenateOn);
+
+    static void ConcatenateOn(Target target, DType dtype)
     {
-        Same(Prims.Concatenate, new ConcatenateParams(0), Data(30, new[] { 7 }, dtype));
-        Same(Prims.Concatenate, new ConcatenateParams(0), Data(31, new[] { 7 }, dtype), Data(32, new[] { 0 }, dtype), Data(33, new[] { 1 }, dtype));
-        Same(Prims.Concatenate, new ConcatenateParams(0), Data(34, new[] { 2, 5 }, dtype), Data(35, new[] { 3, 5 }, dtype));
-        Same(Prims.Concatenate, new ConcatenateParams(1), Data(36, new[] { 3, 5 }, dtype), Data(37, new[] { 3, 1 }, dtype), Data(38, new[] { 3, 33 }, dtype));
-        Same(Prims.Concatenate, new ConcatenateParams(2), Data(39, new[] { 2, 3, 4 }, dtype), Data(40, new[] { 2, 3, 0 }, dtype), Data(41, new[] { 2, 3, 7 }, dtype));
-        Same(Prims.Concatenate, new ConcatenateParams(1), Data(42, new[] { 2, 0, 3 }, dtype), Data(43, new[] { 2, 0, 3 }, dtype));
+        Same(target, Prims.Concatenate, new ConcatenateParams(0), Data(30, new[] { 7 }, dtype));
+        Same(target, Prims.Concatenate, new ConcatenateParams(0), Data(31, new[] { 7 }, dtype), Data(32, new[] { 0 }, dtype), Data(33, new[] { 1 }, dtype));
+        Same(target, Prims.Concatenate, new ConcatenateParams(0), Data(34, new[] { 2, 5 }, dtype), Data(35, new[] { 3, 5 }, dtype));
+        Same(target, Prims.Concatenate, new ConcatenateParams(1), Data(36, new[] { 3, 5 }, dtype), Data(37, new[] { 3, 1 }, dtype), Data(38, new[] { 3, 33 }, dtype));
+        Same(target, Prims.Concatenate, new ConcatenateParams(2), Data(39, new[] { 2, 3, 4 }, dtype), Data(40, new[] { 2, 3, 0 }, dtype), Data(41, new[] { 2, 3, 7 }, dtype));
+        Same(target, Prims.Concatenate, new ConcatenateParams(1), Data(42, new[] { 2, 0, 3 }, dtype), Data(43, new[] { 2, 0, 3 }, dtype));
+        Same(target, Prims.Concatenate, new ConcatenateParams(1), Data(44, new[] { 3, 2 }, dtype), Data(45, new[] { 3, 0 }, dtype), Data(46, new[] { 3, 5 }, dtype));
+        Same(target, Prims.Concatenate, new ConcatenateParams(0), Data(47, new[] { 7 }, dtype), Data(48, TestData.Large, dtype), Data(49, new[] { 1 }, dtype));
+        Same(target, Prims.Concatenate, new ConcatenateParams(0), Data(44, new[] { 1, 3 }, dtype), Data(45, new[] { 2, 3 }, dtype));
     }
 
     // ---------------------------------------------------------------- rev
 
     [Theory, MemberData(nameof(DTypes))]
-    public void RevMatchesReference(DType dtype)
+    public void RevMatchesReference(DType dtype) => RevOn(Cpu, dtype);
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void RevMatchesReferenceOnVulkan() => OnVulkan(RevOn);
+
+    static void RevOn(Target target, DType dtype)
     {
-        Same(Prims.Rev, new RevParams(new int[0]), Data(50, new int[0], dtype));
-        Same(Prims.Rev, new RevParams(new[] { 0 }), Data(51, new[] { 0 }, dtype));
-        Same(Prims.Rev, new RevParams(new[] { 0 }), Data(52, new[] { 1 }, dtype));
-        Same(Prims.Rev, new RevParams(new[] { 0 }), Data(53, new[] { 67 }, dtype));
-        Same(Prims.Rev, new RevParams(new[] { 1 }), Data(54, new[] { 3, 5 }, dtype));
-        Same(Prims.Rev, new RevParams(new[] { 1, 0 }), Data(55, new[] { 3, 5 }, dtype));
-        Same(Prims.Rev, new RevParams(new[] { 0, 2 }), Data(56, new[] { 2, 0, 3 }, dtype));
-        Same(Prims.Rev, new RevParams(new[] { 0, 2 }), Data(57, new[] { 4, 3, 5 }, dtype));
+        Same(target, Prims.Rev, new RevParams(new int[0]), Data(50, new int[0], dtype));
+        Same(target, Prims.Rev, new RevParams(new[] { 0 }), Data(51, new[] { 0 }, dtype));
+        Same(target, Prims.Rev, new RevParams(new[] { 0 }), Data(52, new[] { 1 }, dtype));
+        Same(target, Prims.Rev, new RevParams(new[] { 0 }), Data(53, new[] { 67 }, dtype));
+        Same(target, Prims.Rev, new RevParams(new[] { 1 }), Data(54, new[] { 3, 5 }, dtype));
+        Same(target, Prims.Rev, new RevParams(new[] { 1, 0 }), Data(55, new[] { 3, 5 }, dtype));
+        Same(target, Prims.Rev, new RevParams(new[] { 0, 2 }), Data(56, new[] { 2, 0, 3 }, dtype));
+        Same(target, Prims.Rev, new RevParams(new[] { 0, 2 }), Data(57, new[] { 4, 3, 5 }, dtype));
+        Same(target, Prims.Rev, new RevParams(new[] { 0, 2 }), Data(58, new[] { 2, 3, 5 }, dtype));
+        Same(target, Prims.Rev, new RevParams(new[] { 0 }), Data(59, TestData.Large, dtype));
     }
 
     // ---------------------------------------------------------------- dynamic slices
@@ -141,17 +214,23 @@ public class MovementTests
     static Tensor I(int v) => Tensor.Scalar(v, DType.Int32);
 
     [Theory, MemberData(nameof(DTypes))]
-    public void DynamicSliceMatchesReferenceAndClamps(DType dtype)
+    public void DynamicSliceMatchesReferenceAndClamps(DType dtype) => DynamicSliceOn(Cpu, dtype);
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void DynamicSliceMatchesReferenceAndClampsOnVulkan() => OnVulkan(DynamicSliceOn);
+
+    static void DynamicSliceOn(Target target, DType dtype)
     {
         var x = Data(60, new[] { 5, 7 }, dtype);
         foreach (var (r, c) in new[] { (0, 0), (1, 2), (4, 6), (-3, 2), (3, 100), (int.MinValue, int.MaxValue) })
-            Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 2, 3 }), x, I(r), I(c));
-        Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 0, 7 }), x, I(2), I(3));
-        Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 5, 7 }), x, I(2), I(3));
-        Same(Prims.DynamicSlice, new DynamicSliceParams(new int[0]), Data(61, new int[0], dtype));
-        Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 1, 1, 4 }), Data(62, new[] { 3, 2, 9 }, dtype),
+            Same(target, Prims.DynamicSlice, new DynamicSliceParams(new[] { 2, 3 }), x, I(r), I(c));
+        Same(target, Prims.DynamicSlice, new DynamicSliceParams(new[] { 0, 7 }), x, I(2), I(3));
+        Same(target, Prims.DynamicSlice, new DynamicSliceParams(new[] { 5, 7 }), x, I(2), I(3));
+        Same(target, Prims.DynamicSlice, new DynamicSliceParams(new int[0]), Data(61, new int[0], dtype));
+        Same(target, Prims.DynamicSlice, new DynamicSliceParams(new[] { 1, 1, 4 }), Data(62, new[] { 3, 2, 9 }, dtype),
             Tensor.Scalar(2, DType.UInt32), Tensor.Scalar(1, DType.UInt8), I(7));
-        Same(Prims.DynamicSlice, new DynamicSliceParams(new[] { 0 }), Data(63, new[] { 0 }, dtype), I(5));
+        Same(target, Prims.DynamicSlice, new DynamicSliceParams(new[] { 0 }), Data(63, new[] { 0 }, dtype), I(5));
+        Same(target, Prims.DynamicSlice, new DynamicSliceParams(new[] { 65600 }), Data(64, TestData.Large, dtype), I(-1));
     }
 
     [Fact]
@@ -169,16 +248,22 @@ public class MovementTests
     }
 
     [Theory, MemberData(nameof(DTypes))]
-    public void DynamicUpdateSliceMatchesReferenceAndClamps(DType dtype)
+    public void DynamicUpdateSliceMatchesReferenceAndClamps(DType dtype) => DynamicUpdateSliceOn(Cpu, dtype);
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void DynamicUpdateSliceMatchesReferenceAndClampsOnVulkan() => OnVulkan(DynamicUpdateSliceOn);
+
+    static void DynamicUpdateSliceOn(Target target, DType dtype)
     {
         var x = Data(70, new[] { 5, 7 }, dtype);
         var u = Data(71, new[] { 2, 3 }, dtype);
         foreach (var (r, c) in new[] { (0, 0), (1, 2), (4, 6), (-3, 2), (3, 100) })
-            Same(Prims.DynamicUpdateSlice, Params.None, x, u, I(r), I(c));
-        Same(Prims.DynamicUpdateSlice, Params.None, x, Data(72, new[] { 0, 3 }, dtype), I(1), I(1));
-        Same(Prims.DynamicUpdateSlice, Params.None, x, Data(73, new[] { 5, 7 }, dtype), I(1), I(1));
-        Same(Prims.DynamicUpdateSlice, Params.None, Data(74, new int[0], dtype), Data(75, new int[0], dtype));
-        Same(Prims.DynamicUpdateSlice, Params.None, Data(76, new[] { 2, 0, 3 }, dtype), Data(77, new[] { 1, 0, 2 }, dtype), I(1), I(0), I(1));
+            Same(target, Prims.DynamicUpdateSlice, Params.None, x, u, I(r), I(c));
+        Same(target, Prims.DynamicUpdateSlice, Params.None, x, Data(72, new[] { 0, 3 }, dtype), I(1), I(1));
+        Same(target, Prims.DynamicUpdateSlice, Params.None, x, Data(73, new[] { 5, 7 }, dtype), I(1), I(1));
+        Same(target, Prims.DynamicUpdateSlice, Params.None, Data(74, new int[0], dtype), Data(75, new int[0], dtype));
+        Same(target, Prims.DynamicUpdateSlice, Params.None, Data(76, new[] { 2, 0, 3 }, dtype), Data(77, new[] { 1, 0, 2 }, dtype), I(1), I(0), I(1));
+        Same(target, Prims.DynamicUpdateSlice, Params.None, Data(78, TestData.Large, dtype), Data(79, new[] { 1001 }, dtype), I(70000));
     }
 
     // ---------------------------------------------------------------- large sizes and threads

@@ -1,7 +1,9 @@
 using Stax.Tests.Infrastructure;
+using Stax.Tests.Vulkan;
 
 namespace Stax.Tests.Conformance;
 
+/// <summary>reduce_window_*, select_and_scatter_add and select_and_gather_add against the reference on every backend.</summary>
 public class WindowTests
 {
     internal static readonly Primitive[] ReduceWindows = { Prims.ReduceWindowSum, Prims.ReduceWindowMax, Prims.ReduceWindowMin };
@@ -13,11 +15,12 @@ public class WindowTests
         return new ReduceWindowParams(dims, strides ?? Ones(), lo ?? new int[r], hi ?? new int[r], baseDil ?? Ones(), winDil ?? Ones());
     }
 
-    /// <summary>(operand shape, window) cases: pooling, padding, both dilations, 0-size operands and outputs, rank 0.</summary>
+    /// <summary>(operand shape, window) cases: pooling, padding, both dilations, 0-size operands and outputs, ranks 0 to 5.</summary>
     static IEnumerable<(int[] Shape, ReduceWindowParams P)> Cases()
     {
         yield return (new[] { 1, 4, 4, 1 }, W(new[] { 1, 2, 2, 1 }, new[] { 1, 2, 2, 1 }));
         yield return (new[] { 2, 5, 7, 3 }, W(new[] { 1, 3, 3, 1 }, new[] { 1, 2, 2, 1 }, new[] { 0, 1, 1, 0 }, new[] { 0, 1, 1, 0 }));
+        yield return (new[] { 2, 3, 5, 7, 3 }, W(new[] { 1, 2, 2, 2, 1 }, new[] { 1, 1, 2, 2, 1 }, new[] { 0, 0, 1, 0, 0 }, new[] { 0, 1, 0, 1, 0 }));
         yield return (new[] { 7 }, W(new[] { 3 }));
         yield return (new[] { 7 }, W(new[] { 3 }, new[] { 2 }, new[] { 2 }, new[] { 1 }));
         yield return (new[] { 9 }, W(new[] { 2 }, new[] { 1 }, new[] { 1 }, new[] { 1 }, new[] { 2 }, new[] { 1 }));
@@ -33,18 +36,28 @@ public class WindowTests
     }
 
     [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void ReduceWindowMatchesReference(Isa isa)
+    public void ReduceWindowMatchesReference(Isa isa) => ReduceWindowMatchesReferenceOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void ReduceWindowMatchesReferenceOnVulkan() => ReduceWindowMatchesReferenceOn(Target.Vulkan);
+
+    /// <summary>Tolerance of a windowed float sum: the CPU sums 16-bit floats in float32 and rounds
+    /// once (2e-2 covers bfloat16); Vulkan's allowance is one 16-bit ulp plus the float32 work.</summary>
+    static double SumTol(Target target, DType dt) => !dt.IsFloat() || dt == DType.Float64 ? 0
+        : target.IsVulkan ? VulkanCheck.Rtol(dt, 1e-6) : dt == DType.Float32 ? 1e-6 : 2e-2;
+
+    static void ReduceWindowMatchesReferenceOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         int seed = 0;
-        foreach (var dt in new[] { DType.Float32, DType.Float64, DType.Float16, DType.BFloat16, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool })
+        foreach (var dt in target.Only(DType.Float32, DType.Float64, DType.Float16, DType.BFloat16, DType.Int32, DType.UInt32, DType.UInt8, DType.Bool))
             foreach (var (shape, p) in Cases())
                 foreach (var prim in ReduceWindows)
                 {
                     if (dt == DType.Bool && prim == Prims.ReduceWindowSum) continue;
                     var x = TestData.Tensor(seed++, shape, dt, specials: true);
-                    double tol = prim == Prims.ReduceWindowSum && dt is DType.Float16 or DType.BFloat16 ? 2e-2 : prim == Prims.ReduceWindowSum && dt == DType.Float32 ? 1e-6 : 0;
-                    Check.AgainstReference(prim, p, new[] { x }, tol, tol, $"{isa} {prim.Name} {x.Aval} {p}");
+                    double tol = prim == Prims.ReduceWindowSum ? SumTol(target, dt) : 0;
+                    target.AgainstReference(prim, p, new[] { x }, tol, tol, $"{target} {prim.Name} {x.Aval} {p}");
                 }
     }
 
@@ -67,18 +80,32 @@ public class WindowTests
     }
 
     [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void LargeWindowsMatchReferenceAndAreThreadIndependent(Isa isa)
+    public void LargeWindowsMatchReferenceAndAreThreadIndependent(Isa isa) => LargeWindowsOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void LargeWindowsMatchReferenceAndAreDeterministicOnVulkan() => LargeWindowsOn(Target.Vulkan);
+
+    /// <summary>Large pooling windows match the reference, and two runs (on one and two CPU
+    /// threads; the count does not matter on Vulkan) give the same bits.</summary>
+    static void LargeWindowsOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         var x = TestData.Tensor(41, new[] { 1, 260, 260, 1 });
         var p = W(new[] { 1, 3, 3, 1 }, new[] { 1, 1, 1, 1 }, new[] { 0, 1, 1, 0 }, new[] { 0, 1, 1, 0 });
-        Check.AgainstReference(Prims.ReduceWindowMax, p, new[] { x });
-        byte[] Run(int threads) { using (Config.UseThreads(threads)) return Prims.ReduceWindowSum.Bind1(p, x).ToBytes(); }
+        target.AgainstReference(Prims.ReduceWindowMax, p, new[] { x });
+        target.AgainstReference(Prims.ReduceWindowSum, p, new[] { x }, 1e-5, 1e-5);
+        byte[] Run(int threads) { using (Config.UseThreads(threads)) return target.Run(Prims.ReduceWindowSum, p, x)[0].ToBytes(); }
         Assert.True(Run(1).SequenceEqual(Run(2)));
         var pool = new SelectAndScatterAddParams(Prims.Ge, new[] { 1, 2, 2, 1 }, new[] { 1, 2, 2, 1 }, new int[4], new int[4]);
         var src = TestData.Tensor(42, new[] { 1, 130, 130, 1 });
-        byte[] Scatter(int threads) { using (Config.UseThreads(threads)) return Prims.SelectAndScatterAdd.Bind1(pool, src, x).ToBytes(); }
+        target.AgainstReference(Prims.SelectAndScatterAdd, pool, new[] { src, x }, 1e-6, 1e-6);
+        byte[] Scatter(int threads) { using (Config.UseThreads(threads)) return target.Run(Prims.SelectAndScatterAdd, pool, src, x)[0].ToBytes(); }
         Assert.True(Scatter(1).SequenceEqual(Scatter(2)));
+        // Overlapping windows (3x3 stride 2) in NHWC: every operand element gathers several windows.
+        var ov = new SelectAndScatterAddParams(Prims.Ge, new[] { 1, 3, 3, 1 }, new[] { 1, 2, 2, 1 }, new[] { 0, 1, 1, 0 }, new[] { 0, 1, 1, 0 });
+        var op = TestData.Tensor(43, new[] { 2, 9, 11, 3 });
+        var outShape = Windows.OutputShape("t", op.Shape, ov.WindowDimensions, ov.WindowStrides, ov.PaddingLow, ov.PaddingHigh, Windows.Ones(4), Windows.Ones(4));
+        target.AgainstReference(Prims.SelectAndScatterAdd, ov, new[] { TestData.Tensor(44, outShape.ToArray()), op }, 1e-6, 1e-6);
     }
 
     // ------------------------------------------------------------------ select_and_scatter_add / select_and_gather_add
@@ -94,11 +121,16 @@ public class WindowTests
     }
 
     [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void SelectAndScatterAddMatchesReference(Isa isa)
+    public void SelectAndScatterAddMatchesReference(Isa isa) => SelectAndScatterAddOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void SelectAndScatterAddMatchesReferenceOnVulkan() => SelectAndScatterAddOn(Target.Vulkan);
+
+    static void SelectAndScatterAddOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         int seed = 200;
-        foreach (var dt in new[] { DType.Float32, DType.Float64, DType.Int32, DType.UInt8 })
+        foreach (var dt in target.Only(DType.Float32, DType.Float64, DType.Float16, DType.BFloat16, DType.Int32, DType.UInt8))
             foreach (var (shape, win, strides, lo, hi) in SelectCases())
                 foreach (var sel in new[] { Prims.Ge, Prims.Le })
                 {
@@ -106,44 +138,56 @@ public class WindowTests
                     var operand = TestData.Tensor(seed++, shape, dt, specials: true);
                     var outShape = Windows.OutputShape("t", new Shape(shape), win, strides, lo, hi, Windows.Ones(shape.Length), Windows.Ones(shape.Length));
                     var source = TestData.Tensor(seed++, outShape.ToArray(), dt);
-                    Check.AgainstReference(Prims.SelectAndScatterAdd, p, new[] { source, operand }, 1e-6, 1e-6, $"{isa} {p} {operand.Aval}");
+                    double tol = dt.IsFloat() ? VulkanCheck.Rtol(dt, 1e-6) : 0;
+                    target.AgainstReference(Prims.SelectAndScatterAdd, p, new[] { source, operand }, tol, tol, $"{target} {p} {operand.Aval}");
                 }
     }
 
     [Theory, MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
-    public void SelectAndGatherAddMatchesReference(Isa isa)
+    public void SelectAndGatherAddMatchesReference(Isa isa) => SelectAndGatherAddOn(Target.Cpu(isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void SelectAndGatherAddMatchesReferenceOnVulkan() => SelectAndGatherAddOn(Target.Vulkan);
+
+    static void SelectAndGatherAddOn(Target target)
     {
-        using var _ = Config.UseIsa(isa);
+        using var _ = target.Use();
         int seed = 400;
-        foreach (var dt in new[] { DType.Float32, DType.Float64, DType.Int32 })
+        foreach (var dt in target.Only(DType.Float32, DType.Float64, DType.Float16, DType.BFloat16, DType.Int32))
             foreach (var (shape, p0) in Cases())
                 foreach (var sel in new[] { Prims.Ge, Prims.Le })
                 {
                     var p = new SelectAndGatherAddParams(sel, p0.WindowDimensions, p0.WindowStrides, p0.PaddingLow, p0.PaddingHigh, p0.BaseDilation, p0.WindowDilation);
                     var tangents = TestData.Tensor(seed++, shape, dt);
                     var operand = TestData.Tensor(seed++, shape, dt, specials: true);
-                    Check.AgainstReference(Prims.SelectAndGatherAdd, p, new[] { tangents, operand }, context: $"{isa} {p} {operand.Aval}");
+                    target.AgainstReference(Prims.SelectAndGatherAdd, p, new[] { tangents, operand }, context: $"{target} {p} {operand.Aval}");
                 }
     }
 
     [Fact]
-    public void SelectionHandValues()
+    public void SelectionHandValues() => SelectionHandValuesOn(Target.Cpu(Config.Isa));
+
+    [VulkanFact, Trait("Backend", "Vulkan")]
+    public void SelectionHandValuesOnVulkan() => SelectionHandValuesOn(Target.Vulkan);
+
+    static void SelectionHandValuesOn(Target target)
     {
-        var operand = Tensor.FromArray(new[] { 1f, 3f, 2f, 4f });
-        var source = Tensor.FromArray(new[] { 10f, 20f });
+        Tensor F(params float[] v) => target.Put(Tensor.FromArray(v, v.Length));
+        var operand = F(1f, 3f, 2f, 4f);
+        var source = F(10f, 20f);
         var pad = new[] { (0, 0) };
         Assert.Equal(new[] { 0f, 10f, 0f, 20f }, Lax.SelectAndScatterAdd(source, operand, Prims.Ge, new[] { 2 }, new[] { 2 }, pad).ToArray<float>());
         Assert.Equal(new[] { 10f, 0f, 20f, 0f }, Lax.SelectAndScatterAdd(source, operand, Prims.Le, new[] { 2 }, new[] { 2 }, pad).ToArray<float>());
         // Overlapping windows add up; ties select the first position.
-        var ov = Lax.SelectAndScatterAdd(Tensor.FromArray(new[] { 1f, 1f }), Tensor.FromArray(new[] { 1f, 3f, 2f }), Prims.Ge, new[] { 2 }, new[] { 1 }, pad);
+        var ov = Lax.SelectAndScatterAdd(F(1f, 1f), F(1f, 3f, 2f), Prims.Ge, new[] { 2 }, new[] { 1 }, pad);
         Assert.Equal(new[] { 0f, 2f, 0f }, ov.ToArray<float>());
-        var tie = Lax.SelectAndScatterAdd(Tensor.FromArray(new[] { 5f }, 1), Tensor.FromArray(new[] { 2f, 2f }), Prims.Ge, new[] { 2 }, new[] { 2 }, pad);
+        var tie = Lax.SelectAndScatterAdd(F(5f), F(2f, 2f), Prims.Ge, new[] { 2 }, new[] { 2 }, pad);
         Assert.Equal(new[] { 5f, 0f }, tie.ToArray<float>());
         // NaN is selected (it is what max pooling returns).
-        var nan = Lax.SelectAndScatterAdd(Tensor.FromArray(new[] { 5f }, 1), Tensor.FromArray(new[] { 2f, float.NaN, 9f }), Prims.Ge, new[] { 3 }, new[] { 1 }, pad);
+        var nan = Lax.SelectAndScatterAdd(F(5f), F(2f, float.NaN, 9f), Prims.Ge, new[] { 3 }, new[] { 1 }, pad);
         Assert.Equal(new[] { 0f, 5f, 0f }, nan.ToArray<float>());
 
-        var tangents = Tensor.FromArray(new[] { 10f, 20f, 30f, 40f });
+        var tangents = F(10f, 20f, 30f, 40f);
         Assert.Equal(new[] { 20f, 40f }, Lax.SelectAndGatherAdd(tangents, operand, Prims.Ge, new[] { 2 }, new[] { 2 }, pad).ToArray<float>());
         Assert.Equal(new[] { 10f, 30f }, Lax.SelectAndGatherAdd(tangents, operand, Prims.Le, new[] { 2 }, new[] { 2 }, pad).ToArray<float>());
         // A window of padding only gathers 0.

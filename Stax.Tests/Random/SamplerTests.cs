@@ -82,14 +82,15 @@ public class SamplerTests
                     if (first is null) first = bytes;
                     else Assert.True(first.AsSpan().SequenceEqual(bytes), $"normal/uniform/bits differ on {isa} with {threads} threads");
                 }
-        // sqrt(2) * erf_inv(u), u uniform in [nextafter(-1, 0), 1): against an exact erf_inv of the same u.
+        // sqrt(2) * erf_inv(u), u uniform in [nextafter(-1, 0), 1): against an exact erf_inv of the same u
+        // (XLA's float32 erf_inv, which Stax follows, is up to ~64 ulp off near ±1).
         var n = Rng.Normal(K, new[] { 4000 }).ToArray<float>();
         float lo = BitConverter.UInt32BitsToSingle(0xBF7FFFFF);
         for (int i = 0; i < n.Length; i++)
         {
             float u = Ref.RefUniform32(K0, K1, i, lo, 1f);
             double expected = (float)Math.Sqrt(2) * Ref.RefErfInv(u);
-            Assert.True(Math.Abs(n[i] - expected) <= 4e-6 * Math.Abs(expected) + 1e-7, $"normal element {i}: {n[i]:R} vs {expected:R} (u = {u:R})");
+            Assert.True(Math.Abs(n[i] - expected) <= 8e-6 * Math.Abs(expected) + 1e-7, $"normal element {i}: {n[i]:R} vs {expected:R} (u = {u:R})");
         }
         var n64 = Rng.Normal(K, new[] { 500 }, DType.Float64).ToArray<double>();
         for (int i = 0; i < n64.Length; i++)

@@ -55,14 +55,13 @@ public static partial class Ref
     /// <summary>32 random bits of element i: y0 ^ y1.</summary>
     public static uint RefBits(uint k0, uint k1, long i) { var (a, b) = RefHash(k0, k1, i); return a ^ b; }
 
-    /// <summary>jax.random.uniform float32 element i: bitcast((bits &gt;&gt; 9) | 0x3F800000) - 1, scaled.</summary>
+    /// <summary>jax.random.uniform float32 element i: bitcast((bits &gt;&gt; 9) | 0x3F800000) - 1, scaled
+    /// by u * (hi - lo) + lo rounded once (XLA:CPU fuses the multiply-add).</summary>
     public static float RefUniform32(uint k0, uint k1, long i, float lo = 0, float hi = 1)
     {
         float u = BitConverter.UInt32BitsToSingle((RefBits(k0, k1, i) >> 9) | 0x3F800000u) - 1f;
         float span = hi - lo;
-        float v = u * span;
-        v += lo;
-        return MathF.Max(lo, v);
+        return MathF.Max(lo, MathF.FusedMultiplyAdd(u, span, lo));
     }
 
     /// <summary>jax.random.uniform float64 element i: 64 bits (y0 &lt;&lt; 32 | y1), bitcast((bits &gt;&gt; 12) | 0x3FF0...) - 1, scaled.</summary>

@@ -3,7 +3,7 @@ namespace Stax.Backends;
 /// <summary>
 /// The backend contract: memory (allocate, upload, download) and one kernel entry that runs a
 /// primitive on buffers. Backends know only primitives, never transformations or modules.
-/// A backend dispatches on <see cref="Primitive.Family"/> and then on the primitive.
+/// Each backend looks its kernel up per primitive.
 /// </summary>
 public interface IBackend
 {
@@ -63,18 +63,7 @@ public sealed class InterpretedExecutable : IExecutable
     public InterpretedExecutable(Tracing.Jaxpr program)
     {
         _program = program;
-        var last = new Dictionary<Tracing.Var, int>();
-        var eqns = program.Eqns;
-        for (int k = 0; k < eqns.Length; k++)
-        {
-            foreach (var v in eqns[k].Inputs) last[v] = k;
-            foreach (var v in eqns[k].Outputs) last[v] = k;
-        }
-        foreach (var v in program.OutVars) last.Remove(v);
-        foreach (var v in program.ConstVars) last.Remove(v);
-        var dying = last.ToLookup(kv => kv.Value, kv => kv.Key);
-        _dieAfter = new Tracing.Var[eqns.Length][];
-        for (int k = 0; k < eqns.Length; k++) _dieAfter[k] = dying[k].ToArray();
+        _dieAfter = Compiler.ProgramAnalysis.DyingAfter(program.Eqns, program.OutVars, program.ConstVars);
     }
 
     /// <inheritdoc/>

@@ -12,6 +12,8 @@ public enum FanMode
     FanOut,
     /// <summary>Average of both.</summary>
     FanAvg,
+    /// <summary>Geometric mean of both (JAX's "fan_geo_avg").</summary>
+    FanGeoAvg,
 }
 
 /// <summary>Distribution used by variance scaling.</summary>
@@ -72,14 +74,22 @@ public static class Initializers
                 fanIn = s[ia] * receptive;
                 fanOut = s[oa] * receptive;
             }
-            double denominator = mode switch { FanMode.FanIn => fanIn, FanMode.FanOut => fanOut, _ => (fanIn + fanOut) / 2 };
-            double variance = scale / Math.Max(1.0, denominator);
+            double denominator = mode switch
+            {
+                FanMode.FanIn => fanIn,
+                FanMode.FanOut => fanOut,
+                FanMode.FanGeoAvg => Math.Pow(fanIn * fanOut, 0.5),
+                _ => (fanIn + fanOut) / 2,
+            };
+            // As JAX: variance = array(scale / denominator, dtype), and the factors are computed
+            // from it in the dtype (float32 square roots and quotients), not in float64.
+            var variance = Tensor.Scalar(scale / (denominator == 0 ? 1 : denominator), d);   // an empty shape has no fan
             return distribution switch
             {
                 // stddev of a standard normal truncated to (-2, 2)
-                Distribution.TruncatedNormal => Rng.TruncatedNormal(k, -2.0, 2.0, s, d) * (Math.Sqrt(variance) / 0.87962566103423978),
-                Distribution.Normal => Rng.Normal(k, s, d) * Math.Sqrt(variance),
-                _ => Rng.Uniform(k, s, d, -1, 1) * Math.Sqrt(3 * variance),
+                Distribution.TruncatedNormal => Rng.TruncatedNormal(k, -2.0, 2.0, s, d) * Lax.Div(Lax.Sqrt(variance), Tensor.Scalar(0.87962566103423978, d)),
+                Distribution.Normal => Rng.Normal(k, s, d) * Lax.Sqrt(variance),
+                _ => Rng.Uniform(k, s, d, -1, 1) * Lax.Sqrt(Lax.Mul(Tensor.Scalar(3, d), variance)),
             };
         };
 

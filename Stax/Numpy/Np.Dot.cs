@@ -94,14 +94,16 @@ public static partial class Np
     /// kept later are batch dimensions). Three or more operands are contracted a pair at a time in
     /// a greedy order (the pair whose result has the fewest elements first; ties go left to right),
     /// where JAX follows opt_einsum's path: the results agree up to rounding.
-    /// <para>Limitation: no ellipsis ('...'), which throws <see cref="NotSupportedException"/>.</para>
+    /// <para>An ellipsis ('...') stands for the leading dimensions an operand has beyond its
+    /// letters; they broadcast across operands (right-aligned, size 1 stretches) as in NumPy. Without
+    /// '->' the output is the broadcast ellipsis dimensions followed by the letters used once, in
+    /// alphabetical order.</para>
     /// </summary>
     public static Tensor Einsum(string subscripts, params Tensor[] operands)
     {
         const string op = "einsum";
         var s = subscripts.Replace(" ", "");
-        if (s.Contains("..."))
-            throw new NotSupportedException($"{op}: ellipsis ('...') in '{subscripts}' is not supported");
+        if (s.Contains("...")) (s, operands) = EinsumExpandEllipsis(subscripts, s, operands);
         string[] parts = s.Split("->");
         if (parts.Length > 2) throw new ArgumentException($"{op}: '{subscripts}' has more than one '->'");
         var ins = parts[0].Split(',');
@@ -223,6 +225,67 @@ public static partial class Np
             names = new string(names.Where((_, i) => !sumAxes.Contains(i)).ToArray());
         }
         return (x, names);
+    }
+
+    // Rewrites '...' into fresh letters: operand i's k ellipsis dimensions get the last k of the E
+    // letters (E = the most any operand has), size-1 dimensions are broadcast to the others' size,
+    // and an implicit output becomes '->' + the E letters + the letters used once, sorted.
+    static (string, Tensor[]) EinsumExpandEllipsis(string subscripts, string s, Tensor[] operands)
+    {
+        const string op = "einsum";
+        string[] parts = s.Split("->");
+        if (parts.Length > 2) throw new ArgumentException($"{op}: '{subscripts}' has more than one '->'");
+        var ins = parts[0].Split(',');
+        if (ins.Length != operands.Length)
+            throw new ArgumentException($"{op}: '{subscripts}' names {ins.Length} operands, got {operands.Length}");
+        var used = new HashSet<char>(s.Where(char.IsLetter));
+        var ellRank = new int[ins.Length];
+        for (int i = 0; i < ins.Length; i++)
+        {
+            int at = ins[i].IndexOf("...", StringComparison.Ordinal);
+            if (at < 0) continue;
+            if (ins[i].IndexOf("...", at + 3, StringComparison.Ordinal) >= 0)
+                throw new ArgumentException($"{op}: operand {i} subscripts '{ins[i]}' have more than one ellipsis");
+            int letters = ins[i].Length - 3;
+            ellRank[i] = operands[i].Rank - letters;
+            if (ellRank[i] < 0)
+                throw new ArgumentException($"{op}: subscripts '{ins[i]}' name {letters} dimensions but operand {i} has shape {operands[i].Shape}");
+        }
+        int e = ellRank.Max();
+        var fresh = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".Where(c => !used.Contains(c)).Take(e).ToArray();
+        if (fresh.Length < e) throw new ArgumentException($"{op}: '{subscripts}' uses too many letters to expand its ellipsis of {e} dimensions");
+        // Broadcast size of every ellipsis position (right-aligned).
+        var size = Enumerable.Repeat(1, e).ToArray();
+        for (int i = 0; i < ins.Length; i++)
+            for (int d = 0; d < ellRank[i]; d++)
+            {
+                int pos = e - ellRank[i] + d, n = operands[i].Shape[ins[i].IndexOf("...", StringComparison.Ordinal) + d];
+                if (n != 1 && size[pos] != 1 && size[pos] != n)
+                    throw new ArgumentException($"{op}: the ellipsis dimensions of the operands do not broadcast (shapes {string.Join(", ", operands.Select(o => o.Shape.ToString()))})");
+                if (n != 1) size[pos] = n;
+            }
+        var ops = operands.ToArray();
+        for (int i = 0; i < ins.Length; i++)
+        {
+            int at = ins[i].IndexOf("...", StringComparison.Ordinal);
+            if (at < 0) continue;
+            var letters = new string(fresh[(e - ellRank[i])..]);
+            var target = ops[i].Shape.ToArray();
+            for (int d = 0; d < ellRank[i]; d++) target[at + d] = size[e - ellRank[i] + d];
+            if (!target.SequenceEqual(ops[i].Shape.ToArray())) ops[i] = BroadcastTo(ops[i], new Shape(target));
+            ins[i] = ins[i][..at] + letters + ins[i][(at + 3)..];
+        }
+        string output;
+        if (parts.Length == 2)
+        {
+            output = parts[1].Replace("...", new string(fresh));
+        }
+        else
+        {
+            var all = string.Concat(parts[0].Split(',')).Replace("...", "");
+            output = new string(fresh) + new string(all.Where(c => all.Count(x => x == c) == 1).Distinct().OrderBy(c => c).ToArray());
+        }
+        return (string.Join(",", ins) + "->" + output, ops);
     }
 
     // Transposes a result whose dimensions are named by `have` into the order `want`.

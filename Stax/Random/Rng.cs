@@ -241,13 +241,17 @@ public static partial class Rng
         var lo = BroadcastBound(op, "minval", minval, shape, dtype);
         var hi = BroadcastBound(op, "maxval", maxval, shape, dtype);
         var u = UnitFloats(op, key, shape, dtype);
-        return Lax.Max(lo, Lax.Add(Lax.Mul(u, Lax.Sub(hi, lo)), lo));
+        // JAX's floats * (maxval - minval) + minval is one fused multiply-add on XLA:CPU.
+        bool plain = PlainMulAddIsFused(Lax.ConvertElementType(minval, dtype), Lax.ConvertElementType(maxval, dtype));
+        return Lax.Max(lo, MulAdd(u, Lax.Sub(hi, lo), lo, plain));
     }
 
     /// <summary>
     /// Uniform floats in [<paramref name="minval"/>, <paramref name="maxval"/>) (jax.random.uniform):
     /// u = bitcast((bits &gt;&gt; 9) | 0x3F800000) - 1 for float32 (the dtype's mantissa width in
-    /// general), then <c>max(minval, u * (maxval - minval) + minval)</c> in <paramref name="dtype"/>.
+    /// general), then <c>max(minval, u * (maxval - minval) + minval)</c> in <paramref name="dtype"/>,
+    /// the multiply-add rounded once (fused) for float32 as XLA:CPU compiles it, so the values are
+    /// JAX's bit for bit.
     /// </summary>
     public static Tensor Uniform(Key key, Shape shape = default, DType dtype = DType.Float32, double minval = 0, double maxval = 1)
     {

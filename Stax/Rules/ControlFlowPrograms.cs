@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using Stax.Tracing;
 
 namespace Stax.Rules;
@@ -11,11 +9,8 @@ namespace Stax.Rules;
 /// </summary>
 internal static class ControlFlowPrograms
 {
-    static readonly ConditionalWeakTable<object, ConcurrentDictionary<string, object>> Cache = new();
-
     /// <summary>A derived program cached per owner (a parameter record) and variant key.</summary>
-    public static T Derived<T>(object owner, string key, Func<T> make)
-        => (T)Cache.GetOrCreateValue(owner).GetOrAdd(key, _ => make()!);
+    public static T Derived<T>(object owner, string key, Func<T> make) => DerivedPrograms.Get(owner, key, make);
 
     public static string Mask(IEnumerable<bool> m) => string.Concat(m.Select(b => b ? '1' : '0'));
 
@@ -26,10 +21,16 @@ internal static class ControlFlowPrograms
     public static AbstractValue Strong(AbstractValue a) => a with { Weak = false };
 
     /// <summary>Closure conversion: constants become leading inputs.</summary>
-    public static (Jaxpr Jaxpr, Tensor[] Consts) Convert(ClosedJaxpr c)
+    public static (Jaxpr Jaxpr, Tensor[] Consts) Convert(ClosedJaxpr c) => c.ConstantsAsInputs();
+
+    /// <summary>A JVP program's results as the JVP rule returns them: the primal outputs, then the
+    /// tangents of the outputs marked in <paramref name="outNz"/> (null for the others).</summary>
+    public static (Tensor[] Primals, Tensor?[] Tangents) PrimalsAndTangents(Tensor[] results, bool[] outNz)
     {
-        var j = c.Jaxpr;
-        return (new Jaxpr(Array.Empty<Var>(), j.ConstVars.Concat(j.InVars).ToArray(), j.Eqns, j.OutVars), c.Consts);
+        int n = outNz.Length, q = n;
+        var tangents = new Tensor?[n];
+        for (int i = 0; i < n; i++) if (outNz[i]) tangents[i] = results[q++];
+        return (results[..n], tangents);
     }
 
     public static Jaxpr WithInputs(Jaxpr j, IEnumerable<Var> inVars) => new(j.ConstVars, inVars.ToArray(), j.Eqns, j.OutVars);
@@ -84,55 +85,6 @@ internal static class ControlFlowPrograms
             return outs.Select((o, i) => outB[i] ? BatchRules.MoveTo(o.Value, o.Dim, 0, size) : o.Value).ToArray();
         }, inAvals, name + " vmap");
         return (closed, outB);
-    }
-
-    /// <summary>
-    /// A partial evaluation of a program: <see cref="Known"/> maps the known inputs to the known
-    /// outputs followed by <see cref="NumResiduals"/> residuals; <see cref="Unknown"/> maps the
-    /// residuals followed by the unknown inputs to the unknown outputs. Both carry only concrete
-    /// constants.
-    /// </summary>
-    public sealed record PeResult(ClosedJaxpr Known, ClosedJaxpr Unknown, bool[] OutUnknown, int NumResiduals);
-
-    /// <summary>
-    /// Splits <paramref name="j"/> by running it under partial evaluation inside a staging trace, so that
-    /// nested control flow is split by its own partial-evaluation rule (JAX's partial_eval_jaxpr_nounits).
-    /// </summary>
-    public static PeResult PartialEvalJaxpr(Jaxpr j, bool[] unknownIn, bool[] instantiate, string name)
-    {
-        int n = j.InVars.Length;
-        bool[] outUnknown = Array.Empty<bool>();
-        ClosedJaxpr? unk = null;
-        var knownAvals = j.InAvals.Where((_, i) => !unknownIn[i]).ToArray();
-        var known = StagingTrace.Stage(kargs =>
-        {
-            using var scope = TraceState.Begin(l => new PartialEvalTrace(l));
-            var tr = scope.Trace;
-            var unknownInputs = new List<Tensor>();
-            var ins = new Tensor[n];
-            int k = 0;
-            for (int i = 0; i < n; i++)
-            {
-                if (unknownIn[i]) { ins[i] = tr.NewUnknown(j.InVars[i].Aval); unknownInputs.Add(ins[i]); }
-                else ins[i] = tr.NewKnown(kargs[k++]);
-            }
-            var outs = JaxprEval.Eval(j, Array.Empty<Tensor>(), ins);
-            outUnknown = outs.Select((o, i) => instantiate[i] || tr.KnownValue(o) is null).ToArray();
-            var knownOuts = outs.Where((_, i) => !outUnknown[i]).Select(o => tr.KnownValue(o)!).ToArray();
-            unk = tr.ToJaxpr(unknownInputs.ToArray(), outs.Where((_, i) => outUnknown[i]).ToArray());
-            return knownOuts.Concat(unk.Consts.Where(c => !c.IsConcrete)).ToArray();
-        }, knownAvals, name + " partial eval");
-        var uj = unk!.Jaxpr;
-        var resVars = new List<Var>();
-        var constVars = new List<Var>();
-        var constVals = new List<Tensor>();
-        for (int i = 0; i < uj.ConstVars.Length; i++)
-        {
-            if (unk.Consts[i].IsConcrete) { constVars.Add(uj.ConstVars[i]); constVals.Add(unk.Consts[i]); }
-            else resVars.Add(uj.ConstVars[i]);
-        }
-        var unknown = new ClosedJaxpr(new Jaxpr(constVars.ToArray(), resVars.Concat(uj.InVars).ToArray(), uj.Eqns, uj.OutVars), constVals.ToArray());
-        return new PeResult(known, unknown, outUnknown, resVars.Count);
     }
 
     /// <summary>
@@ -212,26 +164,4 @@ internal static class ControlFlowPrograms
         var (j, c) = Convert(body);
         return (new ScanParams(j, length, reverse, unroll, c.Length + nConsts, nCarry), c);
     }
-
-    // ---------------- inspection ----------------
-
-    static readonly HashSet<Primitive> Structured = new() { Prims.Cond, Prims.While, Prims.Scan, Prims.Remat, Prims.CustomVjpCall };
-
-    /// <summary>The sub-programs an equation's parameters carry.</summary>
-    public static IEnumerable<Jaxpr> SubJaxprs(Params p) => p switch
-    {
-        JitParams jp => new[] { jp.Jaxpr },
-        CustomJvpParams cj => new[] { cj.Jaxpr },
-        CondParams cp => cp.Branches,
-        WhileParams wp => new[] { wp.Cond, wp.Body },
-        ScanParams sp => new[] { sp.Body },
-        RematParams rp => new[] { rp.Jaxpr },
-        CustomVjpParams vp => new[] { vp.Jaxpr },
-        _ => Array.Empty<Jaxpr>(),
-    };
-
-    /// <summary>True when the program (or a program nested in it) uses structured control flow,
-    /// which a purely syntactic known/unknown split cannot handle.</summary>
-    public static bool ContainsStructured(Jaxpr j)
-        => j.Eqns.Any(e => Structured.Contains(e.Primitive) || SubJaxprs(e.Params).Any(ContainsStructured));
 }

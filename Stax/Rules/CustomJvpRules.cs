@@ -52,7 +52,7 @@ internal static partial class RuleRegistry
             var p = (CustomJvpParams)ps;
             int n = ctx.AxisSize;
             string key = $"custom_jvp vmap:{n}:{ctx.AxisName}:" + string.Join(",", ds.Select(d => d?.ToString() ?? "-"));
-            var (batched, consts, outDims) = DerivedCache.Get(p.Jaxpr, key, () =>
+            var (batched, consts, outDims) = DerivedPrograms.Get(p.Jaxpr, key, () =>
             {
                 int[] od = Array.Empty<int>();
                 var closed = StagingTrace.Stage(args =>
@@ -65,8 +65,8 @@ internal static partial class RuleRegistry
                     od = outs.Select(o => o.Dim ?? 0).ToArray();
                     return outs.Select((o, i) => BatchRules.MoveTo(o.Value, o.Dim, od[i], n)).ToArray();
                 }, xs.Select(x => x.Aval).ToArray(), $"custom_jvp({p.Name}) vmap");
-                var j = closed.Jaxpr;
-                return (new Jaxpr(Array.Empty<Var>(), j.ConstVars.Concat(j.InVars).ToArray(), j.Eqns, j.OutVars), closed.Consts, od);
+                var (converted, consts) = closed.ConstantsAsInputs();
+                return (converted, consts, od);
             });
             int k = consts.Length;
             var live = ctx.Trace;

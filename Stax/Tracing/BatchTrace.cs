@@ -72,7 +72,7 @@ public sealed class BatchTrace : Trace
             dims[i] = t.Dim;
             any |= t.Dim is not null;
         }
-        if (!any && !BatchRules.NeedsAxis(primitive))
+        if (!any && !primitive.BatchesUnmapped)
             return primitive.Bind(parameters, vals).Select(v => New(v, null)).ToArray();
         if (primitive.Batch == null)
             throw new NotSupportedException($"{primitive.Name}: vmap is not defined for this primitive");

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 
 namespace Stax.Tracing;
 
@@ -53,20 +52,12 @@ internal sealed class HarvestTrace : Trace
         return primitive.Bind(parameters, vals).Select(New).ToArray();
     }
 
-    static readonly ConditionalWeakTableCache Rewritten = new();
-
-    sealed class ConditionalWeakTableCache
-    {
-        readonly System.Runtime.CompilerServices.ConditionalWeakTable<Jaxpr, ConcurrentDictionary<string, object>> _t = new();
-        public T Get<T>(Jaxpr j, string key, Func<T> make) => (T)_t.GetOrCreateValue(j).GetOrAdd(key, _ => make()!);
-    }
-
     Tensor[] ProcessJit(JitParams p, Tensor[] vals)
     {
         var plantNames = _plant?.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray() ?? Array.Empty<string>();
         string key = (_plant == null ? "reap" : "plant:" + string.Join(",", plantNames));
         int nOut = p.Jaxpr.OutVars.Length;
-        var (program, consts, names) = Rewritten.Get(p.Jaxpr, key, () =>
+        var (program, consts, names) = DerivedPrograms.Get(p.Jaxpr, "harvest:" + key, () =>
         {
             string[] reapedNames = Array.Empty<string>();
             var inAvals = p.Jaxpr.InAvals.Concat(plantNames.Select(n => _plant![n].Aval)).ToArray();
@@ -79,9 +70,8 @@ internal sealed class HarvestTrace : Trace
                 reapedNames = tr.Reaped.Keys.ToArray();
                 return outs.Concat(tr.Reaped.Values).ToArray();
             }, inAvals, $"{TransformName}({p.Name})");
-            var j = closed.Jaxpr;
-            var converted = new Jaxpr(Array.Empty<Var>(), j.ConstVars.Concat(j.InVars).ToArray(), j.Eqns, j.OutVars);
-            return (new JitParams(p.Name, converted), closed.Consts, reapedNames);
+            var (converted, consts) = closed.ConstantsAsInputs();
+            return (new JitParams(p.Name, converted), consts, reapedNames);
         });
         var all = consts.Concat(vals).Concat(plantNames.Select(n => _plant![n])).ToArray();
         var res = Prims.Jit.Bind(program, all);

@@ -65,6 +65,11 @@ public sealed class ClosedJaxpr
 
     /// <summary>Readable text; small constants are shown inline after the program.</summary>
     public override string ToString() => JaxprPrinter.Print(Jaxpr, Consts);
+
+    /// <summary>Closure conversion: the same program without constants, taking them as its leading
+    /// inputs (how call primitives such as jit carry programs), and the constants to pass there.</summary>
+    public (Jaxpr Jaxpr, Tensor[] Consts) ConstantsAsInputs()
+        => (new Jaxpr(Array.Empty<Var>(), Jaxpr.ConstVars.Concat(Jaxpr.InVars).ToArray(), Jaxpr.Eqns, Jaxpr.OutVars), Consts);
 }
 
 /// <summary>Prints programs as <c>{ lambda a:f32[3]; b:f32[3]. let c:f32[3] = add a b in (c) }</c>.</summary>

@@ -46,14 +46,6 @@ public sealed class PartialEvalTrace : Trace
         };
     }
 
-    /// <summary>A custom partial-evaluation rule (jit splits its program into known and unknown parts).</summary>
-    public delegate Tensor[] Rule(PartialEvalTrace trace, Tensor[] args, Params parameters);
-
-    static readonly Dictionary<Primitive, Rule> Rules = new();
-
-    /// <summary>Registers a custom rule for <paramref name="p"/>.</summary>
-    public static void Register(Primitive p, Rule rule) { lock (Rules) Rules[p] = rule; }
-
     /// <summary>Creates a partial-evaluation trace (use <see cref="TraceState.Begin{T}"/>).</summary>
     public PartialEvalTrace(int level) : base(level) { }
 
@@ -95,9 +87,7 @@ public sealed class PartialEvalTrace : Trace
         var known = args.Select(a => Own<PeTracer>(a)!.Known).ToArray();
         if (known.All(k => k is not null))
             return primitive.Bind(parameters, known!).Select(NewKnown).ToArray();
-        Rule? rule;
-        lock (Rules) Rules.TryGetValue(primitive, out rule);
-        if (rule != null) return rule(this, args, parameters);
+        if (primitive.PartialEval is { } rule) return rule(this, args, parameters);
         var outAvals = primitive.AbstractEval(args.Select(a => a.Aval).ToArray(), parameters);
         return Record(primitive, args, parameters, outAvals);
     }

@@ -56,8 +56,7 @@ public static partial class Transforms
             if (!_cache.TryGetValue(key, out var e))
             {
                 var closed = StagingTrace.Stage(f, args.Select(a => a.Aval).ToArray(), $"CustomJvp({name})");
-                var j = closed.Jaxpr;
-                var converted = new Jaxpr(Array.Empty<Var>(), j.ConstVars.Concat(j.InVars).ToArray(), j.Eqns, j.OutVars);
+                var (converted, _) = closed.ConstantsAsInputs();
                 int k = closed.Consts.Length;
                 int nIn = args.Length;
                 CustomJvpRule rule = (prims, tans) =>

@@ -111,9 +111,8 @@ public sealed class JitFunction
         Interlocked.Increment(ref _traces);
         var closed = StagingTrace.Stage(xs => _f(xs, staticArg), args.Select(a => a.Aval).ToArray(), $"Jit({Name})");
         // Closure conversion: constants become leading inputs of a program without constants.
-        var j = closed.Jaxpr;
-        var converted = new Jaxpr(Array.Empty<Var>(), j.ConstVars.Concat(j.InVars).ToArray(), j.Eqns, j.OutVars);
-        var entry = new Entry(new JitParams(Name, converted), closed.Consts);
+        var (converted, consts) = closed.ConstantsAsInputs();
+        var entry = new Entry(new JitParams(Name, converted), consts);
         // Constants that are tracers of an outer transformation are only valid for this call.
         if (closed.Consts.All(c => c.IsConcrete) && _cache.TryAdd(key, entry))
         {

@@ -15,7 +15,8 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
     {
         RegisterElementwise();
         RegisterConversion();
-        RegisterMovement();
+        RegisterReshaping();
+        RegisterSlicing();
         RegisterIndexing();
         RegisterReduction();
         RegisterSorting();
@@ -27,7 +28,8 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
     // Each family file implements its registration; an unimplemented one compiles to nothing.
     static partial void RegisterElementwise();
     static partial void RegisterConversion();
-    static partial void RegisterMovement();
+    static partial void RegisterReshaping();
+    static partial void RegisterSlicing();
     static partial void RegisterIndexing();
     static partial void RegisterReduction();
     static partial void RegisterSorting();

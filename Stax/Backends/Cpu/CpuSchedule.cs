@@ -1,3 +1,4 @@
+using Stax.Compiler;
 using Stax.Tracing;
 
 namespace Stax.Backends.Cpu;
@@ -12,6 +13,7 @@ namespace Stax.Backends.Cpu;
 /// there is one; otherwise run the ready small equations (scalar bookkeeping such as bias
 /// corrections, so they do not cut chains later), then the earliest ready equation in trace order.
 /// Equations without a CPU kernel keep their relative order.</para>
+/// <para>The backend-independent rewrites (<see cref="StandardPasses"/>) run first.</para>
 /// </summary>
 internal static class CpuSchedule
 {
@@ -19,8 +21,7 @@ internal static class CpuSchedule
 
     public static (Eqn[] Eqns, Var[] OutVars) Order(Jaxpr program)
     {
-        program = Inline(program);
-        var eqns = RematerializeSplats(FoldTransposedProducts(program), program.OutVars);
+        var (eqns, outVars) = StandardPasses.Run(program);
         int n = eqns.Length;
         var producer = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < n; i++) foreach (var v in eqns[i].Outputs) producer[v] = i;
@@ -35,10 +36,10 @@ internal static class CpuSchedule
         }
         // Splats (broadcast scalars, one consumer each after rematerialisation) are not scheduled
         // on their own: each is emitted right before its consumer, which waits on the scalar instead.
-        var uses = Uses(eqns, program.OutVars);
+        var uses = ProgramAnalysis.Uses(eqns, outVars);
         var isSplat = new bool[n];
         var splatsOf = new List<int>?[n];
-        for (int i = 0; i < n; i++) isSplat[i] = IsSplat(eqns[i]) && uses.GetValueOrDefault(eqns[i].Outputs[0]) == 1;
+        for (int i = 0; i < n; i++) isSplat[i] = ProgramAnalysis.IsSplat(eqns[i]) && uses.GetValueOrDefault(eqns[i].Outputs[0]) == 1;
         int lastOpaque = -1;
         for (int i = 0; i < n; i++)
         {
@@ -101,122 +102,7 @@ internal static class CpuSchedule
             chain = size[next];
         }
         if (order.Count != n) throw new InvalidOperationException("Internal error: the program's equations form a cycle");
-        return (order.ToArray(), program.OutVars);
+        return (order.ToArray(), outVars);
     }
 
-    /// <summary>
-    /// Nested jit and custom_jvp_call equations without constants are replaced by their programs'
-    /// equations (on evaluation a custom JVP is just its function): their intermediates then come
-    /// from the pool, fuse with their neighbours and are freed at their last use, instead of being
-    /// evaluated op by op with escaping buffers (softmax and log-softmax inside every loss).
-    /// </summary>
-    static Jaxpr Inline(Jaxpr program)
-    {
-        static Jaxpr? Body(Eqn e) => e.Params switch
-        {
-            JitParams j when j.Jaxpr.ConstVars.Length == 0 => j.Jaxpr,
-            CustomJvpParams c when c.Jaxpr.ConstVars.Length == 0 => c.Jaxpr,
-            _ => null,
-        };
-        if (!program.Eqns.Any(e => Body(e) != null)) return program;
-        var subst = new Dictionary<Var, Var>(ReferenceEqualityComparer.Instance);
-        Var S(Var v) => subst.TryGetValue(v, out var w) ? w : v;
-        var result = new List<Eqn>();
-        // rename: equations of an inlined body get fresh output variables (a body can be inlined twice).
-        void Emit(Eqn e, bool rename)
-        {
-            var ins = e.Inputs.Select(S).ToArray();
-            if (Body(e) is not { } body)
-            {
-                var outs = e.Outputs;
-                if (rename)
-                {
-                    outs = e.Outputs.Select(v => new Var(v.Aval)).ToArray();
-                    for (int k = 0; k < outs.Length; k++) subst[e.Outputs[k]] = outs[k];
-                }
-                result.Add(e with { Inputs = ins, Outputs = outs });
-                return;
-            }
-            for (int i = 0; i < ins.Length; i++) subst[body.InVars[i]] = ins[i];
-            foreach (var inner in body.Eqns) Emit(inner, rename: true);
-            for (int i = 0; i < e.Outputs.Length; i++) subst[e.Outputs[i]] = S(body.OutVars[i]);
-        }
-        foreach (var e in program.Eqns) Emit(e, rename: false);
-        return new Jaxpr(program.ConstVars, program.InVars, result.ToArray(), program.OutVars.Select(S).ToArray());
-    }
-
-    /// <summary>
-    /// A broadcast scalar used by several equations (JVP rules make them: the 0 of relu, the 1/2 of
-    /// max's tie rule) is recomputed right before each use instead of stored once at full size:
-    /// fused chains then read it from a register and never write or re-read megabytes of one value.
-    /// </summary>
-    static Eqn[] RematerializeSplats(Eqn[] eqns, Var[] outVars)
-    {
-        var splat = new Dictionary<Var, Eqn>(ReferenceEqualityComparer.Instance);
-        var keep = new HashSet<Var>(outVars, ReferenceEqualityComparer.Instance);
-        foreach (var e in eqns)
-            if (IsSplat(e) && !keep.Contains(e.Outputs[0])) splat[e.Outputs[0]] = e;
-        if (splat.Count == 0) return eqns;
-        var result = new List<Eqn>(eqns.Length + splat.Count);
-        foreach (var e in eqns)
-        {
-            if (IsSplat(e) && splat.ContainsKey(e.Outputs[0])) continue;
-            var ins = e.Inputs;
-            for (int i = 0; i < ins.Length; i++)
-                if (splat.TryGetValue(ins[i], out var b))
-                {
-                    if (ReferenceEquals(ins, e.Inputs)) ins = (Var[])ins.Clone();
-                    var fresh = new Var(b.Outputs[0].Aval);
-                    result.Add(b with { Outputs = new[] { fresh } });
-                    ins[i] = fresh;
-                }
-            result.Add(ReferenceEquals(ins, e.Inputs) ? e : e with { Inputs = ins });
-        }
-        return result.ToArray();
-    }
-
-    /// <summary>
-    /// transpose(dot_general(a, b)) that only swaps the two free-dimension groups is
-    /// dot_general(b, a): reverse-mode weight gradients come out this way, and the GEMM reads any
-    /// operand strides, so the product is computed in the transposed layout instead of being
-    /// written and then copied.
-    /// </summary>
-    static Eqn[] FoldTransposedProducts(Jaxpr program)
-    {
-        var eqns = program.Eqns;
-        var uses = Uses(eqns, program.OutVars);
-        var producer = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < eqns.Length; i++) foreach (var v in eqns[i].Outputs) producer[v] = i;
-        Eqn[]? result = null;
-        for (int i = 0; i < eqns.Length; i++)
-        {
-            var t = eqns[i];
-            if (t.Primitive != Prims.Transpose || !producer.TryGetValue(t.Inputs[0], out int j)) continue;
-            var d = eqns[j];
-            if (d.Primitive != Prims.DotGeneral || uses.GetValueOrDefault(d.Outputs[0]) != 1) continue;
-            var p = (DotGeneralParams)d.Params;
-            int nb = p.LhsBatch.Length, nl = d.Inputs[0].Aval.Rank - nb - p.LhsContracting.Length, nr = d.Inputs[1].Aval.Rank - nb - p.RhsContracting.Length;
-            var perm = ((TransposeParams)t.Params).Permutation.ToArray();
-            var swapped = Enumerable.Range(0, nb).Concat(Enumerable.Range(nb + nl, nr)).Concat(Enumerable.Range(nb, nl));
-            if (!perm.SequenceEqual(swapped)) continue;
-            result ??= (Eqn[])eqns.Clone();
-            var q = new DotGeneralParams(p.RhsContracting, p.LhsContracting, p.RhsBatch, p.LhsBatch, p.PreferredElementType);
-            // The product moves to the transpose's place (its operands are defined by then).
-            result[j] = null!;
-            result[i] = new Eqn(Prims.DotGeneral, q, new[] { d.Inputs[1], d.Inputs[0] }, t.Outputs, d.Scope);
-        }
-        return result == null ? eqns : result.Where(e => e != null).ToArray();
-    }
-
-    // A scalar broadcast to a larger shape.
-    static bool IsSplat(Eqn e) => e.Primitive == Prims.BroadcastInDim && e.Inputs[0].Aval.Size == 1 && e.Outputs[0].Aval.Size > 1;
-
-    // How often each variable is read (program outputs count as a read).
-    static Dictionary<Var, int> Uses(Eqn[] eqns, Var[] outVars)
-    {
-        var uses = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
-        foreach (var e in eqns) foreach (var v in e.Inputs) uses[v] = uses.GetValueOrDefault(v) + 1;
-        foreach (var v in outVars) uses[v] = uses.GetValueOrDefault(v) + 1;
-        return uses;
-    }
 }

@@ -202,29 +202,32 @@ internal static partial class MathF32
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V ErfInv<V>(V x) where V : struct, IVecF<V>
     {
-        // Giles, "Approximating the erfinv function" (single precision), as XLA uses it.
-        var w = -Log((V.C(1f) - x) * (V.C(1f) + x));
-        var w1 = w - V.C(2.5f);
-        var p1 = V.C(2.81022636e-08f);
-        p1 = V.C(3.43273939e-07f) + p1 * w1;
-        p1 = V.C(-3.5233877e-06f) + p1 * w1;
-        p1 = V.C(-4.39150654e-06f) + p1 * w1;
-        p1 = V.C(0.00021858087f) + p1 * w1;
-        p1 = V.C(-0.00125372503f) + p1 * w1;
-        p1 = V.C(-0.00417768164f) + p1 * w1;
-        p1 = V.C(0.246640727f) + p1 * w1;
-        p1 = V.C(1.50140941f) + p1 * w1;
-        var w2 = V.Sqrt(w) - V.C(3f);
-        var p2 = V.C(-0.000200214257f);
-        p2 = V.C(0.000100950558f) + p2 * w2;
-        p2 = V.C(0.00134934322f) + p2 * w2;
-        p2 = V.C(-0.00367342844f) + p2 * w2;
-        p2 = V.C(0.00573950773f) + p2 * w2;
-        p2 = V.C(-0.0076224613f) + p2 * w2;
-        p2 = V.C(0.00943887047f) + p2 * w2;
-        p2 = V.C(1.00167406f) + p2 * w2;
-        p2 = V.C(2.83297682f) + p2 * w2;
-        var r = V.Select(V.Lt(w, V.C(5f)), p1, p2) * x;
+        // Giles, "Approximating the erfinv function" (single precision), in XLA's order:
+        // w = -log1p(-x*x); one Horner loop over the branch's coefficients (w < 5: w - 2.5,
+        // else sqrt(w) - 3), each step c + p*w a fused multiply-add as XLA:CPU compiles it; p*x.
+        static V Fma(V a, V b, V c)
+        {
+            if (typeof(V) == typeof(F16))
+                { var f = new F16(System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(Unsafe.As<V, F16>(ref a).V, Unsafe.As<V, F16>(ref b).V, Unsafe.As<V, F16>(ref c).V)); return Unsafe.As<F16, V>(ref f); }
+            if (typeof(V) == typeof(F8))
+                { var f = new F8(System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(Unsafe.As<V, F8>(ref a).V, Unsafe.As<V, F8>(ref b).V, Unsafe.As<V, F8>(ref c).V)); return Unsafe.As<F8, V>(ref f); }
+            if (typeof(V) == typeof(F4))
+                { var f = new F4(System.Runtime.Intrinsics.Vector128.FusedMultiplyAdd(Unsafe.As<V, F4>(ref a).V, Unsafe.As<V, F4>(ref b).V, Unsafe.As<V, F4>(ref c).V)); return Unsafe.As<F4, V>(ref f); }
+            if (typeof(V) == typeof(F1))
+                { var f = new F1(MathF.FusedMultiplyAdd(Unsafe.As<V, F1>(ref a).V, Unsafe.As<V, F1>(ref b).V, Unsafe.As<V, F1>(ref c).V)); return Unsafe.As<F1, V>(ref f); }
+            throw new NotSupportedException($"ErfInv: no fused multiply-add for {typeof(V).Name}");
+        }
+        ReadOnlySpan<float> lo = [2.81022636e-08f, 3.43273939e-07f, -3.5233877e-06f, -4.39150654e-06f, 0.00021858087f,
+            -0.00125372503f, -0.00417768164f, 0.246640727f, 1.50140941f];
+        ReadOnlySpan<float> hi = [-0.000200214257f, 0.000100950558f, 0.00134934322f, -0.00367342844f, 0.00573950773f,
+            -0.0076224613f, 0.00943887047f, 1.00167406f, 2.83297682f];
+        var w = -Log1p(-(x * x));
+        var lt = V.Lt(w, V.C(5f));
+        var ww = V.Select(lt, w - V.C(2.5f), V.Sqrt(w) - V.C(3f));
+        var p = V.Select(lt, V.C(lo[0]), V.C(hi[0]));
+        for (int i = 1; i < 9; i++)
+            p = Fma(p, ww, V.Select(lt, V.C(lo[i]), V.C(hi[i])));
+        var r = p * x;
         return V.Select(V.Eq(V.Abs(x), V.C(1f)), x * V.C(Inf), r);
     }
 

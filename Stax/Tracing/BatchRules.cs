@@ -3,12 +3,8 @@ namespace Stax.Tracing;
 /// <summary>Helpers shared by batching rules: moving and materialising the mapped dimension.</summary>
 public static class BatchRules
 {
-    static readonly HashSet<Primitive> AxisPrimitives = new();
-
     /// <summary>Marks a primitive whose batching rule must run even when no operand is mapped (collectives).</summary>
-    public static void RequireAxis(Primitive p) { lock (AxisPrimitives) AxisPrimitives.Add(p); }
-
-    internal static bool NeedsAxis(Primitive p) { lock (AxisPrimitives) return AxisPrimitives.Contains(p); }
+    public static void RequireAxis(Primitive p) => p.BatchesUnmapped = true;
 
     /// <summary>Moves the mapped dimension <paramref name="from"/> (null = not mapped: broadcast it) to <paramref name="to"/>.</summary>
     public static Tensor MoveTo(Tensor x, int? from, int to, int size)

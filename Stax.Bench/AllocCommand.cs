@@ -1,0 +1,71 @@
+namespace Stax.Bench;
+
+/// <summary>
+/// <c>alloc</c>: managed bytes allocated per jitted train step (all threads), for the comparison's
+/// MLP and CNN steps at 1 and 2 threads, after warm-up. The step's results (the new state tensors
+/// and the loss) are part of what it allocates; the line says how much of it they are.
+/// </summary>
+public static class AllocCommand
+{
+    public static int Run(string[] args)
+    {
+        bool types = args.Contains("--types");
+        args = args.Where(a => a != "--types").ToArray();
+        int steps = args.Length > 0 ? int.Parse(args[0]) : 50;
+        using var listener = types ? new AllocationTypes() : null;
+        int saved = Config.NumThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Config.NumThreads = threads;
+                Measure($"mlp-step-t{threads}", TrainStep.Mlp(), steps);
+                Measure($"cnn-step-t{threads}", TrainStep.Cnn(), Math.Max(steps / 5, 5));
+            }
+        }
+        finally { Config.NumThreads = saved; }
+        return 0;
+    }
+
+    static void Measure(string name, TrainStep step, int steps)
+    {
+        for (int i = 0; i < 5; i++) step.Run();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < steps; i++) step.Run();
+        long perStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
+        Console.WriteLine($"{name}: {perStep:N0} B per step ({step.State.Length + 1} result tensors)");
+        AllocationTypes.Current?.Report();
+    }
+
+    /// <summary>Samples the runtime's allocation ticks (one per ~100 KB) by type, for --types.</summary>
+    sealed class AllocationTypes : System.Diagnostics.Tracing.EventListener
+    {
+        public static AllocationTypes? Current;
+        readonly Dictionary<string, int> _ticks = new();
+
+        public AllocationTypes() => Current = this;
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            if (e.EventName != "GCAllocationTick_V4" || e.Payload is null) return;
+            int i = e.PayloadNames!.IndexOf("TypeName");
+            var name = i >= 0 ? e.Payload[i]?.ToString() ?? "?" : "?";
+            lock (_ticks) _ticks[name] = _ticks.GetValueOrDefault(name) + 1;
+        }
+
+        public void Report()
+        {
+            lock (_ticks)
+            {
+                foreach (var (n, c) in _ticks.OrderByDescending(kv => kv.Value).Take(15)) Console.WriteLine($"    {c,5}  {n}");
+                _ticks.Clear();
+            }
+        }
+    }
+}
