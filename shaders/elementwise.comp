@@ -21,12 +21,14 @@ const int OES = ODT == 6 || ODT == 7 ? 1 : (ODT == 2 || ODT == 3) ? 2 : 4;
 const uint OMASK = OES == 4 ? 0xFFFFFFFFu : OES == 2 ? 0xFFFFu : 0xFFu;
 const uint BITS = DT == 6 ? 8u : 32u;        // integer width of the operand dtype
 
-// Op codes (VulkanOps.cs mirrors them).
+// Op codes (the elementwise registry, Stax/Backends/ElementwiseOps.cs, names them for the backend).
 const int NEG = 0, EXP = 1, LOG = 2, LOG1P = 3, EXPM1 = 4, TANH = 5, LOGISTIC = 6, SQRT = 7, RSQRT = 8,
     ABS = 9, SIGN = 10, SIN = 11, COS = 12, ERF = 13, ERFINV = 14, FLOOR = 15, CEIL = 16, ROUND_AWAY = 17,
-    ROUND_EVEN = 18, NOT = 19, ISFINITE = 20;
+    ROUND_EVEN = 18, NOT = 19, ISFINITE = 20, ERFC = 21, TAN = 22, ASIN = 23, ACOS = 24, ATAN = 25, SINH = 26,
+    COSH = 27, ASINH = 28, ACOSH = 29, ATANH = 30, CBRT = 31;
 const int ADD = 32, SUB = 33, MUL = 34, DIV = 35, REM = 36, POW = 37, MAX = 38, MIN = 39, ATAN2 = 40,
-    AND = 41, OR = 42, XOR = 43, SHL = 44, SHRL = 45, SHRA = 46, EQ = 47, NE = 48, LT = 49, LE = 50, GT = 51, GE = 52;
+    AND = 41, OR = 42, XOR = 43, SHL = 44, SHRL = 45, SHRA = 46, EQ = 47, NE = 48, LT = 49, LE = 50, GT = 51, GE = 52,
+    NEXTAFTER = 53;
 const int SELECT = 64, CONVERT = 65, IOTA = 66, BITCAST = 67;
 
 bool isFloatDt(int d) { return d == 0 || d == 2 || d == 3; }
@@ -106,6 +108,17 @@ uint unaryF(float x)
     case COS: return fbits(m_cos(x));
     case ERF: return fbits(m_erf(x));
     case ERFINV: return fbits(m_erfinv(x));
+    case ERFC: return fbits(m_erfc(x));
+    case CBRT: return fbits(m_cbrt(x));
+    case TAN: return fbits(m_tan(x));
+    case ASIN: return fbits(m_asin(x));
+    case ACOS: return fbits(m_acos(x));
+    case ATAN: return fbits(m_atan(x));
+    case SINH: return fbits(m_sinh(x));
+    case COSH: return fbits(m_cosh(x));
+    case ASINH: return fbits(m_asinh(x));
+    case ACOSH: return fbits(m_acosh(x));
+    case ATANH: return fbits(m_atanh(x));
     case FLOOR: return nan ? u | 0x00400000u : !tiny ? fbits(floor(x)) : mag == 0u || sign == 0u ? sign : 0xBF800000u;
     case CEIL: return nan ? u | 0x00400000u : !tiny ? fbits(ceil(x)) : mag == 0u || sign != 0u ? sign : 0x3F800000u;
     case ROUND_AWAY: return nan ? u | 0x00400000u : tiny ? sign : fbits(m_round_away(x));
@@ -145,6 +158,13 @@ uint binaryF(float x, float y)
     case MAX: return unord ? fbits(NAN) : ox > oy ? ux : ox < oy ? uy : (ux & 0x80000000u) != 0u ? uy : ux;
     case MIN: return unord ? fbits(NAN) : ox < oy ? ux : ox > oy ? uy : (ux & 0x80000000u) != 0u ? ux : uy;
     case ATAN2: return fbits(m_atan2(x, y));
+    case NEXTAFTER:
+        // On bits: a NaN operand quieted, y where x == y (-0 == +0), the smallest subnormal with y's
+        // sign from ±0, else one step of |x|'s pattern toward y.
+        if (unord) return (f_isnan(ux) ? ux : uy) | 0x00400000u;
+        if (ox == oy) return uy;
+        if ((ux & 0x7FFFFFFFu) == 0u) return (uy & 0x80000000u) | 1u;
+        return (ox < oy) == ((ux & 0x80000000u) == 0u) ? ux + 1u : ux - 1u;
     case EQ: return bbits(!unord && ox == oy);
     case NE: return bbits(unord || ox != oy);
     case LT: return bbits(!unord && ox < oy);

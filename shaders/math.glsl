@@ -357,6 +357,40 @@ float m_erf(float x)
     return a < 0.75 ? small_ : big;
 }
 
+// erfc as MathF32.Erfc: 1 - erf for |x| < 0.5; beyond, t e^(p - x^2) with e^(-x^2) split as
+// e^(-h^2) e^(-(|x|-h)(|x|+h)), h^2 exact. Both exponentials are kept as y 2^k and the product
+// is scaled once on bits, so a driver that flushes subnormals cannot flush the tail.
+float m_erfc(float x)
+{
+    uint u = floatBitsToUint(x);
+    if (f_isnan(u)) return quiet_(x);
+    precise float a = abs_(x);
+    if (a < 0.5) { precise float r = 1.0 - m_erf(x); return r; }
+    bool neg = (u & 0x80000000u) != 0u;
+    if (a > 10.5) return neg ? 2.0 : 0.0;
+    precise float t = 1.0 / (1.0 + 0.5 * a);
+    precise float p = 0.17087277;
+    p = p * t - 0.82215223;
+    p = p * t + 1.48851587;
+    p = p * t - 1.13520398;
+    p = p * t + 0.27886807;
+    p = p * t - 0.18628806;
+    p = p * t + 0.09678418;
+    p = p * t + 0.37409196;
+    p = p * t + 1.00002368;
+    p = p * t - 1.26551223;
+    precise float h = uintBitsToFloat(floatBitsToUint(a) & 0xFFFFF000u);
+    int k1, k2;
+    precise float y1 = m_exp_parts(p - (a - h) * (a + h), k1);
+    precise float y2 = m_exp_parts(-(h * h), k2);
+    precise float ty = t * y1;
+    precise float m = ty * y2;
+    precise float tail = uintBitsToFloat(f_ldexp(m, k1 + k2, 0));
+    if (!neg) return tail;
+    precise float r = 2.0 - tail;
+    return r;
+}
+
 // Giles' single-precision erf_inv, as XLA uses it.
 float m_erfinv(float x)
 {
@@ -481,4 +515,108 @@ float m_pow(float x, float y)
     precise float yr = m_exp_parts(t, kr);
     precise float res = yr + yr * corr;
     return uintBitsToFloat(sgn | f_ldexp(res, kr, 0));
+}
+
+// tan, inverse trigonometric and hyperbolic functions as MathF32.TrigHyperbolic.cs, step by step.
+float m_tan(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
+    return m_div(m_sin(x), m_cos(x));
+}
+
+float m_atan(float x) { return m_atan2(x, 1.0); }
+
+float m_asin(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (abs_(x) > 1.0) return NAN;
+    precise float w = (1.0 - x) * (1.0 + x);
+    return m_atan2(x, m_sqrt(w));
+}
+
+float m_acos(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (abs_(x) > 1.0) return NAN;
+    precise float w = (1.0 - x) * (1.0 + x);
+    return m_atan2(m_sqrt(w), x);
+}
+
+float m_sinh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
+    precise float a = abs_(x);
+    if (a < 1.0)
+    {
+        precise float z = x * x;
+        precise float r = ((2.03721912945e-4 * z + 8.33028376239e-3) * z + 1.66667160211e-1) * z * x + x;
+        return r;
+    }
+    precise float e = m_exp(a * 0.5);
+    precise float s = (e * 0.5) * e;
+    precise float r = s - m_div(0.25, s);
+    return copysign_(r, x);
+}
+
+float m_cosh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    precise float e = m_exp(abs_(x) * 0.5);
+    precise float s = (e * 0.5) * e;
+    precise float r = s + m_div(0.25, s);
+    return r;
+}
+
+float m_asinh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
+    precise float a = abs_(x);
+    if (a > 4096.0) { precise float b = m_log(a) + 0.693147181; return copysign_(b, x); }
+    precise float a2 = a * a;
+    precise float r = m_log1p(a + m_div(a2, 1.0 + m_sqrt(1.0 + a2)));
+    return copysign_(r, x);
+}
+
+float m_acosh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (x < 1.0) return NAN;
+    if (x > 4096.0) { precise float b = m_log(x) + 0.693147181; return b; }
+    precise float t = x - 1.0;
+    return m_log1p(t + m_sqrt(t * (t + 2.0)));
+}
+
+float m_atanh(float x)
+{
+    if (isnan_(x)) return quiet_(x);
+    if (tiny_(x)) return x;
+    precise float a = abs_(x);
+    precise float r = m_log1p(m_div(a + a, 1.0 - a)) * 0.5;
+    return copysign_(r, x);
+}
+
+// Cube root as MathF32.Cbrt: |x| = m 2^e on bits (subnormals normalised), e = 3q + r, three Newton
+// steps on z = m 2^r in [1, 8) with correctly rounded divisions, then 2^q on bits.
+float m_cbrt(float x)
+{
+    uint u = floatBitsToUint(x);
+    uint a = u & 0x7FFFFFFFu;
+    if (a == 0u || a >= 0x7F800000u) return f_isnan(u) ? quiet_(x) : x;
+    int e;
+    precise float m = f_frexp(x, e);
+    precise float ef = float(e);
+    precise float q = floor((ef + 0.5) * 0.333333343);
+    precise float r = ef - 3.0 * q;
+    precise float z = m * (r == 1.0 ? 2.0 : r == 2.0 ? 4.0 : 1.0);
+    precise float y = (0.74 + 0.26 * m) * (r == 1.0 ? 1.25992105 : r == 2.0 ? 1.58740105 : 1.0);
+    for (int i = 0; i < 3; i++)
+    {
+        precise float yy = y * y;
+        precise float d = y - m_div(z, yy);
+        y = y - d * 0.333333343;
+    }
+    return copysign_(uintBitsToFloat(f_ldexp(y, int(q), 0)), x);
 }

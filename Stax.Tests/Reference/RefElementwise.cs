@@ -27,6 +27,22 @@ public static partial class Ref
         Unary(Prims.Cos, (t, x) => Math.Cos(x));
         Unary(Prims.Erf, (t, x) => RefErf(x));
         Unary(Prims.ErfInv, (t, x) => RefErfInv(x));
+        Unary(Prims.Erfc, (t, x) => RefErfc(x));
+        Unary(Prims.Cbrt, (t, x) => Math.Cbrt(x));
+        // nextafter steps in the operand's own precision (C's nextafter / nextafterf).
+        Binary(Prims.NextAfter, (t, x, y) => double.IsNaN(x) || double.IsNaN(y) ? double.NaN : x == y ? y
+            : t == DType.Float32 ? (x < y ? MathF.BitIncrement((float)x) : MathF.BitDecrement((float)x))
+            : (x < y ? Math.BitIncrement(x) : Math.BitDecrement(x)));
+        Unary(Prims.Tan, (t, x) => Math.Tan(x));
+        Unary(Prims.Asin, (t, x) => Math.Asin(x));
+        Unary(Prims.Acos, (t, x) => Math.Acos(x));
+        Unary(Prims.Atan, (t, x) => Math.Atan(x));
+        Unary(Prims.Sinh, (t, x) => Math.Sinh(x));
+        Unary(Prims.Cosh, (t, x) => Math.Cosh(x));
+        Unary(Prims.Asinh, (t, x) => Math.Asinh(x));
+        Unary(Prims.Acosh, (t, x) => Math.Acosh(x));
+        Unary(Prims.Atanh, (t, x) => Math.Atanh(x));
+
         Unary(Prims.Floor, (t, x) => Math.Floor(x));
         Unary(Prims.Ceil, (t, x) => Math.Ceiling(x));
         Unary(Prims.Not, (t, x) => t switch

@@ -30,6 +30,8 @@ internal enum ElementwiseArity
 /// <param name="UInt8">uint8 operator.</param>
 /// <param name="Bool">bool operator (bytes 0/1).</param>
 /// <param name="Applies">For a primitive with several entries: whether this one serves the given parameters.</param>
+/// <param name="Via16">Whether float16/bfloat16 compute through the float32 operator (false where
+/// widening changes the answer, as for nextafter).</param>
 internal sealed record ElementwiseOp(
     Primitive Primitive,
     ElementwiseArity Arity,
@@ -40,12 +42,14 @@ internal sealed record ElementwiseOp(
     CpuOperator? UInt32 = null,
     CpuOperator? UInt8 = null,
     CpuOperator? Bool = null,
-    Func<Params, bool>? Applies = null)
+    Func<Params, bool>? Applies = null,
+    bool Via16 = true)
 {
     /// <summary>The CPU operator for <paramref name="dtype"/>, or null when the primitive does not support it.</summary>
     public CpuOperator? Cpu(DType dtype) => dtype switch
     {
-        DType.Float32 or DType.Float16 or DType.BFloat16 => Float32,
+        DType.Float32 => Float32,
+        DType.Float16 or DType.BFloat16 => Via16 ? Float32 : null,
         DType.Float64 => Float64,
         DType.Int32 => Int32,
         DType.UInt32 => UInt32,

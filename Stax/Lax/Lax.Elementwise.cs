@@ -32,8 +32,44 @@ public static partial class Lax
     public static Tensor Sin(Tensor x) => Prims.Sin.Bind1(Params.None, x);
     /// <summary>cos(x).</summary>
     public static Tensor Cos(Tensor x) => Prims.Cos.Bind1(Params.None, x);
+    /// <summary>tan(x) (jax.lax.tan).</summary>
+    public static Tensor Tan(Tensor x) => Prims.Tan.Bind1(Params.None, x);
+    /// <summary>asin(x) (jax.lax.asin).</summary>
+    public static Tensor Asin(Tensor x) => Prims.Asin.Bind1(Params.None, x);
+    /// <summary>acos(x) (jax.lax.acos).</summary>
+    public static Tensor Acos(Tensor x) => Prims.Acos.Bind1(Params.None, x);
+    /// <summary>atan(x) (jax.lax.atan).</summary>
+    public static Tensor Atan(Tensor x) => Prims.Atan.Bind1(Params.None, x);
+    /// <summary>sinh(x) (jax.lax.sinh).</summary>
+    public static Tensor Sinh(Tensor x) => Prims.Sinh.Bind1(Params.None, x);
+    /// <summary>cosh(x) (jax.lax.cosh).</summary>
+    public static Tensor Cosh(Tensor x) => Prims.Cosh.Bind1(Params.None, x);
+    /// <summary>asinh(x) (jax.lax.asinh).</summary>
+    public static Tensor Asinh(Tensor x) => Prims.Asinh.Bind1(Params.None, x);
+    /// <summary>acosh(x) (jax.lax.acosh).</summary>
+    public static Tensor Acosh(Tensor x) => Prims.Acosh.Bind1(Params.None, x);
+    /// <summary>atanh(x) (jax.lax.atanh).</summary>
+    public static Tensor Atanh(Tensor x) => Prims.Atanh.Bind1(Params.None, x);
+    /// <summary>
+    /// x^n for a static integer n (jax.lax.integer_pow): square-and-multiply, 1 / x^-n for negative n
+    /// on floats, derivative n·x^(n-1). Composed from mul/div with a custom JVP rather than a
+    /// primitive (see docs/stax-differences.md).
+    /// </summary>
+    public static Tensor IntegerPow(Tensor x, int n)
+    {
+        if (n < 0 && !x.DType.IsFloat())
+            throw new ArgumentException($"integer_pow: integers cannot be raised to negative powers, got {x.Aval} to the power {n}");
+        if (x.DType == DType.Bool) throw new ArgumentException($"integer_pow: operand of dtype bool (shape {x.Shape}) is not supported; expected a numeric dtype");
+        return Np.IntegerPow(x, n);
+    }
+    /// <summary>x·x (jax.lax.square).</summary>
+    public static Tensor Square(Tensor x) => IntegerPow(x, 2);
+    /// <summary>Real cube root (jax.lax.cbrt).</summary>
+    public static Tensor Cbrt(Tensor x) => Prims.Cbrt.Bind1(Params.None, x);
     /// <summary>erf(x).</summary>
     public static Tensor Erf(Tensor x) => Prims.Erf.Bind1(Params.None, x);
+    /// <summary>erfc(x) = 1 - erf(x), accurate where erf(x) is near 1 (jax.lax.erfc).</summary>
+    public static Tensor Erfc(Tensor x) => Prims.Erfc.Bind1(Params.None, x);
     /// <summary>erf⁻¹(x).</summary>
     public static Tensor ErfInv(Tensor x) => Prims.ErfInv.Bind1(Params.None, x);
     /// <summary>floor(x).</summary>
@@ -59,6 +95,8 @@ public static partial class Lax
     public static Tensor Rem(Tensor x, Tensor y) => Prims.Rem.Bind1(Params.None, x, y);
     /// <summary>x ^ y.</summary>
     public static Tensor Pow(Tensor x, Tensor y) => Prims.Pow.Bind1(Params.None, x, y);
+    /// <summary>The next representable float after x toward y (jax.lax.nextafter); float32 and float64.</summary>
+    public static Tensor NextAfter(Tensor x, Tensor y) => Prims.NextAfter.Bind1(Params.None, x, y);
     /// <summary>max(x, y).</summary>
     public static Tensor Max(Tensor x, Tensor y) => Prims.Max.Bind1(Params.None, x, y);
     /// <summary>min(x, y).</summary>

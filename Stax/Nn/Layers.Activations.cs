@@ -66,6 +66,8 @@ public static partial class Activations
             double c = Math.Sqrt(2 / Math.PI);
             return 0.5 * x * (1.0 + Np.Tanh(c * (x + 0.044715 * x * x * x)));
         }
-        return 0.5 * x * (1.0 + Lax.Erf(x / Math.Sqrt(2)));
+        // jax.nn.gelu: x * erfc(-x / sqrt(2)) / 2, which keeps its precision for x <= -3 where
+        // x/2 * (1 + erf(x / sqrt(2))) cancels to nothing.
+        return x * (Np.Erfc(-x * Math.Sqrt(0.5)) / 2.0);
     }
 }

@@ -318,6 +318,30 @@ public static partial class Np
     public static Tensor Tanh(Tensor x) => Lax.Tanh(ToFloat(x));
     /// <summary>sqrt(x).</summary>
     public static Tensor Sqrt(Tensor x) => Lax.Sqrt(ToFloat(x));
+    /// <summary>jnp.tan (integers promote to float32).</summary>
+    public static Tensor Tan(Tensor x) => Lax.Tan(ToFloat(x));
+    /// <summary>jnp.arcsin (integers promote to float32).</summary>
+    public static Tensor Arcsin(Tensor x) => Lax.Asin(ToFloat(x));
+    /// <summary>jnp.arccos (integers promote to float32).</summary>
+    public static Tensor Arccos(Tensor x) => Lax.Acos(ToFloat(x));
+    /// <summary>jnp.arctan (integers promote to float32).</summary>
+    public static Tensor Arctan(Tensor x) => Lax.Atan(ToFloat(x));
+    /// <summary>jnp.sinh (integers promote to float32).</summary>
+    public static Tensor Sinh(Tensor x) => Lax.Sinh(ToFloat(x));
+    /// <summary>jnp.cosh (integers promote to float32).</summary>
+    public static Tensor Cosh(Tensor x) => Lax.Cosh(ToFloat(x));
+    /// <summary>jnp.arcsinh (integers promote to float32).</summary>
+    public static Tensor Arcsinh(Tensor x) => Lax.Asinh(ToFloat(x));
+    /// <summary>jnp.arccosh (integers promote to float32).</summary>
+    public static Tensor Arccosh(Tensor x) => Lax.Acosh(ToFloat(x));
+    /// <summary>jnp.arctanh (integers promote to float32).</summary>
+    public static Tensor Arctanh(Tensor x) => Lax.Atanh(ToFloat(x));
+    /// <summary>jnp.cbrt (integers promote to float32).</summary>
+    public static Tensor Cbrt(Tensor x) => Lax.Cbrt(ToFloat(x));
+    /// <summary>erf(x) (jax.scipy.special.erf; integers promote to float32).</summary>
+    public static Tensor Erf(Tensor x) => Lax.Erf(ToFloat(x));
+    /// <summary>erfc(x) = 1 - erf(x), accurate in the tail (jax.scipy.special.erfc; integers promote to float32).</summary>
+    public static Tensor Erfc(Tensor x) => Lax.Erfc(ToFloat(x));
     /// <summary>sin(x).</summary>
     public static Tensor Sin(Tensor x) => Lax.Sin(ToFloat(x));
     /// <summary>cos(x).</summary>

@@ -54,8 +54,30 @@ public static partial class Prims
     public static readonly Primitive Sin = Unary("sin", Kinds.Float);
     /// <summary>Cosine.</summary>
     public static readonly Primitive Cos = Unary("cos", Kinds.Float);
+    /// <summary>Tangent.</summary>
+    public static readonly Primitive Tan = Unary("tan", Kinds.Float);
+    /// <summary>Inverse sine (NaN outside [-1, 1]).</summary>
+    public static readonly Primitive Asin = Unary("asin", Kinds.Float);
+    /// <summary>Inverse cosine (NaN outside [-1, 1]).</summary>
+    public static readonly Primitive Acos = Unary("acos", Kinds.Float);
+    /// <summary>Inverse tangent.</summary>
+    public static readonly Primitive Atan = Unary("atan", Kinds.Float);
+    /// <summary>Hyperbolic sine.</summary>
+    public static readonly Primitive Sinh = Unary("sinh", Kinds.Float);
+    /// <summary>Hyperbolic cosine.</summary>
+    public static readonly Primitive Cosh = Unary("cosh", Kinds.Float);
+    /// <summary>Inverse hyperbolic sine.</summary>
+    public static readonly Primitive Asinh = Unary("asinh", Kinds.Float);
+    /// <summary>Inverse hyperbolic cosine (NaN below 1).</summary>
+    public static readonly Primitive Acosh = Unary("acosh", Kinds.Float);
+    /// <summary>Inverse hyperbolic tangent (±inf at ±1, NaN beyond).</summary>
+    public static readonly Primitive Atanh = Unary("atanh", Kinds.Float);
+    /// <summary>Cube root (real, odd: cbrt(-8) = -2).</summary>
+    public static readonly Primitive Cbrt = Unary("cbrt", Kinds.Float);
     /// <summary>Error function.</summary>
     public static readonly Primitive Erf = Unary("erf", Kinds.Float);
+    /// <summary>Complementary error function 1 - erf(x), accurate in the tail (lax.erfc).</summary>
+    public static readonly Primitive Erfc = Unary("erfc", Kinds.Float);
     /// <summary>Inverse error function.</summary>
     public static readonly Primitive ErfInv = Unary("erf_inv", Kinds.Float);
     /// <summary>Round toward -inf.</summary>
@@ -91,6 +113,15 @@ public static partial class Prims
     public static readonly Primitive Min = Binary("min", Kinds.Any);
     /// <summary>atan2(x, y) = angle of (y, x) as in lax.atan2(x, y) = arctan(x / y).</summary>
     public static readonly Primitive Atan2 = Binary("atan2", Kinds.Float);
+    /// <summary>The next float after x in the direction of y (C nextafter); float32 and float64 only.</summary>
+    public static readonly Primitive NextAfter = new("nextafter", PrimitiveFamily.Binary, (ins, _) =>
+    {
+        RequireSameShapes("nextafter", ins);
+        RequireSameDTypes("nextafter", ins);
+        if (ins[0].DType != DType.Float32 && ins[0].DType != DType.Float64)
+            throw new ArgumentException($"nextafter: operand of dtype {ins[0].DType.Name()} (shape {ins[0].Shape}) is not supported; expected float32 or float64");
+        return new[] { new AbstractValue(ins[0].Shape, ins[0].DType, AllWeak(ins)) };
+    }, inputs: 2);
     /// <summary>Logical/bitwise and.</summary>
     public static readonly Primitive And = Binary("and", Kinds.IntOrBool);
     /// <summary>Logical/bitwise or.</summary>

@@ -47,6 +47,22 @@ internal static partial class RuleRegistry
         Unary(Prims.Sin, (x, y, t) => Lax.Mul(t, Lax.Cos(x)));
         Unary(Prims.Cos, (x, y, t) => Lax.Neg(Lax.Mul(t, Lax.Sin(x))));
         Unary(Prims.Erf, (x, y, t) => Lax.Mul(t, Lax.Mul(Const(x, 2 / Math.Sqrt(Math.PI)), Lax.Exp(Lax.Neg(Lax.Mul(x, x))))));
+        // JAX's rules (jax/_src/lax/lax.py): tan' = 1 + tan^2, asin' = rsqrt(1 - x^2), acos' = -rsqrt(1 - x^2),
+        // atan' = 1 / (1 + x^2), sinh' = cosh, cosh' = sinh, asinh' = rsqrt(x^2 + 1),
+        // acosh' = rsqrt((x - 1)(x + 1)), atanh' = 1 / ((1 + x)(1 - x)).
+        // cbrt' = 1/3 · y^-2 (jax: mul(g, mul(1/3, integer_pow(ans, -2)))).
+        Unary(Prims.Cbrt, (x, y, t) => Lax.Mul(t, Lax.Mul(Const(y, 1.0 / 3), Lax.IntegerPow(y, -2))));
+        Unary(Prims.Tan, (x, y, t) => Lax.Mul(t, Lax.Add(Const(y, 1), Lax.Mul(y, y))));
+        Unary(Prims.Asin, (x, y, t) => Lax.Mul(t, Lax.Rsqrt(Lax.Sub(Const(x, 1), Lax.Mul(x, x)))));
+        Unary(Prims.Acos, (x, y, t) => Lax.Neg(Lax.Mul(t, Lax.Rsqrt(Lax.Sub(Const(x, 1), Lax.Mul(x, x))))));
+        Unary(Prims.Atan, (x, y, t) => Lax.Div(t, Lax.Add(Const(x, 1), Lax.Mul(x, x))));
+        Unary(Prims.Sinh, (x, y, t) => Lax.Mul(t, Lax.Cosh(x)));
+        Unary(Prims.Cosh, (x, y, t) => Lax.Mul(t, Lax.Sinh(x)));
+        Unary(Prims.Asinh, (x, y, t) => Lax.Mul(t, Lax.Rsqrt(Lax.Add(Lax.Mul(x, x), Const(x, 1)))));
+        Unary(Prims.Acosh, (x, y, t) => Lax.Mul(t, Lax.Rsqrt(Lax.Mul(Lax.Sub(x, Const(x, 1)), Lax.Add(x, Const(x, 1))))));
+        Unary(Prims.Atanh, (x, y, t) => Lax.Mul(Lax.Div(Const(x, 1), Lax.Add(Const(x, 1), x)), Lax.Div(t, Lax.Sub(Const(x, 1), x))));
+        // jax/_src/lax/special.py: erfc'(x) = -2/sqrt(pi) e^{-x^2}.
+        Unary(Prims.Erfc, (x, y, t) => Lax.Mul(t, Lax.Mul(Const(x, -2 / Math.Sqrt(Math.PI)), Lax.Exp(Lax.Neg(Lax.Mul(x, x))))));
         Unary(Prims.ErfInv, (x, y, t) => Lax.Mul(t, Lax.Mul(Const(y, Math.Sqrt(Math.PI) / 2), Lax.Exp(Lax.Mul(y, y)))));
         Unary(Prims.Floor, null);
         Unary(Prims.Ceil, null);
@@ -56,12 +72,13 @@ internal static partial class RuleRegistry
         Unary(Prims.StopGradient, null);
         Prims.Neg.Transpose = (cts, args, ps) => new[] { cts[0] is { } c ? Lax.Neg(c) : null };
 
-        foreach (var p in new[] { Prims.Add, Prims.Sub, Prims.Mul, Prims.Div, Prims.Rem, Prims.Pow, Prims.Max, Prims.Min, Prims.Atan2,
+        foreach (var p in new[] { Prims.NextAfter, Prims.Add, Prims.Sub, Prims.Mul, Prims.Div, Prims.Rem, Prims.Pow, Prims.Max, Prims.Min, Prims.Atan2,
                      Prims.And, Prims.Or, Prims.Xor, Prims.ShiftLeft, Prims.ShiftRightLogical, Prims.ShiftRightArithmetic,
                      Prims.Eq, Prims.Ne, Prims.Lt, Prims.Le, Prims.Gt, Prims.Ge, Prims.Select })
             Elementwise(p);
-        // Comparisons and bitwise operations have integer or boolean outputs: no tangent.
-        foreach (var p in new[] { Prims.And, Prims.Or, Prims.Xor, Prims.ShiftLeft, Prims.ShiftRightLogical, Prims.ShiftRightArithmetic,
+        // Comparisons and bitwise operations have integer or boolean outputs: no tangent. nextafter
+        // is piecewise constant: a zero tangent (JAX defines no rule and raises instead).
+        foreach (var p in new[] { Prims.NextAfter, Prims.And, Prims.Or, Prims.Xor, Prims.ShiftLeft, Prims.ShiftRightLogical, Prims.ShiftRightArithmetic,
                      Prims.Eq, Prims.Ne, Prims.Lt, Prims.Le, Prims.Gt, Prims.Ge })
             p.Jvp = (xs, ts, ps) => One(p.Bind1(ps, xs), null);
 

@@ -38,6 +38,7 @@ internal struct LogisticAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.Aggre
 internal struct SinAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Sin(x); }
 internal struct CosAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Cos(x); }
 internal struct ErfAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Erf(x); }
+internal struct ErfcAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Erfc(x); }
 internal struct ErfInvAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.ErfInv(x); }
 internal struct SqrtAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.Sqrt(x); }
 internal struct RsqrtAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.C(1f) / V.Sqrt(x); }
@@ -48,6 +49,16 @@ internal struct FloorAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.Aggressi
 internal struct CeilAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.Ceil(x); }
 internal struct RoundEvenAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.RoundEven(x); }
 internal struct RoundAwayAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.RoundAway(x); }
+internal struct TanAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Tan(x); }
+internal struct AtanAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Atan(x); }
+internal struct AsinAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Asin(x); }
+internal struct AcosAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Acos(x); }
+internal struct SinhAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Sinh(x); }
+internal struct CoshAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Cosh(x); }
+internal struct AsinhAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Asinh(x); }
+internal struct AcoshAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Acosh(x); }
+internal struct AtanhAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Atanh(x); }
+internal struct CbrtAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Cbrt(x); }
 internal struct Atan2Algo : IFloatAlgo2 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x, V y) where V : struct, IVecF<V> => MathF32.Atan2(x, y); }
 
 /// <summary>pow for float32: computed per element in double and rounded once (correctly rounded in
@@ -67,9 +78,41 @@ internal struct LogisticD : IUnaryOp<double> { public static double Invoke(doubl
 internal struct SinD : IUnaryOp<double> { public static double Invoke(double x) => Math.Sin(x); }
 internal struct CosD : IUnaryOp<double> { public static double Invoke(double x) => Math.Cos(x); }
 internal struct ErfD : IUnaryOp<double> { public static double Invoke(double x) => MathF64.Erf(x); }
+internal struct ErfcD : IUnaryOp<double> { public static double Invoke(double x) => MathF64.Erfc(x); }
 internal struct ErfInvD : IUnaryOp<double> { public static double Invoke(double x) => MathF64.ErfInv(x); }
 internal struct RoundAwayD : IUnaryOp<double> { public static double Invoke(double x) => Math.Round(x, MidpointRounding.AwayFromZero); }
 internal struct SignD : IUnaryOp<double> { public static double Invoke(double x) => x > 0 ? 1 : x < 0 ? -1 : x; }
+internal struct TanD : IUnaryOp<double> { public static double Invoke(double x) => Math.Tan(x); }
+internal struct AtanD : IUnaryOp<double> { public static double Invoke(double x) => Math.Atan(x); }
+internal struct AsinD : IUnaryOp<double> { public static double Invoke(double x) => Math.Asin(x); }
+internal struct AcosD : IUnaryOp<double> { public static double Invoke(double x) => Math.Acos(x); }
+internal struct SinhD : IUnaryOp<double> { public static double Invoke(double x) => Math.Sinh(x); }
+internal struct CoshD : IUnaryOp<double> { public static double Invoke(double x) => Math.Cosh(x); }
+internal struct AsinhD : IUnaryOp<double> { public static double Invoke(double x) => Math.Asinh(x); }
+internal struct AcoshD : IUnaryOp<double> { public static double Invoke(double x) => Math.Acosh(x); }
+internal struct AtanhD : IUnaryOp<double> { public static double Invoke(double x) => Math.Atanh(x); }
+internal struct CbrtD : IUnaryOp<double> { public static double Invoke(double x) => Math.Cbrt(x); }
+/// <summary>nextafter for float32: one step of the bit pattern toward y; y where x == y; a NaN operand, quieted.</summary>
+internal struct NextAfterF : IBinaryOp<float>
+{
+    public static float Invoke(float x, float y)
+    {
+        if (float.IsNaN(x) || float.IsNaN(y))
+            return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(float.IsNaN(x) ? x : y) | 0x0040_0000);
+        if (x == y) return y;
+        return x < y ? MathF.BitIncrement(x) : MathF.BitDecrement(x);
+    }
+}
+internal struct NextAfterD : IBinaryOp<double>
+{
+    public static double Invoke(double x, double y)
+    {
+        if (double.IsNaN(x) || double.IsNaN(y))
+            return BitConverter.UInt64BitsToDouble(BitConverter.DoubleToUInt64Bits(double.IsNaN(x) ? x : y) | 0x0008_0000_0000_0000);
+        if (x == y) return y;
+        return x < y ? Math.BitIncrement(x) : Math.BitDecrement(x);
+    }
+}
 internal struct PowD : IBinaryOp<double> { public static double Invoke(double x, double y) => Math.Pow(x, y); }
 internal struct RemD : IBinaryOp<double> { public static double Invoke(double x, double y) => x % y; }
 internal struct Atan2D : IBinaryOp<double> { public static double Invoke(double x, double y) => Math.Atan2(x, y); }

@@ -9,7 +9,7 @@ namespace Stax.Backends.Cpu.Simd;
 /// minimax fits (exp, log, tanh, sin/cos, atan), a Taylor series and a Chebyshev-fitted erfc for erf,
 /// and Giles' single-precision erf_inv (the one XLA uses).
 /// </summary>
-internal static class MathF32
+internal static partial class MathF32
 {
     const float Inf = float.PositiveInfinity;
     static readonly float AllBits = BitConverter.Int32BitsToSingle(-1);

@@ -45,15 +45,24 @@ internal static class MathF64
     }
 
     // erfc(x) for x >= 2 by the continued fraction e^{-x^2}/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))).
+    // e^{-x^2} = e^{-h^2} e^{-(x-h)(x+h)} with h^2 exact, so the rounding of x^2 stays out of the tail.
     static double ErfcFraction(double x)
     {
         if (x > 27) return 0;
         double f = x;
         for (int k = 120; k >= 1; k--) f = x + k * 0.5 / f;
-        return Math.Exp(-x * x) / (f * 1.7724538509055160);
+        double h = BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(x) & unchecked((long)0xFFFFFFFFF8000000UL));
+        return Math.Exp(-(x - h) * (x + h)) / (f * 1.7724538509055160) * Math.Exp(-(h * h));
     }
 
-    static double Erfc(double x) => x < 2 ? 1 - ErfSeries(x) : ErfcFraction(x);
+    static double ErfcPositive(double x) => x < 2 ? 1 - ErfSeries(x) : ErfcFraction(x);
+
+    /// <summary>erfc(x) = 1 - erf(x), with relative accuracy in the right tail.</summary>
+    public static double Erfc(double x)
+    {
+        if (double.IsNaN(x)) return x;
+        return x < 0 ? 2 - ErfcPositive(-x) : ErfcPositive(x);
+    }
 
     public static double Erf(double x)
     {
@@ -78,7 +87,7 @@ internal static class MathF64
         {
             double deriv = TwoOverSqrtPi * Math.Exp(-x * x);
             if (deriv == 0) break;
-            double f = a > 0.5 ? (1 - a) - Erfc(x) : ErfSeries(x) - a;
+            double f = a > 0.5 ? (1 - a) - ErfcPositive(x) : ErfSeries(x) - a;
             x -= f / deriv;
         }
         return y < 0 ? -x : x;
