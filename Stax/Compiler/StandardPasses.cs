@@ -10,10 +10,11 @@ namespace Stax.Compiler;
 /// </summary>
 internal static class StandardPasses
 {
-    /// <summary>The rewritten equations (in a valid order) and the program's outputs in their terms.</summary>
-    public static (Eqn[] Eqns, Var[] OutVars) Run(Jaxpr program)
+    /// <summary>The rewritten equations (in a valid order) and the program's outputs in their terms
+    /// (<paramref name="evaluationOnly"/>: see <see cref="InlineCalls.Run"/>).</summary>
+    public static (Eqn[] Eqns, Var[] OutVars) Run(Jaxpr program, bool evaluationOnly = false)
     {
-        program = InlineCalls.Run(program);
+        program = InlineCalls.Run(program, evaluationOnly);
         var eqns = RematerializeSplats.Run(FoldTransposedProducts.Run(program), program.OutVars);
         return (eqns, program.OutVars);
     }
