@@ -16,7 +16,8 @@ public static partial class Ref
     {
         RegisterElementwise();
         RegisterConversion();
-        RegisterMovement();
+        RegisterReshaping();
+        RegisterSlicing();
         RegisterIndexing();
         RegisterReduction();
         RegisterSorting();
@@ -27,7 +28,8 @@ public static partial class Ref
 
     static partial void RegisterElementwise();
     static partial void RegisterConversion();
-    static partial void RegisterMovement();
+    static partial void RegisterReshaping();
+    static partial void RegisterSlicing();
     static partial void RegisterIndexing();
     static partial void RegisterReduction();
     static partial void RegisterSorting();

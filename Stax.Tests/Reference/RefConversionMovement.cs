@@ -51,7 +51,7 @@ public static partial class Ref
         return (double)(r.Sign < 0 ? r + m : r);
     }
 
-    static partial void RegisterMovement()
+    static partial void RegisterReshaping()
     {
         Rules[Prims.Reshape] = (p, x, o) => new[] { new RefArray(o[0].Shape.ToArray(), o[0].DType, (double[])x[0].Data.Clone()) };
         Rules[Prims.BroadcastInDim] = (p, x, o) =>
@@ -69,9 +69,5 @@ public static partial class Ref
             }
             return new[] { r };
         };
-        RegisterMovementMore();
     }
-
-    // Transpose, slice, pad, ... (Reference/RefMovement.cs).
-    static partial void RegisterMovementMore();
 }

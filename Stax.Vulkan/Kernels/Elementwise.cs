@@ -1,23 +1,12 @@
+using Stax.Backends;
+
 namespace Stax.Vulkan;
 
 public sealed partial class VulkanBackend
 {
-    // Op codes of shaders/elementwise.comp.
-    static readonly Dictionary<Primitive, int> UnaryOps = new()
-    {
-        [Prims.Neg] = 0, [Prims.Exp] = 1, [Prims.Log] = 2, [Prims.Log1p] = 3, [Prims.Expm1] = 4, [Prims.Tanh] = 5,
-        [Prims.Logistic] = 6, [Prims.Sqrt] = 7, [Prims.Rsqrt] = 8, [Prims.Abs] = 9, [Prims.Sign] = 10, [Prims.Sin] = 11,
-        [Prims.Cos] = 12, [Prims.Erf] = 13, [Prims.ErfInv] = 14, [Prims.Floor] = 15, [Prims.Ceil] = 16,
-        [Prims.Not] = 19, [Prims.IsFinite] = 20,
-    };
-    static readonly Dictionary<Primitive, int> BinaryOps = new()
-    {
-        [Prims.Add] = 32, [Prims.Sub] = 33, [Prims.Mul] = 34, [Prims.Div] = 35, [Prims.Rem] = 36, [Prims.Pow] = 37,
-        [Prims.Max] = 38, [Prims.Min] = 39, [Prims.Atan2] = 40, [Prims.And] = 41, [Prims.Or] = 42, [Prims.Xor] = 43,
-        [Prims.ShiftLeft] = 44, [Prims.ShiftRightLogical] = 45, [Prims.ShiftRightArithmetic] = 46,
-        [Prims.Eq] = 47, [Prims.Ne] = 48, [Prims.Lt] = 49, [Prims.Le] = 50, [Prims.Gt] = 51, [Prims.Ge] = 52,
-    };
-    const int OpRoundAway = 17, OpRoundEven = 18, OpSelect = 64, OpConvert = 65, OpIota = 66, OpBitcast = 67;
+    // Op codes of shaders/elementwise.comp beyond the elementwise registry's (ElementwiseOps):
+    // data movement and conversions.
+    const int OpSelect = 64, OpConvert = 65, OpIota = 66, OpBitcast = 67;
 
     /// <summary>Records an elementwise dispatch writing <paramref name="output"/>.</summary>
     internal void Elementwise(int op, DType dt, VulkanBuffer output, VulkanBuffer? a, VulkanBuffer? b = null, VulkanBuffer? c = null, int p0 = 0, int p1 = 0)
@@ -39,12 +28,20 @@ public sealed partial class VulkanBackend
 
     static partial void RegisterElementwise()
     {
-        foreach (var (prim, op) in UnaryOps)
-            Kernels[prim] = (b, p, ins, outs, it, ot) => b.Elementwise(op, ins[0].DType, outs[0], ins[0]);
-        Kernels[Prims.Round] = (b, p, ins, outs, it, ot) =>
-            b.Elementwise(((RoundParams)p).Method == RoundingMethod.AwayFromZero ? OpRoundAway : OpRoundEven, ins[0].DType, outs[0], ins[0]);
-        foreach (var (prim, op) in BinaryOps)
-            Kernels[prim] = (b, p, ins, outs, it, ot) => b.Elementwise(op, ins[0].DType, outs[0], ins[0], ins[1]);
+        // Every elementwise primitive's op code comes from the registry; a primitive with
+        // several entries (round's tie rules) picks by its parameters.
+        foreach (var prim in ElementwiseOps.Primitives)
+        {
+            var ops = ElementwiseOps.Of(prim);
+            bool unary = ops[0].Arity is ElementwiseArity.Unary or ElementwiseArity.Predicate;
+            Kernels[prim] = (b, p, ins, outs, it, ot) =>
+            {
+                var op = ops.Count == 1 ? ops[0] : ElementwiseOps.Find(prim, p)
+                    ?? throw new NotSupportedException($"vulkan: {prim.Name} has no operator for parameters {p}");
+                if (unary) b.Elementwise(op.VulkanOp, ins[0].DType, outs[0], ins[0]);
+                else b.Elementwise(op.VulkanOp, ins[0].DType, outs[0], ins[0], ins[1]);
+            };
+        }
         Kernels[Prims.Select] = (b, p, ins, outs, it, ot) => b.Elementwise(OpSelect, ins[1].DType, outs[0], ins[0], ins[1], ins[2]);
         Kernels[Prims.ConvertElementType] = (b, p, ins, outs, it, ot) => b.Elementwise(OpConvert, ins[0].DType, outs[0], ins[0]);
         Kernels[Prims.BitcastConvertType] = (b, p, ins, outs, it, ot) => b.Elementwise(OpBitcast, ins[0].DType, outs[0], ins[0]);

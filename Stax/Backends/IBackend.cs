@@ -3,7 +3,7 @@ namespace Stax.Backends;
 /// <summary>
 /// The backend contract: memory (allocate, upload, download) and one kernel entry that runs a
 /// primitive on buffers. Backends know only primitives, never transformations or modules.
-/// A backend dispatches on <see cref="Primitive.Family"/> and then on the primitive.
+/// Each backend looks its kernel up per primitive.
 /// </summary>
 public interface IBackend
 {

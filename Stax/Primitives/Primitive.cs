@@ -2,7 +2,7 @@ using Stax.Tracing;
 
 namespace Stax;
 
-/// <summary>Groups of primitives; a backend dispatches on the family first.</summary>
+/// <summary>Groups of primitives (for printing, tests and coverage checks; backends look kernels up per primitive).</summary>
 public enum PrimitiveFamily
 {
     /// <summary>Unary elementwise operations.</summary>
@@ -84,14 +84,24 @@ public sealed class Primitive
     /// <summary>The shape/dtype rule.</summary>
     public AbstractEvalRule AbstractEval { get; }
 
-    /// <summary>Optional evaluation without a kernel (jit, custom rules).</summary>
-    public ImplRule? Impl { get; set; }
-    /// <summary>Forward-mode differentiation rule.</summary>
-    public JvpRule? Jvp { get; set; }
-    /// <summary>Transpose rule (linear primitives only).</summary>
-    public TransposeRule? Transpose { get; set; }
-    /// <summary>Batching (vmap) rule.</summary>
-    public BatchRule? Batch { get; set; }
+    ImplRule? _impl;
+    JvpRule? _jvp;
+    TransposeRule? _transpose;
+    BatchRule? _batch;
+
+    // Each rule slot is set once, when the primitive's family registers its rules: a second
+    // assignment would silently change what every transformation of every program does.
+    T SetOnce<T>(T? current, T value, string slot) where T : class
+        => current is null ? value : throw new InvalidOperationException($"{Name}: the {slot} rule is already set; rule slots are set once");
+
+    /// <summary>Optional evaluation without a kernel (jit, custom rules). Set once.</summary>
+    public ImplRule? Impl { get => _impl; set => _impl = SetOnce(_impl, value!, "impl"); }
+    /// <summary>Forward-mode differentiation rule. Set once.</summary>
+    public JvpRule? Jvp { get => _jvp; set => _jvp = SetOnce(_jvp, value!, "JVP"); }
+    /// <summary>Transpose rule (linear primitives only). Set once.</summary>
+    public TransposeRule? Transpose { get => _transpose; set => _transpose = SetOnce(_transpose, value!, "transpose"); }
+    /// <summary>Batching (vmap) rule. Set once.</summary>
+    public BatchRule? Batch { get => _batch; set => _batch = SetOnce(_batch, value!, "batching"); }
 
     /// <summary>Applies the primitive under the current interpreter and returns its outputs.</summary>
     public Tensor[] Bind(Params parameters, params Tensor[] args)

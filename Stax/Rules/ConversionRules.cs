@@ -15,7 +15,6 @@ internal static partial class RuleRegistry
         convert.Transpose = (cts, a, ps) =>
             new[] { cts[0] is { } c ? Lax.ConvertElementType(c, a[0].Aval.DType) : null };
         convert.Batch = (ctx, xs, ds, ps) => (new[] { convert.Bind1(ps, xs[0]) }, new[] { ds[0] });
-        Prims.StopGradient.Batch = (ctx, xs, ds, ps) => (new[] { Prims.StopGradient.Bind1(ps, xs[0]) }, new[] { ds[0] });
 
         var bitcast = Prims.BitcastConvertType;
         bitcast.Jvp = (xs, ts, ps) => One(bitcast.Bind1(ps, xs[0]), null);

@@ -59,10 +59,11 @@ internal static partial class RuleRegistry
         foreach (var p in new[] { Prims.Add, Prims.Sub, Prims.Mul, Prims.Div, Prims.Rem, Prims.Pow, Prims.Max, Prims.Min, Prims.Atan2,
                      Prims.And, Prims.Or, Prims.Xor, Prims.ShiftLeft, Prims.ShiftRightLogical, Prims.ShiftRightArithmetic,
                      Prims.Eq, Prims.Ne, Prims.Lt, Prims.Le, Prims.Gt, Prims.Ge, Prims.Select })
-        {
             Elementwise(p);
-            if (p.Jvp == null) p.Jvp = (xs, ts, ps) => One(p.Bind1(ps, xs), null); // non-differentiable outputs
-        }
+        // Comparisons and bitwise operations have integer or boolean outputs: no tangent.
+        foreach (var p in new[] { Prims.And, Prims.Or, Prims.Xor, Prims.ShiftLeft, Prims.ShiftRightLogical, Prims.ShiftRightArithmetic,
+                     Prims.Eq, Prims.Ne, Prims.Lt, Prims.Le, Prims.Gt, Prims.Ge })
+            p.Jvp = (xs, ts, ps) => One(p.Bind1(ps, xs), null);
 
         Prims.Add.Jvp = (xs, ts, ps) => One(Lax.Add(xs[0], xs[1]), AddTangents(ts[0], ts[1]));
         Prims.Sub.Jvp = (xs, ts, ps) => One(Lax.Sub(xs[0], xs[1]),

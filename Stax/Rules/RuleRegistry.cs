@@ -10,7 +10,8 @@ internal static partial class RuleRegistry
     {
         RegisterElementwise();
         RegisterConversion();
-        RegisterMovement();
+        RegisterReshaping();
+        RegisterSlicing();
         RegisterIndexing();
         RegisterReduceSum();
         RegisterSow();
@@ -26,7 +27,8 @@ internal static partial class RuleRegistry
 
     static partial void RegisterElementwise();
     static partial void RegisterConversion();
-    static partial void RegisterMovement();
+    static partial void RegisterReshaping();
+    static partial void RegisterSlicing();
     static partial void RegisterIndexing();
     static partial void RegisterReduction();
     static partial void RegisterSorting();

@@ -16,7 +16,7 @@ public sealed class EvalTrace : Trace
 
     /// <summary>Calls <paramref name="observer"/> for every primitive evaluated eagerly on this
     /// thread until the scope is disposed (tests use it to see which kernels ran).</summary>
-    public static IDisposable Observe(Action<Primitive> observer)
+    internal static IDisposable Observe(Action<Primitive> observer)
     {
         var old = _observer;
         _observer = old == null ? observer : p => { old(p); observer(p); };
@@ -30,7 +30,7 @@ public sealed class EvalTrace : Trace
 
     /// <summary>Primitives evaluated eagerly on this thread so far (tests use it to prove that
     /// abstract evaluation and initialization run no kernels).</summary>
-    public static long ThreadEvaluations => _evaluations;
+    internal static long ThreadEvaluations => _evaluations;
 
     /// <summary>Counts and reports a primitive that a compiled program ran without binding it
     /// (so observers see compiled programs' kernels as they see eager ones).</summary>

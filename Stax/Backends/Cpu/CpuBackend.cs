@@ -13,10 +13,10 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
 
     static CpuBackend()
     {
-        RegisterUnary();
-        RegisterBinary();
+        RegisterElementwise();
         RegisterConversion();
-        RegisterMovement();
+        RegisterReshaping();
+        RegisterSlicing();
         RegisterIndexing();
         RegisterReduction();
         RegisterSorting();
@@ -26,10 +26,10 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
     }
 
     // Each family file implements its registration; an unimplemented one compiles to nothing.
-    static partial void RegisterUnary();
-    static partial void RegisterBinary();
+    static partial void RegisterElementwise();
     static partial void RegisterConversion();
-    static partial void RegisterMovement();
+    static partial void RegisterReshaping();
+    static partial void RegisterSlicing();
     static partial void RegisterIndexing();
     static partial void RegisterReduction();
     static partial void RegisterSorting();

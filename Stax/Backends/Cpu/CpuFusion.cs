@@ -11,22 +11,14 @@ namespace Stax.Backends.Cpu;
 /// A chain of consecutive float32 elementwise equations of one size (unary and binary arithmetic,
 /// comparisons, select, broadcasts of a scalar or of a trailing row such as a bias,
 /// float32-to-float32 conversions) run as one pass over memory: tile by tile, each equation
-/// applies its precompiled SIMD operator struct (the same ones the eager kernels use, so results
-/// are bit-identical) to cache-resident tiles; only values needed after the chain (or returned)
+/// applies its precompiled SIMD operator struct (the float32 operator of the elementwise registry,
+/// the same one the eager kernel uses, so results are bit-identical) to cache-resident tiles; only values needed after the chain (or returned)
 /// are written to buffers. Booleans live in tiles as 0/1 floats and are read from / written to
 /// bool buffers at the chain's edges. No code is generated at run time.
 /// </summary>
 internal sealed class FusedStep : CpuExecutable.Step
 {
     const int Tile = 1024;
-
-    abstract class Instr
-    {
-        /// <summary>y = op(a, b) over n elements; <paramref name="s"/> is the value of a splat operand.</summary>
-        public abstract void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s);
-        /// <summary>The same operator with its first (0) or second (1) operand a splat.</summary>
-        public virtual Instr WithSplat(int operand) => throw new InvalidOperationException("Internal error: unary operator with a splat operand");
-    }
 
     // select(pred, onTrue, onFalse) over tiles, pred as 0/1 floats.
     static void SelectRange(Isa isa, ref float p, ref float t, ref float f, ref float y, int n)
@@ -47,79 +39,10 @@ internal sealed class FusedStep : CpuExecutable.Step
         for (; i < n; i++) Unsafe.Add(ref y, i) = Unsafe.Add(ref p, i) != 0 ? Unsafe.Add(ref t, i) : Unsafe.Add(ref f, i);
     }
 
-    // A comparison as a binary operator giving 1f / 0f.
-    readonly struct MaskOf<TCmp> : IBinaryOp<float> where TCmp : IComparison<float>
-    {
-        public static bool Vectorizable => true;
-        public static float Invoke(float x, float y) => TCmp.Invoke(x, y) ? 1f : 0f;
-        public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => Vector128.ConditionalSelect(TCmp.Invoke(x, y), Vector128<float>.One, Vector128<float>.Zero);
-        public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => Vector256.ConditionalSelect(TCmp.Invoke(x, y), Vector256<float>.One, Vector256<float>.Zero);
-        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => Vector512.ConditionalSelect(TCmp.Invoke(x, y), Vector512<float>.One, Vector512<float>.Zero);
-    }
+    static readonly FusedInstr Copy = new FusedUnary<IdentityOp<float>>();
 
-    sealed class Un<TOp> : Instr where TOp : IUnaryOp<float>
-    {
-        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
-            => Drivers.UnaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref y, n);
-    }
-
-    sealed class Bin<TOp> : Instr where TOp : IBinaryOp<float>
-    {
-        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
-            => Drivers.BinaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref b, ref y, n);
-        public override Instr WithSplat(int operand) => operand == 0 ? new SplatFirst<TOp>() : new SplatSecond<TOp>();
-    }
-
-    // Binary operators with a broadcast scalar operand read it from a register instead of a filled tile.
-    sealed class SplatFirst<TOp> : Instr where TOp : IBinaryOp<float>
-    {
-        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
-            => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref b, ref y, n, scalarFirst: true);
-    }
-
-    sealed class SplatSecond<TOp> : Instr where TOp : IBinaryOp<float>
-    {
-        public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
-            => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref a, ref y, n, scalarFirst: false);
-    }
-
-    readonly struct CopyOp : IUnaryOp<float>
-    {
-        public static bool Vectorizable => true;
-        public static float Invoke(float x) => x;
-        public static Vector128<float> Invoke(Vector128<float> x) => x;
-        public static Vector256<float> Invoke(Vector256<float> x) => x;
-        public static Vector512<float> Invoke(Vector512<float> x) => x;
-    }
-
-    static readonly Dictionary<Primitive, Instr> Unary = new()
-    {
-        [Prims.Exp] = new Un<VecUnary<ExpAlgo>>(), [Prims.Log] = new Un<VecUnary<LogAlgo>>(),
-        [Prims.Log1p] = new Un<VecUnary<Log1pAlgo>>(), [Prims.Expm1] = new Un<VecUnary<Expm1Algo>>(),
-        [Prims.Tanh] = new Un<VecUnary<TanhAlgo>>(), [Prims.Logistic] = new Un<VecUnary<LogisticAlgo>>(),
-        [Prims.Sqrt] = new Un<VecUnary<SqrtAlgo>>(), [Prims.Rsqrt] = new Un<VecUnary<RsqrtAlgo>>(),
-        [Prims.Sin] = new Un<VecUnary<SinAlgo>>(), [Prims.Cos] = new Un<VecUnary<CosAlgo>>(),
-        [Prims.Floor] = new Un<VecUnary<FloorAlgo>>(), [Prims.Ceil] = new Un<VecUnary<CeilAlgo>>(),
-        [Prims.Neg] = new Un<VecUnary<NegAlgo>>(), [Prims.Abs] = new Un<VecUnary<AbsAlgo>>(),
-        [Prims.Sign] = new Un<VecUnary<SignAlgo>>(),
-    };
-
-    static readonly Dictionary<Primitive, Instr> Binary = new()
-    {
-        [Prims.Add] = new Bin<AddOp<float>>(), [Prims.Sub] = new Bin<SubOp<float>>(),
-        [Prims.Mul] = new Bin<MulOp<float>>(), [Prims.Div] = new Bin<DivF<float>>(),
-        [Prims.Max] = new Bin<MaxOp<float>>(), [Prims.Min] = new Bin<MinOp<float>>(),
-        [Prims.Pow] = new Bin<PowF>(), [Prims.Atan2] = new Bin<VecBinary<Atan2Algo>>(),
-    };
-
-    static readonly Dictionary<Primitive, Instr> Compare = new()
-    {
-        [Prims.Gt] = new Bin<MaskOf<GtOp<float>>>(), [Prims.Ge] = new Bin<MaskOf<GeOp<float>>>(),
-        [Prims.Lt] = new Bin<MaskOf<LtOp<float>>>(), [Prims.Le] = new Bin<MaskOf<LeOp<float>>>(),
-        [Prims.Eq] = new Bin<MaskOf<EqOp<float>>>(), [Prims.Ne] = new Bin<MaskOf<NeOp<float>>>(),
-    };
-
-    static readonly Instr Copy = new Un<CopyOp>();
+    // The operator of an elementwise equation from the registry, when it has a float32 form.
+    static ElementwiseOp? Op(Eqn e) => ElementwiseOps.Find(e.Primitive, e.Params) is { Fusible: true } op ? op : null;
 
     static bool IsF32(Var v) => v.Aval.DType == DType.Float32;
 
@@ -133,11 +56,15 @@ internal sealed class FusedStep : CpuExecutable.Step
         var p = e.Primitive;
         bool Same(int i, DType t) => e.Inputs[i].Aval.DType == t && e.Inputs[i].Aval.Shape == shape;
         var outType = e.Outputs[0].Aval.DType;
-        if (Compare.ContainsKey(p)) return outType == DType.Bool && Same(0, DType.Float32) && Same(1, DType.Float32) ? n : -1;
+        if (Op(e) is { } op)
+        {
+            bool unary = op.Arity is ElementwiseArity.Unary or ElementwiseArity.Predicate;
+            bool boolOut = op.Arity is ElementwiseArity.Comparison or ElementwiseArity.Predicate;
+            return e.Inputs.Length == (unary ? 1 : 2) && e.Inputs.All(v => IsF32(v) && v.Aval.Shape == shape)
+                && outType == (boolOut ? DType.Bool : DType.Float32) ? n : -1;
+        }
         if (outType != DType.Float32) return -1;
         if (p == Prims.Select) return e.Inputs.Length == 3 && Same(0, DType.Bool) && Same(1, DType.Float32) && Same(2, DType.Float32) ? n : -1;
-        if (Unary.ContainsKey(p) || Binary.ContainsKey(p))
-            return e.Inputs.All(v => IsF32(v) && v.Aval.Shape == shape) && e.Inputs.Length == (Unary.ContainsKey(p) ? 1 : 2) ? n : -1;
         if (p == Prims.BroadcastInDim) return e.Inputs.Length == 1 && IsF32(e.Inputs[0]) && (e.Inputs[0].Aval.Size == 1 || IsRow(e)) ? n : -1;
         if (p == Prims.ConvertElementType) return e.Inputs.Length == 1 && IsF32(e.Inputs[0]) ? n : -1;
         return -1;
@@ -171,11 +98,11 @@ internal sealed class FusedStep : CpuExecutable.Step
     enum Kind : byte { None, External, Scratch, Output, Splat }
     readonly record struct Loc(Kind Kind, int Index);
 
-    enum Op : byte { Apply, Fill, Select, LoadBool, StoreBool, Row }
+    enum NodeOp : byte { Apply, Fill, Select, LoadBool, StoreBool, Row }
 
     // Apply: Dst = Instr(A, B, splat); Fill: Dst = splat; Select: Dst = A ? B : C; LoadBool /
     // StoreBool: bool bytes <-> 0/1 floats; Row: Dst[j] = A[(t0 + j) mod Period].
-    sealed record Node(Op Op, Instr? Instr, Loc A, Loc B, Loc Dst, int SplatIndex, Loc C = default, long Period = 0);
+    sealed record Node(NodeOp Op, FusedInstr? Instr, Loc A, Loc B, Loc Dst, int SplatIndex, Loc C = default, long Period = 0);
 
     readonly Node[] _nodes;
     readonly Primitive[] _prims;
@@ -233,7 +160,7 @@ internal sealed class FusedStep : CpuExecutable.Step
             if (v.Aval.DType != DType.Bool) return ext;
             // A bool from outside the chain: loaded once as 0/1 floats, kept until its last use here.
             var t = NewTile(s);
-            nodes.Add(new Node(Op.LoadBool, null, ext, ext, t, -1));
+            nodes.Add(new Node(NodeOp.LoadBool, null, ext, ext, t, -1));
             where[s] = t;
             return t;
         }
@@ -243,7 +170,7 @@ internal sealed class FusedStep : CpuExecutable.Step
             if (l.Kind != Kind.Splat) return l;
             int key = -1 - nodes.Count;
             var t = NewTile(key);
-            nodes.Add(new Node(Op.Fill, null, l, l, t, l.Index));
+            nodes.Add(new Node(NodeOp.Fill, null, l, l, t, l.Index));
             tileOf.Remove(key);
             pendingFree.Add(t.Index);   // free again once this equation's node has been added
             return t;
@@ -283,28 +210,32 @@ internal sealed class FusedStep : CpuExecutable.Step
             {
                 int k = ins[0].Kind == Kind.Splat ? ins[0].Index : splatSlots.Count;
                 if (ins[0].Kind != Kind.Splat) splatSlots.Add(ins[0].Index);
-                nodes.Add(new Node(Op.Fill, null, dst, dst, dst, k));
+                nodes.Add(new Node(NodeOp.Fill, null, dst, dst, dst, k));
             }
             else if (e.Primitive == Prims.BroadcastInDim && ins[0].Kind == Kind.External)
-                nodes.Add(new Node(Op.Row, null, ins[0], ins[0], dst, -1, default, e.Inputs[0].Aval.Size));
+                nodes.Add(new Node(NodeOp.Row, null, ins[0], ins[0], dst, -1, default, e.Inputs[0].Aval.Size));
             else if (e.Primitive == Prims.BroadcastInDim || e.Primitive == Prims.ConvertElementType)
             {
                 // A scalar computed inside the chain (size-1 chains), or a float32 -> float32 conversion: a copy.
                 var a = Materialize(ins[0]);
-                nodes.Add(new Node(Op.Apply, Copy, a, a, dst, -1));
+                nodes.Add(new Node(NodeOp.Apply, Copy, a, a, dst, -1));
             }
-            else if (e.Primitive == Prims.Select) nodes.Add(new Node(Op.Select, null, ins[0], ins[1], dst, -1, ins[2]));
-            else if (Unary.TryGetValue(e.Primitive, out var u)) { var a = Materialize(ins[0]); nodes.Add(new Node(Op.Apply, u, a, a, dst, -1)); }
+            else if (e.Primitive == Prims.Select) nodes.Add(new Node(NodeOp.Select, null, ins[0], ins[1], dst, -1, ins[2]));
+            else if (Op(e)! is { Arity: ElementwiseArity.Unary or ElementwiseArity.Predicate } u)
+            {
+                var a = Materialize(ins[0]);
+                nodes.Add(new Node(NodeOp.Apply, u.Float32!.Fused, a, a, dst, -1));
+            }
             else
             {
                 var a = ins[0]; var b = ins[1];
-                var op = isBool ? Compare[e.Primitive] : Binary[e.Primitive];
+                var op = Op(e)!.Float32!.Fused;
                 if (a.Kind == Kind.Splat && b.Kind == Kind.Splat) a = Materialize(a);
-                if (a.Kind == Kind.Splat) nodes.Add(new Node(Op.Apply, op.WithSplat(0), b, b, dst, a.Index));
-                else if (b.Kind == Kind.Splat) nodes.Add(new Node(Op.Apply, op.WithSplat(1), a, a, dst, b.Index));
-                else nodes.Add(new Node(Op.Apply, op, a, b, dst, -1));
+                if (a.Kind == Kind.Splat) nodes.Add(new Node(NodeOp.Apply, op.WithSplat(0), b, b, dst, a.Index));
+                else if (b.Kind == Kind.Splat) nodes.Add(new Node(NodeOp.Apply, op.WithSplat(1), a, a, dst, b.Index));
+                else nodes.Add(new Node(NodeOp.Apply, op, a, b, dst, -1));
             }
-            if (materialize && isBool) nodes.Add(new Node(Op.StoreBool, null, dst, dst, Output(outSlot, DType.Bool), -1));
+            if (materialize && isBool) nodes.Add(new Node(NodeOp.StoreBool, null, dst, dst, Output(outSlot, DType.Bool), -1));
             where[outSlot] = dst;
             foreach (var t in pendingFree) freeTiles.Push(t);
             pendingFree.Clear();
@@ -324,8 +255,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         {
             var nd = nodes[k];
             foreach (var l in new[] { nd.A, nd.B, nd.C })
-                if (l.Kind == Kind.External && nd.Op != Op.Row) lastRead[l.Index] = k;
-            if (nd.Op == Op.Row) lastRead[nd.A.Index] = int.MaxValue;   // a row is not elementwise
+                if (l.Kind == Kind.External && nd.Op != NodeOp.Row) lastRead[l.Index] = k;
+            if (nd.Op == NodeOp.Row) lastRead[nd.A.Index] = int.MaxValue;   // a row is not elementwise
             if (nd.Dst.Kind == Kind.Output) writer[nd.Dst.Index] = k;
         }
         step._aliases = writes.Select((w, i) => lastRead
@@ -393,24 +324,24 @@ internal sealed class FusedStep : CpuExecutable.Step
                 var node = nodes[k];
                 switch (node.Op)
                 {
-                    case Op.Apply:
+                    case NodeOp.Apply:
                         node.Instr!.Run(isa, ref At(node.A, arrays, ref scratch, t0), ref At(node.B, arrays, ref scratch, t0),
                             ref At(node.Dst, arrays, ref scratch, t0), len, node.SplatIndex >= 0 ? splat[node.SplatIndex] : 0f);
                         break;
-                    case Op.Fill:
+                    case NodeOp.Fill:
                         MemoryMarshal.CreateSpan(ref At(node.Dst, arrays, ref scratch, t0), len).Fill(splat[node.SplatIndex]);
                         break;
-                    case Op.Select:
+                    case NodeOp.Select:
                         SelectRange(isa, ref At(node.A, arrays, ref scratch, t0), ref At(node.B, arrays, ref scratch, t0),
                             ref At(node.C, arrays, ref scratch, t0), ref At(node.Dst, arrays, ref scratch, t0), len);
                         break;
-                    case Op.LoadBool:
-                        LoadBool(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(arrays[node.A.Index]!), (nint)t0), ref At(node.Dst, arrays, ref scratch, t0), len);
+                    case NodeOp.LoadBool:
+                        LoadBool(isa, ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(arrays[node.A.Index]!), (nint)t0), ref At(node.Dst, arrays, ref scratch, t0), len);
                         break;
-                    case Op.StoreBool:
-                        StoreBool(ref At(node.A, arrays, ref scratch, t0), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(arrays[node.Dst.Index]!), (nint)t0), len);
+                    case NodeOp.StoreBool:
+                        StoreBool(isa, ref At(node.A, arrays, ref scratch, t0), ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(arrays[node.Dst.Index]!), (nint)t0), len);
                         break;
-                    case Op.Row:
+                    case NodeOp.Row:
                     {
                         var row = MemoryMarshal.Cast<byte, float>(arrays[node.A.Index].AsSpan());
                         var dst = MemoryMarshal.CreateSpan(ref At(node.Dst, arrays, ref scratch, t0), len);
@@ -429,10 +360,10 @@ internal sealed class FusedStep : CpuExecutable.Step
     }
 
     // Bool bytes -> 0/1 floats without branches (random masks would mispredict every other element).
-    static void LoadBool(ref byte src, ref float dst, int n)
+    static void LoadBool(Isa isa, ref byte src, ref float dst, int n)
     {
         int j = 0;
-        if (Avx2.IsSupported)
+        if (isa >= Isa.Vector256 && Avx2.IsSupported)
         {
             var one = Vector256.Create(1);
             for (; j <= n - 8; j += 8)
@@ -445,10 +376,10 @@ internal sealed class FusedStep : CpuExecutable.Step
     }
 
     // 0/1 floats -> bool bytes.
-    static void StoreBool(ref float src, ref byte dst, int n)
+    static void StoreBool(Isa isa, ref float src, ref byte dst, int n)
     {
         int j = 0;
-        if (Avx512F.IsSupported)
+        if (isa == Isa.Vector512 && Avx512F.IsSupported)
             for (; j <= n - 16; j += 16)
             {
                 var ints = Avx512F.ConvertToVector512Int32WithTruncation(Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref src, (nuint)j)), Vector512<float>.One));

@@ -206,6 +206,8 @@ internal struct RemU8 : IBinaryOp<byte> { public static byte Invoke(byte x, byte
 
 // Shifts act on the 32-bit pattern; a count outside [0, 32) gives 0 (logical) or the sign fill
 // (arithmetic), which is exactly what the AVX2/AVX-512 variable shifts do with an unsigned count.
+// Vectorizable says only that those instructions exist; the vector width is Config.Isa's, which
+// the drivers and fused chains pass down (STAX_ISA=scalar runs the scalar form).
 
 internal struct ShlI32 : IBinaryOp<int>
 {

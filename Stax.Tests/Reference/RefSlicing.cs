@@ -4,7 +4,7 @@ namespace Stax.Tests.Reference;
 // loop over every output element, compute its multi-index, and read the input it comes from.
 public static partial class Ref
 {
-    static partial void RegisterMovementMore()
+    static partial void RegisterSlicing()
     {
         Rules[Prims.Transpose] = (p, x, o) =>
         {

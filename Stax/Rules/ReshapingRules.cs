@@ -2,7 +2,7 @@ namespace Stax.Rules;
 
 internal static partial class RuleRegistry
 {
-    static partial void RegisterMovement()
+    static partial void RegisterReshaping()
     {
         var bcast = Prims.BroadcastInDim;
         bcast.Jvp = (xs, ts, ps) => One(bcast.Bind1(ps, xs[0]), ts[0] is { } t ? bcast.Bind1(ps, t) : null);
@@ -41,9 +41,5 @@ internal static partial class RuleRegistry
             var shape = new[] { ctx.AxisSize }.Concat(p.NewSizes.ToArray()).ToArray();
             return (new[] { Lax.Reshape(x, new Shape(shape)) }, new int?[] { 0 });
         };
-        RegisterMovementMore();
     }
-
-    // Rules of transpose, slice, pad, concatenate, rev, dynamic_slice, dynamic_update_slice.
-    static partial void RegisterMovementMore();
 }

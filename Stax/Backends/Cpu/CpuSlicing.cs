@@ -12,7 +12,7 @@ namespace Stax.Backends.Cpu;
 // They do not vectorise explicitly (memmove already does), so they ignore Config.Isa.
 public sealed partial class CpuBackend
 {
-    static partial void RegisterMovementMore()
+    static partial void RegisterSlicing()
     {
         Kernels[Prims.Transpose] = (p, ins, outs, it, ot) => TransposeKernel((TransposeParams)p, ins[0], it[0], outs[0], ot[0]);
         Kernels[Prims.Slice] = (p, ins, outs, it, ot) => SliceKernel((SliceParams)p, ins[0], it[0], outs[0], ot[0]);

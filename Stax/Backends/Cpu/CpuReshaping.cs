@@ -2,15 +2,11 @@ namespace Stax.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
-    static partial void RegisterMovement()
+    static partial void RegisterReshaping()
     {
         Kernels[Prims.Reshape] = (p, ins, outs, it, ot) => ins[0].Data.AsSpan().CopyTo(outs[0].Data);
         Kernels[Prims.BroadcastInDim] = (p, ins, outs, it, ot) => BroadcastInDim((BroadcastInDimParams)p, ins[0], it[0], outs[0]);
-        RegisterMovementMore();
     }
-
-    // The remaining movement kernels (transpose, slice, pad, ...) live in CpuMovement2.cs.
-    static partial void RegisterMovementMore();
 
     // Fills with one element using typed (vectorised) Span.Fill.
     static void FillScalar(CpuBuffer src, CpuBuffer dst)

@@ -14,7 +14,7 @@ internal static partial class RuleRegistry
         return l.ToArray();
     }
 
-    static partial void RegisterMovementMore()
+    static partial void RegisterSlicing()
     {
         RegisterMoveTranspose();
         RegisterMoveSlice();

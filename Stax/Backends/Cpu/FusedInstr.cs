@@ -1,0 +1,65 @@
+using System.Runtime.Intrinsics;
+using Stax.Backends.Cpu.Simd;
+
+namespace Stax.Backends.Cpu;
+
+/// <summary>
+/// One float32 operator as a fused chain applies it to cache-resident tiles (see
+/// <see cref="FusedStep"/>). Each is built from the same operator struct the eager kernel uses, so a
+/// fused chain gives bit-identical results to evaluating its equations one by one.
+/// </summary>
+internal abstract class FusedInstr
+{
+    /// <summary>y = op(a, b) over n elements; <paramref name="s"/> is the value of a splat operand.</summary>
+    public abstract void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s);
+    /// <summary>The same operator with its first (0) or second (1) operand a splat.</summary>
+    public virtual FusedInstr WithSplat(int operand) => throw new InvalidOperationException("Internal error: unary operator with a splat operand");
+}
+
+/// <summary>A unary float32 operator over tiles.</summary>
+internal sealed class FusedUnary<TOp> : FusedInstr where TOp : IUnaryOp<float>
+{
+    public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
+        => Drivers.UnaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref y, n);
+}
+
+/// <summary>A binary float32 operator over tiles.</summary>
+internal sealed class FusedBinary<TOp> : FusedInstr where TOp : IBinaryOp<float>
+{
+    public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
+        => Drivers.BinaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref b, ref y, n);
+    public override FusedInstr WithSplat(int operand) => operand == 0 ? new FusedSplatFirst<TOp>() : new FusedSplatSecond<TOp>();
+}
+
+// Binary operators with a broadcast scalar operand read it from a register instead of a filled tile.
+internal sealed class FusedSplatFirst<TOp> : FusedInstr where TOp : IBinaryOp<float>
+{
+    public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
+        => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref b, ref y, n, scalarFirst: true);
+}
+
+internal sealed class FusedSplatSecond<TOp> : FusedInstr where TOp : IBinaryOp<float>
+{
+    public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
+        => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref a, ref y, n, scalarFirst: false);
+}
+
+/// <summary>A comparison as a binary operator giving 1f / 0f (booleans live in tiles as 0/1 floats).</summary>
+internal readonly struct MaskOf<TCmp> : IBinaryOp<float> where TCmp : IComparison<float>
+{
+    public static bool Vectorizable => true;
+    public static float Invoke(float x, float y) => TCmp.Invoke(x, y) ? 1f : 0f;
+    public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => Vector128.ConditionalSelect(TCmp.Invoke(x, y), Vector128<float>.One, Vector128<float>.Zero);
+    public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => Vector256.ConditionalSelect(TCmp.Invoke(x, y), Vector256<float>.One, Vector256<float>.Zero);
+    public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => Vector512.ConditionalSelect(TCmp.Invoke(x, y), Vector512<float>.One, Vector512<float>.Zero);
+}
+
+/// <summary>A predicate as a unary operator giving 1f / 0f.</summary>
+internal readonly struct MaskOfPredicate<TPred> : IUnaryOp<float> where TPred : IUnaryPredicate<float>
+{
+    public static bool Vectorizable => true;
+    public static float Invoke(float x) => TPred.Invoke(x) ? 1f : 0f;
+    public static Vector128<float> Invoke(Vector128<float> x) => Vector128.ConditionalSelect(TPred.Invoke(x), Vector128<float>.One, Vector128<float>.Zero);
+    public static Vector256<float> Invoke(Vector256<float> x) => Vector256.ConditionalSelect(TPred.Invoke(x), Vector256<float>.One, Vector256<float>.Zero);
+    public static Vector512<float> Invoke(Vector512<float> x) => Vector512.ConditionalSelect(TPred.Invoke(x), Vector512<float>.One, Vector512<float>.Zero);
+}
