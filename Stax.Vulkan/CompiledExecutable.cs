@@ -27,6 +27,9 @@ internal sealed class CompiledExecutable : IExecutable, IDisposable
     /// <summary>Barriers in the recorded commands of the current plan.</summary>
     public int Barriers => _plan?.Recording.Barriers ?? 0;
 
+    /// <summary>The program's equations after the passes and fusion (views included), for tests and diagnostics.</summary>
+    internal IEnumerable<string> StepNames => _eqns.Select(e => e.Params is FusedChainParams f ? f.Summary : $"{e.Primitive.Name} {string.Join(" ", e.Inputs.Select(v => v.Aval.Shape))}");
+
     public CompiledExecutable(VulkanBackend b, Jaxpr program, Eqn[] eqns, Var[] outVars)
     {
         _b = b;

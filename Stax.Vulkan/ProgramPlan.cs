@@ -158,6 +158,11 @@ internal sealed class ProgramPlan : IDisposable
                     rec.Clear();
                     foreach (var p in inPlaces) if (p.Buffer.Chunk is { } c) rec.Add((c.Block.Buffer, c.Offset));
                     foreach (var p in outPlaces) if (p.Buffer.Chunk is { } c) rec.Remove((c.Block.Buffer, c.Offset));
+                    var dummy = b.Bind(null);
+                    rec.Add((dummy.Buffer, dummy.Offset)); // unused bindings: never written
+                    if (e.Primitive == FusionPass.Fused)
+                        b.RunFused((FusedChainParams)e.Params, inPlaces.Select(p => p.Buffer).ToArray(), outPlaces.Select(p => p.Buffer).ToArray());
+                    else
                     using (e.Scope != null ? NameScope.Push(e.Scope, replace: true) : null)
                         b.RunKernel(e.Primitive, e.Params, inPlaces.Select(p => p.Buffer).ToArray(), outPlaces.Select(p => p.Buffer).ToArray(),
                             e.Inputs.Select(v => v.Aval).ToArray(), e.Outputs.Select(v => v.Aval).ToArray());
@@ -198,7 +203,14 @@ internal sealed class ProgramPlan : IDisposable
     // i of its operands and then writes element i, and 4-byte elements share no words.
     static bool InPlace(Eqn e, int j, Place d, Place[] inPlaces)
     {
-        if (!VulkanBackend.IsElementwise(e.Primitive)) return false;
+        // A fused chain loads all its operands before it stores: an operand read at element i only
+        // (not a splat, row or column) may be overwritten.
+        if (e.Params is FusedChainParams fp)
+        {
+            for (int i = 0; i < inPlaces.Length; i++)
+                if (ReferenceEquals(inPlaces[i], d) && fp.Modes[i] != 0) return false;
+        }
+        else if (!VulkanBackend.IsElementwise(e.Primitive)) return false;
         var ot = e.Outputs[j].Aval;
         if (ot.DType.SizeOf() != 4) return false;
         for (int i = 0; i < inPlaces.Length; i++)

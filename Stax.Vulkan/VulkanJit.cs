@@ -22,7 +22,9 @@ public sealed partial class VulkanBackend
     /// Programs with captured constants, or with equations that have no kernel here (control flow
     /// such as while/cond/scan, whose decisions are taken on the host, and any primitive the backend
     /// lacks) are interpreted instead: each call records every equation into the command stream.
-    /// <c>STAX_VULKAN_JIT=interpret</c> interprets every program (for comparisons).
+    /// Chains of float32 elementwise equations run fused (<see cref="FusionPass"/>).
+    /// <c>STAX_VULKAN_JIT=interpret</c> interprets every program and <c>STAX_VULKAN_FUSION=0</c>
+    /// turns fusion off (for comparisons).
     /// </summary>
     public IExecutable Compile(Jaxpr program)
     {
@@ -33,7 +35,13 @@ public sealed partial class VulkanBackend
             var (eqns, outVars) = StandardPasses.Run(program, evaluationOnly: true);
             eqns = DeadCodeElimination.Run(eqns, outVars, HasKernel);
             reason = CompileBlocker(program, eqns);
-            if (reason == null) return new CompiledExecutable(this, program, eqns, outVars);
+            if (reason == null)
+            {
+                // Fusion needs a device that binds the fused kernel's storage buffers in one stage.
+                if (Environment.GetEnvironmentVariable("STAX_VULKAN_FUSION") != "0" && Ctx.Capabilities.MaxPerStageStorageBuffers >= FusionPass.Bindings)
+                    eqns = FusionPass.Run(eqns, outVars);
+                return new CompiledExecutable(this, program, eqns, outVars);
+            }
         }
         return new VulkanExecutable(this, program, reason);
     }
@@ -46,7 +54,7 @@ public sealed partial class VulkanBackend
 
     /// <summary>Primitives whose kernel (elementwise.comp) reads element i of its operands and then writes element i of its output.</summary>
     internal static bool IsElementwise(Primitive p)
-        => UnaryOps.ContainsKey(p) || BinaryOps.ContainsKey(p) || p == Prims.Select || p == Prims.ConvertElementType || p == Prims.Round;
+        => Stax.Backends.ElementwiseOps.Of(p).Count > 0 || p == Prims.Select || p == Prims.ConvertElementType;
 
     // Why a program cannot be recorded statically, or null.
     string? CompileBlocker(Jaxpr program, Eqn[] eqns)
