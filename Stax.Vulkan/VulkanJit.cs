@@ -22,9 +22,8 @@ public sealed partial class VulkanBackend
     /// Programs with captured constants, or with equations that have no kernel here (control flow
     /// such as while/cond/scan, whose decisions are taken on the host, and any primitive the backend
     /// lacks) are interpreted instead: each call records every equation into the command stream.
-    /// Chains of float32 elementwise equations run fused (<see cref="FusionPass"/>).
-    /// <c>STAX_VULKAN_JIT=interpret</c> interprets every program and <c>STAX_VULKAN_FUSION=0</c>
-    /// turns fusion off (for comparisons).
+    /// Chains of float32 elementwise equations run fused on GPUs (<see cref="FusionPass"/>,
+    /// <see cref="FusesChains"/>). <c>STAX_VULKAN_JIT=interpret</c> interprets every program (for comparisons).
     /// </summary>
     public IExecutable Compile(Jaxpr program)
     {
@@ -32,18 +31,43 @@ public sealed partial class VulkanBackend
         if (reason == null && program.ConstVars.Length > 0) reason = "the program captures constants";
         if (reason == null)
         {
-            var (eqns, outVars) = StandardPasses.Run(program, evaluationOnly: true);
+            // No transposed-product folding: the GEMM shader's fast (vec4) path needs a row-major
+            // right operand, so a separate transpose is cheaper than a strided product.
+            var (eqns, outVars) = StandardPasses.Run(program, evaluationOnly: true, foldTransposes: false);
             eqns = DeadCodeElimination.Run(eqns, outVars, HasKernel);
             reason = CompileBlocker(program, eqns);
             if (reason == null)
             {
-                // Fusion needs a device that binds the fused kernel's storage buffers in one stage.
-                if (Environment.GetEnvironmentVariable("STAX_VULKAN_FUSION") != "0" && Ctx.Capabilities.MaxPerStageStorageBuffers >= FusionPass.Bindings)
-                    eqns = FusionPass.Run(eqns, outVars);
+                if (FusesChains) eqns = FusionPass.Run(eqns, outVars);
                 return new CompiledExecutable(this, program, eqns, outVars);
             }
         }
         return new VulkanExecutable(this, program, reason);
+    }
+
+    /// <summary>Test hook: fuse chains (true) or not (false) regardless of the device; null for the default.</summary>
+    internal bool? FusionOverride;
+
+    /// <summary>
+    /// Whether compiled programs fuse elementwise chains: on GPUs by default, where a warp runs the
+    /// chain interpreter's uniform branches once; not on CPU devices (lavapipe), whose SIMD lanes run
+    /// the interpreter so slowly (an MLP step about 30x slower) that separate dispatches win.
+    /// <c>STAX_VULKAN_FUSION=1</c> or <c>0</c> decides instead. The device must also bind the fused
+    /// kernel's storage buffers in one stage.
+    /// </summary>
+    internal bool FusesChains
+    {
+        get
+        {
+            if (Ctx.Capabilities.MaxPerStageStorageBuffers < FusionPass.Bindings) return false;
+            if (FusionOverride is { } o) return o;
+            return Environment.GetEnvironmentVariable("STAX_VULKAN_FUSION") switch
+            {
+                "1" => true,
+                "0" => false,
+                _ => Ctx.Capabilities.DeviceType != nameof(Silk.NET.Vulkan.PhysicalDeviceType.Cpu),
+            };
+        }
     }
 
     // A primitive recorded as a kernel (no host-side implementation of its own, a kernel here), or a free view.

@@ -77,6 +77,13 @@ public class VulkanCompiledTests
         var cpu = new AdamStep(Stax.Backends.Cpu.CpuBackend.Instance, 32, 20, 24);
         var gpu = new AdamStep(vk, 32, 20, 24);
         long rec0 = vk.ProgramRecordings;
+        vk.FusionOverride = true; // fused on every device here (lavapipe does not fuse by default)
+        try { Steps(vk, cpu, gpu, rec0); }
+        finally { vk.FusionOverride = null; }
+    }
+
+    static void Steps(VulkanBackend vk, AdamStep cpu, AdamStep gpu, long rec0)
+    {
         Assert.Null(gpu.Why());
         for (int s = 0; s < 5; s++)
         {
@@ -122,7 +129,10 @@ public class VulkanCompiledTests
         var args = VulkanCheck.Put(TestData.Tensor(11, new[] { 37, 29 }), TestData.Tensor(12, new[] { 29 }), TestData.Tensor(13, new[] { 37 }));
         var eager = Chain(args);
         var (d0, _) = vk.CommandCounts;
-        var jitted = Transforms.Jit(Chain, "chain").Call(args);
+        Tensor[] jitted;
+        vk.FusionOverride = true;
+        try { jitted = Transforms.Jit(Chain, "chain").Call(args); }
+        finally { vk.FusionOverride = null; }
         vk.Synchronize();
         var (d1, _) = vk.CommandCounts;
         for (int i = 0; i < eager.Length; i++) VulkanCheck.SameBits(eager[i], jitted[i], 0, $"fused chain output {i}");

@@ -11,11 +11,13 @@ namespace Stax.Compiler;
 internal static class StandardPasses
 {
     /// <summary>The rewritten equations (in a valid order) and the program's outputs in their terms
-    /// (<paramref name="evaluationOnly"/>: see <see cref="InlineCalls.Run"/>).</summary>
-    public static (Eqn[] Eqns, Var[] OutVars) Run(Jaxpr program, bool evaluationOnly = false)
+    /// (<paramref name="evaluationOnly"/>: see <see cref="InlineCalls.Run"/>;
+    /// <paramref name="foldTransposes"/>: whether the backend's products read transposed operands as
+    /// fast as plain ones, so that folding pays).</summary>
+    public static (Eqn[] Eqns, Var[] OutVars) Run(Jaxpr program, bool evaluationOnly = false, bool foldTransposes = true)
     {
         program = InlineCalls.Run(program, evaluationOnly);
-        var eqns = RematerializeSplats.Run(FoldTransposedProducts.Run(program), program.OutVars);
+        var eqns = RematerializeSplats.Run(foldTransposes ? FoldTransposedProducts.Run(program) : program.Eqns, program.OutVars);
         return (eqns, program.OutVars);
     }
 }
