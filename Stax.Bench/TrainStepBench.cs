@@ -74,8 +74,8 @@ public sealed class TrainStep
     public static TrainStep Mlp(int seed = 0, int batch = 128) => new(Serial(Dense(512), Relu, Dense(512), Relu, Dense(10)), batch, new[] { 784 }, seed);
 
     /// <summary>The CNN of the peers: conv3x3(32)-conv3x3(64)-maxpool2-fc128-fc10 on 28x28x1, batch 64.</summary>
-    public static TrainStep Cnn(int seed = 0) => new(Serial(Conv(32, new[] { 3, 3 }), Relu, Conv(64, new[] { 3, 3 }), Relu,
-        MaxPool(new[] { 2, 2 }, strides: new[] { 2, 2 }), Flatten, Dense(128), Relu, Dense(10)), 64, new[] { 28, 28, 1 }, seed);
+    public static TrainStep Cnn(int seed = 0, int batch = 64) => new(Serial(Conv(32, new[] { 3, 3 }), Relu, Conv(64, new[] { 3, 3 }), Relu,
+        MaxPool(new[] { 2, 2 }, strides: new[] { 2, 2 }), Flatten, Dense(128), Relu, Dense(10)), batch, new[] { 28, 28, 1 }, seed);
 
     /// <summary>The current optimizer state leaves.</summary>
     public Tensor[] State => _state;
@@ -84,11 +84,15 @@ public sealed class TrainStep
     public JitFunction Function => _step;
 
     /// <summary>Runs one step (donating the old state) and returns the loss.</summary>
-    public float Run()
+    public float Run() => Launch().Item<float>();
+
+    /// <summary>Starts one step (donating the old state) and returns the loss without reading it
+    /// (on an asynchronous backend the step may still be running).</summary>
+    public Tensor Launch()
     {
         var outs = _step.Call(_state.Concat(new[] { _x, _y, Tensor.Scalar(_k++, DType.Int32) }).ToArray());
         _state = outs[.._nState];
-        return outs[_nState].Item<float>();
+        return outs[_nState];
     }
 }
 

@@ -27,6 +27,8 @@ internal sealed unsafe class CommandStream : IDisposable
         public DescriptorPool Pool;
         public long Serial;
         public int Commands;
+        public CommandBuffer Tail; // commands after a compiled program's recording, in the same submission
+        public bool TailUsed;
     }
 
     readonly VulkanContext _ctx;
@@ -34,6 +36,7 @@ internal sealed unsafe class CommandStream : IDisposable
     readonly Queue<Recording> _inFlight = new();
     readonly Stack<Recording> _spare = new();
     Recording? _open;
+    StaticRecording? _capture;
     long _submitted, _completed;
     long _dispatches, _submissions;
 
@@ -98,6 +101,19 @@ internal sealed unsafe class CommandStream : IDisposable
             0, 1, &mb, 0, null, 0, null);
     }
 
+    /// <summary>
+    /// Starts recording into a new <see cref="StaticRecording"/>: dispatches, copies, fills and
+    /// updates go there (not into the stream) until <see cref="EndCapture"/>.
+    /// </summary>
+    public StaticRecording BeginCapture()
+    {
+        if (_capture != null) throw new InvalidOperationException("Internal error: nested program recordings");
+        return _capture = new StaticRecording(_ctx, _cmdPool);
+    }
+
+    /// <summary>Ends the capture begun by <see cref="BeginCapture"/>.</summary>
+    public void EndCapture() => _capture = null;
+
     /// <summary>Records one dispatch; returns the serial of the submission that will run it.</summary>
     public long Dispatch(Kernel k, ReadOnlySpan<Binding> bindings, ReadOnlySpan<byte> push, uint gx, uint gy = 1, uint gz = 1)
     {
@@ -105,6 +121,11 @@ internal sealed unsafe class CommandStream : IDisposable
             throw new InvalidOperationException($"Internal error: {k.Shader} expects {k.Bindings} bindings, got {bindings.Length}");
         if (push.Length > Pipelines.PushBytes)
             throw new InvalidOperationException($"Internal error: {k.Shader} push constants of {push.Length} bytes");
+        if (_capture != null)
+        {
+            _capture.Dispatch(k, bindings, push, gx, gy, gz);
+            return CurrentSerial;
+        }
         if (_open != null && _open.Commands >= MaxCommands) Flush();
         var r = Open();
         var vk = _ctx.Vk;
@@ -139,9 +160,14 @@ internal sealed unsafe class CommandStream : IDisposable
         return r.Serial;
     }
 
-    /// <summary>Records a buffer-to-buffer copy.</summary>
-    public long Copy(Binding src, Binding dst, ulong bytes)
+    /// <summary>Records a buffer-to-buffer copy (into the stream even while capturing when <paramref name="uncaptured"/>: a one-time upload).</summary>
+    public long Copy(Binding src, Binding dst, ulong bytes, bool uncaptured = false)
     {
+        if (_capture != null && !uncaptured)
+        {
+            _capture.Copy(src, dst, bytes);
+            return CurrentSerial;
+        }
         if (_open != null && _open.Commands >= MaxCommands) Flush();
         var r = Open();
         Barrier(r);
@@ -154,6 +180,11 @@ internal sealed unsafe class CommandStream : IDisposable
     /// <summary>Records a fill of <paramref name="bytes"/> (a multiple of 4) with a 32-bit pattern.</summary>
     public long Fill(Binding dst, ulong bytes, uint value)
     {
+        if (_capture != null)
+        {
+            _capture.Fill(dst, bytes, value);
+            return CurrentSerial;
+        }
         if (_open != null && _open.Commands >= MaxCommands) Flush();
         var r = Open();
         Barrier(r);
@@ -167,6 +198,11 @@ internal sealed unsafe class CommandStream : IDisposable
     {
         if (data.Length % 4 != 0 || data.Length > 65536 || (ulong)data.Length > dst.Range)
             throw new InvalidOperationException($"Internal error: vkCmdUpdateBuffer of {data.Length} bytes into a {dst.Range}-byte binding");
+        if (_capture != null)
+        {
+            _capture.Update(dst, data);
+            return CurrentSerial;
+        }
         if (_open != null && _open.Commands >= MaxCommands) Flush();
         var r = Open();
         Barrier(r);
@@ -180,14 +216,59 @@ internal sealed unsafe class CommandStream : IDisposable
     {
         var r = _open;
         if (r == null) return;
+        Submit(r, null, default);
+    }
+
+    /// <summary>
+    /// Submits the open command buffer (earlier work and this call's argument copies), then
+    /// <paramref name="program"/>, then the copies <paramref name="after"/> (of results into fresh
+    /// buffers), as one queue submission; returns its serial.
+    /// </summary>
+    public long SubmitProgram(StaticRecording program, IReadOnlyList<(Binding Src, Binding Dst, ulong Bytes)> after)
+    {
+        var r = Open();
+        Submit(r, program, after);
+        _dispatches += program.Dispatches;
+        return r.Serial;
+    }
+
+    void Submit(Recording r, StaticRecording? program, IReadOnlyList<(Binding Src, Binding Dst, ulong Bytes)>? after)
+    {
         _open = null;
         var vk = _ctx.Vk;
         // Make shader/transfer writes visible to host reads after the fence.
         var mb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit, DstAccessMask = AccessFlags.HostReadBit };
         vk.CmdPipelineBarrier(r.Cmd, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, PipelineStageFlags.HostBit, 0, 1, &mb, 0, null, 0, null);
         VulkanException.Check(vk.EndCommandBuffer(r.Cmd), "vkEndCommandBuffer");
-        var cmd = r.Cmd;
-        var si = new SubmitInfo { SType = StructureType.SubmitInfo, CommandBufferCount = 1, PCommandBuffers = &cmd };
+        var cmds = stackalloc CommandBuffer[3];
+        uint n = 0;
+        cmds[n++] = r.Cmd;
+        if (program != null)
+        {
+            cmds[n++] = program.Cmd;
+            if (after is { Count: > 0 })
+            {
+                if (r.Tail.Handle == 0)
+                {
+                    var ai = new CommandBufferAllocateInfo { SType = StructureType.CommandBufferAllocateInfo, CommandPool = _cmdPool, Level = CommandBufferLevel.Primary, CommandBufferCount = 1 };
+                    VulkanException.Check(vk.AllocateCommandBuffers(_ctx.Device, &ai, out r.Tail), "vkAllocateCommandBuffers");
+                }
+                var bi = new CommandBufferBeginInfo { SType = StructureType.CommandBufferBeginInfo, Flags = CommandBufferUsageFlags.OneTimeSubmitBit };
+                VulkanException.Check(vk.BeginCommandBuffer(r.Tail, &bi), "vkBeginCommandBuffer");
+                var tb = new MemoryBarrier { SType = StructureType.MemoryBarrier, SrcAccessMask = AccessFlags.ShaderWriteBit | AccessFlags.TransferWriteBit, DstAccessMask = AccessFlags.TransferReadBit | AccessFlags.TransferWriteBit };
+                vk.CmdPipelineBarrier(r.Tail, PipelineStageFlags.ComputeShaderBit | PipelineStageFlags.TransferBit, PipelineStageFlags.TransferBit, 0, 1, &tb, 0, null, 0, null);
+                foreach (var (src, dst, bytes) in after)
+                {
+                    var region = new BufferCopy(src.Offset, dst.Offset, bytes);
+                    vk.CmdCopyBuffer(r.Tail, src.Buffer, dst.Buffer, 1, &region);
+                }
+                vk.CmdPipelineBarrier(r.Tail, PipelineStageFlags.TransferBit, PipelineStageFlags.HostBit, 0, 1, &mb, 0, null, 0, null);
+                VulkanException.Check(vk.EndCommandBuffer(r.Tail), "vkEndCommandBuffer");
+                r.TailUsed = true;
+                cmds[n++] = r.Tail;
+            }
+        }
+        var si = new SubmitInfo { SType = StructureType.SubmitInfo, CommandBufferCount = n, PCommandBuffers = cmds };
         VulkanException.Check(vk.QueueSubmit(_ctx.Queue, 1, &si, r.Fence), "vkQueueSubmit");
         _submitted = r.Serial;
         _submissions++;
@@ -234,6 +315,8 @@ internal sealed unsafe class CommandStream : IDisposable
         var f = r.Fence;
         VulkanException.Check(vk.ResetFences(_ctx.Device, 1, &f), "vkResetFences");
         VulkanException.Check(vk.ResetCommandBuffer(r.Cmd, 0), "vkResetCommandBuffer");
+        if (r.TailUsed) VulkanException.Check(vk.ResetCommandBuffer(r.Tail, 0), "vkResetCommandBuffer");
+        r.TailUsed = false;
         VulkanException.Check(vk.ResetDescriptorPool(_ctx.Device, r.Pool, 0), "vkResetDescriptorPool");
         _completed = Math.Max(_completed, r.Serial);
         _spare.Push(r);

@@ -109,11 +109,21 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
     /// <summary>Starts a new <see cref="LargestAllocationBytes"/> measurement.</summary>
     internal void ResetLargestAllocation() => Interlocked.Exchange(ref _largestAllocation, 0);
 
-    /// <summary>Allocates an uninitialised buffer.</summary>
+    /// <summary>The program plan being recorded, if any: kernels' scratch buffers come from it.</summary>
+    internal ProgramPlan? Capturing;
+
+    /// <summary>Allocates an uninitialised buffer (while a program is recorded: a scratch buffer of its plan).</summary>
     internal VulkanBuffer Allocate(DType dtype, long length)
     {
         if (!Supports(dtype)) throw DTypeNotSupported("allocate", dtype);
         if (length == 0) return new VulkanBuffer(this, dtype, 0, null, null);
+        if (Capturing != null) return Capturing.Scratch(dtype, length);
+        return new VulkanBuffer(this, dtype, length, AllocateChunk(dtype, length), Pool);
+    }
+
+    /// <summary>Pooled memory for <paramref name="length"/> elements of <paramref name="dtype"/>.</summary>
+    internal Chunk AllocateChunk(DType dtype, long length)
+    {
         ulong bytes = (ulong)(length * dtype.SizeOf());
         bytes = (bytes + 3) & ~3UL;
         if (bytes > Ctx.Capabilities.MaxStorageBufferRange)
@@ -121,7 +131,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
         var chunk = Pool.Allocate(bytes, () => { Stream.Poll(); return Stream.Completed; }, () => Stream.WaitAll());
         long seen;
         while ((long)bytes > (seen = Interlocked.Read(ref _largestAllocation)) && Interlocked.CompareExchange(ref _largestAllocation, (long)bytes, seen) != seen) { }
-        return new VulkanBuffer(this, dtype, length, chunk, Pool);
+        return chunk;
     }
 
     internal Binding Bind(VulkanBuffer? b)
@@ -145,7 +155,8 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
         lock (Gate)
         {
             CheckAlive();
-            var b = Allocate(dtype, data.Length / dtype.SizeOf());
+            // While a program is recorded, uploads are kernel tables written once: they keep their memory.
+            var b = Capturing != null && data.Length > 0 ? Capturing.Constant(dtype, data.Length / dtype.SizeOf()) : Allocate(dtype, data.Length / dtype.SizeOf());
             if (b.Chunk == null) return b;
             if (b.Chunk.Block.Mapped != null)
             {
@@ -154,7 +165,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
             }
             var st = Staging!.Allocate((ulong)data.Length, () => Stream.Completed, () => Stream.WaitAll());
             data.CopyTo(new Span<byte>(st.Block.Mapped + st.Offset, data.Length));
-            long serial = Stream.Copy(new Binding(st.Block.Buffer, st.Offset, st.Size), Bind(b), (ulong)((data.Length + 3) & ~3));
+            long serial = Stream.Copy(new Binding(st.Block.Buffer, st.Offset, st.Size), Bind(b), (ulong)((data.Length + 3) & ~3), uncaptured: true);
             b.LastUse = serial;
             Staging.Release(st, serial);
             return b;
@@ -207,19 +218,26 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
             foreach (var t in outputTypes)
                 if (!Supports(t.DType)) throw DTypeNotSupported(primitive.Name, t.DType);
             if (primitive == Prims.Reshape) return new DeviceBuffer[] { ins[0] };
-            if (!Kernels.TryGetValue(primitive, out var kernel))
+            if (!Kernels.ContainsKey(primitive))
                 throw new NotSupportedException($"{primitive.Name}: the Vulkan backend has no kernel for this primitive yet");
             var outs = new VulkanBuffer[outputTypes.Length];
             for (int i = 0; i < outs.Length; i++) outs[i] = Allocate(outputTypes[i].DType, outputTypes[i].Size);
-            bool widen = !Native16.Contains(primitive)
-                && (ins.Any(x => Is16BitFloat(x.DType)) || outs.Any(x => Is16BitFloat(x.DType)));
-            if (widen) ExecuteWidened(kernel, parameters, ins, outs, inputTypes.ToArray(), outputTypes.ToArray());
-            else kernel(this, parameters, ins, outs, inputTypes.ToArray(), outputTypes.ToArray());
+            RunKernel(primitive, parameters, ins, outs, inputTypes.ToArray(), outputTypes.ToArray());
             return outs;
         }
     }
 
-    void CheckAlive()
+    /// <summary>Records <paramref name="primitive"/>'s kernel writing the given outputs (16-bit floats widened where the kernel needs it).</summary>
+    internal void RunKernel(Primitive primitive, Params parameters, VulkanBuffer[] ins, VulkanBuffer[] outs, AbstractValue[] inputTypes, AbstractValue[] outputTypes)
+    {
+        var kernel = Kernels[primitive];
+        bool widen = !Native16.Contains(primitive)
+            && (ins.Any(x => Is16BitFloat(x.DType)) || outs.Any(x => Is16BitFloat(x.DType)));
+        if (widen) ExecuteWidened(kernel, parameters, ins, outs, inputTypes, outputTypes);
+        else kernel(this, parameters, ins, outs, inputTypes, outputTypes);
+    }
+
+    internal void CheckAlive()
     {
         if (_disposed) throw new ObjectDisposedException(nameof(VulkanBackend));
     }

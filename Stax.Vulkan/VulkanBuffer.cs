@@ -9,14 +9,34 @@ namespace Stax.Vulkan;
 /// </summary>
 public sealed class VulkanBuffer : DeviceBuffer, IDisposable
 {
-    internal readonly Chunk? Chunk;
-    readonly MemoryPool? _pool;
+    internal Chunk? Chunk { get; private set; }
+    MemoryPool? _pool;
     int _released;
 
     internal VulkanBuffer(VulkanBackend backend, DType dtype, long length, Chunk? chunk, MemoryPool? pool) : base(backend, dtype, length)
     {
         Chunk = chunk;
         _pool = pool;
+    }
+
+    /// <summary>
+    /// Moves this buffer to <paramref name="chunk"/> of <paramref name="pool"/> (its contents were
+    /// copied there): a compiled program's result leaves the program's slot before the next call
+    /// overwrites it. The old chunk stays the program's.
+    /// </summary>
+    internal void Retarget(Chunk chunk, MemoryPool pool)
+    {
+        Chunk = chunk;
+        _pool = pool;
+    }
+
+    /// <summary>Gives a buffer made over someone else's chunk (a program's slot) the chunk itself:
+    /// released to <paramref name="pool"/> with the buffer. False when it already has a pool.</summary>
+    internal bool Adopt(MemoryPool pool)
+    {
+        if (_pool != null) return false;
+        _pool = pool;
+        return true;
     }
 
     /// <summary>Serial of the last queue submission that reads or writes this buffer.</summary>

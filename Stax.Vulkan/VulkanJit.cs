@@ -1,23 +1,110 @@
 using Stax.Backends;
+using Stax.Compiler;
+using Stax.Tracing;
 
 namespace Stax.Vulkan;
 
 public sealed partial class VulkanBackend
 {
-    /// <summary>
-    /// Prepares a staged program: each call records all of its dispatches into one command buffer
-    /// (the backend's lock is held for the whole call, earlier work is submitted first, and the
-    /// buffer is submitted without waiting at the end), with one global barrier between dependent
-    /// dispatches and no fence per operation. Intermediates and donated arguments go back to the
-    /// pool after their last use (queued work that reads them finishes before the memory is
-    /// reused), so a call needs memory for its live values only. A program of more than
-    /// <see cref="CommandStream.MaxCommands"/> commands spans several command buffers.
-    /// </summary>
-    public IExecutable Compile(Tracing.Jaxpr program) => new VulkanExecutable(this, program);
+    long _recordings;
 
-    sealed class VulkanExecutable(VulkanBackend backend, Tracing.Jaxpr program) : IExecutable
+    /// <summary>How many times compiled programs recorded their command buffers (once per program
+    /// and donation pattern; calls replay the recording).</summary>
+    public long ProgramRecordings => Interlocked.Read(ref _recordings);
+
+    internal void CountRecording() => Interlocked.Increment(ref _recordings);
+
+    /// <summary>
+    /// Prepares a staged program. After the backend-independent passes (inlining, transposed
+    /// products, splat rematerialization, dead-code elimination), a program whose every equation
+    /// has a Vulkan kernel is compiled: its buffers are planned and its commands recorded once, and
+    /// each call is one queue submission of that recording (see <see cref="CompiledExecutable"/>).
+    /// Programs with captured constants, or with equations that have no kernel here (control flow
+    /// such as while/cond/scan, whose decisions are taken on the host, and any primitive the backend
+    /// lacks) are interpreted instead: each call records every equation into the command stream.
+    /// Chains of float32 elementwise equations run fused on GPUs (<see cref="FusionPass"/>,
+    /// <see cref="FusesChains"/>). <c>STAX_VULKAN_JIT=interpret</c> interprets every program (for comparisons).
+    /// </summary>
+    public IExecutable Compile(Jaxpr program)
+    {
+        string? reason = Environment.GetEnvironmentVariable("STAX_VULKAN_JIT") == "interpret" ? "STAX_VULKAN_JIT=interpret" : null;
+        if (reason == null && program.ConstVars.Length > 0) reason = "the program captures constants";
+        if (reason == null)
+        {
+            // No transposed-product folding: the GEMM shader's fast (vec4) path needs a row-major
+            // right operand, so a separate transpose is cheaper than a strided product.
+            var (eqns, outVars) = StandardPasses.Run(program, evaluationOnly: true, foldTransposes: false);
+            eqns = DeadCodeElimination.Run(eqns, outVars, HasKernel);
+            reason = CompileBlocker(program, eqns);
+            if (reason == null)
+            {
+                if (FusesChains) eqns = FusionPass.Run(eqns, outVars);
+                return new CompiledExecutable(this, program, eqns, outVars);
+            }
+        }
+        return new VulkanExecutable(this, program, reason);
+    }
+
+    /// <summary>Test hook: fuse chains (true) or not (false) regardless of the device; null for the default.</summary>
+    internal bool? FusionOverride;
+
+    /// <summary>
+    /// Whether compiled programs fuse elementwise chains: on GPUs by default, where a warp runs the
+    /// chain interpreter's uniform branches once; not on CPU devices (lavapipe), whose SIMD lanes run
+    /// the interpreter so slowly (an MLP step about 30x slower) that separate dispatches win.
+    /// <c>STAX_VULKAN_FUSION=1</c> or <c>0</c> decides instead. The device must also bind the fused
+    /// kernel's storage buffers in one stage.
+    /// </summary>
+    internal bool FusesChains
+    {
+        get
+        {
+            if (Ctx.Capabilities.MaxPerStageStorageBuffers < FusionPass.Bindings) return false;
+            if (FusionOverride is { } o) return o;
+            return Environment.GetEnvironmentVariable("STAX_VULKAN_FUSION") switch
+            {
+                "1" => true,
+                "0" => false,
+                _ => Ctx.Capabilities.DeviceType != nameof(Silk.NET.Vulkan.PhysicalDeviceType.Cpu),
+            };
+        }
+    }
+
+    // A primitive recorded as a kernel (no host-side implementation of its own, a kernel here), or a free view.
+    static bool HasKernel(Eqn e) => IsView(e.Primitive) || e.Primitive.Impl == null && Kernels.ContainsKey(e.Primitive);
+
+    /// <summary>Primitives whose output is their first operand's buffer (reshape, and the identities stop_gradient and sow).</summary>
+    internal static bool IsView(Primitive p) => p == Prims.Reshape || p == Prims.StopGradient || p == Prims.Sow;
+
+    /// <summary>Primitives whose kernel (elementwise.comp) reads element i of its operands and then writes element i of its output.</summary>
+    internal static bool IsElementwise(Primitive p)
+        => Stax.Backends.ElementwiseOps.Of(p).Count > 0 || p == Prims.Select || p == Prims.ConvertElementType;
+
+    // Why a program cannot be recorded statically, or null.
+    string? CompileBlocker(Jaxpr program, Eqn[] eqns)
+    {
+        foreach (var e in eqns)
+        {
+            if (!HasKernel(e)) return $"{e.Primitive.Name} has no Vulkan kernel (it is bound on the host)";
+            foreach (var v in e.Inputs.Concat(e.Outputs))
+            {
+                if (!Supports(v.Aval.DType)) return $"{e.Primitive.Name} uses {v.Aval.DType.Name()}";
+                if ((ulong)(v.Aval.Size * v.Aval.DType.SizeOf()) > Ctx.Capabilities.MaxStorageBufferRange) return $"{e.Primitive.Name} has an operand larger than one storage buffer";
+            }
+        }
+        foreach (var v in program.InVars)
+            if (!Supports(v.Aval.DType)) return $"an input is {v.Aval.DType.Name()}";
+        return null;
+    }
+
+    /// <summary>The interpreted fallback: each call records every equation into the command stream
+    /// (one global barrier between dispatches), then submits without waiting.</summary>
+    internal sealed class VulkanExecutable(VulkanBackend backend, Jaxpr program, string reason) : IExecutable
     {
         readonly InterpretedExecutable _inner = new(program);
+
+        /// <summary>Why the program is interpreted.</summary>
+        public string Reason => reason;
 
         public Tensor[] Run(Tensor[] args) => Run(args, null);
 

@@ -10,9 +10,21 @@ namespace Stax.Compiler;
 /// </summary>
 internal static class InlineCalls
 {
-    /// <summary>The program with every inlinable call replaced by its body (the same object when there is none).</summary>
-    public static Jaxpr Run(Jaxpr program)
+    /// <summary>
+    /// The program with every inlinable call replaced by its body (the same object when there is
+    /// none). <paramref name="evaluationOnly"/> also inlines remat and custom_vjp_call, which on
+    /// evaluation are just their programs (a backend that records whole programs wants them flat).
+    /// </summary>
+    public static Jaxpr Run(Jaxpr program, bool evaluationOnly = false)
     {
+        Jaxpr? Body(Eqn e) => e.Params switch
+        {
+            JitParams j when j.Jaxpr.ConstVars.Length == 0 => j.Jaxpr,
+            CustomJvpParams c when c.Jaxpr.ConstVars.Length == 0 => c.Jaxpr,
+            RematParams r when evaluationOnly && r.Jaxpr.ConstVars.Length == 0 => r.Jaxpr,
+            CustomVjpParams v when evaluationOnly && v.Jaxpr.ConstVars.Length == 0 => v.Jaxpr,
+            _ => null,
+        };
         if (!program.Eqns.Any(e => Body(e) != null)) return program;
         var subst = new Dictionary<Var, Var>(ReferenceEqualityComparer.Instance);
         Var S(Var v) => subst.TryGetValue(v, out var w) ? w : v;
@@ -39,11 +51,4 @@ internal static class InlineCalls
         foreach (var e in program.Eqns) Emit(e, rename: false);
         return new Jaxpr(program.ConstVars, program.InVars, result.ToArray(), program.OutVars.Select(S).ToArray());
     }
-
-    static Jaxpr? Body(Eqn e) => e.Params switch
-    {
-        JitParams j when j.Jaxpr.ConstVars.Length == 0 => j.Jaxpr,
-        CustomJvpParams c when c.Jaxpr.ConstVars.Length == 0 => c.Jaxpr,
-        _ => null,
-    };
 }

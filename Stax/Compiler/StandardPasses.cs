@@ -10,11 +10,14 @@ namespace Stax.Compiler;
 /// </summary>
 internal static class StandardPasses
 {
-    /// <summary>The rewritten equations (in a valid order) and the program's outputs in their terms.</summary>
-    public static (Eqn[] Eqns, Var[] OutVars) Run(Jaxpr program)
+    /// <summary>The rewritten equations (in a valid order) and the program's outputs in their terms
+    /// (<paramref name="evaluationOnly"/>: see <see cref="InlineCalls.Run"/>;
+    /// <paramref name="foldTransposes"/>: whether the backend's products read transposed operands as
+    /// fast as plain ones, so that folding pays).</summary>
+    public static (Eqn[] Eqns, Var[] OutVars) Run(Jaxpr program, bool evaluationOnly = false, bool foldTransposes = true)
     {
-        program = InlineCalls.Run(program);
-        var eqns = RematerializeSplats.Run(FoldTransposedProducts.Run(program), program.OutVars);
+        program = InlineCalls.Run(program, evaluationOnly);
+        var eqns = RematerializeSplats.Run(foldTransposes ? FoldTransposedProducts.Run(program) : program.Eqns, program.OutVars);
         return (eqns, program.OutVars);
     }
 }

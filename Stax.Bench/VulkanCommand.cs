@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Globalization;
+using Stax.Backends;
+using Stax.Vulkan;
+
+namespace Stax.Bench;
+
+/// <summary>
+/// <c>vulkan</c>: the comparison workloads on the Vulkan backend (docs/performance.md, GPU
+/// section). Per workload and mode (compiled: the default jit; interpreted:
+/// <c>STAX_VULKAN_JIT=interpret</c>; eager for the single kernels): the median time per step or
+/// call including the wait for its result, dispatches and queue submissions per call, and the host
+/// time per call (until the call returns, before waiting). Prints JSON lines, then a table.
+/// </summary>
+public static class VulkanCommand
+{
+    const string Usage = "usage: vulkan [--quick] [--large] [--steps N] [--fused-steps N]";
+
+    sealed record Row(string Workload, string Mode, double Ms, double HostMs, double Dispatches, double Submissions, long Recordings, string Note);
+
+    public static int Run(string[] args)
+    {
+        bool quick = false, large = false;
+        int steps = 20, fusedSteps = -1;
+        for (int i = 0; i < args.Length; i++)
+            switch (args[i])
+            {
+                case "--quick": quick = true; break;
+                case "--large": large = true; break;
+                case "--steps": steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--fused-steps": fusedSteps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                default: Console.Error.WriteLine(Usage); return 2;
+            }
+        if (quick) steps = Math.Min(steps, 5);
+        if (!VulkanBackend.IsAvailable(out var reason)) { Console.Error.WriteLine(reason); return 1; }
+        var vk = VulkanBackend.Shared;
+        BackendRegistry.Default = vk;
+        Console.WriteLine($"vulkan bench: {vk.Capabilities.DeviceName}, {steps} timed steps per row, {Environment.ProcessorCount} cpus");
+        var rows = new List<Row>();
+        void Emit(Row r)
+        {
+            rows.Add(r);
+            Console.WriteLine(FormattableString.Invariant(
+                $"{{\"workload\":\"{r.Workload}\",\"mode\":\"{r.Mode}\",\"ms\":{r.Ms:F3},\"host_ms\":{r.HostMs:F3},\"dispatches\":{r.Dispatches:F1},\"submissions\":{r.Submissions:F2},\"recordings\":{r.Recordings},\"note\":\"{r.Note}\"}}"));
+        }
+        foreach (var (name, make) in TrainSteps(quick, large))
+            // compiled: the device's default (fused on GPUs); fused/unfused force it either way
+            // (a CPU device runs fused chains slowly: see --fused-steps); interpreted: per-call recording.
+            foreach (var mode in new[] { "compiled", "fused", "unfused", "interpreted" })
+            {
+                bool cpuDevice = vk.Capabilities.DeviceType == "Cpu";
+                if (mode == "fused" && cpuDevice && (fusedSteps <= 0 || name.StartsWith("cnn", StringComparison.Ordinal))) continue;
+                if (mode == "unfused" && !cpuDevice && quick) continue;
+                if (mode == (cpuDevice ? "unfused" : "fused")) continue; // the same as compiled here
+                if (quick && mode == "interpreted" && name.StartsWith("cnn", StringComparison.Ordinal)) continue;
+                Environment.SetEnvironmentVariable("STAX_VULKAN_JIT", mode == "interpreted" ? "interpret" : null);
+                Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", mode switch { "fused" => "1", "unfused" => "0", _ => null });
+                var step = make();
+                Emit(Measure(vk, name, mode, mode == "fused" && cpuDevice ? fusedSteps : steps, () => step.Launch(), t => t.Item<float>()));
+            }
+        Environment.SetEnvironmentVariable("STAX_VULKAN_JIT", null);
+        Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", null);
+        foreach (int n in large ? new[] { 1024, 2048, 4096, 8192 } : new[] { 1024 })
+        {
+            if (quick && n > 1024) break;
+            var (a, b) = (Random(n * n, 1).Reshape(n, n), Random(n * n, 2).Reshape(n, n));
+            if ((ulong)n * (ulong)n * 4 > vk.Capabilities.MaxStorageBufferRange) { Console.WriteLine($"# sgemm-{n}: skipped (larger than one storage buffer)"); continue; }
+            var r = Measure(vk, $"sgemm-{n}", "eager", quick ? 2 : Math.Max(3, steps / 4), () => Lax.DotGeneral(a, b, new[] { 1 }, new[] { 0 }), t => vk.Synchronize());
+            Emit(r with { Note = FormattableString.Invariant($"{2.0 * n * n * n / (r.Ms * 1e-3) / 1e9:F1} GFLOP/s") });
+        }
+        // 64M elements, or the most one storage buffer holds on this device.
+        long want = 64L << 20, cap = (long)(vk.Capabilities.MaxStorageBufferRange / 4);
+        int len = (int)Math.Min(want, cap);
+        string tag = len == want ? "64M" : $"{len >> 20}M";
+        var x = Random(len, 3);
+        var y = Random(len, 4);
+        var add = Transforms.Jit((Tensor[] t) => new[] { t[0] + t[1] }, "add");
+        var sum = Transforms.Jit((Tensor[] t) => new[] { Lax.ReduceSum(t[0], 0) }, "sum");
+        int bigSteps = quick ? 2 : Math.Max(3, steps / 4);
+        Emit(Measure(vk, $"add-{tag}", "eager", bigSteps, () => x + y, t => vk.Synchronize()) with { Note = len == want ? "" : "capped by maxStorageBufferRange" });
+        Emit(Measure(vk, $"add-{tag}", "compiled", bigSteps, () => add.Call(new[] { x, y })[0], t => vk.Synchronize()) with { Note = "result copied out of the program" });
+        Emit(Measure(vk, $"sum-{tag}", "eager", bigSteps, () => Lax.ReduceSum(x, 0), t => t.Item<float>()));
+        Emit(Measure(vk, $"sum-{tag}", "compiled", bigSteps, () => sum.Call(new[] { x })[0], t => t.Item<float>()));
+
+        Console.WriteLine();
+        Console.WriteLine($"{"workload",-16} {"mode",-12} {"ms/step",9} {"host ms",8} {"dispatch",9} {"submits",8} {"records",8}  note");
+        foreach (var r in rows)
+            Console.WriteLine(FormattableString.Invariant($"{r.Workload,-16} {r.Mode,-12} {r.Ms,9:F2} {r.HostMs,8:F3} {r.Dispatches,9:F1} {r.Submissions,8:F2} {r.Recordings,8}  {r.Note}"));
+        return 0;
+    }
+
+    static IEnumerable<(string, Func<TrainStep>)> TrainSteps(bool quick, bool large)
+    {
+        yield return ("mlp-step-b128", () => TrainStep.Mlp(batch: 128));
+        yield return ("cnn-step-b64", () => TrainStep.Cnn(batch: 64));
+        if (large && !quick)
+        {
+            yield return ("mlp-step-b1024", () => TrainStep.Mlp(batch: 1024));
+            yield return ("cnn-step-b256", () => TrainStep.Cnn(batch: 256));
+        }
+    }
+
+    static Tensor Random(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float)rng.NextDouble() - 0.5f;
+        return Tensor.FromArray(v, n);
+    }
+
+    // Warm-up (compiles and records), then `steps` timed calls: host time until the call returns,
+    // total time until its result is read; counters per call.
+    static Row Measure(VulkanBackend vk, string name, string mode, int steps, Func<Tensor> call, Action<Tensor> wait)
+    {
+        for (int i = 0; i < 2; i++) wait(call());
+        vk.Synchronize();
+        var (d0, s0) = vk.CommandCounts;
+        long r0 = vk.ProgramRecordings;
+        var total = new double[steps];
+        var host = new double[steps];
+        var sw = new Stopwatch();
+        for (int i = 0; i < steps; i++)
+        {
+            sw.Restart();
+            var t = call();
+            host[i] = sw.Elapsed.TotalMilliseconds;
+            wait(t);
+            total[i] = sw.Elapsed.TotalMilliseconds;
+        }
+        var (d1, s1) = vk.CommandCounts;
+        return new Row(name, mode, Compare.Stats.Median(total), Compare.Stats.Median(host), (d1 - d0) / (double)steps, (s1 - s0) / (double)steps, vk.ProgramRecordings - r0, "");
+    }
+}
