@@ -30,6 +30,7 @@ public static class AllocCommand
     static void Measure(string name, TrainStep step, int steps)
     {
         for (int i = 0; i < 5; i++) step.Run();
+        AllocationTypes.Current?.Clear(); // only the measured steps' allocations
         long before = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < steps; i++) step.Run();
         long perStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
@@ -57,6 +58,11 @@ public static class AllocCommand
             int i = e.PayloadNames!.IndexOf("TypeName");
             var name = i >= 0 ? e.Payload[i]?.ToString() ?? "?" : "?";
             lock (_ticks) _ticks[name] = _ticks.GetValueOrDefault(name) + 1;
+        }
+
+        public void Clear()
+        {
+            lock (_ticks) _ticks.Clear();
         }
 
         public void Report()
