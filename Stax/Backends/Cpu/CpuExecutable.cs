@@ -141,9 +141,13 @@ internal sealed class CpuExecutable : IExecutable
         var profile = Profile;
         for (int i = 0; i < _steps.Length; i++)
         {
-            long t0 = profile != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+            long t0 = profile != null ? profile.Now() : 0;
             _steps[i].Run(this, f);
-            if (profile != null) profile.Add(_steps[i].Name, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+            if (profile != null)
+            {
+                long d = profile.Now() - t0; // read before the step's name is formatted
+                profile.Add(_steps[i].Name, d);
+            }
             foreach (var s in _freeAfter[i])
             {
                 if (f.Owned[s]) f.Bufs[s]?.Release();
@@ -288,6 +292,12 @@ internal sealed class CpuExecutable : IExecutable
 /// <summary>Accumulated wall time per step name of compiled CPU programs.</summary>
 internal sealed class StepProfile
 {
+    /// <summary>When true, entries count bytes allocated on the running thread instead of time.</summary>
+    public bool Bytes { get; init; }
+
+    /// <summary>The current reading: a timestamp, or bytes allocated by this thread.</summary>
+    public long Now() => Bytes ? GC.GetAllocatedBytesForCurrentThread() : System.Diagnostics.Stopwatch.GetTimestamp();
+
     readonly Dictionary<string, (long Ticks, int Count)> _entries = new();
 
     /// <summary>Adds one measurement.</summary>

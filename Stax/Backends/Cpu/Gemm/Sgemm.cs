@@ -83,30 +83,46 @@ internal static unsafe class Sgemm
             // independent GEMM, packing its own B panels and all of A: one parallel region and
             // no barrier per K block (that synchronisation made MLP-sized products slower on two
             // threads than on one). Bits do not depend on the split.
-            int panelsN = (N + NR - 1) / NR;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                int n0 = (int)((long)panelsN * t / threads) * NR, n1 = Math.Min(N, (int)((long)panelsN * (t + 1) / threads) * NR);
-                if (n1 > n0) Blocked(M, n1 - n0, K, A, B + n0 * csB, rsB, csB, C + n0, ldc, kern);
-            });
+            ColumnSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads);
             return;
         }
         if (threads > 1 && M >= threads * 4 * MR)
         {
             // Tall C (convolutions: tens of thousands of rows, 32-64 columns): row slices, each an
             // independent GEMM that packs its own (small) B, again one parallel region.
-            int unitsM = (M + MR - 1) / MR;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                int m0 = (int)((long)unitsM * t / threads) * MR, m1 = Math.Min(M, (int)((long)unitsM * (t + 1) / threads) * MR);
-                if (m1 > m0) Blocked(m1 - m0, N, K, new RowOffsetA<TA>(A, m0), B, rsB, csB, C + m0 * ldc, ldc, kern);
-            });
+            RowSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads);
             return;
         }
         // Neither wide nor tall (under 128 columns and 64 rows for two threads): splitting would
         // need a barrier per K block or a split of K (whose sums would then depend on the thread
         // count), so one thread computes it.
         Blocked(M, N, K, A, B, rsB, csB, C, ldc, kern);
+    }
+
+    // The parallel regions are methods of their own: a lambda's captured parameters would
+    // otherwise be allocated on every call of Multiply, single-threaded ones included.
+    static void ColumnSlices<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
+        float* C, long ldc, Kernel kern, int threads) where TA : struct, IPackA
+    {
+        int NR = kern.NR;
+        int panelsN = (N + NR - 1) / NR;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            int n0 = (int)((long)panelsN * t / threads) * NR, n1 = Math.Min(N, (int)((long)panelsN * (t + 1) / threads) * NR);
+            if (n1 > n0) Blocked(M, n1 - n0, K, A, B + n0 * csB, rsB, csB, C + n0, ldc, kern);
+        });
+    }
+
+    static void RowSlices<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
+        float* C, long ldc, Kernel kern, int threads) where TA : struct, IPackA
+    {
+        int MR = kern.MR;
+        int unitsM = (M + MR - 1) / MR;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            int m0 = (int)((long)unitsM * t / threads) * MR, m1 = Math.Min(M, (int)((long)unitsM * (t + 1) / threads) * MR);
+            if (m1 > m0) Blocked(m1 - m0, N, K, new RowOffsetA<TA>(A, m0), B, rsB, csB, C + m0 * ldc, ldc, kern);
+        });
     }
 
     // The blocked product on the calling thread.
