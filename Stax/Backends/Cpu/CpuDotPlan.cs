@@ -23,7 +23,7 @@ internal sealed class CpuDotPlan
     /// <summary>The plan for operands of types <paramref name="lt"/> and <paramref name="rt"/> under <paramref name="p"/>.</summary>
     public static CpuDotPlan For(AbstractValue lt, AbstractValue rt, DotGeneralParams p)
     {
-        var plans = Cache.GetValue(p, _ => new());
+        var plans = Cache.GetValue(p, static _ => new());
         lock (plans)
         {
             foreach (var (l, r, plan) in plans)
