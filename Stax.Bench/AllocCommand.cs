@@ -11,6 +11,7 @@ public static class AllocCommand
     public static int Run(string[] args)
     {
         bool types = args.Contains("--types"), perStep = args.Contains("--steps");
+        if (args.Contains("--time")) return Time();
         args = args.Where(a => a != "--types" && a != "--steps").ToArray();
         int steps = args.Length > 0 ? int.Parse(args[0]) : 50;
         using var listener = types ? new AllocationTypes() : null;
@@ -25,6 +26,29 @@ public static class AllocCommand
             }
         }
         finally { Config.NumThreads = saved; }
+        return 0;
+    }
+
+    // --time: the fastest of several rounds per step (a quick check that allocation work did not
+    // slow the step; compare builds in the same session, ratios only).
+    static int Time()
+    {
+        foreach (int threads in new[] { 1, 2 })
+            using (Config.UseThreads(threads))
+            {
+                foreach (var (name, step, per, rounds) in new[] { ("mlp", TrainStep.Mlp(), 10, 12), ("cnn", TrainStep.Cnn(), 2, 8) })
+                {
+                    for (int i = 0; i < 3; i++) step.Run();
+                    double best = double.MaxValue;
+                    for (int r = 0; r < rounds; r++)
+                    {
+                        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                        for (int i = 0; i < per; i++) step.Run();
+                        best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / per);
+                    }
+                    Console.WriteLine($"{name}-step-t{threads}: {best:F2} ms (best of {rounds} rounds of {per})");
+                }
+            }
         return 0;
     }
 
