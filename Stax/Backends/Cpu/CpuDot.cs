@@ -120,19 +120,23 @@ internal static unsafe class CpuDot
         }
     }
 
-    // Many batches: one thread per contiguous range of batches, single-threaded GEMMs. A method of
-    // its own so that the single-threaded path allocates no closure.
+    // Many batches: one chunk per thread over contiguous ranges of batches, single-threaded GEMMs
+    // (pointers travel as nint: pointer types cannot be generic arguments).
     static void BatchesInParallel<T>(CpuDotPlan plan, T* a, T* b, T* c, Isa isa, int threads) where T : unmanaged, INumber<T>
     {
-        long nBatch = plan.NBatch;
-        int m = (int)plan.M, n = (int)plan.N, k = (int)plan.K;
-        int tasks = (int)Math.Min(threads, nBatch);
-        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        int tasks = (int)Math.Min(threads, plan.NBatch);
+        CpuParallel.For(tasks, 1, (plan, (nint)a, (nint)b, (nint)c, isa, tasks), static (st, t0, t1) =>
         {
-            long b0 = nBatch * t / tasks, b1 = nBatch * (t + 1) / tasks;
-            for (long bi = b0; bi < b1; bi++)
-                Gemm(m, n, k, a + plan.LhsOffsets[bi], plan.RsA, plan.CsA, b + plan.RhsOffsets[bi], plan.RsB, plan.CsB, c + bi * m * n, n, isa, 1);
-        });
+            var (plan, a, b, c, isa, tasks) = st;
+            long nBatch = plan.NBatch;
+            int m = (int)plan.M, n = (int)plan.N, k = (int)plan.K;
+            for (long t = t0; t < t1; t++)
+            {
+                long b0 = nBatch * t / tasks, b1 = nBatch * (t + 1) / tasks;
+                for (long bi = b0; bi < b1; bi++)
+                    Gemm(m, n, k, (T*)a + plan.LhsOffsets[bi], plan.RsA, plan.CsA, (T*)b + plan.RhsOffsets[bi], plan.RsB, plan.CsB, (T*)c + bi * m * n, n, isa, 1);
+            }
+        }, align: 1);
     }
 
     // True when the index over `dims` (row-major in the given order) is a single stride into memory.

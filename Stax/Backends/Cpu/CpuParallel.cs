@@ -26,6 +26,14 @@ internal static class CpuParallel
         if (chunks <= 1) { body(state, 0, n); return; }
         long per = (n + chunks - 1) / chunks;
         per = (per + align - 1) / align * align;
+        // The persistent workers when free (no allocation per region), else the runtime's loop.
+        var job = CpuWorkers.Job<TState>.Rent();
+        job.State = state; job.Body = body; job.N = n; job.Per = per;
+        try
+        {
+            if (CpuWorkers.TryRun(job, (int)chunks)) return;
+        }
+        finally { job.Return(); }
         // Parallel.For flows the caller's ExecutionContext, so a scoped Config.Isa reaches workers.
         Parallel.For(0, (int)chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
         {
