@@ -3,14 +3,16 @@ namespace Stax.Bench;
 /// <summary>
 /// <c>alloc</c>: managed bytes allocated per jitted train step (all threads), for the comparison's
 /// MLP and CNN steps at 1 and 2 threads, after warm-up. The step's results (the new state tensors
-/// and the loss) are part of what it allocates; the line says how much of it they are.
+/// and the loss) are part of what it allocates; the line says how much of it they are. <c>--types</c>
+/// samples the allocating types, <c>--steps</c> lists the bytes allocated per program step.
 /// </summary>
 public static class AllocCommand
 {
     public static int Run(string[] args)
     {
-        bool types = args.Contains("--types");
-        args = args.Where(a => a != "--types").ToArray();
+        bool types = args.Contains("--types"), perStep = args.Contains("--steps");
+        if (args.Contains("--time")) return Time();
+        args = args.Where(a => a != "--types" && a != "--steps").ToArray();
         int steps = args.Length > 0 ? int.Parse(args[0]) : 50;
         using var listener = types ? new AllocationTypes() : null;
         int saved = Config.NumThreads;
@@ -19,21 +21,59 @@ public static class AllocCommand
             foreach (int threads in new[] { 1, 2 })
             {
                 Config.NumThreads = threads;
-                Measure($"mlp-step-t{threads}", TrainStep.Mlp(), steps);
-                Measure($"cnn-step-t{threads}", TrainStep.Cnn(), Math.Max(steps / 5, 5));
+                Measure($"mlp-step-t{threads}", TrainStep.Mlp(), steps, perStep);
+                Measure($"cnn-step-t{threads}", TrainStep.Cnn(), Math.Max(steps / 5, 5), perStep);
             }
         }
         finally { Config.NumThreads = saved; }
         return 0;
     }
 
-    static void Measure(string name, TrainStep step, int steps)
+    // --time: the fastest of several rounds per step (a quick check that allocation work did not
+    // slow the step; compare builds in the same session, ratios only).
+    static int Time()
+    {
+        foreach (int threads in new[] { 1, 2 })
+            using (Config.UseThreads(threads))
+            {
+                foreach (var (name, step, per, rounds) in new[] { ("mlp", TrainStep.Mlp(), 10, 12), ("cnn", TrainStep.Cnn(), 2, 8) })
+                {
+                    for (int i = 0; i < 3; i++) step.Run();
+                    double best = double.MaxValue;
+                    for (int r = 0; r < rounds; r++)
+                    {
+                        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                        for (int i = 0; i < per; i++) step.Run();
+                        best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / per);
+                    }
+                    Console.WriteLine($"{name}-step-t{threads}: {best:F2} ms (best of {rounds} rounds of {per})");
+                }
+            }
+        return 0;
+    }
+
+    static void Measure(string name, TrainStep step, int steps, bool perStep)
     {
         for (int i = 0; i < 5; i++) step.Run();
+        if (perStep)
+        {
+            // Bytes per program step on the calling thread (kernels' own allocations; pool workers' not counted).
+            var profile = new Stax.Backends.Cpu.StepProfile { Bytes = true };
+            Stax.Backends.Cpu.CpuExecutable.Profile = profile;
+            for (int i = 0; i < steps; i++) step.Run();
+            Stax.Backends.Cpu.CpuExecutable.Profile = null;
+            Console.WriteLine($"{name} per program step (bytes per train step, calling thread):");
+            foreach (var (n, total, count) in profile.Top().Where(e => e.Ms > 0).Take(25))
+            {
+                double bytes = total * System.Diagnostics.Stopwatch.Frequency / 1000.0 / steps;
+                Console.WriteLine($"    {bytes,9:N0}  x{count / steps}  {n}");
+            }
+        }
+        AllocationTypes.Current?.Clear(); // only the measured steps' allocations
         long before = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < steps; i++) step.Run();
-        long perStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
-        Console.WriteLine($"{name}: {perStep:N0} B per step ({step.State.Length + 1} result tensors)");
+        long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
+        Console.WriteLine($"{name}: {bytesPerStep:N0} B per step ({step.State.Length + 1} result tensors)");
         AllocationTypes.Current?.Report();
     }
 
@@ -57,6 +97,11 @@ public static class AllocCommand
             int i = e.PayloadNames!.IndexOf("TypeName");
             var name = i >= 0 ? e.Payload[i]?.ToString() ?? "?" : "?";
             lock (_ticks) _ticks[name] = _ticks.GetValueOrDefault(name) + 1;
+        }
+
+        public void Clear()
+        {
+            lock (_ticks) _ticks.Clear();
         }
 
         public void Report()

@@ -10,7 +10,7 @@ internal static class Donation
     [ThreadStatic] static (JitParams Params, bool[] Mask)? _offer;
 
     /// <summary>Offers <paramref name="mask"/> (one flag per program input) until disposed.</summary>
-    public static IDisposable Offer(JitParams p, bool[] mask)
+    public static Undo Offer(JitParams p, bool[] mask)
     {
         var old = _offer;
         _offer = (p, mask);
@@ -28,8 +28,12 @@ internal static class Donation
         return null;
     }
 
-    sealed class Undo((JitParams, bool[])? old) : IDisposable
+    /// <summary>Restores the previous offer (a struct: offering allocates nothing).</summary>
+    public readonly struct Undo((JitParams, bool[])? old) : IDisposable
     {
-        public void Dispose() => _offer = old;
+        readonly (JitParams, bool[])? _old = old;
+
+        /// <summary>Puts the previous offer back.</summary>
+        public void Dispose() => _offer = _old;
     }
 }

@@ -39,8 +39,13 @@ public static partial class Prims
             var jp = (JitParams)p;
             // Captured constants come first and are often uncommitted scalars: the committed
             // arguments decide where the program runs.
-            var backend = (args.FirstOrDefault(a => a.Committed) ?? args.FirstOrDefault())?.Backend ?? BackendRegistry.Default;
-            var exe = jp.Executables.GetOrAdd(backend, b => b.Compile(jp.Jaxpr));
+            IBackend? backend = null;
+            foreach (var a in args)
+                if (a.Committed) { backend = a.Backend; break; }
+            backend ??= args.Length > 0 ? args[0].Backend : BackendRegistry.Default;
+            // Looked up before GetOrAdd, whose factory would capture jp (a closure per call).
+            if (!jp.Executables.TryGetValue(backend, out var exe))
+                exe = jp.Executables.GetOrAdd(backend, b => b.Compile(jp.Jaxpr));
             return exe.Run(args, Donation.Take(jp));
         },
     };

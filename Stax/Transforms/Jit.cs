@@ -75,8 +75,14 @@ public sealed class JitFunction
         bool[]? mask = null;
         if (_donate.Length > 0)
         {
-            mask = new bool[args.Length];
-            foreach (var i in _donate) mask[i] = true;
+            // The mask depends only on the argument count; it is read, never written, by the call.
+            mask = _donateMask;
+            if (mask is null || mask.Length != args.Length)
+            {
+                mask = new bool[args.Length];
+                foreach (var i in _donate) mask[i] = true;
+                _donateMask = mask;
+            }
         }
         return Call(args, staticArg, mask);
     }
@@ -85,17 +91,37 @@ public sealed class JitFunction
     internal Tensor[] Call(Tensor[] args, object? staticArg, bool[]? donate)
     {
         var entry = GetEntry(args, staticArg, out _);
-        var all = entry.Consts.Concat(args).ToArray();
+        int nc = entry.Consts.Length;
+        // Eager calls (the common case) reuse one argument array and donation mask: evaluation
+        // only reads them during the call. Under a transformation a trace may keep the array.
+        bool eager = TraceState.FindTop(args) is EvalTrace;
+        var frame = eager ? Interlocked.Exchange(ref _spareCall, null) : null;
+        if (frame is null || frame.All.Length != nc + args.Length) frame = new CallFrame(nc + args.Length);
+        var all = frame.All;
+        entry.Consts.CopyTo(all, 0);
+        args.CopyTo(all, nc);
         Tensor[] outs;
-        if (donate is null) outs = Prims.Jit.Bind(entry.Params, all);
-        else
+        try
         {
-            // Donated buffers may be reused by the backend for this call's outputs and temporaries.
-            var mask = new bool[all.Length];
-            for (int i = 0; i < args.Length && i < donate.Length; i++)
-                if (donate[i] && args[i].IsConcrete) mask[entry.Consts.Length + i] = true;
-            using (Backends.Donation.Offer(entry.Params, mask))
-                outs = Prims.Jit.Bind(entry.Params, all);
+            if (donate is null) outs = Prims.Jit.Bind(entry.Params, all);
+            else
+            {
+                // Donated buffers may be reused by the backend for this call's outputs and temporaries.
+                var mask = frame.Mask;
+                Array.Clear(mask);
+                for (int i = 0; i < args.Length && i < donate.Length; i++)
+                    if (donate[i] && args[i].IsConcrete) mask[nc + i] = true;
+                using (Backends.Donation.Offer(entry.Params, mask))
+                    outs = Prims.Jit.Bind(entry.Params, all);
+            }
+        }
+        finally
+        {
+            if (eager)
+            {
+                Array.Clear(all); // hold no tensors between calls
+                _spareCall = frame;
+            }
         }
         if (donate is not null)
             for (int i = 0; i < args.Length && i < donate.Length; i++)
@@ -103,10 +129,45 @@ public sealed class JitFunction
         return outs;
     }
 
+    bool[]? _donateMask;
+    CallFrame? _spareCall;
+    LastHit? _lastHit;
+
+    /// <summary>A call's program inputs (constants, then arguments) and their donation flags.</summary>
+    sealed class CallFrame(int n)
+    {
+        public readonly Tensor[] All = new Tensor[n];
+        public readonly bool[] Mask = new bool[n];
+    }
+
+    /// <summary>The argument types and static value of the latest cache hit, compared without building the key string.</summary>
+    sealed class LastHit(AbstractValue[] types, object? staticArg, Entry entry)
+    {
+        public readonly AbstractValue[] Types = types;
+        public readonly object? Static = staticArg;
+        public readonly Entry Entry = entry;
+
+        public bool Matches(Tensor[] args, object? staticArg)
+        {
+            if (args.Length != Types.Length || !Equals(staticArg, Static)) return false;
+            for (int i = 0; i < args.Length; i++)
+                if (!Types[i].Equals(args[i].Aval)) return false;
+            return true;
+        }
+    }
+
     Entry GetEntry(Tensor[] args, object? staticArg, out bool hit)
     {
+        // A loop calls with the same types every time: match the last hit before building the key.
+        if (_lastHit is { } last && last.Matches(args, staticArg)) { hit = true; return last.Entry; }
         var key = new CacheKey(string.Join(";", args.Select(a => a.Aval.ToString())), staticArg);
-        if (_cache.TryGetValue(key, out var cached)) { hit = true; return cached; }
+        if (_cache.TryGetValue(key, out var cached))
+        {
+            // Only programs whose constants are all concrete are cached, so the entry is reusable.
+            _lastHit = new LastHit(args.Select(a => a.Aval).ToArray(), staticArg, cached);
+            hit = true;
+            return cached;
+        }
         hit = false;
         Interlocked.Increment(ref _traces);
         var closed = StagingTrace.Stage(xs => _f(xs, staticArg), args.Select(a => a.Aval).ToArray(), $"Jit({Name})");
@@ -120,6 +181,7 @@ public sealed class JitFunction
             while (_cache.Count > _maxCacheSize && _insertionOrder.TryDequeue(out var oldest))
             {
                 _cache.TryRemove(oldest, out _);
+                _lastHit = null;
                 Evicted?.Invoke(oldest.Types, oldest.Static);
                 WarnOnce(ref _warnedEviction, $"Jit ({Name}): the cache holds {_maxCacheSize} programs and now evicts the oldest; " +
                     "arguments with ever-new shapes or static values compile a program each (see JitFunction.MaxCacheSize)");

@@ -20,15 +20,60 @@ internal static unsafe class CpuConv
 {
     public static void Run<T>(T* lhs, T* rhs, T* output, Shape ls, Shape rs, Shape os, ConvParams p) where T : unmanaged, INumber<T>
     {
+        if (os.Size == 0) return;
         var isa = Config.Isa;
         int threads = Config.NumThreads;
+        // Everything derived from the shapes is planned once per equation (a compiled program
+        // reuses its parameter object), so a training step allocates nothing for it.
+        var plan = CpuConvPlan<T>.For(ls, rs, os, p);
+        var op = plan.Op;
+        var dn = p.DimensionNumbers;
+        int O = plan.O, I = op.I, og = plan.Og, groups = plan.Groups, B = plan.B, G = plan.G;
+        long M = plan.M, Kd = plan.Kd;
+        T* w;
+        long rsW = plan.RsW, csW = plan.CsW;
+        if (plan.WeightPerm is null) w = rhs;
+        else
+        {
+            w = ThreadBuffers.Weights.Get<T>(O * Kd);
+            CpuDot.Permute(rhs, rs, plan.WeightPerm, w);
+        }
+
+        T* c = plan.Direct ? output : ThreadBuffers.Tmp.Get<T>(M * O);
+        int batchPerGroup = plan.N / B;
+        for (int g = 0; g < groups; g++)
+        {
+            var a = op;
+            a.Src = lhs + (B > 1 ? (long)g * batchPerGroup * op.SN : 0) + (G > 1 ? (long)g * I * op.SC : 0);
+            T* wg = w + (long)g * og * rsW, cg = c + (long)g * og;
+            if (typeof(T) == typeof(float))
+                Sgemm.Multiply((int)M, og, (int)Kd, new ConvPackA(System.Runtime.CompilerServices.Unsafe.As<ConvOperand<T>, ConvOperand<float>>(ref a)), (float*)wg, csW, rsW, (float*)cg, O, isa, threads);
+            else
+            {
+                // float64 / int32: materialise X in row chunks (column-major) for the simple GEMM.
+                int chunk = (int)Math.Clamp((1 << 22) / Math.Max(1, Kd), 1, 256);
+                for (long r0 = 0; r0 < M; r0 += chunk)
+                {
+                    int rows = (int)Math.Min(chunk, M - r0);
+                    T* x = ThreadBuffers.Cols.Get<T>(rows * Kd);
+                    for (int i = 0; i < rows; i += 64)
+                        a.Pack(r0 + i, Math.Min(64, rows - i), 0, (int)Kd, x + i, rows);
+                    SimpleGemm<T>.Multiply(rows, og, (int)Kd, x, 1, rows, wg, csW, rsW, cg + r0 * O, O, isa, threads);
+                }
+            }
+        }
+        if (!plan.Direct) Scatter(c, output, plan.OutStrides, dn, op, O, M);
+    }
+
+    /// <summary>The shape-derived part of a convolution: the implicit operand's geometry, row order and weight layout.</summary>
+    internal static void Plan<T>(CpuConvPlan<T> plan, Shape ls, Shape rs, Shape os, ConvParams p) where T : unmanaged, INumber<T>
+    {
         var dn = p.DimensionNumbers;
         int ns = ls.Rank - 2;
         var lStr = ls.Strides(); var rStr = rs.Strides(); var oStr = os.Strides();
         int N = ls[dn.LhsSpec[0]], O = rs[dn.RhsSpec[0]], I = rs[dn.RhsSpec[1]];
         int nOut = os[dn.OutSpec[0]];
         int G = p.FeatureGroupCount, B = p.BatchGroupCount, groups = G * B, og = O / groups;
-        if (os.Size == 0) return;
 
         var op = new ConvOperand<T>
         {
@@ -75,40 +120,17 @@ internal static unsafe class CpuConv
         int[] kDims = op.ChannelsLast
             ? Enumerable.Range(0, ns).Select(i => dn.RhsSpec[2 + i]).Append(dn.RhsSpec[1]).ToArray()
             : new[] { dn.RhsSpec[1] }.Concat(Enumerable.Range(0, ns).Select(i => dn.RhsSpec[2 + i])).ToArray();
-        T* w;
-        long rsW, csW;
-        if (CpuDot.Collapse(rs, rStr, kDims, out csW)) { w = rhs; rsW = rStr[dn.RhsSpec[0]]; }
+        if (CpuDot.Collapse(rs, rStr, kDims, out long csW)) { plan.RsW = rStr[dn.RhsSpec[0]]; plan.CsW = csW; }
         else
         {
-            w = ThreadBuffers.Weights.Get<T>(O * Kd);
-            CpuDot.Permute(rhs, rs, new[] { dn.RhsSpec[0] }.Concat(kDims).ToArray(), w);
-            rsW = Kd; csW = 1;
+            plan.WeightPerm = new[] { dn.RhsSpec[0] }.Concat(kDims).ToArray();
+            plan.RsW = Kd; plan.CsW = 1;
         }
-
-        T* c = direct ? output : ThreadBuffers.Tmp.Get<T>(M * O);
-        int batchPerGroup = N / B;
-        for (int g = 0; g < groups; g++)
-        {
-            var a = op;
-            a.Src = lhs + (B > 1 ? (long)g * batchPerGroup * op.SN : 0) + (G > 1 ? (long)g * I * op.SC : 0);
-            T* wg = w + (long)g * og * rsW, cg = c + (long)g * og;
-            if (typeof(T) == typeof(float))
-                Sgemm.Multiply((int)M, og, (int)Kd, new ConvPackA(System.Runtime.CompilerServices.Unsafe.As<ConvOperand<T>, ConvOperand<float>>(ref a)), (float*)wg, csW, rsW, (float*)cg, O, isa, threads);
-            else
-            {
-                // float64 / int32: materialise X in row chunks (column-major) for the simple GEMM.
-                int chunk = (int)Math.Clamp((1 << 22) / Math.Max(1, Kd), 1, 256);
-                for (long r0 = 0; r0 < M; r0 += chunk)
-                {
-                    int rows = (int)Math.Min(chunk, M - r0);
-                    T* x = ThreadBuffers.Cols.Get<T>(rows * Kd);
-                    for (int i = 0; i < rows; i += 64)
-                        a.Pack(r0 + i, Math.Min(64, rows - i), 0, (int)Kd, x + i, rows);
-                    SimpleGemm<T>.Multiply(rows, og, (int)Kd, x, 1, rows, wg, csW, rsW, cg + r0 * O, O, isa, threads);
-                }
-            }
-        }
-        if (!direct) Scatter(c, output, oStr, dn, op, O, M);
+        plan.Op = op;
+        plan.M = M; plan.Kd = Kd; plan.N = N; plan.O = O; plan.Og = og;
+        plan.G = G; plan.B = B; plan.Groups = groups;
+        plan.Direct = direct;
+        plan.OutStrides = oStr;
     }
 
     // Temporary C[r, o] (rows in canonical (batch, spatial...) order) -> the output layout.

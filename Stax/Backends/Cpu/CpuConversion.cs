@@ -19,11 +19,13 @@ public sealed partial class CpuBackend
         var from = src.DType;
         var to = dst.DType;
         if (from == to) { src.Data.AsSpan().CopyTo(dst.Data); return; }
-        CpuParallel.For(n, CpuParallel.ElementwiseGrain, (s, e) =>
+        bool viaDouble = from.IsFloat() || to.IsFloat() || to == DType.Bool;
+        CpuParallel.For(n, CpuParallel.ElementwiseGrain, (src, dst, viaDouble), static (st, s, e) =>
         {
+            var (src, dst, viaDouble) = st;
             for (long i = s; i < e; i++)
             {
-                if (from.IsFloat() || to.IsFloat() || to == DType.Bool) WriteDouble(dst, i, ReadDouble(src, i));
+                if (viaDouble) WriteDouble(dst, i, ReadDouble(src, i));
                 else WriteLong(dst, i, ReadLong(src, i));
             }
         });

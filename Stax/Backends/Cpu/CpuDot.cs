@@ -50,7 +50,7 @@ internal static unsafe class CpuDot
             T* l = lConv != null ? lc : (T*)lb;
             T* r = rConv != null ? rc : (T*)rb;
             T* o = oTmp != null ? oc : (T*)ob;
-            if (dot != null) DotGeneral(l, r, o, lt.Shape, rt.Shape, ot.Shape, dot);
+            if (dot != null) DotGeneral(l, r, o, lt, rt, dot);
             else CpuConv.Run(l, r, o, lt.Shape, rt.Shape, ot.Shape, conv!);
         }
         if (oTmp != null) FromCompute(oTmp, output);
@@ -96,69 +96,47 @@ internal static unsafe class CpuDot
 
     // ---------------------------------------------------------------- dot_general
 
-    static void DotGeneral<T>(T* lhs, T* rhs, T* output, Shape ls, Shape rs, Shape os, DotGeneralParams p) where T : unmanaged, INumber<T>
+    static void DotGeneral<T>(T* lhs, T* rhs, T* output, AbstractValue lt, AbstractValue rt, DotGeneralParams p) where T : unmanaged, INumber<T>
     {
+        var plan = CpuDotPlan.For(lt, rt, p);
+        if (plan.M * plan.N * plan.NBatch == 0) return;
         var isa = Config.Isa;
         int threads = Config.NumThreads;
-        int[] lB = p.LhsBatch.ToArray(), rB = p.RhsBatch.ToArray(), lC = p.LhsContracting.ToArray(), rC = p.RhsContracting.ToArray();
-        int[] lF = Enumerable.Range(0, ls.Rank).Where(d => !lB.Contains(d) && !lC.Contains(d)).ToArray();
-        int[] rF = Enumerable.Range(0, rs.Rank).Where(d => !rB.Contains(d) && !rC.Contains(d)).ToArray();
-        long M = Prod(ls, lF), N = Prod(rs, rF), K = Prod(ls, lC), nBatch = Prod(ls, lB);
-        if (M * N * nBatch == 0) return;
-        if (M > int.MaxValue || N > int.MaxValue || K > int.MaxValue)
-            throw new NotSupportedException($"dot_general: matrix dimensions ({M}, {K}) x ({K}, {N}) are too large for the CPU backend");
-
-        long[] lStr = ls.Strides(), rStr = rs.Strides();
-        T[]? lCopy = null, rCopy = null;
-        long rsA, csA, rsB, csB;
-        // Each operand is used in place when its free and contracting dims each collapse to one stride;
-        // otherwise it is copied to (batch, free, contracting) or (batch, contracting, free) order.
-        if (!(Collapse(ls, lStr, lF, out rsA) && Collapse(ls, lStr, lC, out csA)))
-        {
-            lCopy = Permute(lhs, ls, lB.Concat(lF).Concat(lC).ToArray());
-            rsA = K; csA = 1;
-            lB = Enumerable.Range(0, lB.Length).ToArray();
-            ls = new Shape(lB.Select(d => ls[p.LhsBatch[d]]).ToArray().Concat(new[] { (int)M, (int)K }).ToArray());
-            lStr = ls.Strides();
-        }
-        if (!(Collapse(rs, rStr, rC, out rsB) && Collapse(rs, rStr, rF, out csB)))
-        {
-            rCopy = Permute(rhs, rs, rB.Concat(rC).Concat(rF).ToArray());
-            rsB = N; csB = 1;
-            rB = Enumerable.Range(0, rB.Length).ToArray();
-            rs = new Shape(rB.Select(d => rs[p.RhsBatch[d]]).ToArray().Concat(new[] { (int)K, (int)N }).ToArray());
-            rStr = rs.Strides();
-        }
-        var bShape = lB.Select(d => ls[d]).ToArray();
-        var lOff = BatchOffsets(bShape, lB.Select(d => lStr[d]).ToArray());
-        var rOff = BatchOffsets(bShape, rB.Select(d => rStr[d]).ToArray());
+        T[]? lCopy = plan.LhsPerm is { } lp ? Permute(lhs, lt.Shape, lp) : null;
+        T[]? rCopy = plan.RhsPerm is { } rp ? Permute(rhs, rt.Shape, rp) : null;
         fixed (T* lc = lCopy, rc = rCopy)
         {
-            T* a = lCopy != null ? lc : lhs, b = rCopy != null ? rc : rhs, c = output;
-            long a_rs = rsA, a_cs = csA, b_rs = rsB, b_cs = csB;
-            int m = (int)M, n = (int)N, k = (int)K;
-            if (nBatch > 1 && threads > 1 && nBatch >= threads)
-            {
-                // Many batches: one thread per contiguous range of batches, single-threaded GEMMs.
-                int tasks = (int)Math.Min(threads, nBatch);
-                Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                {
-                    long b0 = nBatch * t / tasks, b1 = nBatch * (t + 1) / tasks;
-                    for (long bi = b0; bi < b1; bi++)
-                        Gemm(m, n, k, a + lOff[bi], a_rs, a_cs, b + rOff[bi], b_rs, b_cs, c + bi * m * n, n, isa, 1);
-                });
-            }
+            T* a = lCopy != null ? lc : lhs, b = rCopy != null ? rc : rhs;
+            if (plan.NBatch > 1 && threads > 1 && plan.NBatch >= threads)
+                BatchesInParallel(plan, a, b, output, isa, threads);
             else
-                for (long bi = 0; bi < nBatch; bi++)
-                    Gemm(m, n, k, a + lOff[bi], a_rs, a_cs, b + rOff[bi], b_rs, b_cs, c + bi * m * n, n, isa, threads);
+            {
+                int m = (int)plan.M, n = (int)plan.N, k = (int)plan.K;
+                var lOff = plan.LhsOffsets;
+                var rOff = plan.RhsOffsets;
+                for (long bi = 0; bi < plan.NBatch; bi++)
+                    Gemm(m, n, k, a + lOff[bi], plan.RsA, plan.CsA, b + rOff[bi], plan.RsB, plan.CsB, output + bi * m * n, n, isa, threads);
+            }
         }
     }
 
-    static long Prod(Shape s, int[] dims)
+    // Many batches: one chunk per thread over contiguous ranges of batches, single-threaded GEMMs
+    // (pointers travel as nint: pointer types cannot be generic arguments).
+    static void BatchesInParallel<T>(CpuDotPlan plan, T* a, T* b, T* c, Isa isa, int threads) where T : unmanaged, INumber<T>
     {
-        long n = 1;
-        foreach (var d in dims) n *= s[d];
-        return n;
+        int tasks = (int)Math.Min(threads, plan.NBatch);
+        CpuParallel.For(tasks, 1, (plan, (nint)a, (nint)b, (nint)c, isa, tasks), static (st, t0, t1) =>
+        {
+            var (plan, a, b, c, isa, tasks) = st;
+            long nBatch = plan.NBatch;
+            int m = (int)plan.M, n = (int)plan.N, k = (int)plan.K;
+            for (long t = t0; t < t1; t++)
+            {
+                long b0 = nBatch * t / tasks, b1 = nBatch * (t + 1) / tasks;
+                for (long bi = b0; bi < b1; bi++)
+                    Gemm(m, n, k, (T*)a + plan.LhsOffsets[bi], plan.RsA, plan.CsA, (T*)b + plan.RhsOffsets[bi], plan.RsB, plan.CsB, (T*)c + bi * m * n, n, isa, 1);
+            }
+        }, align: 1);
     }
 
     // True when the index over `dims` (row-major in the given order) is a single stride into memory.
@@ -176,7 +154,7 @@ internal static unsafe class CpuDot
         return true;
     }
 
-    static long[] BatchOffsets(int[] shape, long[] strides)
+    internal static long[] BatchOffsets(int[] shape, long[] strides)
     {
         long n = 1;
         foreach (var d in shape) n *= d;

@@ -97,6 +97,7 @@ internal sealed class CpuExecutable : IExecutable
         for (int i = 0; i < free.Length; i++) free[i] = new List<int>();
         for (int s = 0; s < nSlots; s++)
             if (!isOutput[s] && lastStep[s] >= 0) free[lastStep[s]].Add(s);
+        for (int i = 0; i < steps.Count; i++) steps[i].Index = i;
         return new CpuExecutable(backend, program, steps.ToArray(), free.Select(f => f.ToArray()).ToArray(), nSlots, outSlots, types.ToArray());
     }
 
@@ -108,7 +109,7 @@ internal sealed class CpuExecutable : IExecutable
         if (args.Length != _program.InVars.Length)
             throw new ArgumentException($"program expects {_program.InVars.Length} inputs, got {args.Length}");
         // A frame from the previous call is reused (one spare; concurrent calls make their own).
-        var f = Interlocked.Exchange(ref _spare, null) ?? new Frame(_slots);
+        var f = Interlocked.Exchange(ref _spare, null) ?? new Frame(_slots, _steps.Length);
         for (int i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -140,9 +141,13 @@ internal sealed class CpuExecutable : IExecutable
         var profile = Profile;
         for (int i = 0; i < _steps.Length; i++)
         {
-            long t0 = profile != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+            long t0 = profile != null ? profile.Now() : 0;
             _steps[i].Run(this, f);
-            if (profile != null) profile.Add(_steps[i].Name, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+            if (profile != null)
+            {
+                long d = profile.Now() - t0; // read before the step's name is formatted
+                profile.Add(_steps[i].Name, d);
+            }
             foreach (var s in _freeAfter[i])
             {
                 if (f.Owned[s]) f.Bufs[s]?.Release();
@@ -171,8 +176,10 @@ internal sealed class CpuExecutable : IExecutable
 
     Frame? _spare;
 
-    internal sealed class Frame(int slots)
+    internal sealed class Frame(int slots, int steps)
     {
+        /// <summary>Per step, what it keeps between calls to run without allocating (argument arrays, bound delegates).</summary>
+        public readonly object?[] StepState = new object?[steps];
         public readonly CpuBuffer?[] Bufs = new CpuBuffer?[slots];
         public readonly Tensor?[] Tensors = new Tensor?[slots];
         public readonly bool[] Owned = new bool[slots];
@@ -193,6 +200,8 @@ internal sealed class CpuExecutable : IExecutable
     internal abstract class Step
     {
         public virtual string Name => GetType().Name;
+        /// <summary>Position in the program (indexes <see cref="Frame.StepState"/>).</summary>
+        public int Index;
         public abstract int[] Reads { get; }
         public abstract int[] Writes { get; }
         public abstract void Run(CpuExecutable exe, Frame f);
@@ -215,9 +224,11 @@ internal sealed class CpuExecutable : IExecutable
         public override void Run(CpuExecutable exe, Frame f)
         {
             EvalTrace.NotifyEvaluated(primitive);
-            var ib = new CpuBuffer[ins.Length];
+            // The operand arrays live in the frame (reused by later calls); kernels do not keep them.
+            var scratch = f.StepState[Index] as Operands ?? (Operands)(f.StepState[Index] = new Operands(ins.Length, outs.Length));
+            var ib = scratch.Ins;
             for (int i = 0; i < ins.Length; i++) ib[i] = f.Bufs[ins[i]]!;
-            var ob = new CpuBuffer[outs.Length];
+            var ob = scratch.Outs;
             for (int i = 0; i < outs.Length; i++) ob[i] = exe._backend.Allocate(outTypes[i].DType, outTypes[i].Size);
             kernel(parameters, ib, ob, inTypes, outTypes);
             bool committed = AnyCommitted(f, ins);
@@ -228,6 +239,15 @@ internal sealed class CpuExecutable : IExecutable
                 f.Committed[outs[i]] = committed;
             }
             GC.KeepAlive(ib);
+            // Dropped so the frame does not keep buffers alive between calls.
+            Array.Clear(ib);
+            Array.Clear(ob);
+        }
+
+        sealed class Operands(int ins, int outs)
+        {
+            public readonly CpuBuffer[] Ins = new CpuBuffer[ins];
+            public readonly CpuBuffer[] Outs = new CpuBuffer[outs];
         }
     }
 
@@ -272,6 +292,12 @@ internal sealed class CpuExecutable : IExecutable
 /// <summary>Accumulated wall time per step name of compiled CPU programs.</summary>
 internal sealed class StepProfile
 {
+    /// <summary>When true, entries count bytes allocated on the running thread instead of time.</summary>
+    public bool Bytes { get; init; }
+
+    /// <summary>The current reading: a timestamp, or bytes allocated by this thread.</summary>
+    public long Now() => Bytes ? GC.GetAllocatedBytesForCurrentThread() : System.Diagnostics.Stopwatch.GetTimestamp();
+
     readonly Dictionary<string, (long Ticks, int Count)> _entries = new();
 
     /// <summary>Adds one measurement.</summary>

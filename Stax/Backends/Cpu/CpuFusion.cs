@@ -297,17 +297,39 @@ internal sealed class FusedStep : CpuExecutable.Step
             f.Owned[_writes[i]] = true;
             f.Committed[_writes[i]] = committed;
         }
-        // Arrays of external and output locations, and splat values, resolved once per run.
-        var arrays = new byte[]?[_localSlots.Length];
+        // Arrays of external and output locations, and splat values, resolved once per run into
+        // the frame's state for this step (reused by later calls: no allocation per run).
+        var run = f.StepState[Index] as RunState ?? (RunState)(f.StepState[Index] = new RunState(_nodes, _localSlots.Length, _splatSlots.Length, _scratch));
+        var arrays = run.Arrays;
         for (int i = 0; i < _localSlots.Length; i++) arrays[i] = f.Bufs[_localSlots[i]]!.Data;
-        var splat = new float[_splatSlots.Length];
+        var splat = run.Splat;
         for (int k = 0; k < splat.Length; k++) splat[k] = MemoryMarshal.Cast<byte, float>(f.Bufs[_splatSlots[k]]!.Data.AsSpan())[0];
-        var isa = Config.Isa;
-        long n = _n;
-        var nodes = _nodes;
-        int scratchTiles = _scratch;
-        CpuParallel.For(n, CpuParallel.ElementwiseGrain, (s, e) => RunRange(nodes, arrays, splat, isa, scratchTiles, s, e));
+        run.Isa = Config.Isa;
+        CpuParallel.For(_n, CpuParallel.ElementwiseGrain, run.Body);
+        Array.Clear(arrays); // the frame keeps no arrays alive between calls
         GC.KeepAlive(f);
+    }
+
+    /// <summary>One frame's inputs to <see cref="RunRange"/>, with the chunk delegate bound once.</summary>
+    sealed class RunState
+    {
+        public readonly Node[] Nodes;
+        public readonly byte[]?[] Arrays;
+        public readonly float[] Splat;
+        public readonly int ScratchTiles;
+        public Isa Isa;
+        public readonly Action<long, long> Body;
+
+        public RunState(Node[] nodes, int arrays, int splats, int scratchTiles)
+        {
+            Nodes = nodes;
+            Arrays = new byte[]?[arrays];
+            Splat = new float[splats];
+            ScratchTiles = scratchTiles;
+            Body = Chunk;
+        }
+
+        void Chunk(long s, long e) => RunRange(Nodes, Arrays, Splat, Isa, ScratchTiles, s, e);
     }
 
     static void RunRange(Node[] nodes, byte[]?[] arrays, float[] splat, Isa isa, int scratchTiles, long s, long e)

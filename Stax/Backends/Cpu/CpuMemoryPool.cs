@@ -27,11 +27,14 @@ internal sealed class CpuMemoryPool
     /// <summary>The default bound on free bytes (overridden by <c>STAX_CPU_POOL_MB</c>).</summary>
     public const long DefaultMaxPooledBytes = 256L << 20;
 
-    sealed class FreeList(int bytes)
+    sealed class FreeList
     {
-        public readonly int Bytes = bytes;
+        public readonly int Bytes;
         public readonly Stack<byte[]> Arrays = new();
-        public LinkedListNode<FreeList>? Node;
+        /// <summary>This size's node in the LRU order, allocated once and relinked on every use.</summary>
+        public readonly LinkedListNode<FreeList> Node;
+        public FreeList(int bytes) { Bytes = bytes; Node = new(this); }
+        public bool Linked => Node.List != null;
     }
 
     readonly object _gate = new();
@@ -124,9 +127,18 @@ internal sealed class CpuMemoryPool
     // Moves a size to the most recently used end (or drops it from the order once it is empty).
     void Touch(FreeList list)
     {
-        if (list.Node != null) _lru.Remove(list.Node);
-        if (list.Arrays.Count == 0) { list.Node = null; _free.Remove(list.Bytes); return; }
-        list.Node = _lru.AddLast(list);
+        if (list.Linked) _lru.Remove(list.Node);
+        if (list.Arrays.Count == 0) { DropEmpty(list); return; }
+        _lru.AddLast(list.Node);
+    }
+
+    /// <summary>Empty lists stay (a step rents and returns the same sizes, so dropping them would
+    /// allocate a new list per step) unless many sizes were seen.</summary>
+    const int MaxEmptyKept = 1024;
+
+    void DropEmpty(FreeList list)
+    {
+        if (_free.Count > MaxEmptyKept) _free.Remove(list.Bytes);
     }
 
     void EvictUntil(long bound)
@@ -137,7 +149,7 @@ internal sealed class CpuMemoryPool
             list.Arrays.Pop();
             _pooled -= list.Bytes;
             Dropped(list.Bytes);
-            if (list.Arrays.Count == 0) { _lru.RemoveFirst(); list.Node = null; _free.Remove(list.Bytes); }
+            if (list.Arrays.Count == 0) { _lru.RemoveFirst(); DropEmpty(list); }
         }
     }
 

@@ -12,18 +12,34 @@ internal static class CpuParallel
     /// multiples of <paramref name="align"/> so vector loops see the same element groups.
     /// </summary>
     public static void For(long n, long grain, Action<long, long> body, long align = 64)
+        => For(n, grain, body, static (b, s, e) => b(s, e), align);
+
+    /// <summary>
+    /// As <see cref="For(long, long, Action{long, long}, long)"/> with the body's data passed as
+    /// <paramref name="state"/>: with a static lambda, a call that runs inline allocates nothing
+    /// (a capturing lambda allocates its closure on every call).
+    /// </summary>
+    public static void For<TState>(long n, long grain, TState state, Action<TState, long, long> body, long align = 64)
     {
         int threads = Config.NumThreads;
         long chunks = Math.Min(threads, Math.Max(1, n / Math.Max(1, grain)));
-        if (chunks <= 1) { body(0, n); return; }
+        if (chunks <= 1) { body(state, 0, n); return; }
         long per = (n + chunks - 1) / chunks;
         per = (per + align - 1) / align * align;
+        // The persistent workers when free (no allocation per region), else the runtime's loop.
+        var job = CpuWorkers.Job<TState>.Rent();
+        job.State = state; job.Body = body; job.N = n; job.Per = per;
+        try
+        {
+            if (CpuWorkers.TryRun(job, (int)chunks)) return;
+        }
+        finally { job.Return(); }
         // Parallel.For flows the caller's ExecutionContext, so a scoped Config.Isa reaches workers.
         Parallel.For(0, (int)chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
         {
             long s = c * per, e = Math.Min(n, s + per);
             if (s >= e) return;
-            body(s, e);
+            body(state, s, e);
         });
     }
 }

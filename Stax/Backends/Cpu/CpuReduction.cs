@@ -209,12 +209,13 @@ public sealed partial class CpuBackend
             long nb = (r + RowBlock - 1) / RowBlock;
             if (outer >= 2 * Config.NumThreads || nb < 4)
             {
-                CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / r), (o0, o1) =>
+                // Static lambdas with explicit state: nothing is allocated when the work runs inline.
+                CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / r), (src, dst, r, nb, isa), static (st, o0, o1) =>
                 {
-                    var s = MemoryMarshal.Cast<byte, T>(src.AsSpan());
-                    var d = MemoryMarshal.Cast<byte, T>(dst.AsSpan());
+                    var s = MemoryMarshal.Cast<byte, T>(st.src.AsSpan());
+                    var d = MemoryMarshal.Cast<byte, T>(st.dst.AsSpan());
                     for (long o = o0; o < o1; o++)
-                        d[(int)o] = ReduceRow<T, TOp>(s.Slice((int)(o * r), (int)r), 0, nb, isa);
+                        d[(int)o] = ReduceRow<T, TOp>(s.Slice((int)(o * st.r), (int)st.r), 0, st.nb, st.isa);
                 }, align: 1);
             }
             else
@@ -224,13 +225,13 @@ public sealed partial class CpuBackend
                 for (long o = 0; o < outer; o++)
                 {
                     long baseOff = o * r;
-                    CpuParallel.For(nb, 4, (b0, b1) =>
+                    CpuParallel.For(nb, 4, (src, partials, baseOff, r, isa), static (st, b0, b1) =>
                     {
-                        var s = MemoryMarshal.Cast<byte, T>(src.AsSpan());
+                        var s = MemoryMarshal.Cast<byte, T>(st.src.AsSpan());
                         for (long b = b0; b < b1; b++)
                         {
                             long start = b * RowBlock;
-                            partials[b] = ReduceBlock<T, TOp>(s.Slice((int)(baseOff + start), (int)Math.Min(RowBlock, r - start)), isa);
+                            st.partials[b] = ReduceBlock<T, TOp>(s.Slice((int)(st.baseOff + start), (int)Math.Min(RowBlock, st.r - start)), st.isa);
                         }
                     }, align: 1);
                     MemoryMarshal.Cast<byte, T>(dst.AsSpan())[(int)o] = CombineTree<T, TOp>(partials, 0, nb);
@@ -245,8 +246,10 @@ public sealed partial class CpuBackend
         long rowBlocks = (r + RowsPerBlock - 1) / RowsPerBlock;
         int depth = 2;
         for (long n = rowBlocks; n > 1; n = (n + 1) / 2) depth++;
-        CpuParallel.For(units, Math.Max(1, CpuParallel.ElementwiseGrain / (r * Math.Min(inner, TileWidth))), (u0, u1) =>
+        CpuParallel.For(units, Math.Max(1, CpuParallel.ElementwiseGrain / (r * Math.Min(inner, TileWidth))),
+            (src, dst, inner, r, tiles, rowBlocks, depth, isa), static (st, u0, u1) =>
         {
+            var (src, dst, inner, r, tiles, rowBlocks, depth, isa) = st;
             var s = MemoryMarshal.Cast<byte, T>(src.AsSpan());
             var d = MemoryMarshal.Cast<byte, T>(dst.AsSpan());
             var scratch = ReductionScratch<T>.Get(TileWidth * depth);

@@ -12,8 +12,8 @@ public sealed partial class CpuBackend
     static void FillScalar(CpuBuffer src, CpuBuffer dst)
     {
         int esize = dst.DType.SizeOf();
-        CpuParallel.For(dst.Length, CpuParallel.ElementwiseGrain, (s, e) =>
-            FillRow(src.Data.AsSpan(0, esize), dst.Data.AsSpan((int)(s * esize), (int)((e - s) * esize)), esize));
+        CpuParallel.For(dst.Length, CpuParallel.ElementwiseGrain, (src, dst, esize), static (st, s, e) =>
+            FillRow(st.src.Data.AsSpan(0, st.esize), st.dst.Data.AsSpan((int)(s * st.esize), (int)((e - s) * st.esize)), st.esize));
     }
 
     static void FillRow(ReadOnlySpan<byte> one, Span<byte> row, int esize)
@@ -28,6 +28,15 @@ public sealed partial class CpuBackend
     }
 
     static void BroadcastInDim(BroadcastInDimParams p, CpuBuffer src, AbstractValue srcType, CpuBuffer dst)
+    {
+        if (p.Shape.Size == 0) return;
+        // Scalars are filled here; the general copy is a method of its own so that this path
+        // allocates nothing (its lambda's captures would be allocated on entry).
+        if (src.Length == 1) { FillScalar(src, dst); return; }
+        BroadcastRows(p, src, srcType, dst);
+    }
+
+    static void BroadcastRows(BroadcastInDimParams p, CpuBuffer src, AbstractValue srcType, CpuBuffer dst)
     {
         int esize = dst.DType.SizeOf();
         var outShape = p.Shape;

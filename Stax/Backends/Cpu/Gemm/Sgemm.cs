@@ -83,30 +83,62 @@ internal static unsafe class Sgemm
             // independent GEMM, packing its own B panels and all of A: one parallel region and
             // no barrier per K block (that synchronisation made MLP-sized products slower on two
             // threads than on one). Bits do not depend on the split.
-            int panelsN = (N + NR - 1) / NR;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                int n0 = (int)((long)panelsN * t / threads) * NR, n1 = Math.Min(N, (int)((long)panelsN * (t + 1) / threads) * NR);
-                if (n1 > n0) Blocked(M, n1 - n0, K, A, B + n0 * csB, rsB, csB, C + n0, ldc, kern);
-            });
+            ColumnSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads);
             return;
         }
         if (threads > 1 && M >= threads * 4 * MR)
         {
             // Tall C (convolutions: tens of thousands of rows, 32-64 columns): row slices, each an
             // independent GEMM that packs its own (small) B, again one parallel region.
-            int unitsM = (M + MR - 1) / MR;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                int m0 = (int)((long)unitsM * t / threads) * MR, m1 = Math.Min(M, (int)((long)unitsM * (t + 1) / threads) * MR);
-                if (m1 > m0) Blocked(m1 - m0, N, K, new RowOffsetA<TA>(A, m0), B, rsB, csB, C + m0 * ldc, ldc, kern);
-            });
+            RowSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads);
             return;
         }
         // Neither wide nor tall (under 128 columns and 64 rows for two threads): splitting would
         // need a barrier per K block or a split of K (whose sums would then depend on the thread
         // count), so one thread computes it.
         Blocked(M, N, K, A, B, rsB, csB, C, ldc, kern);
+    }
+
+    // One chunk per thread through CpuParallel (its persistent workers allocate nothing per
+    // region); pointers travel as nint because pointer types cannot be generic arguments.
+    readonly struct Slices<TA>(int M, int N, int K, TA A, nint B, long rsB, long csB, nint C, long ldc, Kernel kern, int threads, int units)
+        where TA : struct, IPackA
+    {
+        public readonly int M = M, N = N, K = K, Threads = threads, Units = units;
+        public readonly TA A = A;
+        public readonly nint B = B, C = C;
+        public readonly long RsB = rsB, CsB = csB, Ldc = ldc;
+        public readonly Kernel Kern = kern;
+    }
+
+    static void ColumnSlices<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
+        float* C, long ldc, Kernel kern, int threads) where TA : struct, IPackA
+    {
+        int panelsN = (N + kern.NR - 1) / kern.NR;
+        CpuParallel.For(threads, 1, new Slices<TA>(M, N, K, A, (nint)B, rsB, csB, (nint)C, ldc, kern, threads, panelsN), static (st, t0, t1) =>
+        {
+            int NR = st.Kern.NR;
+            for (long t = t0; t < t1; t++)
+            {
+                int n0 = (int)((long)st.Units * t / st.Threads) * NR, n1 = Math.Min(st.N, (int)((long)st.Units * (t + 1) / st.Threads) * NR);
+                if (n1 > n0) Blocked(st.M, n1 - n0, st.K, st.A, (float*)st.B + n0 * st.CsB, st.RsB, st.CsB, (float*)st.C + n0, st.Ldc, st.Kern);
+            }
+        }, align: 1);
+    }
+
+    static void RowSlices<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
+        float* C, long ldc, Kernel kern, int threads) where TA : struct, IPackA
+    {
+        int unitsM = (M + kern.MR - 1) / kern.MR;
+        CpuParallel.For(threads, 1, new Slices<TA>(M, N, K, A, (nint)B, rsB, csB, (nint)C, ldc, kern, threads, unitsM), static (st, t0, t1) =>
+        {
+            int MR = st.Kern.MR;
+            for (long t = t0; t < t1; t++)
+            {
+                int m0 = (int)((long)st.Units * t / st.Threads) * MR, m1 = Math.Min(st.M, (int)((long)st.Units * (t + 1) / st.Threads) * MR);
+                if (m1 > m0) Blocked(m1 - m0, st.N, st.K, new RowOffsetA<TA>(st.A, m0), (float*)st.B, st.RsB, st.CsB, (float*)st.C + m0 * st.Ldc, st.Ldc, st.Kern);
+            }
+        }, align: 1);
     }
 
     // The blocked product on the calling thread.
