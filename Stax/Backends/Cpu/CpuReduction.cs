@@ -2,56 +2,9 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Stax.Backends.Cpu.Simd;
 
 namespace Stax.Backends.Cpu;
-
-/// <summary>A reduction operator (sum, product, max, min) at every vector width, as TensorPrimitives organises them.</summary>
-internal interface IReduceOp<T> where T : unmanaged
-{
-    static abstract T Identity { get; }
-    static abstract T Invoke(T a, T b);
-    static abstract Vector128<T> Invoke(Vector128<T> a, Vector128<T> b);
-    static abstract Vector256<T> Invoke(Vector256<T> a, Vector256<T> b);
-    static abstract Vector512<T> Invoke(Vector512<T> a, Vector512<T> b);
-}
-
-internal readonly struct SumOp<T> : IReduceOp<T> where T : unmanaged, INumber<T>
-{
-    public static T Identity => T.Zero;
-    public static T Invoke(T a, T b) => a + b;
-    public static Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => a + b;
-    public static Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => a + b;
-    public static Vector512<T> Invoke(Vector512<T> a, Vector512<T> b) => a + b;
-}
-
-internal readonly struct ProdOp<T> : IReduceOp<T> where T : unmanaged, INumber<T>
-{
-    public static T Identity => T.One;
-    public static T Invoke(T a, T b) => a * b;
-    public static Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => a * b;
-    public static Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => a * b;
-    public static Vector512<T> Invoke(Vector512<T> a, Vector512<T> b) => a * b;
-}
-
-/// <summary>Maximum; NaN propagates (IEEE 754-2019 maximum, as Math.Max and Vector*.Max define it).</summary>
-internal readonly struct ReduceMaxOp<T> : IReduceOp<T> where T : unmanaged, INumber<T>
-{
-    public static T Identity => T.CreateSaturating(double.NegativeInfinity);
-    public static T Invoke(T a, T b) => T.Max(a, b);
-    public static Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => Vector128.Max(a, b);
-    public static Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.Max(a, b);
-    public static Vector512<T> Invoke(Vector512<T> a, Vector512<T> b) => Vector512.Max(a, b);
-}
-
-/// <summary>Minimum; NaN propagates.</summary>
-internal readonly struct ReduceMinOp<T> : IReduceOp<T> where T : unmanaged, INumber<T>
-{
-    public static T Identity => T.CreateSaturating(double.PositiveInfinity);
-    public static T Invoke(T a, T b) => T.Min(a, b);
-    public static Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => Vector128.Min(a, b);
-    public static Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.Min(a, b);
-    public static Vector512<T> Invoke(Vector512<T> a, Vector512<T> b) => Vector512.Min(a, b);
-}
 
 /// <summary>
 /// Reduction kernels. Every result is computed by a fixed algorithm that does not depend on the
@@ -142,10 +95,10 @@ public sealed partial class CpuBackend
     {
         switch (kind)
         {
-            case ReduceKind.Sum: ReduceAxes<T, SumOp<T>>(dims, axes, input, output, isa); break;
-            case ReduceKind.Prod: ReduceAxes<T, ProdOp<T>>(dims, axes, input, output, isa); break;
-            case ReduceKind.Max: ReduceAxes<T, ReduceMaxOp<T>>(dims, axes, input, output, isa); break;
-            default: ReduceAxes<T, ReduceMinOp<T>>(dims, axes, input, output, isa); break;
+            case ReduceKind.Sum: ReduceAxes<T, AddOp<T>>(dims, axes, input, output, isa); break;
+            case ReduceKind.Prod: ReduceAxes<T, MulOp<T>>(dims, axes, input, output, isa); break;
+            case ReduceKind.Max: ReduceAxes<T, MaxOp<T>>(dims, axes, input, output, isa); break;
+            default: ReduceAxes<T, MinOp<T>>(dims, axes, input, output, isa); break;
         }
     }
 
@@ -157,7 +110,7 @@ public sealed partial class CpuBackend
     /// (outer, reduced, inner) problem.
     /// </summary>
     static void ReduceAxes<T, TOp>(int[] dims, IntTuple axes, byte[] input, byte[] output, Isa isa)
-        where T : unmanaged where TOp : IReduceOp<T>
+        where T : unmanaged where TOp : IAggregation<T>
     {
         long outSize = 1, redSize = 1;
         for (int i = 0; i < dims.Length; i++) { if (axes.Contains(i)) redSize *= dims[i]; else outSize *= dims[i]; }
@@ -202,7 +155,7 @@ public sealed partial class CpuBackend
     }
 
     static void ReduceStage<T, TOp>(byte[] src, byte[] dst, long outer, long r, long inner, Isa isa)
-        where T : unmanaged where TOp : IReduceOp<T>
+        where T : unmanaged where TOp : IAggregation<T>
     {
         if (inner == 1)
         {
@@ -264,7 +217,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Pairwise tree over the fixed blocks [lo, hi) of one contiguous row.</summary>
-    static T ReduceRow<T, TOp>(ReadOnlySpan<T> row, long lo, long hi, Isa isa) where T : unmanaged where TOp : IReduceOp<T>
+    static T ReduceRow<T, TOp>(ReadOnlySpan<T> row, long lo, long hi, Isa isa) where T : unmanaged where TOp : IAggregation<T>
     {
         if (hi - lo == 1)
         {
@@ -276,7 +229,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>The same pairwise tree as <see cref="ReduceRow"/>, over precomputed block results.</summary>
-    static T CombineTree<T, TOp>(T[] partials, long lo, long hi) where T : unmanaged where TOp : IReduceOp<T>
+    static T CombineTree<T, TOp>(T[] partials, long lo, long hi) where T : unmanaged where TOp : IAggregation<T>
     {
         if (hi - lo == 1) return partials[lo];
         long mid = lo + (hi - lo) / 2;
@@ -285,7 +238,7 @@ public sealed partial class CpuBackend
 
     /// <summary>Pairwise tree over row blocks [lo, hi) of a strided reduction, for a column tile of width w.</summary>
     static void StridedTree<T, TOp>(ReadOnlySpan<T> s, long baseOff, long inner, long r, long lo, long hi, int w, Span<T> target, Span<T> scratch, Isa isa)
-        where T : unmanaged where TOp : IReduceOp<T>
+        where T : unmanaged where TOp : IAggregation<T>
     {
         if (hi - lo == 1)
         {
@@ -313,7 +266,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>dst[i] = op(dst[i], src[i]).</summary>
-    static void CombineInto<T, TOp>(Span<T> dst, ReadOnlySpan<T> src, Isa isa) where T : unmanaged where TOp : IReduceOp<T>
+    static void CombineInto<T, TOp>(Span<T> dst, ReadOnlySpan<T> src, Isa isa) where T : unmanaged where TOp : IAggregation<T>
     {
         int n = dst.Length, i = 0;
         ref T d = ref MemoryMarshal.GetReference(dst);
@@ -331,7 +284,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Reduces one block (at most <see cref="RowBlock"/> elements) with four vector accumulators.</summary>
-    static T ReduceBlock<T, TOp>(ReadOnlySpan<T> x, Isa isa) where T : unmanaged where TOp : IReduceOp<T>
+    static T ReduceBlock<T, TOp>(ReadOnlySpan<T> x, Isa isa) where T : unmanaged where TOp : IAggregation<T>
     {
         int n = x.Length, i = 0;
         ref T p = ref MemoryMarshal.GetReference(x);
@@ -405,10 +358,10 @@ public sealed partial class CpuBackend
         return result;
     }
 
-    static T Horizontal<T, TOp>(Vector256<T> v) where T : unmanaged where TOp : IReduceOp<T>
+    static T Horizontal<T, TOp>(Vector256<T> v) where T : unmanaged where TOp : IAggregation<T>
         => Horizontal<T, TOp>(TOp.Invoke(v.GetLower(), v.GetUpper()));
 
-    static T Horizontal<T, TOp>(Vector128<T> v) where T : unmanaged where TOp : IReduceOp<T>
+    static T Horizontal<T, TOp>(Vector128<T> v) where T : unmanaged where TOp : IAggregation<T>
     {
         int c = Vector128<T>.Count;
         // Pairwise over lanes in a fixed order.
@@ -451,16 +404,16 @@ public sealed partial class CpuBackend
     {
         switch (kind)
         {
-            case ReduceKind.Sum: Scan<T, SumOp<T>>(input, output, outer, n, inner, reverse, isa); break;
-            case ReduceKind.Prod: Scan<T, ProdOp<T>>(input, output, outer, n, inner, reverse, isa); break;
-            case ReduceKind.Max: Scan<T, ReduceMaxOp<T>>(input, output, outer, n, inner, reverse, isa); break;
-            default: Scan<T, ReduceMinOp<T>>(input, output, outer, n, inner, reverse, isa); break;
+            case ReduceKind.Sum: Scan<T, AddOp<T>>(input, output, outer, n, inner, reverse, isa); break;
+            case ReduceKind.Prod: Scan<T, MulOp<T>>(input, output, outer, n, inner, reverse, isa); break;
+            case ReduceKind.Max: Scan<T, MaxOp<T>>(input, output, outer, n, inner, reverse, isa); break;
+            default: Scan<T, MinOp<T>>(input, output, outer, n, inner, reverse, isa); break;
         }
     }
 
     /// <summary>Sequential inclusive scan along the axis; rows of the inner dimensions are combined with vectors.</summary>
     static void Scan<T, TOp>(byte[] input, byte[] output, long outer, long n, long inner, bool reverse, Isa isa)
-        where T : unmanaged where TOp : IReduceOp<T>
+        where T : unmanaged where TOp : IAggregation<T>
     {
         if (inner == 1)
         {

@@ -7,8 +7,9 @@ namespace Stax.Backends.Cpu.Simd;
 // Operators that are one Vector API call for every element type that has them (float32,
 // float64, int32, uint32, uint8, bool as bytes). Integer + - * wrap; max/min propagate NaN.
 
-internal struct AddOp<T> : IBinaryOp<T> where T : unmanaged, INumberBase<T>
+internal struct AddOp<T> : IAggregation<T> where T : unmanaged, INumberBase<T>
 {
+    public static T Identity => T.Zero;
     public static bool Vectorizable => true;
     public static T Invoke(T x, T y) => unchecked(x + y);
     public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => x + y;
@@ -25,8 +26,9 @@ internal struct SubOp<T> : IBinaryOp<T> where T : unmanaged, INumberBase<T>
     public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x - y;
 }
 
-internal struct MulOp<T> : IBinaryOp<T> where T : unmanaged, INumberBase<T>
+internal struct MulOp<T> : IAggregation<T> where T : unmanaged, INumberBase<T>
 {
+    public static T Identity => T.One;
     public static bool Vectorizable => true;
     public static T Invoke(T x, T y) => unchecked(x * y);
     public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => x * y;
@@ -34,8 +36,9 @@ internal struct MulOp<T> : IBinaryOp<T> where T : unmanaged, INumberBase<T>
     public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x * y;
 }
 
-internal struct MaxOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
+internal struct MaxOp<T> : IAggregation<T> where T : unmanaged, INumber<T>
 {
+    public static T Identity => T.CreateSaturating(double.NegativeInfinity);
     public static bool Vectorizable => true;
     public static T Invoke(T x, T y) => T.Max(x, y);
     public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.Max(x, y);
@@ -43,8 +46,9 @@ internal struct MaxOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
     public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.Max(x, y);
 }
 
-internal struct MinOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
+internal struct MinOp<T> : IAggregation<T> where T : unmanaged, INumber<T>
 {
+    public static T Identity => T.CreateSaturating(double.PositiveInfinity);
     public static bool Vectorizable => true;
     public static T Invoke(T x, T y) => T.Min(x, y);
     public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.Min(x, y);

@@ -27,6 +27,16 @@ internal interface IBinaryOp<T> where T : unmanaged
     static virtual Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => throw new NotSupportedException();
 }
 
+/// <summary>
+/// A binary operator that reductions fold with: associative, with an identity (sum, product,
+/// max, min). The same operator structs serve elementwise kernels, fused chains and reductions.
+/// </summary>
+internal interface IAggregation<T> : IBinaryOp<T> where T : unmanaged
+{
+    /// <summary>The value that leaves any operand unchanged (the result of an empty reduction).</summary>
+    static abstract T Identity { get; }
+}
+
 /// <summary>A predicate of one element: the vector forms return all-ones / all-zeros lane masks.</summary>
 internal interface IUnaryPredicate<T> where T : unmanaged
 {
