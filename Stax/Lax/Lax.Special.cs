@@ -45,7 +45,8 @@ public static partial class Lax
     static void RequireFloat(string op, Tensor x)
     {
         if (!x.DType.IsFloat())
-            throw new ArgumentException($"{op}: operand must be a floating dtype, got {x.Aval}; use Np (jnp) to promote integers");
+            throw new ArgumentException(
+                $"{op}: operand must be a floating dtype, got {x.Aval}; use Np (jnp) to promote integers");
     }
 
     static readonly Func<Tensor, Tensor> LgammaFn = Transforms.CustomJvp(

@@ -121,6 +121,8 @@ public static partial class Np
     /// <summary>log|Γ(x)|, the jax.lax.lgamma spelling of <see cref="Gammaln"/>; integers promote to float32.</summary>
     public static Tensor Lgamma(Tensor x) => Lax.Lgamma(ToFloat(x));
 
-    /// <summary>ψ(x) = d/dx log Γ(x) (jax.scipy.special.digamma); integers promote to float32. See <see cref="Lax.Digamma"/>.</summary>
+    /// <summary>
+    /// ψ(x) = d/dx log Γ(x) (jax.scipy.special.digamma); integers promote to float32. See <see cref="Lax.Digamma"/>.
+    /// </summary>
     public static Tensor Digamma(Tensor x) => Lax.Digamma(ToFloat(x));
 }
