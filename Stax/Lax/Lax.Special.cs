@@ -27,7 +27,7 @@ public static partial class Lax
     public static Tensor Lgamma(Tensor x)
     {
         RequireFloat("lgamma", x);
-        return LgammaFn(x);
+        return InFloat32IfHalf(x, LgammaFn);
     }
 
     /// <summary>
@@ -39,7 +39,7 @@ public static partial class Lax
     public static Tensor Digamma(Tensor x)
     {
         RequireFloat("digamma", x);
-        return DigammaFn(x);
+        return InFloat32IfHalf(x, DigammaFn);
     }
 
     static void RequireFloat(string op, Tensor x)
@@ -48,6 +48,12 @@ public static partial class Lax
             throw new ArgumentException(
                 $"{op}: operand must be a floating dtype, got {x.Aval}; use Np (jnp) to promote integers");
     }
+
+    // As XLA: float16/bfloat16 lack the precision for the Lanczos sum, so they are computed in float32.
+    static Tensor InFloat32IfHalf(Tensor x, Func<Tensor, Tensor> f)
+        => x.DType is DType.Float16 or DType.BFloat16
+            ? ConvertElementType(f(ConvertElementType(x, DType.Float32, x.IsWeak)), x.DType, x.IsWeak)
+            : f(x);
 
     static readonly Func<Tensor, Tensor> LgammaFn = Transforms.CustomJvp(
         LgammaRaw, (x, t) => (LgammaRaw(x), Mul(t, Digamma(x))), "lgamma");
