@@ -114,4 +114,15 @@ public static partial class Np
         => SincTerms.GetOrAdd(k, kk => Transforms.CustomJvp(
             v => Lax.Add(Lax.Mul(v, Like(v, 0)), Like(v, kk % 2 == 1 ? 0 : (kk / 2 % 2 == 0 ? 1.0 : -1.0) / (kk + 1))),
             (v, t) => (SincMaclaurin(kk, v), Lax.Mul(SincMaclaurin(kk + 1, v), t)), $"sinc_maclaurin_{kk}"))(x);
+
+    /// <summary>log|Γ(x)| (jax.scipy.special.gammaln); integers promote to float32. See <see cref="Lax.Lgamma"/>.</summary>
+    public static Tensor Gammaln(Tensor x) => Lax.Lgamma(ToFloat(x));
+
+    /// <summary>log|Γ(x)|, the jax.lax.lgamma spelling of <see cref="Gammaln"/>; integers promote to float32.</summary>
+    public static Tensor Lgamma(Tensor x) => Lax.Lgamma(ToFloat(x));
+
+    /// <summary>
+    /// ψ(x) = d/dx log Γ(x) (jax.scipy.special.digamma); integers promote to float32. See <see cref="Lax.Digamma"/>.
+    /// </summary>
+    public static Tensor Digamma(Tensor x) => Lax.Digamma(ToFloat(x));
 }
