@@ -133,22 +133,7 @@ internal sealed unsafe class CommandStream : IDisposable
         var ai = new DescriptorSetAllocateInfo { SType = StructureType.DescriptorSetAllocateInfo, DescriptorPool = r.Pool, DescriptorSetCount = 1, PSetLayouts = &layout };
         DescriptorSet set;
         VulkanException.Check(vk.AllocateDescriptorSets(_ctx.Device, &ai, &set), "vkAllocateDescriptorSets");
-        var infos = stackalloc DescriptorBufferInfo[bindings.Length];
-        var writes = stackalloc WriteDescriptorSet[bindings.Length];
-        for (int i = 0; i < bindings.Length; i++)
-        {
-            infos[i] = new DescriptorBufferInfo(bindings[i].Buffer, bindings[i].Offset, bindings[i].Range);
-            writes[i] = new WriteDescriptorSet
-            {
-                SType = StructureType.WriteDescriptorSet,
-                DstSet = set,
-                DstBinding = (uint)i,
-                DescriptorCount = 1,
-                DescriptorType = DescriptorType.StorageBuffer,
-                PBufferInfo = &infos[i],
-            };
-        }
-        vk.UpdateDescriptorSets(_ctx.Device, (uint)bindings.Length, writes, 0, null);
+        DescriptorWrites.StorageBuffers(_ctx, set, bindings);
         Barrier(r);
         vk.CmdBindPipeline(r.Cmd, PipelineBindPoint.Compute, k.Pipeline);
         vk.CmdBindDescriptorSets(r.Cmd, PipelineBindPoint.Compute, k.Layout, 0, 1, &set, 0, null);

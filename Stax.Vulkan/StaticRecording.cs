@@ -110,22 +110,7 @@ internal sealed unsafe class StaticRecording : IDisposable
         CheckOpen();
         var vk = _ctx.Vk;
         var set = AllocateSet(k);
-        var infos = stackalloc DescriptorBufferInfo[bindings.Length];
-        var writes = stackalloc WriteDescriptorSet[bindings.Length];
-        for (int i = 0; i < bindings.Length; i++)
-        {
-            infos[i] = new DescriptorBufferInfo(bindings[i].Buffer, bindings[i].Offset, bindings[i].Range);
-            writes[i] = new WriteDescriptorSet
-            {
-                SType = StructureType.WriteDescriptorSet,
-                DstSet = set,
-                DstBinding = (uint)i,
-                DescriptorCount = 1,
-                DescriptorType = DescriptorType.StorageBuffer,
-                PBufferInfo = &infos[i],
-            };
-        }
-        vk.UpdateDescriptorSets(_ctx.Device, (uint)bindings.Length, writes, 0, null);
+        DescriptorWrites.StorageBuffers(_ctx, set, bindings);
         var reads = new List<Binding>(bindings.Length);
         var written = new List<Binding>(bindings.Length);
         foreach (var b in bindings)

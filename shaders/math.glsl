@@ -322,6 +322,22 @@ float m_sincos(float x, float quadrantOffset, bool isCos)
 float m_sin(float x) { return tiny_(x) ? x : m_sincos(x, 0.0, false); }
 float m_cos(float x) { return m_sincos(x, 1.0, true); }
 
+// The Chebyshev fit shared by m_erf and m_erfc: erfc(a) = t e^(p(t) - a^2), t = 1/(1 + a/2).
+float erfc_fit(float t)
+{
+    precise float p = 0.17087277;
+    p = p * t - 0.82215223;
+    p = p * t + 1.48851587;
+    p = p * t - 1.13520398;
+    p = p * t + 0.27886807;
+    p = p * t - 0.18628806;
+    p = p * t + 0.09678418;
+    p = p * t + 0.37409196;
+    p = p * t + 1.00002368;
+    p = p * t - 1.26551223;
+    return p;
+}
+
 float m_erf(float x)
 {
     if (isnan_(x)) return quiet_(x);
@@ -342,16 +358,7 @@ float m_erf(float x)
     s = s * z + 1.0;
     precise float small_ = x * (s * 1.12837917);
     precise float t = 1.0 / (1.0 + 0.5 * a);
-    precise float p = 0.17087277;
-    p = p * t - 0.82215223;
-    p = p * t + 1.48851587;
-    p = p * t - 1.13520398;
-    p = p * t + 0.27886807;
-    p = p * t - 0.18628806;
-    p = p * t + 0.09678418;
-    p = p * t + 0.37409196;
-    p = p * t + 1.00002368;
-    p = p * t - 1.26551223;
+    precise float p = erfc_fit(t);
     precise float erfc_ = t * m_exp(p - a * a);
     precise float big = copysign_(1.0 - erfc_, x);
     return a < 0.75 ? small_ : big;
@@ -369,16 +376,7 @@ float m_erfc(float x)
     bool neg = (u & 0x80000000u) != 0u;
     if (a > 10.5) return neg ? 2.0 : 0.0;
     precise float t = 1.0 / (1.0 + 0.5 * a);
-    precise float p = 0.17087277;
-    p = p * t - 0.82215223;
-    p = p * t + 1.48851587;
-    p = p * t - 1.13520398;
-    p = p * t + 0.27886807;
-    p = p * t - 0.18628806;
-    p = p * t + 0.09678418;
-    p = p * t + 0.37409196;
-    p = p * t + 1.00002368;
-    p = p * t - 1.26551223;
+    precise float p = erfc_fit(t);
     precise float h = uintBitsToFloat(floatBitsToUint(a) & 0xFFFFF000u);
     int k1, k2;
     precise float y1 = m_exp_parts(p - (a - h) * (a + h), k1);

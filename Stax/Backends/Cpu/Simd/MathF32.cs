@@ -184,16 +184,7 @@ internal static partial class MathF32
         var small = x * (s * V.C(1.12837917f));
         // Otherwise 1 - erfc(|x|), erfc by a Chebyshev fit with relative error below 1.2e-7.
         var t = V.C(1f) / (V.C(1f) + V.C(0.5f) * a);
-        var p = V.C(0.17087277f);
-        p = p * t - V.C(0.82215223f);
-        p = p * t + V.C(1.48851587f);
-        p = p * t - V.C(1.13520398f);
-        p = p * t + V.C(0.27886807f);
-        p = p * t - V.C(0.18628806f);
-        p = p * t + V.C(0.09678418f);
-        p = p * t + V.C(0.37409196f);
-        p = p * t + V.C(1.00002368f);
-        p = p * t - V.C(1.26551223f);
+        var p = ErfcFit(t);
         var erfc = t * Exp(p - a * a);
         var big = CopySign(V.C(1f) - erfc, x);
         return V.Select(V.Lt(a, V.C(0.75f)), small, big);
