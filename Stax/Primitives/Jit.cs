@@ -7,7 +7,12 @@ namespace Stax.Extend;
 /// <summary>Parameters of the <c>jit</c> primitive: a closed-over-nothing program and its name.</summary>
 public sealed record JitParams(string Name, Jaxpr Jaxpr) : Params
 {
+    // Shared with the donating copies made by `with` (one compiled program per backend).
     internal readonly ConcurrentDictionary<IBackend, IExecutable> Executables = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Per program input, whether this call donates its buffer (null: none). Set on the
+    /// copy a jitted call binds (JAX's donated_invars), never on staged equations.</summary>
+    internal bool[]? Donated { get; init; }
 
     /// <inheritdoc/>
     public override string ToString() => $"name={Name}";
@@ -46,7 +51,7 @@ public static partial class Prims
             // Looked up before GetOrAdd, whose factory would capture jp (a closure per call).
             if (!jp.Executables.TryGetValue(backend, out var exe))
                 exe = jp.Executables.GetOrAdd(backend, b => b.Compile(jp.Jaxpr));
-            return exe.Run(args, Donation.Take(jp));
+            return exe.Run(args, jp.Donated);
         },
     };
 }

@@ -28,7 +28,19 @@ public sealed class JitFunction
     /// </summary>
     public static event Action<JitFunction, string>? Warning;
 
-    sealed record Entry(JitParams Params, Tensor[] Consts);
+    sealed record Entry(JitParams Params, Tensor[] Consts)
+    {
+        JitParams? _donating;
+
+        /// <summary>The parameters with <paramref name="mask"/> as their donation flags: the last
+        /// copy is reused while the mask stays the same (a training loop donates alike every step).</summary>
+        public JitParams Donating(bool[] mask)
+        {
+            var d = _donating;
+            if (d?.Donated is { } m && m.AsSpan().SequenceEqual(mask)) return d;
+            return _donating = Params with { Donated = (bool[])mask.Clone() };
+        }
+    }
 
     readonly record struct CacheKey(string Types, object? Static);
 
@@ -111,8 +123,8 @@ public sealed class JitFunction
                 Array.Clear(mask);
                 for (int i = 0; i < args.Length && i < donate.Length; i++)
                     if (donate[i] && args[i].IsConcrete) mask[nc + i] = true;
-                using (Backends.Donation.Offer(entry.Params, mask))
-                    outs = Prims.Jit.Bind(entry.Params, all);
+                // Only an eager call donates: a staged jit equation must not carry this call's flags.
+                outs = Prims.Jit.Bind(TraceState.FindTop(all) is EvalTrace ? entry.Donating(mask) : entry.Params, all);
             }
         }
         finally
