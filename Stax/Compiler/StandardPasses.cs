@@ -4,7 +4,8 @@ namespace Stax.Compiler;
 
 /// <summary>
 /// The backend-independent rewrites every compiling backend runs before its own scheduling:
-/// inlining (<see cref="InlineCalls"/>), transposed-product folding
+/// inlining (<see cref="InlineCalls"/>), common-subexpression elimination
+/// (<see cref="CommonSubexpressions"/>), transposed-product folding
 /// (<see cref="FoldTransposedProducts"/>) and splat rematerialization
 /// (<see cref="RematerializeSplats"/>). They change no value the program computes.
 /// </summary>
@@ -16,7 +17,7 @@ internal static class StandardPasses
     /// fast as plain ones, so that folding pays).</summary>
     public static (Eqn[] Eqns, Var[] OutVars) Run(Jaxpr program, bool evaluationOnly = false, bool foldTransposes = true)
     {
-        program = InlineCalls.Run(program, evaluationOnly);
+        program = CommonSubexpressions.Run(InlineCalls.Run(program, evaluationOnly));
         var eqns = RematerializeSplats.Run(foldTransposes ? FoldTransposedProducts.Run(program) : program.Eqns, program.OutVars);
         return (eqns, program.OutVars);
     }
