@@ -35,7 +35,11 @@ public class CommonSubexpressionTests
     public void DifferentParametersOrInputsAreNotMerged()
     {
         var x = Tensor.FromArray(new[] { 1f, 2f });
-        var program = Program(a => new[] { Lax.Add(Lax.Exp(a[0]), Lax.Add(Lax.Exp(a[1]), Lax.Reshape(Lax.Reshape(a[0], new Shape(2, 1)), new Shape(2)))) }, x, x);
+        // exp of two different inputs; two reshapes of one input to different shapes.
+        var program = Program(a => new[]
+        {
+            Lax.Add(Lax.Exp(a[0]), Lax.Add(Lax.Exp(a[1]), Lax.Reshape(Lax.Reshape(a[0], new Shape(2, 1)), new Shape(2)))),
+        }, x, x);
         Assert.Same(program, CommonSubexpressions.Run(program));
     }
 
