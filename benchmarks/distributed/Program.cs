@@ -1,5 +1,6 @@
 // Measures Stax.Distributed (docs/distributed.md):
-//   train [--distributed] [--steps N]   the MLP 784-512-512-10 Adam step, batch 128 per process;
+//   train [--distributed] [--steps N] [--verify off]
+//                                       the MLP 784-512-512-10 Adam step, batch 128 per process;
 //                                       with --distributed the gradients are fused and averaged
 //   allreduce [--verify on|off]         in-place sum of 1 KB .. 64 MB float32 buffers: the binding
 //                                       (host buffers) and Psum of a tensor, median of repetitions
@@ -14,8 +15,9 @@ using static Stax.Nn.Layers;
 
 string mode = args.Length > 0 ? args[0] : "train";
 bool distributed = args.Contains("--distributed") || mode == "allreduce";
-int steps = args.SkipWhile(a => a != "--steps").Skip(1).Select(int.Parse).FirstOrDefault(60);
+int steps = args.SkipWhile(a => a != "--steps").Skip(1).Select(int.Parse).FirstOrDefault(600);
 if (distributed) Distributed.Initialize("batch");
+if (args.Contains("off")) Distributed.VerifyCalls = false;
 int rank = distributed ? Distributed.Rank : 0, size = distributed ? Distributed.Size : 1;
 string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
 static double Median(List<double> xs) { xs.Sort(); return xs.Count % 2 == 1 ? xs[xs.Count / 2] : 0.5 * (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]); }
@@ -55,7 +57,6 @@ if (mode == "train")
 }
 else if (mode == "allreduce")
 {
-    if (args.Contains("off")) Distributed.VerifyCalls = false;
     if (rank == 0) Console.WriteLine($"allreduce processes={size} verify={Distributed.VerifyCalls}");
     for (long bytes = 1024; bytes <= 64L << 20; bytes *= 4)
     {
