@@ -30,6 +30,9 @@ public sealed class JitFunction
 
     sealed record Entry(JitParams Params, Tensor[] Consts)
     {
+        /// <summary>No constant is a tracer of an outer transformation (which would make the call staged).</summary>
+        public bool ConstantsConcrete { get; } = Consts.All(c => c.IsConcrete);
+
         JitParams? _donating;
 
         /// <summary>The parameters with <paramref name="mask"/> as their donation flags: the last
@@ -106,7 +109,7 @@ public sealed class JitFunction
         int nc = entry.Consts.Length;
         // Eager calls (the common case) reuse one argument array and donation mask: evaluation
         // only reads them during the call. Under a transformation a trace may keep the array.
-        bool eager = TraceState.FindTop(args) is EvalTrace;
+        bool eager = entry.ConstantsConcrete && TraceState.FindTop(args) is EvalTrace;
         var frame = eager ? Interlocked.Exchange(ref _spareCall, null) : null;
         if (frame is null || frame.All.Length != nc + args.Length) frame = new CallFrame(nc + args.Length);
         var all = frame.All;
@@ -124,7 +127,7 @@ public sealed class JitFunction
                 for (int i = 0; i < args.Length && i < donate.Length; i++)
                     if (donate[i] && args[i].IsConcrete) mask[nc + i] = true;
                 // Only an eager call donates: a staged jit equation must not carry this call's flags.
-                outs = Prims.Jit.Bind(TraceState.FindTop(all) is EvalTrace ? entry.Donating(mask) : entry.Params, all);
+                outs = Prims.Jit.Bind(eager ? entry.Donating(mask) : entry.Params, all);
             }
         }
         finally
