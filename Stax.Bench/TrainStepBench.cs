@@ -7,7 +7,7 @@ using static Stax.Nn.Layers;
 namespace Stax.Bench;
 
 /// <summary>
-/// The workloads of issue 7 (see ../shared/peers): a jitted, donating Adam train step of the MLP
+/// The comparison's train-step workloads (docs/performance.md): a jitted, donating Adam train step of the MLP
 /// 784-512-512-10 (batch 128) and of the small MNIST CNN (batch 64), as examples/Mnist runs them.
 /// </summary>
 [MemoryDiagnoser]
