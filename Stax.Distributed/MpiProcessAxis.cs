@@ -1,3 +1,5 @@
+using Stax.Backends.Cpu;
+
 namespace Stax.Distributed;
 
 /// <summary>
@@ -22,6 +24,36 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
     public Tensor Evaluate(Primitive collective, Tensor operand, Params parameters)
     {
         lock (this) return Run(collective, operand, parameters); // one staging buffer
+    }
+
+    /// <summary>
+    /// The sums of <paramref name="operands"/> over the ranks (psum_fused). CPU tensors are reduced
+    /// from their own buffers straight into new pooled CPU tensors, one blocking all-reduce each,
+    /// after one agreement check for the whole call: no staging, packing or unpacking copies. Other
+    /// backends' tensors (or dtypes MPI cannot reduce) go one psum at a time through the host.
+    /// </summary>
+    public Tensor[] EvaluateFused(Tensor[] operands)
+    {
+        string what = $"psum_fused over process axis '{name}'";
+        lock (this)
+        lock (comm.Gate)
+        {
+            if (!operands.All(x => x.Backend is CpuBackend && x.DType is DType.Float32 or DType.Float64 or DType.Int32 or DType.UInt32))
+                return operands.Select(x => Run(Prims.Psum, x, new CollectiveParams(name))).ToArray();
+            comm.VerifyFused(what, operands.Select(x => x.Aval).ToArray());
+            if (comm.Size == 1) return operands; // the sum over one process is the operand (a value)
+            var outs = new Tensor[operands.Length];
+            for (int i = 0; i < operands.Length; i++)
+            {
+                var x = operands[i];
+                var cpu = (CpuBackend)x.Backend;
+                var r = cpu.AllocateUninitialized(x.Shape, x.DType);
+                comm.AllReduceInto(cpu.HostBytes(x), cpu.HostBytes(r), x.DType, MpiCommunicator.Op.Sum, what);
+                outs[i] = r;
+            }
+            GC.KeepAlive(operands); // their buffers were read by MPI above
+            return outs;
+        }
     }
 
     Tensor Run(Primitive collective, Tensor operand, Params parameters)

@@ -1,7 +1,8 @@
 // Measures Stax.Distributed (docs/distributed.md):
-//   train [--distributed] [--steps N] [--verify off]
+//   train [--distributed] [--steps N] [--verify off] [--profile]
 //                                       the MLP 784-512-512-10 Adam step, batch 128 per process;
-//                                       with --distributed the gradients are fused and averaged
+//                                       with --distributed the gradients are fused and averaged;
+//                                       --profile prints rank 0's time per step of the compiled program
 //   allreduce [--verify on|off]         in-place sum of 1 KB .. 64 MB float32 buffers: the binding
 //                                       (host buffers) and Psum of a tensor, median of repetitions
 // Run under mpirun for more than one process; run.sh runs the whole table.
@@ -39,6 +40,10 @@ if (mode == "train")
     }, "train_step", donateArgnums: 0);
     var times = new List<double>();
     var waits = new List<double>();
+    // The compiled program's per-step timer is internal to Stax: reached by reflection (diagnostics only).
+    var exeType = typeof(Tensor).Assembly.GetType("Stax.Backends.Cpu.CpuExecutable")!;
+    var profileField = exeType.GetField("Profile", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
+    object? profile = null;
     var clock = new Stopwatch();
     for (int i = 0; i < steps + 10; i++)
     {
@@ -47,6 +52,8 @@ if (mode == "train")
         (state, var loss) = step(state, x, y);
         loss.Item<float>();
         if (i >= 10) times.Add(clock.Elapsed.TotalSeconds);
+        if (i == 9 && args.Contains("--profile"))
+            profileField.SetValue(null, profile = Activator.CreateInstance(profileField.FieldType, nonPublic: true));
         if (i >= 10 && distributed) waits.Add(Distributed.CollectiveWaitTime.TotalSeconds - w0);
     }
     double t = Median(times), wait = distributed ? Median(waits) : 0;
@@ -54,6 +61,13 @@ if (mode == "train")
     if (distributed) { var tt = new[] { t }; Distributed.AllReduce<double>(tt, ReduceOp.Max); t = tt[0]; }
     if (rank == 0)
         Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch} step_ms={F(t * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
+    if (profile != null && rank == 0)
+    {
+        profileField.SetValue(null, null);
+        var top = (System.Collections.IEnumerable)profile.GetType().GetMethod("Top")!.Invoke(profile, null)!;
+        foreach (var e in top.Cast<System.Runtime.CompilerServices.ITuple>())
+            Console.WriteLine($"  {F((double)e[1]! / steps, "F3")} ms/step  x{(int)e[2]! / steps}  {e[0]}");
+    }
 }
 else if (mode == "allreduce")
 {
