@@ -85,8 +85,14 @@ internal sealed unsafe class MpiCommunicator
         }
     }
 
+    long _checkTicks;
+
+    /// <summary>Time spent in agreement checks (Stopwatch ticks included in <see cref="WaitTime"/>), all calls so far.</summary>
+    public TimeSpan CheckTime => TimeSpan.FromSeconds(Interlocked.Read(ref _checkTicks) / (double)Stopwatch.Frequency);
+
     void Agree(string what, long[] mine)
     {
+        long t0 = Stopwatch.GetTimestamp();
         var all = new long[DescLongs * Size];
         fixed (long* s = mine)
         fixed (long* r = all)
@@ -95,6 +101,7 @@ internal sealed unsafe class MpiCommunicator
             Check(_mpi.Iallgather(s, DescLongs * 8, _mpi.Byte, r, DescLongs * 8, _mpi.Byte, _mpi.CommWorld, &req), what, "MPI_Iallgather");
             Wait(&req, what);
         }
+        Interlocked.Add(ref _checkTicks, Stopwatch.GetTimestamp() - t0);
         bool same = true;
         for (int k = 1; k < Size && same; k++)
             for (int i = 0; i < DescLongs; i++)

@@ -40,6 +40,7 @@ if (mode == "train")
     }, "train_step", donateArgnums: 0);
     var times = new List<double>();
     var waits = new List<double>();
+    var checks = new List<double>();
     // The compiled program's per-step timer is internal to Stax: reached by reflection (diagnostics only).
     var exeType = typeof(Tensor).Assembly.GetType("Stax.Backends.Cpu.CpuExecutable")!;
     var profileField = exeType.GetField("Profile", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
@@ -48,6 +49,7 @@ if (mode == "train")
     for (int i = 0; i < steps + 10; i++)
     {
         double w0 = distributed ? Distributed.CollectiveWaitTime.TotalSeconds : 0;
+        double c0 = distributed ? Distributed.Comm.CheckTime.TotalSeconds : 0;
         clock.Restart();
         (state, var loss) = step(state, x, y);
         loss.Item<float>();
@@ -55,12 +57,14 @@ if (mode == "train")
         if (i == 9 && args.Contains("--profile"))
             profileField.SetValue(null, profile = Activator.CreateInstance(profileField.FieldType, nonPublic: true));
         if (i >= 10 && distributed) waits.Add(Distributed.CollectiveWaitTime.TotalSeconds - w0);
+        if (i >= 10 && distributed) checks.Add(Distributed.Comm.CheckTime.TotalSeconds - c0);
     }
-    double t = Median(times), wait = distributed ? Median(waits) : 0;
+    double t = Median(times), wait = distributed ? Median(waits) : 0, check = distributed ? Median(checks) : 0;
+    double mean = times.Average();
     // The job's speed is its slowest rank's.
-    if (distributed) { var tt = new[] { t }; Distributed.AllReduce<double>(tt, ReduceOp.Max); t = tt[0]; }
+    if (distributed) { var tt = new[] { t, mean }; Distributed.AllReduce<double>(tt, ReduceOp.Max); (t, mean) = (tt[0], tt[1]); }
     if (rank == 0)
-        Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch} step_ms={F(t * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
+        Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch} step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} (check {F(check * 1e3, "F3")}) images_per_s={F(batch * size / t, "F0")}");
     if (profile != null && rank == 0)
     {
         profileField.SetValue(null, null);
