@@ -59,6 +59,13 @@ internal sealed unsafe class MpiCommunicator
         Agree(what, mine);
     }
 
+    /// <summary>The agreement check of one collective on a tensor of <paramref name="shape"/>
+    /// (counts as one collective); the data moves next, e.g. with <see cref="AllReduceInto"/>.</summary>
+    public void VerifyCall(string what, Op op, DType dtype, Shape shape)
+    {
+        lock (_gate) Verify(what, op, dtype, shape, Interlocked.Increment(ref _sequence));
+    }
+
     /// <summary>The agreement check of a fused sum of <paramref name="operands"/> (one check for
     /// all of them); counts as one collective.</summary>
     public void VerifyFused(string what, IReadOnlyList<AbstractValue> operands)

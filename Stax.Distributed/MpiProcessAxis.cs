@@ -4,8 +4,9 @@ namespace Stax.Distributed;
 
 /// <summary>
 /// The ranks of the MPI job as a named axis (see <see cref="IProcessAxis"/>): psum, pmax, pmin,
-/// all_gather and psum_scatter over its name run on the host, so tensors of any backend are
-/// downloaded, combined by MPI and uploaded back to the operand's backend.
+/// all_gather and psum_scatter over its name run on the host. MPI reduces CPU tensors from their
+/// own memory into a new pooled CPU tensor; other backends' tensors are downloaded into a reused
+/// host buffer, combined by MPI there and uploaded back to the operand's backend.
 /// </summary>
 internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProcessAxis
 {
@@ -38,7 +39,7 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
         lock (this)
         lock (comm.Gate)
         {
-            if (!operands.All(x => x.Backend is CpuBackend && x.DType is DType.Float32 or DType.Float64 or DType.Int32 or DType.UInt32))
+            if (!operands.All(x => x.Backend is CpuBackend && Reducible(x.DType)))
                 return operands.Select(x => Run(Prims.Psum, x, new CollectiveParams(name))).ToArray();
             comm.VerifyFused(what, operands.Select(x => x.Aval).ToArray());
             if (comm.Size == 1) return operands; // the sum over one process is the operand (a value)
@@ -56,6 +57,8 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
         }
     }
 
+    static bool Reducible(DType d) => d is DType.Float32 or DType.Float64 or DType.Int32 or DType.UInt32;
+
     Tensor Run(Primitive collective, Tensor operand, Params parameters)
     {
         string what = $"{collective.Name} over process axis '{name}'";
@@ -63,6 +66,16 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
         if (collective == Prims.Psum || collective == Prims.Pmax || collective == Prims.Pmin)
         {
             var op = collective == Prims.Psum ? MpiCommunicator.Op.Sum : collective == Prims.Pmax ? MpiCommunicator.Op.Max : MpiCommunicator.Op.Min;
+            if (backend is CpuBackend cpu && Reducible(operand.DType))
+                lock (comm.Gate)
+                {
+                    // Straight from the operand's buffer into a new pooled tensor: no staging copies.
+                    comm.VerifyCall(what, op, operand.DType, operand.Shape);
+                    var r = cpu.AllocateUninitialized(operand.Shape, operand.DType);
+                    comm.AllReduceInto(cpu.HostBytes(operand), cpu.HostBytes(r), operand.DType, op, what);
+                    GC.KeepAlive(operand);
+                    return r;
+                }
             // One reused host buffer: a new large array per step costs page faults on every call.
             var staging = Staging(checked((int)(operand.Size * operand.DType.SizeOf())));
             operand.CopyTo(staging);
