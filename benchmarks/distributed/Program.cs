@@ -3,7 +3,8 @@
 //                                       the MLP 784-512-512-10 Adam step, batch 128 per process;
 //                                       with --distributed the gradients are fused and averaged;
 //                                       --profile prints rank 0's time per step of the compiled program
-//   allreduce [--verify on|off]         in-place sum of 1 KB .. 64 MB float32 buffers: the binding
+//   allreduce [--verify on|off]         the MLP step's gradient bucket as one psum_fused; then the
+//                                       in-place sum of 1 KB .. 64 MB float32 buffers: the binding
 //                                       (host buffers) and Psum of a tensor, median of repetitions
 // Run under mpirun for more than one process; run.sh runs the whole table.
 using System.Diagnostics;
@@ -76,6 +77,24 @@ if (mode == "train")
 else if (mode == "allreduce")
 {
     if (rank == 0) Console.WriteLine($"allreduce processes={size} verify={Distributed.VerifyCalls}");
+    {
+        // The MLP step's bucket (its 6 gradient leaves, loss and accuracy-sized scalars) as one
+        // psum_fused, ranks aligned by a barrier first: the transfer without waiting for a slow rank.
+        var leaves = new[] { new[] { 784, 512 }, new[] { 512 }, new[] { 512, 512 }, new[] { 512 }, new[] { 512, 10 }, new[] { 10 }, new[] { 1 }, new[] { 1 } }
+            .Select(d => Np.Ones(new Shape(d))).ToArray();
+        long bytes = leaves.Sum(l => l.Size * 4);
+        var times = new List<double>();
+        var clock = new Stopwatch();
+        for (int i = 0; i < 203; i++)
+        {
+            Distributed.Barrier();
+            clock.Restart();
+            FusedPsum.Bind(leaves, "batch");
+            if (i >= 3) times.Add(clock.Elapsed.TotalSeconds);
+        }
+        double m = Median(times);
+        if (rank == 0) Console.WriteLine($"mlp_bucket bytes={bytes} tensors={leaves.Length} psum_fused_us={F(m * 1e6)} GBps={F(bytes / m / 1e9, "F3")}");
+    }
     for (long bytes = 1024; bytes <= 64L << 20; bytes *= 4)
     {
         int n = (int)(bytes / 4);
