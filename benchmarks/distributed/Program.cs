@@ -1,5 +1,5 @@
 // Measures Stax.Distributed (docs/distributed.md):
-//   train [--distributed] [--steps N] [--verify off] [--profile]
+//   train [--distributed] [--steps N] [--verify off] [--profile] [--per-rank]
 //                                       the MLP 784-512-512-10 Adam step, batch 128 per process;
 //                                       with --distributed the gradients are fused and averaged;
 //                                       --profile prints rank 0's time per step of the compiled program
@@ -63,6 +63,8 @@ if (mode == "train")
     double t = Median(times), wait = distributed ? Median(waits) : 0, check = distributed ? Median(checks) : 0;
     double mean = times.Average();
     double compute = distributed ? Median(times.Zip(waits, (a, b) => a - b).ToList()) : t; // the step outside collectives
+    if (distributed && args.Contains("--per-rank"))
+        Console.WriteLine($"  rank {rank}: step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} outside_collectives_ms={F(compute * 1e3, "F2")}");
     // The job's speed is its slowest rank's.
     if (distributed) { var tt = new[] { t, mean }; Distributed.AllReduce<double>(tt, ReduceOp.Max); (t, mean) = (tt[0], tt[1]); }
     if (rank == 0)
