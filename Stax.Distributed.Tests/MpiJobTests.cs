@@ -98,6 +98,30 @@ public sealed class MpiJobTests
         }
     }
 
+    [MpiTheory]
+    [InlineData("checked")]
+    [InlineData("unchecked")]
+    [InlineData("reduce-broadcast")]
+    public void Fused_psum_reduces_every_operand_in_one_checked_collective_and_refuses_mismatched_layouts(string variant)
+    {
+        var run = MpiEnvironment.Run(2, Limit, "fused", "cpu", variant);
+        Succeeded(run);
+        for (int r = 0; r < 2; r++)
+        {
+            // Sums of [1, 10, -1] + [2, 20, -2] and of 2 + 4.
+            Assert.Equal("3,30,-3;6", run.Value(r, "fused"));
+            Assert.Equal("(1, 1)", run.Value(r, "fusedshape"));
+            Assert.Equal("3,30,-3;6", run.Value(r, "fusedjit"));
+            Assert.Equal("2", run.Value(r, "fusedcollectives")); // one per call, not one per operand
+            if (variant == "unchecked") continue; // no agreement check: the worker skips the mismatch
+            var msg = run.Value(r, "mismatch");
+            Assert.Contains("processes disagree", msg);
+            Assert.Contains("rank 0: sum of 2 tensors of float32, 4 elements in all", msg);
+            Assert.Contains("rank 1: sum of 2 tensors of float32, 5 elements in all", msg);
+            Assert.Equal(new float[] { 3, 30, -3 }, run.Floats(r, "after")); // still in step
+        }
+    }
+
     [MpiFact]
     public void A_hanging_rank_makes_the_job_fail_with_a_clear_error_within_the_deadline()
     {

@@ -37,14 +37,16 @@ internal sealed unsafe class MpiCommunicator
     /// <summary>Collectives run so far (each rank counts the same when the programs agree).</summary>
     public long Sequence => Interlocked.Read(ref _sequence);
 
-    public enum Op { Sum = 1, Max = 2, Min = 3, Gather = 4, Broadcast = 5, Barrier = 6 }
+    public enum Op { Sum = 1, Max = 2, Min = 3, Gather = 4, Broadcast = 5, Barrier = 6, FusedSum = 7 }
 
     static string OpName(long op) => op switch
     {
-        1 => "sum", 2 => "max", 3 => "min", 4 => "all_gather", 5 => "broadcast", 6 => "barrier", _ => $"op {op}",
+        1 => "sum", 2 => "max", 3 => "min", 4 => "all_gather", 5 => "broadcast", 6 => "barrier", 7 => "fused sum", _ => $"op {op}",
     };
 
-    // A call's description: op, dtype, element count, rank, first four dims, sequence number.
+    // A call's description: op, dtype, element count, rank, first four dims, sequence number. A
+    // fused sum (several tensors) puts the tensor count where the rank goes and a fingerprint of
+    // every tensor's dtype and shape where the dims go.
     const int DescLongs = 9;
 
     void Verify(string what, Op op, DType dtype, Shape shape, long seq)
@@ -54,6 +56,50 @@ internal sealed unsafe class MpiCommunicator
         mine[0] = (long)op; mine[1] = (long)dtype; mine[2] = shape.Size; mine[3] = shape.Rank;
         for (int i = 0; i < 4; i++) mine[4 + i] = i < shape.Rank ? shape[i] : -1;
         mine[8] = seq;
+        Agree(what, mine);
+    }
+
+    /// <summary>The agreement check of one collective on a tensor of <paramref name="shape"/>
+    /// (counts as one collective); the data moves next, e.g. with <see cref="AllReduceInto"/>.</summary>
+    public void VerifyCall(string what, Op op, DType dtype, Shape shape)
+    {
+        lock (_gate) Verify(what, op, dtype, shape, Interlocked.Increment(ref _sequence));
+    }
+
+    /// <summary>The agreement check of a fused sum of <paramref name="operands"/> (one check for
+    /// all of them); counts as one collective.</summary>
+    public void VerifyFused(string what, IReadOnlyList<AbstractValue> operands)
+    {
+        lock (_gate)
+        {
+            long seq = Interlocked.Increment(ref _sequence);
+            if (!VerifyCalls || Size == 1) return;
+            // FNV-1a over every operand's dtype, rank and dimensions.
+            ulong h = 14695981039346656037UL;
+            void Mix(long v) { h = (h ^ (ulong)v) * 1099511628211UL; }
+            long total = 0;
+            foreach (var a in operands)
+            {
+                Mix((long)a.DType); Mix(a.Shape.Rank);
+                for (int d = 0; d < a.Shape.Rank; d++) Mix(a.Shape[d]);
+                total += a.Shape.Size;
+            }
+            var mine = new long[DescLongs];
+            mine[0] = (long)Op.FusedSum; mine[1] = operands.Count > 0 ? (long)operands[0].DType : -1; mine[2] = total; mine[3] = operands.Count;
+            mine[4] = (long)h; mine[5] = mine[6] = mine[7] = -1;
+            mine[8] = seq;
+            Agree(what, mine);
+        }
+    }
+
+    long _checkTicks;
+
+    /// <summary>Time spent in agreement checks (Stopwatch ticks included in <see cref="WaitTime"/>), all calls so far.</summary>
+    public TimeSpan CheckTime => TimeSpan.FromSeconds(Interlocked.Read(ref _checkTicks) / (double)Stopwatch.Frequency);
+
+    void Agree(string what, long[] mine)
+    {
+        long t0 = Stopwatch.GetTimestamp();
         var all = new long[DescLongs * Size];
         fixed (long* s = mine)
         fixed (long* r = all)
@@ -62,19 +108,24 @@ internal sealed unsafe class MpiCommunicator
             Check(_mpi.Iallgather(s, DescLongs * 8, _mpi.Byte, r, DescLongs * 8, _mpi.Byte, _mpi.CommWorld, &req), what, "MPI_Iallgather");
             Wait(&req, what);
         }
+        Interlocked.Add(ref _checkTicks, Stopwatch.GetTimestamp() - t0);
         bool same = true;
         for (int k = 1; k < Size && same; k++)
             for (int i = 0; i < DescLongs; i++)
                 if (all[k * DescLongs + i] != all[i]) { same = false; break; }
         if (same) return;
-        var lines = Enumerable.Range(0, Size).Select(k =>
-        {
-            var d = all.Skip(k * DescLongs).Take(DescLongs).ToArray();
-            var dims = string.Join(",", Enumerable.Range(0, (int)Math.Min(d[3], 4)).Select(i => d[4 + i])) + (d[3] > 4 ? ",..." : "");
-            return $"rank {k}: {OpName(d[0])} of {((DType)d[1]).Name()}[{dims}] (collective #{d[8]})";
-        });
+        var lines = Enumerable.Range(0, Size).Select(k => $"rank {k}: {Describe(all.AsSpan(k * DescLongs, DescLongs))}");
         throw new ArgumentException(
             $"{what}: the processes disagree on this collective, so it was not run (the ranks run different programs or shapes): {string.Join("; ", lines)}");
+    }
+
+    static string Describe(ReadOnlySpan<long> desc)
+    {
+        var d = desc.ToArray();
+        if (d[0] == (long)Op.FusedSum)
+            return $"sum of {d[3]} tensors of {((DType)d[1]).Name()}, {d[2]} elements in all (shapes fingerprint {(ulong)d[4]:x16}) (collective #{d[8]})";
+        var dims = string.Join(",", Enumerable.Range(0, (int)Math.Min(d[3], 4)).Select(i => d[4 + i].ToString(System.Globalization.CultureInfo.InvariantCulture))) + (d[3] > 4 ? ",..." : "");
+        return $"{OpName(d[0])} of {((DType)d[1]).Name()}[{dims}] (collective #{d[8]})";
     }
 
     nint TypeOf(string what, DType dtype) => dtype switch
@@ -93,38 +144,70 @@ internal sealed unsafe class MpiCommunicator
         lock (_gate)
         {
             var type = TypeOf(what, dtype);
-            long count = data.Length / dtype.SizeOf();
-            if (count > int.MaxValue) throw new NotSupportedException($"{what}: {count} elements exceed MPI's int count");
             Verify(what, op, dtype, shape, Interlocked.Increment(ref _sequence));
             if (Size == 1) return;
-            var mpiOp = op switch { Op.Sum => _mpi.OpSum, Op.Max => _mpi.OpMax, Op.Min => _mpi.OpMin, _ => throw new ArgumentOutOfRangeException(nameof(op)) };
-            fixed (byte* p = data)
-            {
-                nint req;
-                if (Algorithm == AllReduceAlgorithm.MpiAllreduce && VerifyCalls)
-                {
-                    // The agreement check just completed within the deadline, so every rank is in
-                    // this same call: the blocking all-reduce (Open MPI's tuned algorithms, several
-                    // times faster than the schedule-based MPI_Iallreduce for 4 KB-4 MB here) cannot
-                    // wait on a missing rank; a rank dying mid-transfer ends the job through mpirun.
-                    long t0 = Stopwatch.GetTimestamp();
-                    Check(_mpi.Allreduce(MpiLibrary.InPlace, p, (int)count, type, mpiOp, _mpi.CommWorld), what, "MPI_Allreduce");
-                    Interlocked.Add(ref _waitTicks, Stopwatch.GetTimestamp() - t0);
-                }
-                else if (Algorithm == AllReduceAlgorithm.MpiAllreduce)
-                {
-                    Check(_mpi.Iallreduce(MpiLibrary.InPlace, p, (int)count, type, mpiOp, _mpi.CommWorld, &req), what, "MPI_Iallreduce");
-                    Wait(&req, what);
-                }
-                else
-                {
-                    // The root reduces in place; the others send from their buffer (the receive buffer is ignored there).
-                    Check(_mpi.Ireduce(Rank == 0 ? MpiLibrary.InPlace : p, Rank == 0 ? p : null, (int)count, type, mpiOp, 0, _mpi.CommWorld, &req), what, "MPI_Ireduce");
-                    Wait(&req, what);
-                    Check(_mpi.Ibcast(p, (int)count, type, 0, _mpi.CommWorld, &req), what, "MPI_Ibcast");
-                    Wait(&req, what);
-                }
-            }
+            fixed (byte* p = data) Reduce(MpiLibrary.InPlace, p, Count(what, data.Length, dtype), type, op, what);
+        }
+    }
+
+    /// <summary>
+    /// Combines <paramref name="send"/> over all ranks into <paramref name="receive"/> (same length,
+    /// not overlapping) with no agreement check of its own: one part of a collective whose
+    /// description <see cref="VerifyFused"/> has just checked (hold <see cref="Gate"/> across both).
+    /// </summary>
+    public void AllReduceInto(ReadOnlySpan<byte> send, Span<byte> receive, DType dtype, Op op, string what)
+    {
+        if (send.Length != receive.Length) throw new ArgumentException($"{what}: send buffer has {send.Length} bytes, receive buffer {receive.Length}");
+        lock (_gate)
+        {
+            var type = TypeOf(what, dtype);
+            if (Size == 1) { send.CopyTo(receive); return; }
+            fixed (byte* s = send)
+            fixed (byte* r = receive)
+                Reduce(s, r, Count(what, send.Length, dtype), type, op, what);
+        }
+    }
+
+    /// <summary>The lock that serializes this process's MPI calls (MPI_THREAD_SERIALIZED); held
+    /// across a fused collective's check and its parts so that no other collective runs between them.</summary>
+    public object Gate => _gate;
+
+    static int Count(string what, int bytes, DType dtype)
+    {
+        long count = bytes / dtype.SizeOf();
+        if (count > int.MaxValue) throw new NotSupportedException($"{what}: {count} elements exceed MPI's int count");
+        return (int)count;
+    }
+
+    // send is MPI_IN_PLACE for an in-place reduction of recv.
+    void Reduce(void* send, byte* recv, int count, nint type, Op op, string what)
+    {
+        var mpiOp = op switch { Op.Sum => _mpi.OpSum, Op.Max => _mpi.OpMax, Op.Min => _mpi.OpMin, _ => throw new ArgumentOutOfRangeException(nameof(op)) };
+        nint req;
+        if (Algorithm == AllReduceAlgorithm.MpiAllreduce && VerifyCalls)
+        {
+            // The agreement check just completed within the deadline, so every rank is in
+            // this same call: the blocking all-reduce (Open MPI's tuned algorithms, several
+            // times faster than the schedule-based MPI_Iallreduce for 4 KB-4 MB here) cannot
+            // wait on a missing rank; a rank dying mid-transfer ends the job through mpirun.
+            long t0 = Stopwatch.GetTimestamp();
+            Check(_mpi.Allreduce(send, recv, count, type, mpiOp, _mpi.CommWorld), what, "MPI_Allreduce");
+            Interlocked.Add(ref _waitTicks, Stopwatch.GetTimestamp() - t0);
+        }
+        else if (Algorithm == AllReduceAlgorithm.MpiAllreduce)
+        {
+            Check(_mpi.Iallreduce(send, recv, count, type, mpiOp, _mpi.CommWorld, &req), what, "MPI_Iallreduce");
+            Wait(&req, what);
+        }
+        else
+        {
+            // The root reduces into recv (in place when send is MPI_IN_PLACE); the others send
+            // (their receive buffer is ignored), then the root's result is broadcast into recv.
+            void* mine = send == MpiLibrary.InPlace ? recv : send;
+            Check(_mpi.Ireduce(Rank == 0 ? send : mine, Rank == 0 ? recv : null, count, type, mpiOp, 0, _mpi.CommWorld, &req), what, "MPI_Ireduce");
+            Wait(&req, what);
+            Check(_mpi.Ibcast(recv, count, type, 0, _mpi.CommWorld, &req), what, "MPI_Ibcast");
+            Wait(&req, what);
         }
     }
 

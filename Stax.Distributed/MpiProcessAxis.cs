@@ -1,9 +1,12 @@
+using Stax.Backends.Cpu;
+
 namespace Stax.Distributed;
 
 /// <summary>
 /// The ranks of the MPI job as a named axis (see <see cref="IProcessAxis"/>): psum, pmax, pmin,
-/// all_gather and psum_scatter over its name run on the host, so tensors of any backend are
-/// downloaded, combined by MPI and uploaded back to the operand's backend.
+/// all_gather and psum_scatter over its name run on the host. MPI reduces CPU tensors from their
+/// own memory into a new pooled CPU tensor; other backends' tensors are downloaded into a reused
+/// host buffer, combined by MPI there and uploaded back to the operand's backend.
 /// </summary>
 internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProcessAxis
 {
@@ -24,6 +27,38 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
         lock (this) return Run(collective, operand, parameters); // one staging buffer
     }
 
+    /// <summary>
+    /// The sums of <paramref name="operands"/> over the ranks (psum_fused). CPU tensors are reduced
+    /// from their own buffers straight into new pooled CPU tensors, one blocking all-reduce each,
+    /// after one agreement check for the whole call: no staging, packing or unpacking copies. Other
+    /// backends' tensors (or dtypes MPI cannot reduce) go one psum at a time through the host.
+    /// </summary>
+    public Tensor[] EvaluateFused(Tensor[] operands)
+    {
+        string what = $"psum_fused over process axis '{name}'";
+        lock (this)
+        lock (comm.Gate)
+        {
+            if (!operands.All(x => x.Backend is CpuBackend && Reducible(x.DType)))
+                return operands.Select(x => Run(Prims.Psum, x, new CollectiveParams(name))).ToArray();
+            comm.VerifyFused(what, operands.Select(x => x.Aval).ToArray());
+            if (comm.Size == 1) return operands; // the sum over one process is the operand (a value)
+            var outs = new Tensor[operands.Length];
+            for (int i = 0; i < operands.Length; i++)
+            {
+                var x = operands[i];
+                var cpu = (CpuBackend)x.Backend;
+                var r = cpu.AllocateUninitialized(x.Shape, x.DType);
+                comm.AllReduceInto(cpu.HostBytes(x), cpu.HostBytes(r), x.DType, MpiCommunicator.Op.Sum, what);
+                outs[i] = r;
+            }
+            GC.KeepAlive(operands); // their buffers were read by MPI above
+            return outs;
+        }
+    }
+
+    static bool Reducible(DType d) => d is DType.Float32 or DType.Float64 or DType.Int32 or DType.UInt32;
+
     Tensor Run(Primitive collective, Tensor operand, Params parameters)
     {
         string what = $"{collective.Name} over process axis '{name}'";
@@ -31,6 +66,16 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
         if (collective == Prims.Psum || collective == Prims.Pmax || collective == Prims.Pmin)
         {
             var op = collective == Prims.Psum ? MpiCommunicator.Op.Sum : collective == Prims.Pmax ? MpiCommunicator.Op.Max : MpiCommunicator.Op.Min;
+            if (backend is CpuBackend cpu && Reducible(operand.DType))
+                lock (comm.Gate)
+                {
+                    // Straight from the operand's buffer into a new pooled tensor: no staging copies.
+                    comm.VerifyCall(what, op, operand.DType, operand.Shape);
+                    var r = cpu.AllocateUninitialized(operand.Shape, operand.DType);
+                    comm.AllReduceInto(cpu.HostBytes(operand), cpu.HostBytes(r), operand.DType, op, what);
+                    GC.KeepAlive(operand);
+                    return r;
+                }
             // One reused host buffer: a new large array per step costs page faults on every call.
             var staging = Staging(checked((int)(operand.Size * operand.DType.SizeOf())));
             operand.CopyTo(staging);

@@ -1,8 +1,10 @@
 // Measures Stax.Distributed (docs/distributed.md):
-//   train [--distributed] [--steps N] [--verify off]
+//   train [--distributed] [--steps N] [--verify off] [--profile] [--per-rank]
 //                                       the MLP 784-512-512-10 Adam step, batch 128 per process;
-//                                       with --distributed the gradients are fused and averaged
-//   allreduce [--verify on|off]         in-place sum of 1 KB .. 64 MB float32 buffers: the binding
+//                                       with --distributed the gradients are fused and averaged;
+//                                       --profile prints rank 0's time per step of the compiled program
+//   allreduce [--verify on|off]         the MLP step's gradient bucket as one psum_fused; then the
+//                                       in-place sum of 1 KB .. 64 MB float32 buffers: the binding
 //                                       (host buffers) and Psum of a tensor, median of repetitions
 // Run under mpirun for more than one process; run.sh runs the whole table.
 using System.Diagnostics;
@@ -20,7 +22,7 @@ if (distributed) Distributed.Initialize("batch");
 if (args.Contains("off")) Distributed.VerifyCalls = false;
 int rank = distributed ? Distributed.Rank : 0, size = distributed ? Distributed.Size : 1;
 string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
-static double Median(List<double> xs) { xs.Sort(); return xs.Count % 2 == 1 ? xs[xs.Count / 2] : 0.5 * (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]); }
+static double Median(List<double> list) { var xs = list.OrderBy(v => v).ToList(); return xs.Count % 2 == 1 ? xs[xs.Count / 2] : 0.5 * (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]); }
 
 if (mode == "train")
 {
@@ -39,25 +41,63 @@ if (mode == "train")
     }, "train_step", donateArgnums: 0);
     var times = new List<double>();
     var waits = new List<double>();
+    var checks = new List<double>();
+    // The compiled program's per-step timer is internal to Stax: reached by reflection (diagnostics only).
+    var exeType = typeof(Tensor).Assembly.GetType("Stax.Backends.Cpu.CpuExecutable")!;
+    var profileField = exeType.GetField("Profile", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
+    object? profile = null;
     var clock = new Stopwatch();
     for (int i = 0; i < steps + 10; i++)
     {
         double w0 = distributed ? Distributed.CollectiveWaitTime.TotalSeconds : 0;
+        double c0 = distributed ? Distributed.Comm.CheckTime.TotalSeconds : 0;
         clock.Restart();
         (state, var loss) = step(state, x, y);
         loss.Item<float>();
         if (i >= 10) times.Add(clock.Elapsed.TotalSeconds);
+        if (i == 9 && args.Contains("--profile"))
+            profileField.SetValue(null, profile = Activator.CreateInstance(profileField.FieldType, nonPublic: true));
         if (i >= 10 && distributed) waits.Add(Distributed.CollectiveWaitTime.TotalSeconds - w0);
+        if (i >= 10 && distributed) checks.Add(Distributed.Comm.CheckTime.TotalSeconds - c0);
     }
-    double t = Median(times), wait = distributed ? Median(waits) : 0;
+    double t = Median(times), wait = distributed ? Median(waits) : 0, check = distributed ? Median(checks) : 0;
+    double mean = times.Average();
+    double compute = distributed ? Median(times.Zip(waits, (a, b) => a - b).ToList()) : t; // the step outside collectives
+    if (distributed && args.Contains("--per-rank"))
+        Console.WriteLine($"  rank {rank}: step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} outside_collectives_ms={F(compute * 1e3, "F2")}");
     // The job's speed is its slowest rank's.
-    if (distributed) { var tt = new[] { t }; Distributed.AllReduce<double>(tt, ReduceOp.Max); t = tt[0]; }
+    if (distributed) { var tt = new[] { t, mean }; Distributed.AllReduce<double>(tt, ReduceOp.Max); (t, mean) = (tt[0], tt[1]); }
     if (rank == 0)
-        Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch} step_ms={F(t * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
+        Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch} step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} (check {F(check * 1e3, "F3")}) outside_collectives_ms={F(compute * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
+    if (profile != null && rank == 0)
+    {
+        profileField.SetValue(null, null);
+        var top = (System.Collections.IEnumerable)profile.GetType().GetMethod("Top")!.Invoke(profile, null)!;
+        foreach (var e in top.Cast<System.Runtime.CompilerServices.ITuple>())
+            Console.WriteLine($"  {F((double)e[1]! / steps, "F3")} ms/step  x{(int)e[2]! / steps}  {e[0]}");
+    }
 }
 else if (mode == "allreduce")
 {
     if (rank == 0) Console.WriteLine($"allreduce processes={size} verify={Distributed.VerifyCalls}");
+    {
+        // The MLP step's bucket (its 6 gradient leaves, loss and accuracy-sized scalars) as one
+        // psum_fused, ranks aligned by a barrier first: the transfer without waiting for a slow rank.
+        var leaves = new[] { new[] { 784, 512 }, new[] { 512 }, new[] { 512, 512 }, new[] { 512 }, new[] { 512, 10 }, new[] { 10 }, new[] { 1 }, new[] { 1 } }
+            .Select(d => Np.Ones(new Shape(d))).ToArray();
+        long bytes = leaves.Sum(l => l.Size * 4);
+        var times = new List<double>();
+        var clock = new Stopwatch();
+        for (int i = 0; i < 203; i++)
+        {
+            Distributed.Barrier();
+            clock.Restart();
+            FusedPsum.Bind(leaves, "batch");
+            if (i >= 3) times.Add(clock.Elapsed.TotalSeconds);
+        }
+        double m = Median(times);
+        if (rank == 0) Console.WriteLine($"mlp_bucket bytes={bytes} tensors={leaves.Length} psum_fused_us={F(m * 1e6)} GBps={F(bytes / m / 1e9, "F3")}");
+    }
     for (long bytes = 1024; bytes <= 64L << 20; bytes *= 4)
     {
         int n = (int)(bytes / 4);

@@ -83,6 +83,36 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
 
     internal CpuBuffer Allocate(DType dtype, long length) => new(this, dtype, length);
 
+    /// <summary>
+    /// A new tensor on this backend whose contents are not initialized, for code that writes a
+    /// native call's result (e.g. an MPI receive buffer) straight into its memory through
+    /// <see cref="HostBytes"/> instead of staging it in a host array and copying it in with
+    /// <see cref="Tensor.FromBytes"/>. The memory comes from the backend's buffer pool.
+    /// </summary>
+    public Tensor AllocateUninitialized(Shape shape, DType dtype)
+    {
+        dtype.Checked("CpuBackend.AllocateUninitialized");
+        return new Tensor(Allocate(dtype, shape.Size), new AbstractValue(shape, dtype));
+    }
+
+    /// <summary>
+    /// The bytes of a concrete tensor of this backend, in place (no copy), for native calls that
+    /// read tensor memory, or write the memory of a tensor from <see cref="AllocateUninitialized"/>
+    /// (other tensors are values that may share their buffer: do not write them). The memory is
+    /// managed: pin it (<c>fixed</c>) for the duration of a native call, and keep
+    /// <paramref name="tensor"/> reachable (<c>GC.KeepAlive</c>) until the call has returned, since
+    /// a collected tensor's memory goes back to the pool. Throws for a traced tensor or one held
+    /// by another backend.
+    /// </summary>
+    public Span<byte> HostBytes(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.Buffer is not CpuBuffer b || !ReferenceEquals(b.Backend, this))
+            throw new ArgumentException($"CpuBackend.HostBytes: the tensor {tensor.Aval} is {(tensor.IsConcrete ? $"held by backend '{tensor.Backend.Name}'" : "traced")}, not a concrete CPU tensor");
+        if (b.IsReleased) throw new InvalidOperationException($"CpuBackend.HostBytes: the buffer of the tensor {tensor.Aval} was already released");
+        return b.Data.AsSpan(0, checked((int)b.ByteLength));
+    }
+
     internal static bool TryGetKernel(Primitive primitive, out CpuKernel kernel) => Kernels.TryGetValue(primitive, out kernel!);
 
     CpuBuffer Own(DeviceBuffer b, string op)
