@@ -14,19 +14,20 @@ namespace Stax.Bench;
 /// </summary>
 public static class VulkanCommand
 {
-    const string Usage = "usage: vulkan [--quick] [--large] [--steps N] [--fused-steps N]";
+    const string Usage = "usage: vulkan [--quick] [--large] [--steps N] [--fused-steps N] [--plan]";
 
     sealed record Row(string Workload, string Mode, double Ms, double HostMs, double Dispatches, double Submissions, long Recordings, string Note);
 
     public static int Run(string[] args)
     {
-        bool quick = false, large = false;
+        bool quick = false, large = false, plan = false;
         int steps = 20, fusedSteps = -1;
         for (int i = 0; i < args.Length; i++)
             switch (args[i])
             {
                 case "--quick": quick = true; break;
                 case "--large": large = true; break;
+                case "--plan": plan = true; break;
                 case "--steps": steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--fused-steps": fusedSteps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine(Usage); return 2;
@@ -44,19 +45,20 @@ public static class VulkanCommand
                 $"{{\"workload\":\"{r.Workload}\",\"mode\":\"{r.Mode}\",\"ms\":{r.Ms:F3},\"host_ms\":{r.HostMs:F3},\"dispatches\":{r.Dispatches:F1},\"submissions\":{r.Submissions:F2},\"recordings\":{r.Recordings},\"note\":\"{r.Note}\"}}"));
         }
         foreach (var (name, make) in TrainSteps(quick, large))
-            // compiled: the device's default (fused on GPUs); fused/unfused force it either way
-            // (a CPU device runs fused chains slowly: see --fused-steps); interpreted: per-call recording.
-            foreach (var mode in new[] { "compiled", "fused", "unfused", "interpreted" })
+            // compiled: the default jit (chains fused); unfused: STAX_VULKAN_FUSION=0; interpreted:
+            // per-call recording (STAX_VULKAN_JIT=interpret).
+            foreach (var mode in new[] { "compiled", "unfused", "interpreted" })
             {
-                bool cpuDevice = vk.Capabilities.DeviceType == "Cpu";
-                if (mode == "fused" && cpuDevice && (fusedSteps <= 0 || name.StartsWith("cnn", StringComparison.Ordinal))) continue;
-                if (mode == "unfused" && !cpuDevice && quick) continue;
-                if (mode == (cpuDevice ? "unfused" : "fused")) continue; // the same as compiled here
                 if (quick && mode == "interpreted" && name.StartsWith("cnn", StringComparison.Ordinal)) continue;
                 Environment.SetEnvironmentVariable("STAX_VULKAN_JIT", mode == "interpreted" ? "interpret" : null);
-                Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", mode switch { "fused" => "1", "unfused" => "0", _ => null });
+                Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", mode == "unfused" ? "0" : null);
                 var step = make();
-                Emit(Measure(vk, name, mode, mode == "fused" && cpuDevice ? fusedSteps : steps, () => step.Launch(), t => t.Item<float>()));
+                var (pc0, pt0) = (vk.Pipelines.Count, vk.Pipelines.CreationTime);
+                var row = Measure(vk, name, mode, mode == "compiled" && fusedSteps > 0 ? fusedSteps : steps, () => step.Launch(), t => t.Item<float>());
+                int made = vk.Pipelines.Count - pc0;
+                Emit(row with { Note = made == 0 ? "" : FormattableString.Invariant($"{made} new pipelines, {(vk.Pipelines.CreationTime - pt0).TotalMilliseconds / made:F1} ms each") });
+                if (plan && mode != "interpreted" && vk.LastCompiled is { } ce)
+                    Console.WriteLine($"# {name} {mode} equations per primitive: " + string.Join(", ", ce.Histogram.Select(h => $"{h.Primitive} {h.Count}")));
             }
         Environment.SetEnvironmentVariable("STAX_VULKAN_JIT", null);
         Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", null);

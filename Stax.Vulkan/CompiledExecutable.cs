@@ -30,6 +30,10 @@ internal sealed class CompiledExecutable : IExecutable, IDisposable
     /// <summary>The program's equations after the passes and fusion (views included), for tests and diagnostics.</summary>
     internal IEnumerable<string> StepNames => _eqns.Select(e => e.Params is FusedChainParams f ? f.Summary : $"{e.Primitive.Name} {string.Join(" ", e.Inputs.Select(v => v.Aval.Shape))}");
 
+    /// <summary>Equations per primitive (fused chains as one name), views left out: where the dispatches come from.</summary>
+    internal IEnumerable<(string Primitive, int Count)> Histogram => _eqns.Where(e => !VulkanBackend.IsView(e.Primitive))
+        .GroupBy(e => e.Primitive.Name).Select(g => (g.Key, g.Count())).OrderByDescending(x => x.Item2);
+
     public CompiledExecutable(VulkanBackend b, Jaxpr program, Eqn[] eqns, Var[] outVars)
     {
         _b = b;

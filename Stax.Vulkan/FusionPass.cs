@@ -4,11 +4,12 @@ using Stax.Tracing;
 
 namespace Stax.Vulkan;
 
-/// <summary>The parameters of a fused chain: its program for shaders/fused.comp and each input's load mode.</summary>
-/// <param name="Program">Instruction count, then two words per instruction (see fused.comp).</param>
+/// <summary>The parameters of a fused chain: its kernel, specialized, and each input's load mode.</summary>
+/// <param name="Shader">shaders/fused.comp or fused_heavy.comp (see <see cref="FusionKernel"/>).</param>
+/// <param name="Spec">The specialization constants that bake the chain into the kernel.</param>
 /// <param name="Modes">Per input: 0 element i, 1 element 0 (a splat), 2 a row, 3 a column; +4 a bool input.</param>
 /// <param name="Summary">The fused primitives, for names and diagnostics.</param>
-internal sealed record FusedChainParams(uint[] Program, int[] Modes, string Summary) : Params
+internal sealed record FusedChainParams(string Shader, int[] Spec, int[] Modes, string Summary) : Params
 {
     /// <inheritdoc/>
     public override string ToString() => Summary;
@@ -24,7 +25,7 @@ internal sealed record FusedChainParams(uint[] Program, int[] Modes, string Summ
 /// size, after closing any other open group that produces one of its operands; any other equation
 /// first closes the open groups it reads from. So a group's operands are all computed before it,
 /// and the order stays topological. A closed group is cut into pieces that fit the kernel
-/// (24 inputs, 4 outputs, 64 registers); a piece's outputs are its values read outside it.
+/// (24 inputs, 4 outputs, 48 steps); a piece's outputs are its values read outside it.
 /// Scalars computed by fusible chains are recomputed inside the chains that splat them.</para>
 /// </summary>
 internal static class FusionPass
@@ -33,10 +34,13 @@ internal static class FusionPass
     public static readonly Primitive Fused = new("fused_elementwise", PrimitiveFamily.Control,
         (_, _) => throw new InvalidOperationException("fused_elementwise exists only inside compiled Vulkan programs"), multipleResults: true);
 
-    const int MaxInputs = 24, MaxOutputs = 4, MaxRegisters = 64;
+    const int MaxInputs = 24, MaxRegisters = 64;
 
-    /// <summary>Storage buffers the fused kernel binds: 4 outputs, 24 inputs, the program.</summary>
-    public const int Bindings = MaxOutputs + MaxInputs + 1;
+    /// <summary>Outputs of one fused chain (the kernel's bindings 0..3).</summary>
+    public const int MaxOutputs = 4;
+
+    /// <summary>Storage buffers the fused kernel binds: 4 outputs, 24 inputs.</summary>
+    public const int Bindings = MaxOutputs + MaxInputs;
     const uint Load = 100, Store = 101, OpSelect = 64, OpConvert = 65;
 
     sealed class Group(long size)
@@ -297,8 +301,9 @@ internal static class FusionPass
         var program = new uint[1 + code.Count];
         program[0] = (uint)(code.Count / 2);
         code.CopyTo(program, 1);
+        if (FusionKernel.Specialize(program) is not { } kernel) return null;
         var summary = $"fused[{string.Join(",", piece.Select(e => e.Primitive.Name))}]";
-        var p = new FusedChainParams(program, inputs.Select(x => x.Mode | (x.Var.Aval.DType == DType.Bool ? 4 : 0)).ToArray(), summary);
+        var p = new FusedChainParams(kernel.Shader, kernel.Spec, inputs.Select(x => x.Mode | (x.Var.Aval.DType == DType.Bool ? 4 : 0)).ToArray(), summary);
         return new Eqn(Fused, p, inputs.Select(x => x.Var).ToArray(), outputs.ToArray());
     }
 }

@@ -35,6 +35,15 @@ internal sealed unsafe class Pipelines : IDisposable
     /// <summary>Number of distinct pipelines created so far.</summary>
     public int Count { get { lock (_gate) return _kernels.Count; } }
 
+    long _createTicks;
+    readonly Dictionary<string, int> _created = new();
+
+    /// <summary>Time spent in vkCreateComputePipelines so far (the driver compiles the shader there).</summary>
+    public TimeSpan CreationTime => TimeSpan.FromTicks(Interlocked.Read(ref _createTicks));
+
+    /// <summary>Pipelines created so far for <paramref name="shader"/> (one per distinct specialization).</summary>
+    public int Created(string shader) { lock (_gate) return _created.GetValueOrDefault(shader); }
+
     /// <summary>The float-control modes added to <paramref name="shader"/>'s module (creating it if needed).</summary>
     public IReadOnlyList<string> AppliedFloatControls(string shader)
     {
@@ -87,7 +96,10 @@ internal sealed unsafe class Pipelines : IDisposable
                         };
                         var ci = new ComputePipelineCreateInfo { SType = StructureType.ComputePipelineCreateInfo, Stage = stage, Layout = layout };
                         Pipeline pipe;
+                        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                         VulkanException.Check(_ctx.Vk.CreateComputePipelines(_ctx.Device, default, 1, &ci, null, &pipe), $"vkCreateComputePipelines({shader})");
+                        Interlocked.Add(ref _createTicks, System.Diagnostics.Stopwatch.GetElapsedTime(t0).Ticks);
+                        _created[shader] = _created.GetValueOrDefault(shader) + 1;
                         k = new Kernel(shader, pipe, layout, setLayout, bindings);
                     }
                 }

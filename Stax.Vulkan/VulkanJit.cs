@@ -39,11 +39,14 @@ public sealed partial class VulkanBackend
             if (reason == null)
             {
                 if (FusesChains) eqns = FusionPass.Run(eqns, outVars);
-                return new CompiledExecutable(this, program, eqns, outVars);
+                return LastCompiled = new CompiledExecutable(this, program, eqns, outVars);
             }
         }
         return new VulkanExecutable(this, program, reason);
     }
+
+    /// <summary>The program compiled last (diagnostics: the bench's per-primitive histogram).</summary>
+    internal CompiledExecutable? LastCompiled;
 
     /// <summary>Test hook: fuse chains (true) or not (false) regardless of the device; null for the default.</summary>
     internal bool? FusionOverride;
@@ -65,7 +68,7 @@ public sealed partial class VulkanBackend
             {
                 "1" => true,
                 "0" => false,
-                _ => Ctx.Capabilities.DeviceType != nameof(Silk.NET.Vulkan.PhysicalDeviceType.Cpu),
+                _ => true,
             };
         }
     }
