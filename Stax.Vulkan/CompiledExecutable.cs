@@ -34,6 +34,10 @@ internal sealed class CompiledExecutable : IExecutable, IDisposable
     internal IEnumerable<(string Primitive, int Count)> Histogram => _eqns.Where(e => !VulkanBackend.IsView(e.Primitive))
         .GroupBy(e => e.Primitive.Name).Select(g => (g.Key, g.Count())).OrderByDescending(x => x.Item2);
 
+    /// <summary>Each fused chain: its kernel, output size and primitives.</summary>
+    internal IEnumerable<string> Chains => _eqns.Where(e => e.Params is FusedChainParams)
+        .Select(e => $"{((FusedChainParams)e.Params).Shader} {e.Outputs[0].Aval.Shape} in {e.Inputs.Length} out {e.Outputs.Length}: {e.Params}");
+
     public CompiledExecutable(VulkanBackend b, Jaxpr program, Eqn[] eqns, Var[] outVars)
     {
         _b = b;

@@ -36,13 +36,20 @@ internal sealed unsafe class Pipelines : IDisposable
     public int Count { get { lock (_gate) return _kernels.Count; } }
 
     long _createTicks;
-    readonly Dictionary<string, int> _created = new();
+    readonly Dictionary<string, (int Count, long Ticks)> _created = new();
 
     /// <summary>Time spent in vkCreateComputePipelines so far (the driver compiles the shader there).</summary>
     public TimeSpan CreationTime => TimeSpan.FromTicks(Interlocked.Read(ref _createTicks));
 
-    /// <summary>Pipelines created so far for <paramref name="shader"/> (one per distinct specialization).</summary>
-    public int Created(string shader) { lock (_gate) return _created.GetValueOrDefault(shader); }
+    /// <summary>Pipelines created so far for <paramref name="shader"/> (one per distinct specialization) and the time their creation took.</summary>
+    public (int Count, TimeSpan Time) Created(string shader)
+    {
+        lock (_gate)
+        {
+            var (n, t) = _created.GetValueOrDefault(shader);
+            return (n, TimeSpan.FromTicks(t));
+        }
+    }
 
     /// <summary>The float-control modes added to <paramref name="shader"/>'s module (creating it if needed).</summary>
     public IReadOnlyList<string> AppliedFloatControls(string shader)
@@ -98,8 +105,10 @@ internal sealed unsafe class Pipelines : IDisposable
                         Pipeline pipe;
                         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                         VulkanException.Check(_ctx.Vk.CreateComputePipelines(_ctx.Device, default, 1, &ci, null, &pipe), $"vkCreateComputePipelines({shader})");
-                        Interlocked.Add(ref _createTicks, System.Diagnostics.Stopwatch.GetElapsedTime(t0).Ticks);
-                        _created[shader] = _created.GetValueOrDefault(shader) + 1;
+                        long ticks = System.Diagnostics.Stopwatch.GetElapsedTime(t0).Ticks;
+                        Interlocked.Add(ref _createTicks, ticks);
+                        var (n, t) = _created.GetValueOrDefault(shader);
+                        _created[shader] = (n + 1, t + ticks);
                         k = new Kernel(shader, pipe, layout, setLayout, bindings);
                     }
                 }
