@@ -62,7 +62,7 @@ public static class VulkanCommand
                 if (plan && mode != "interpreted" && vk.LastCompiled is { } ce)
                 {
                     Console.WriteLine($"# {name} {mode} equations per primitive: " + string.Join(", ", ce.Histogram.Select(h => $"{h.Primitive} {h.Count}")));
-                    foreach (var c in ce.Chains) Console.WriteLine($"#   {c}");
+                    foreach (var c in Environment.GetEnvironmentVariable("STAX_BENCH_PLAN_ALL") == "1" ? ce.StepNames : ce.Chains) Console.WriteLine($"#   {c}");
                 }
             }
         Environment.SetEnvironmentVariable("STAX_VULKAN_JIT", null);

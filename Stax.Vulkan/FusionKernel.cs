@@ -62,7 +62,7 @@ internal static class FusionKernel
             }
             if (op == Store) { stores.Add((b, regDef[a])); continue; }
             int A = regDef[a];
-            int B = op is >= 32 and < 64 || op == OpSelect ? regDef[b] : -1;
+            int B = (op & 0x7F) is >= 32 and < 64 || op == OpSelect ? regDef[b] : -1;
             int C = op == OpSelect ? regDef[(int)c] : -1;
             ops.Add((k, op, A, B, C, op == OpConvert ? c : 0));
             heavy |= IsHeavy(op);

@@ -34,6 +34,9 @@ public sealed partial class VulkanBackend
             // No transposed-product folding: the GEMM shader's fast (vec4) path needs a row-major
             // right operand, so a separate transpose is cheaper than a strided product.
             var (eqns, outVars) = StandardPasses.Run(program, evaluationOnly: true, foldTransposes: false);
+            // Except where the folded product still reads its right operand row-major (weight
+            // gradients: both forms contract the rows of both operands), which saves the transpose.
+            eqns = FoldTransposedProducts.Run(new Jaxpr(program.ConstVars, program.InVars, eqns, outVars), RowMajorRhs);
             eqns = DeadCodeElimination.Run(eqns, outVars, HasKernel);
             reason = CompileBlocker(program, eqns);
             if (reason == null)
@@ -71,6 +74,13 @@ public sealed partial class VulkanBackend
                 _ => true,
             };
         }
+    }
+
+    // A product whose right operand is contracted along its first dimension (the GEMM's fast layout).
+    static bool RowMajorRhs(Eqn e)
+    {
+        var p = (DotGeneralParams)e.Params;
+        return p.RhsBatch.Length == 0 && e.Inputs[1].Aval.Rank == 2 && p.RhsContracting.Length == 1 && p.RhsContracting[0] == 0;
     }
 
     // A primitive recorded as a kernel (no host-side implementation of its own, a kernel here), or a free view.

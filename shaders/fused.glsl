@@ -9,7 +9,7 @@
 // Constants: IN<k> (input k: 0 absent, else 8 | mode | 4 for a bool input; mode 0 element i,
 // 1 element 0, 2 element i % C<k>, 3 element i / C<k>), OUT<j> (the value output j stores, or NONE),
 // W<s> (step s: op | a << 8 | b << 16 | c << 24, or NOP). Values: input k is r[k], step s's result
-// is r[24 + s]; a, b and c name values (c: select's false operand; a conversion's source kind:
+// is r[24 + s]; op + 128 is the int32 operation; a, b and c name values (c: select's false operand; a conversion's source kind:
 // 0 float32, 1 bool, 2 int32, 3 uint32). Every input is loaded before anything is stored, so an
 // output may be written over an input read at element i.
 // The op codes are the elementwise registry's (the Vulkan side of Stax's ElementwiseOps, as in
@@ -74,10 +74,34 @@ uint loadIndex(uint m, uint c) { uint mode = m & 3u; return mode == 0u ? gi : mo
 // An input's value from its word (bool inputs are bytes).
 uint load(uint m, uint c, uint word) { return (m & 4u) != 0u ? (word >> ((loadIndex(m, c) & 3u) * 8u)) & 0xFFu : word; }
 
+// int32 operations (op code + INT): two's complement, wrapping like the CPU backend's.
+const uint INT = 128u;
+uint opInt(int op, uint u, uint v)
+{
+    int x = int(u), y = int(v);
+    switch (op)
+    {
+    case NEG: return uint(-x);
+    case ADD: return u + v;
+    case SUB: return u - v;
+    case MUL: return u * v;
+    case MAX: return uint(max(x, y));
+    case MIN: return uint(min(x, y));
+    case EQ: return bbits(x == y);
+    case NE: return bbits(x != y);
+    case LT: return bbits(x < y);
+    case LE: return bbits(x <= y);
+    case GT: return bbits(x > y);
+    case GE: return bbits(x >= y);
+    }
+    return 0u;
+}
+
 uint opLight(uint w)
 {
     uint op = w & 0xFFu;
     uint u = r[(w >> 8) & 0xFFu], v = r[(w >> 16) & 0xFFu], c = w >> 24;
+    if (op >= INT) return opInt(int(op - INT), u, v);
     if (op == uint(SELECT)) return u != 0u ? v : r[c];
     if (op == uint(CONVERT))
         return c == 1u ? (u != 0u ? 0x3F800000u : 0u) : c == 2u ? fbits(float(int(u))) : c == 3u ? fbits(float(u)) : u;
