@@ -1,9 +1,11 @@
 namespace Stax.Vulkan;
 
 /// <summary>
-/// A fused chain's pipeline: shaders/fused.comp (cheap operations only) or fused_heavy.comp (some
-/// steps also run the library functions) specialized with the chain (see fused.glsl): per input
-/// its load mode, per output the value it stores, per step one operation word.
+/// A fused chain's pipeline: one of four precompiled kernels (shaders/fused.glsl) specialized with
+/// the chain: per input its load mode, per output the value it stores, per step one operation
+/// word. The kernels differ in steps (12 or 48) and in whether some steps carry the library
+/// functions (exp, log, pow, ...); a chain takes the smallest that fits, since the driver's
+/// compile time grows with the steps and the library copies the kernel holds.
 /// </summary>
 internal static class FusionKernel
 {
@@ -17,17 +19,17 @@ internal static class FusionKernel
         b.Run(p.Shader, p.Spec, buffers, stackalloc int[] { checked((int)n) }, n);
     }
 
-    /// <summary>Steps of the fused kernels (fused.glsl's SLOTS).</summary>
-    public const int Slots = 48;
-    /// <summary>In fused_heavy.comp, every <c>HeavyEvery</c>-th step can run a library function.</summary>
-    public const int HeavyEvery = 6;
+    /// <summary>The kernels: name, steps (fused.glsl's SLOTS), and every how many steps one carries the library functions (0: none), cheapest first.</summary>
+    static readonly (string Shader, int Slots, int HeavyEvery)[] Variants =
+        { ("fused_s", 12, 0), ("fused_sh", 12, 4), ("fused", 48, 0), ("fused_heavy", 48, 6) };
+
+    /// <summary>The most steps a kernel has.</summary>
+    public const int MaxSlots = 48;
     const int Inputs = 24, Outputs = 4, FirstStep = 52;
     const uint Nop = 0xFF, None = 0xFF, Load = 100, Store = 101, OpSelect = 64, OpConvert = 65;
 
     /// <summary>Library functions: only some steps of fused_heavy.comp carry them.</summary>
     public static bool IsHeavy(uint op) => op is >= 1 and <= 6 or >= 11 and <= 14 or 36 or 37 or 40;
-
-    static bool HeavySlot(int s) => s % HeavyEvery == HeavyEvery - 1;
 
     /// <summary>
     /// The shader and specialization constants of a chain program (instruction count, then two
@@ -37,10 +39,17 @@ internal static class FusionKernel
     /// </summary>
     public static (string Shader, int[] Spec)? Specialize(uint[] program)
     {
+        foreach (var v in Variants)
+            if (Specialize(program, v.Slots, v.HeavyEvery) is { } spec) return (v.Shader, spec);
+        return null;
+    }
+
+    static int[]? Specialize(uint[] program, int slots, int heavyEvery)
+    {
         int count = (int)program[0];
-        var spec = new int[FirstStep + Slots];
+        var spec = new int[FirstStep + slots];
         for (int j = 0; j < Outputs; j++) spec[2 * Inputs + j] = (int)None;
-        for (int s = 0; s < Slots; s++) spec[FirstStep + s] = (int)Nop;
+        for (int s = 0; s < slots; s++) spec[FirstStep + s] = (int)Nop;
         for (int k = 0; k < Inputs; k++) spec[Inputs + k] = 1;
         // Operations with their operands as instruction indices (-1: none), stores by output.
         var regDef = new Dictionary<int, int>();           // register -> defining instruction (its current value)
@@ -68,14 +77,15 @@ internal static class FusionKernel
             heavy |= IsHeavy(op);
             regDef[d] = k;
         }
+        if (ops.Count > slots || (heavy && heavyEvery == 0)) return null;
         // Value numbers: input k is k, step s is 24 + s.
         var value = new Dictionary<int, int>();
         foreach (var (k, slot) in loadOf) value[k] = slot;
         var placed = new bool[ops.Count];
         int done = 0;
-        for (int s = 0; s < Slots && done < ops.Count; s++)
+        for (int s = 0; s < slots && done < ops.Count; s++)
         {
-            bool canHeavy = heavy && HeavySlot(s);
+            bool canHeavy = heavyEvery > 0 && s % heavyEvery == heavyEvery - 1;
             int pick = -1;
             for (int i = 0; i < ops.Count; i++)
             {
@@ -96,6 +106,6 @@ internal static class FusionKernel
         }
         if (done < ops.Count) return null;
         foreach (var (j, def) in stores) spec[2 * Inputs + j] = value[def];
-        return (heavy ? "fused_heavy" : "fused", spec);
+        return spec;
     }
 }

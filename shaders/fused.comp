@@ -1,6 +1,6 @@
 #version 450
-// Fused float32 elementwise chains, light operations only (48 steps of arithmetic, comparisons, select, conversions) (see fused.glsl for the
-// scheme). The declarations and steps below are regular: one per input, output and slot.
+// Fused elementwise chains, cheap operations only (48 steps of arithmetic, comparisons, select, conversions); see fused.glsl for the
+// scheme. The declarations and steps below are regular: one per input, output and slot.
 #define SLOTS 48
 #include "fused.glsl"
 

@@ -1,4 +1,5 @@
-// Fused float32 elementwise chains (fused.comp: arithmetic only; fused_heavy.comp: with the
+// Fused elementwise chains, in four sizes: fused_s.comp and fused.comp (12 or 48 steps of cheap
+// operations), fused_sh.comp and fused_heavy.comp (12 or 48 steps, some of which also run the
 // library functions). One invocation computes element i of every output of a chain (outputs at
 // bindings 0..3, inputs at 4..27). The chain is baked into the pipeline as specialization
 // constants, one pipeline per distinct chain (cached by the backend), so the driver's compiler
@@ -16,7 +17,7 @@
 // elementwise.comp); the arithmetic is the same as elementwise.comp's float32 cases, so a fused
 // chain gives the bits the separate dispatches give (precise: no contraction into FMAs).
 // Steps are split by cost: every step can run the cheap operations; only some steps of
-// fused_heavy.comp carry the library functions (the driver inlines every step's whole table
+// fused_sh.comp and fused_heavy.comp carry the library functions (the driver inlines every step's whole table
 // before it folds the constants, so the table's size is the pipeline's compile time).
 #include "common.glsl"
 #include "math.glsl"
@@ -106,6 +107,16 @@ uint opLight(uint w)
     if (op == uint(CONVERT))
         return c == 1u ? (u != 0u ? 0x3F800000u : 0u) : c == 2u ? fbits(float(int(u))) : c == 3u ? fbits(float(u)) : u;
     float x = uintBitsToFloat(u), y = uintBitsToFloat(v);
+    // One square root and one division per step (rsqrt is 1 / sqrt): each inlined copy of the
+    // library costs the driver compile time.
+    if (op == uint(SQRT) || op == uint(RSQRT))
+    {
+        float q = m_sqrt(x);
+        if (op == uint(SQRT)) return fbits(q);
+        x = 1.0;
+        y = q;
+        op = uint(DIV);
+    }
     uint sign = u & 0x80000000u, mag = u & 0x7FFFFFFFu;
     bool nan = f_isnan(u), tiny = f_tiny(u);
     // Comparisons, max and min on bits: NaN unordered, -0 == +0, subnormals exact.
@@ -114,8 +125,6 @@ uint opLight(uint w)
     switch (int(op))
     {
     case NEG: return u ^ 0x80000000u;
-    case SQRT: return fbits(m_sqrt(x));
-    case RSQRT: return fbits(m_div(1.0, m_sqrt(x)));
     case ABS: return mag;
     case SIGN: return nan || mag == 0u ? u : sign | 0x3F800000u;
     case FLOOR: return nan ? u | 0x00400000u : !tiny ? fbits(floor(x)) : mag == 0u || sign == 0u ? sign : 0xBF800000u;

@@ -1,6 +1,6 @@
 #version 450
-// Fused float32 elementwise chains, with transcendentals (48 steps; every sixth also runs exp, log, pow and the other library functions) (see fused.glsl for the
-// scheme). The declarations and steps below are regular: one per input, output and slot.
+// Fused elementwise chains, with library functions (48 steps; every sixth also runs exp, log, pow and the others); see fused.glsl for the
+// scheme. The declarations and steps below are regular: one per input, output and slot.
 #define SLOTS 48
 #include "fused.glsl"
 
