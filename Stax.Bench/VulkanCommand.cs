@@ -67,7 +67,7 @@ public static class VulkanCommand
             }
         Environment.SetEnvironmentVariable("STAX_VULKAN_JIT", null);
         Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", null);
-        foreach (var shader in new[] { "fused_s", "fused_sh", "fused", "fused_heavy" })
+        foreach (var shader in new[] { "fused_s", "fused_sh", "fused", "fused_h3", "fused_heavy" })
         {
             var (count, time) = vk.Pipelines.Created(shader);
             if (count > 0) Console.WriteLine(FormattableString.Invariant($"# {shader}: {count} pipelines, {time.TotalMilliseconds / count:F0} ms each to create"));

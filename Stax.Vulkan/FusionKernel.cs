@@ -3,9 +3,10 @@ namespace Stax.Vulkan;
 /// <summary>
 /// A fused chain's pipeline: one of four precompiled kernels (shaders/fused.glsl) specialized with
 /// the chain: per input its load mode, per output the value it stores, per step one operation
-/// word. The kernels differ in steps (12 or 48) and in whether some steps carry the library
-/// functions (exp, log, pow, ...); a chain takes the smallest that fits, since the driver's
-/// compile time grows with the steps and the library copies the kernel holds.
+/// word. The kernels differ in steps (12 or 48) and in how many steps carry the library
+/// functions (exp, log, pow, ...: none, 3 or 8 of 48, 3 of 12); a chain takes the cheapest that
+/// fits, since the driver's compile time grows with the steps and the library copies the kernel
+/// holds (an Adam chain, whose bias corrections need two pows, fits the one with 3).
 /// </summary>
 internal static class FusionKernel
 {
@@ -21,7 +22,7 @@ internal static class FusionKernel
 
     /// <summary>The kernels: name, steps (fused.glsl's SLOTS), and every how many steps one carries the library functions (0: none), cheapest first.</summary>
     static readonly (string Shader, int Slots, int HeavyEvery)[] Variants =
-        { ("fused_s", 12, 0), ("fused_sh", 12, 4), ("fused", 48, 0), ("fused_heavy", 48, 6) };
+        { ("fused_s", 12, 0), ("fused_sh", 12, 4), ("fused", 48, 0), ("fused_h3", 48, 16), ("fused_heavy", 48, 6) };
 
     /// <summary>The most steps a kernel has.</summary>
     public const int MaxSlots = 48;

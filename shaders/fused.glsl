@@ -1,6 +1,6 @@
-// Fused elementwise chains, in four sizes: fused_s.comp and fused.comp (12 or 48 steps of cheap
-// operations), fused_sh.comp and fused_heavy.comp (12 or 48 steps, some of which also run the
-// library functions). One invocation computes element i of every output of a chain (outputs at
+// Fused elementwise chains, in five sizes: fused_s.comp and fused.comp (12 or 48 steps of cheap
+// operations), fused_sh.comp, fused_h3.comp and fused_heavy.comp (12 or 48 steps, some of which
+// also run the library functions). One invocation computes element i of every output of a chain (outputs at
 // bindings 0..3, inputs at 4..27). The chain is baked into the pipeline as specialization
 // constants, one pipeline per distinct chain (cached by the backend), so the driver's compiler
 // sees constant op codes and operand numbers: it keeps only the taken case of each step, and the
@@ -17,7 +17,7 @@
 // elementwise.comp); the arithmetic is the same as elementwise.comp's float32 cases, so a fused
 // chain gives the bits the separate dispatches give (precise: no contraction into FMAs).
 // Steps are split by cost: every step can run the cheap operations; only some steps of
-// fused_sh.comp and fused_heavy.comp carry the library functions (the driver inlines every step's whole table
+// fused_sh.comp, fused_h3.comp and fused_heavy.comp carry the library functions (the driver inlines every step's whole table
 // before it folds the constants, so the table's size is the pipeline's compile time).
 #include "common.glsl"
 #include "math.glsl"
@@ -148,7 +148,7 @@ uint opLight(uint w)
     return 0u;
 }
 
-// The library functions (FusionPass.IsHeavy lists them), else a cheap operation.
+// The library functions (FusionKernel.IsHeavy lists them), else a cheap operation.
 uint opFull(uint w)
 {
     uint op = w & 0xFFu;
