@@ -5,7 +5,7 @@ using Stax.Tracing;
 namespace Stax.Vulkan;
 
 /// <summary>The parameters of a fused chain: its kernel, specialized, and each input's load mode.</summary>
-/// <param name="Shader">shaders/fused.comp or fused_heavy.comp (see <see cref="FusionKernel"/>).</param>
+/// <param name="Shader">One of the fused kernels (see <see cref="FusionKernel"/>).</param>
 /// <param name="Spec">The specialization constants that bake the chain into the kernel.</param>
 /// <param name="Modes">Per input: 0 element i, 1 element 0 (a splat), 2 a row, 3 a column; +4 a bool input.</param>
 /// <param name="Summary">The fused primitives, for names and diagnostics.</param>
@@ -19,15 +19,19 @@ internal sealed record FusedChainParams(string Shader, int[] Spec, int[] Modes, 
 /// Fusion of elementwise chains on the GPU: equations of one output size that are registry
 /// operators on float32 (arithmetic, comparisons, predicates) or int32 (wrapping arithmetic,
 /// max/min, comparisons), select, conversions to float32, and broadcasts of scalars, rows and
-/// columns, become one
-/// <see cref="Fused"/> equation, run as one dispatch of shaders/fused.comp interpreting the chain's
-/// program (users have no shader compiler, so the kernel is precompiled and the chain is data).
+/// columns, become one <see cref="Fused"/> equation, run as one dispatch of a precompiled kernel
+/// specialized with the chain (<see cref="FusionKernel"/>: users have no shader compiler, and
+/// specialization constants let the driver compile each chain into straight-line code). The chain
+/// is first encoded as a small register program (loads, operations, stores), which
+/// <see cref="FusionKernel.Specialize"/> turns into the kernel's constants.
 /// <para>Grouping walks the equations in order: a fusible equation joins the open group of its
 /// size, after closing any other open group that produces one of its operands; any other equation
 /// first closes the open groups it reads from. So a group's operands are all computed before it,
 /// and the order stays topological. A closed group is cut into pieces that fit the kernel
 /// (24 inputs, 4 outputs, 48 steps); a piece's outputs are its values read outside it.
-/// Scalars computed by fusible chains are recomputed inside the chains that splat them.</para>
+/// Scalars computed by fusible chains are recomputed inside the chains that splat them, and bool
+/// masks whose readers are all fused selects or conversions are recomputed by those readers
+/// (fused outputs are 32-bit).</para>
 /// </summary>
 internal static class FusionPass
 {
