@@ -41,11 +41,12 @@ internal static class FusionKernel
     public static (string Shader, int[] Spec)? Specialize(uint[] program)
     {
         foreach (var v in Variants)
-            if (Specialize(program, v.Slots, v.HeavyEvery) is { } spec) return (v.Shader, spec);
+            if (Place(program, v.Slots, v.HeavyEvery) is { } spec) return (v.Shader, spec);
         return null;
     }
 
-    static int[]? Specialize(uint[] program, int slots, int heavyEvery)
+    // The constants of one kernel for the program, or null when it does not fit that kernel's steps.
+    static int[]? Place(uint[] program, int slots, int heavyEvery)
     {
         int count = (int)program[0];
         var spec = new int[FirstStep + slots];
