@@ -14,19 +14,22 @@ namespace Stax.Bench;
 /// </summary>
 public static class VulkanCommand
 {
-    const string Usage = "usage: vulkan [--quick] [--large] [--steps N] [--fused-steps N]";
+    const string Usage = "usage: vulkan [--quick] [--large] [--steps N] [--fused-steps N] [--plan] [--workload PREFIX]";
 
     sealed record Row(string Workload, string Mode, double Ms, double HostMs, double Dispatches, double Submissions, long Recordings, string Note);
 
     public static int Run(string[] args)
     {
-        bool quick = false, large = false;
+        bool quick = false, large = false, plan = false;
+        string only = "";
         int steps = 20, fusedSteps = -1;
         for (int i = 0; i < args.Length; i++)
             switch (args[i])
             {
                 case "--quick": quick = true; break;
                 case "--large": large = true; break;
+                case "--plan": plan = true; break;
+                case "--workload": only = args[++i]; break;
                 case "--steps": steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--fused-steps": fusedSteps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine(Usage); return 2;
@@ -43,23 +46,33 @@ public static class VulkanCommand
             Console.WriteLine(FormattableString.Invariant(
                 $"{{\"workload\":\"{r.Workload}\",\"mode\":\"{r.Mode}\",\"ms\":{r.Ms:F3},\"host_ms\":{r.HostMs:F3},\"dispatches\":{r.Dispatches:F1},\"submissions\":{r.Submissions:F2},\"recordings\":{r.Recordings},\"note\":\"{r.Note}\"}}"));
         }
-        foreach (var (name, make) in TrainSteps(quick, large))
-            // compiled: the device's default (fused on GPUs); fused/unfused force it either way
-            // (a CPU device runs fused chains slowly: see --fused-steps); interpreted: per-call recording.
-            foreach (var mode in new[] { "compiled", "fused", "unfused", "interpreted" })
+        foreach (var (name, make) in TrainSteps(quick, large).Where(w => w.Item1.StartsWith(only, StringComparison.Ordinal)))
+            // compiled: the default jit (chains fused); unfused: STAX_VULKAN_FUSION=0; interpreted:
+            // per-call recording (STAX_VULKAN_JIT=interpret).
+            foreach (var mode in new[] { "compiled", "unfused", "interpreted" })
             {
-                bool cpuDevice = vk.Capabilities.DeviceType == "Cpu";
-                if (mode == "fused" && cpuDevice && (fusedSteps <= 0 || name.StartsWith("cnn", StringComparison.Ordinal))) continue;
-                if (mode == "unfused" && !cpuDevice && quick) continue;
-                if (mode == (cpuDevice ? "unfused" : "fused")) continue; // the same as compiled here
                 if (quick && mode == "interpreted" && name.StartsWith("cnn", StringComparison.Ordinal)) continue;
                 Environment.SetEnvironmentVariable("STAX_VULKAN_JIT", mode == "interpreted" ? "interpret" : null);
-                Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", mode switch { "fused" => "1", "unfused" => "0", _ => null });
+                Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", mode == "unfused" ? "0" : null);
                 var step = make();
-                Emit(Measure(vk, name, mode, mode == "fused" && cpuDevice ? fusedSteps : steps, () => step.Launch(), t => t.Item<float>()));
+                var (pc0, pt0) = (vk.Pipelines.Count, vk.Pipelines.CreationTime);
+                var row = Measure(vk, name, mode, mode == "compiled" && fusedSteps > 0 ? fusedSteps : steps, () => step.Launch(), t => t.Item<float>());
+                int made = vk.Pipelines.Count - pc0;
+                Emit(row with { Note = made == 0 ? "" : FormattableString.Invariant($"{made} new pipelines, {(vk.Pipelines.CreationTime - pt0).TotalMilliseconds / made:F1} ms each") });
+                if (plan && mode != "interpreted" && vk.LastCompiled is { } ce)
+                {
+                    Console.WriteLine($"# {name} {mode} equations per primitive: " + string.Join(", ", ce.Histogram.Select(h => $"{h.Primitive} {h.Count}")));
+                    foreach (var c in Environment.GetEnvironmentVariable("STAX_BENCH_PLAN_ALL") == "1" ? ce.StepNames : ce.Chains) Console.WriteLine($"#   {c}");
+                }
             }
         Environment.SetEnvironmentVariable("STAX_VULKAN_JIT", null);
         Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", null);
+        foreach (var shader in new[] { "fused_s", "fused_sh", "fused", "fused_h3", "fused_heavy" })
+        {
+            var (count, time) = vk.Pipelines.Created(shader);
+            if (count > 0) Console.WriteLine(FormattableString.Invariant($"# {shader}: {count} pipelines, {time.TotalMilliseconds / count:F0} ms each to create"));
+        }
+        if (only.Length > 0) { Table(rows); return 0; }
         foreach (int n in large ? new[] { 1024, 2048, 4096, 8192 } : new[] { 1024 })
         {
             if (quick && n > 1024) break;
@@ -82,11 +95,16 @@ public static class VulkanCommand
         Emit(Measure(vk, $"sum-{tag}", "eager", bigSteps, () => Lax.ReduceSum(x, 0), t => t.Item<float>()));
         Emit(Measure(vk, $"sum-{tag}", "compiled", bigSteps, () => sum.Call(new[] { x })[0], t => t.Item<float>()));
 
+        Table(rows);
+        return 0;
+    }
+
+    static void Table(List<Row> rows)
+    {
         Console.WriteLine();
         Console.WriteLine($"{"workload",-16} {"mode",-12} {"ms/step",9} {"host ms",8} {"dispatch",9} {"submits",8} {"records",8}  note");
         foreach (var r in rows)
             Console.WriteLine(FormattableString.Invariant($"{r.Workload,-16} {r.Mode,-12} {r.Ms,9:F2} {r.HostMs,8:F3} {r.Dispatches,9:F1} {r.Submissions,8:F2} {r.Recordings,8}  {r.Note}"));
-        return 0;
     }
 
     static IEnumerable<(string, Func<TrainStep>)> TrainSteps(bool quick, bool large)

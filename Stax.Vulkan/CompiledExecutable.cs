@@ -30,6 +30,14 @@ internal sealed class CompiledExecutable : IExecutable, IDisposable
     /// <summary>The program's equations after the passes and fusion (views included), for tests and diagnostics.</summary>
     internal IEnumerable<string> StepNames => _eqns.Select(e => e.Params is FusedChainParams f ? f.Summary : $"{e.Primitive.Name} {string.Join(" ", e.Inputs.Select(v => v.Aval.Shape))}");
 
+    /// <summary>Equations per primitive (fused chains as one name), views left out: where the dispatches come from.</summary>
+    internal IEnumerable<(string Primitive, int Count)> Histogram => _eqns.Where(e => !VulkanBackend.IsView(e.Primitive))
+        .GroupBy(e => e.Primitive.Name).Select(g => (g.Key, g.Count())).OrderByDescending(x => x.Item2);
+
+    /// <summary>Each fused chain: its kernel, output size and primitives.</summary>
+    internal IEnumerable<string> Chains => _eqns.Where(e => e.Params is FusedChainParams)
+        .Select(e => $"{((FusedChainParams)e.Params).Shader} {e.Outputs[0].Aval.Shape} in {e.Inputs.Length} out {e.Outputs.Length}: {e.Params}");
+
     public CompiledExecutable(VulkanBackend b, Jaxpr program, Eqn[] eqns, Var[] outVars)
     {
         _b = b;

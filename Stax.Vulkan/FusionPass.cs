@@ -4,28 +4,34 @@ using Stax.Tracing;
 
 namespace Stax.Vulkan;
 
-/// <summary>The parameters of a fused chain: its program for shaders/fused.comp and each input's load mode.</summary>
-/// <param name="Program">Instruction count, then two words per instruction (see fused.comp).</param>
+/// <summary>The parameters of a fused chain: its kernel, specialized, and each input's load mode.</summary>
+/// <param name="Shader">One of the fused kernels (see <see cref="FusionKernel"/>).</param>
+/// <param name="Spec">The specialization constants that bake the chain into the kernel.</param>
 /// <param name="Modes">Per input: 0 element i, 1 element 0 (a splat), 2 a row, 3 a column; +4 a bool input.</param>
 /// <param name="Summary">The fused primitives, for names and diagnostics.</param>
-internal sealed record FusedChainParams(uint[] Program, int[] Modes, string Summary) : Params
+internal sealed record FusedChainParams(string Shader, int[] Spec, int[] Modes, string Summary) : Params
 {
     /// <inheritdoc/>
     public override string ToString() => Summary;
 }
 
 /// <summary>
-/// Fusion of float32 elementwise chains on the GPU: equations of one output size that are
-/// registry operators on float32 (arithmetic, comparisons, predicates), select, conversions from
-/// bool or float32, and broadcasts of scalars, rows and columns, become one
-/// <see cref="Fused"/> equation, run as one dispatch of shaders/fused.comp interpreting the chain's
-/// program (users have no shader compiler, so the kernel is precompiled and the chain is data).
+/// Fusion of elementwise chains on the GPU: equations of one output size that are registry
+/// operators on float32 (arithmetic, comparisons, predicates) or int32 (wrapping arithmetic,
+/// max/min, comparisons), select, conversions to float32, and broadcasts of scalars, rows and
+/// columns, become one <see cref="Fused"/> equation, run as one dispatch of a precompiled kernel
+/// specialized with the chain (<see cref="FusionKernel"/>: users have no shader compiler, and
+/// specialization constants let the driver compile each chain into straight-line code). The chain
+/// is first encoded as a small register program (loads, operations, stores), which
+/// <see cref="FusionKernel.Specialize"/> turns into the kernel's constants.
 /// <para>Grouping walks the equations in order: a fusible equation joins the open group of its
 /// size, after closing any other open group that produces one of its operands; any other equation
 /// first closes the open groups it reads from. So a group's operands are all computed before it,
 /// and the order stays topological. A closed group is cut into pieces that fit the kernel
-/// (24 inputs, 4 outputs, 64 registers); a piece's outputs are its values read outside it.
-/// Scalars computed by fusible chains are recomputed inside the chains that splat them.</para>
+/// (24 inputs, 4 outputs, 48 steps); a piece's outputs are its values read outside it.
+/// Scalars computed by fusible chains are recomputed inside the chains that splat them, and bool
+/// masks whose readers are all fused selects or conversions are recomputed by those readers
+/// (fused outputs are 32-bit).</para>
 /// </summary>
 internal static class FusionPass
 {
@@ -33,11 +39,17 @@ internal static class FusionPass
     public static readonly Primitive Fused = new("fused_elementwise", PrimitiveFamily.Control,
         (_, _) => throw new InvalidOperationException("fused_elementwise exists only inside compiled Vulkan programs"), multipleResults: true);
 
-    const int MaxInputs = 24, MaxOutputs = 4, MaxRegisters = 64;
+    const int MaxInputs = 24, MaxRegisters = 64;
 
-    /// <summary>Storage buffers the fused kernel binds: 4 outputs, 24 inputs, the program.</summary>
-    public const int Bindings = MaxOutputs + MaxInputs + 1;
-    const uint Load = 100, Store = 101, OpSelect = 64, OpConvert = 65;
+    /// <summary>Outputs of one fused chain (the kernel's bindings 0..3).</summary>
+    public const int MaxOutputs = 4;
+
+    /// <summary>Storage buffers the fused kernel binds: 4 outputs, 24 inputs.</summary>
+    public const int Bindings = MaxOutputs + MaxInputs;
+    const uint Load = 100, Store = 101, OpSelect = 64, OpConvert = 65, IntOp = 128;
+
+    sealed record Context(Dictionary<Var, List<Eqn>> Uses, HashSet<Var> ProgramOut, Dictionary<Var, Eqn> ScalarDef,
+        Dictionary<Var, Eqn> Remat, Dictionary<Var, Eqn> Broadcasts);
 
     sealed class Group(long size)
     {
@@ -62,6 +74,33 @@ internal static class FusionPass
         var scalarDef = new Dictionary<Var, Eqn>(ReferenceEqualityComparer.Instance);
         foreach (var e in eqns)
             if (e.Primitive != Prims.BroadcastInDim && FusibleSize(e) == 1) scalarDef[e.Outputs[0]] = e;
+        // Bool masks (ReLU's x > 0) that their readers recompute instead of loading: fused outputs
+        // are 32-bit, and the comparison's float32 operand is usually stored anyway. Only for masks
+        // every reader of which is a select (as the predicate) or a conversion of the same size,
+        // whose operands are not bool. Their readers count as readers of the mask's operands
+        // (of a broadcast's source, since broadcasts are loads), so those are stored.
+        var remat = new Dictionary<Var, Eqn>(ReferenceEqualityComparer.Instance);
+        var bdef = new Dictionary<Var, Eqn>(ReferenceEqualityComparer.Instance);
+        foreach (var e in eqns)
+            if (e.Primitive == Prims.BroadcastInDim && FusibleSize(e) > 0) bdef[e.Outputs[0]] = e;
+        foreach (var e in eqns)
+        {
+            var o = e.Outputs[0];
+            long size = FusibleSize(e);
+            if (e.Primitive == Prims.BroadcastInDim || size <= 1 || o.Aval.DType != DType.Bool || programOut.Contains(o)
+                || e.Inputs.Any(v => v.Aval.DType == DType.Bool) || !uses.TryGetValue(o, out var readers)) continue;
+            if (!readers.All(c => FusibleSize(c) == size && (c.Primitive == Prims.ConvertElementType
+                || (c.Primitive == Prims.Select && !ReferenceEquals(c.Inputs[1], o) && !ReferenceEquals(c.Inputs[2], o))))) continue;
+            remat[o] = e;
+            foreach (var c in readers)
+                foreach (var x in e.Inputs)
+                {
+                    var t = bdef.TryGetValue(x, out var b) ? b.Inputs[0] : x;
+                    if (!uses.TryGetValue(t, out var l)) uses[t] = l = new List<Eqn>();
+                    l.Add(c);
+                }
+        }
+        var ctx = new Context(uses, programOut, scalarDef, remat, bdef);
         var open = new Dictionary<long, Group>();
         var producer = new Dictionary<Var, Group>(ReferenceEqualityComparer.Instance);
         var result = new List<Eqn>(eqns.Length);
@@ -70,13 +109,22 @@ internal static class FusionPass
             if (!g.Open) return;
             g.Open = false;
             open.Remove(g.Size);
-            result.AddRange(Cut(g, uses, programOut, scalarDef));
+            result.AddRange(Cut(g, ctx));
         }
         foreach (var e in eqns)
         {
             long n = FusibleSize(e);
             foreach (var v in e.Inputs)
+            {
                 if (producer.TryGetValue(v, out var g) && g.Open && (n == 0 || g.Size != n)) Close(g);
+                // A recomputed mask reads its operands here.
+                if (remat.TryGetValue(v, out var m))
+                    foreach (var x in m.Inputs)
+                    {
+                        var t = bdef.TryGetValue(x, out var b) ? b.Inputs[0] : x;
+                        if (producer.TryGetValue(t, out var h) && h.Open && h.Size != n) Close(h);
+                    }
+            }
             if (n == 0) { result.Add(e); continue; }
             if (!open.TryGetValue(n, out var group)) open[n] = group = new Group(n);
             group.Members.Add(e);
@@ -128,17 +176,27 @@ internal static class FusionPass
         if (o.Size == 0) return 0;
         bool F(Var v) => v.Aval.DType == DType.Float32;
         bool B(Var v) => v.Aval.DType == DType.Bool;
+        bool I(Var v) => v.Aval.DType == DType.Int32;
         if (e.Primitive == Prims.BroadcastInDim)
         {
-            if (!(F(e.Inputs[0]) || B(e.Inputs[0]))) return 0;
+            if (!(F(e.Inputs[0]) || B(e.Inputs[0]) || I(e.Inputs[0]))) return 0;
             return BroadcastMode(e) >= 0 ? o.Size : 0;
         }
         if (e.Primitive == Prims.Select)
-            return B(e.Inputs[0]) && F(e.Inputs[1]) && F(e.Inputs[2]) && F(e.Outputs[0]) && e.Inputs.All(v => v.Aval.Size == o.Size) ? o.Size : 0;
+            return B(e.Inputs[0]) && (F(e.Inputs[1]) || I(e.Inputs[1])) && e.Inputs[2].Aval.DType == e.Inputs[1].Aval.DType
+                && e.Outputs[0].Aval.DType == e.Inputs[1].Aval.DType && e.Inputs.All(v => v.Aval.Size == o.Size) ? o.Size : 0;
         if (e.Primitive == Prims.ConvertElementType)
             return e.Inputs[0].Aval.DType is DType.Float32 or DType.Bool or DType.Int32 or DType.UInt32 && F(e.Outputs[0]) && e.Inputs[0].Aval.Size == o.Size ? o.Size : 0;
         var op = ElementwiseOps.Find(e.Primitive, e.Params);
-        if (op == null || !e.Inputs.All(F) || !e.Inputs.All(v => v.Aval.Size == o.Size)) return 0;
+        if (op == null || !e.Inputs.All(v => v.Aval.Size == o.Size)) return 0;
+        bool comparison = op.VulkanOp is >= 47 and <= 52;
+        if (e.Inputs.All(I))
+        {
+            // int32: the wrapping arithmetic, max/min and comparisons (fused.glsl's opInt).
+            bool intOp = op.VulkanOp is 0 or >= 32 and <= 34 or 38 or 39 || comparison;
+            return intOp && (comparison ? B(e.Outputs[0]) : I(e.Outputs[0])) ? o.Size : 0;
+        }
+        if (!e.Inputs.All(F)) return 0;
         bool implemented = op.VulkanOp is >= 0 and <= 18 or 20 or >= 32 and <= 40 or >= 47 and <= 52;
         bool types = op.Arity switch
         {
@@ -161,7 +219,7 @@ internal static class FusionPass
     }
 
     // Cuts a closed group into pieces that fit the kernel; single equations stay themselves.
-    static IEnumerable<Eqn> Cut(Group g, Dictionary<Var, List<Eqn>> uses, HashSet<Var> programOut, Dictionary<Var, Eqn> scalarDef)
+    static IEnumerable<Eqn> Cut(Group g, Context ctx)
     {
         var members = g.Members;
         int start = 0;
@@ -174,12 +232,20 @@ internal static class FusionPass
             // write can be consumed by later members).
             for (; end <= members.Count; end++)
             {
-                var piece = Encode(members.GetRange(start, end - start), uses, programOut, g.Size > 1 ? scalarDef : null);
+                var piece = Encode(members.GetRange(start, end - start), ctx, g.Size > 1);
                 if (piece == null) continue;
                 best = piece;
                 bestEnd = end;
             }
-            if (best == null || bestEnd - start < 2) yield return members[start];
+            if (best == null || bestEnd - start < 2)
+            {
+                // A reader of a recomputed mask runs as a chain of its own (the mask is never stored).
+                var single = members[start];
+                if (single.Inputs.Any(ctx.Remat.ContainsKey))
+                    yield return Encode(new List<Eqn> { single }, ctx, g.Size > 1)
+                        ?? throw new InvalidOperationException($"Internal error: {single.Primitive.Name} reads a recomputed mask but does not fit a fused chain");
+                else yield return single;
+            }
             else yield return best;
             start = Math.Max(bestEnd, start + 1);
         }
@@ -189,14 +255,34 @@ internal static class FusionPass
     // A splat of a scalar that a fusible chain computes (bias corrections from the step count)
     // recomputes that chain in a prelude instead of loading it: the scalar chain then needs no
     // dispatch of its own, which would also have to write every scalar that later chains read.
-    static Eqn? Encode(List<Eqn> piece, Dictionary<Var, List<Eqn>> uses, HashSet<Var> programOut, Dictionary<Var, Eqn>? scalarDef)
+    static Eqn? Encode(List<Eqn> members, Context ctx, bool splatScalars)
     {
-        var inPiece = new HashSet<Eqn>(piece, ReferenceEqualityComparer.Instance);
-        var produced = new HashSet<Var>(piece.Select(e => e.Outputs[0]), ReferenceEqualityComparer.Instance);
-        // Outputs: values read outside the piece (or returned); they must be float32.
-        var outputs = piece.Select(e => e.Outputs[0])
-            .Where(v => programOut.Contains(v) || (uses.TryGetValue(v, out var l) && l.Any(c => !inPiece.Contains(c)))).ToList();
-        if (outputs.Count > MaxOutputs || outputs.Any(v => v.Aval.DType != DType.Float32)) return null;
+        var uses = ctx.Uses;
+        var programOut = ctx.ProgramOut;
+        var scalarDef = splatScalars ? ctx.ScalarDef : null;
+        var inPiece = new HashSet<Eqn>(members, ReferenceEqualityComparer.Instance);
+        var produced = new HashSet<Var>(members.Select(e => e.Outputs[0]), ReferenceEqualityComparer.Instance);
+        // Outputs: values read outside the piece (or returned), not recomputed masks; they must be float32 or int32.
+        var outputs = members.Select(e => e.Outputs[0])
+            .Where(v => !ctx.Remat.ContainsKey(v) && (programOut.Contains(v) || (uses.TryGetValue(v, out var l) && l.Any(c => !inPiece.Contains(c))))).ToList();
+        // Masks read here but computed elsewhere are recomputed just before their first reader
+        // (their broadcast operands, loads, go first).
+        var piece = new List<Eqn>();
+        var front = new List<Eqn>();
+        foreach (var e in members)
+        {
+            foreach (var v in e.Inputs)
+            {
+                if (produced.Contains(v) || !ctx.Remat.TryGetValue(v, out var m)) continue;
+                foreach (var x in m.Inputs)
+                    if (!produced.Contains(x) && ctx.Broadcasts.TryGetValue(x, out var b)) { front.Add(b); produced.Add(x); }
+                piece.Add(m);
+                produced.Add(v);
+            }
+            piece.Add(e);
+        }
+        piece.InsertRange(0, front);
+        if (outputs.Count > MaxOutputs || outputs.Any(v => v.Aval.DType is not (DType.Float32 or DType.Int32))) return null;
         // Inputs: (variable, mode) loaded before anything is computed.
         var inputs = new List<(Var Var, int Mode, uint C)>();
         int InputOf(Var v, int mode, uint c)
@@ -242,7 +328,12 @@ internal static class FusionPass
         {
             if (e.Primitive == Prims.Select) Emit(OpSelect, d, ops[0], ops[1], (uint)ops[2]);
             else if (e.Primitive == Prims.ConvertElementType) Emit(OpConvert, d, ops[0], 0, e.Inputs[0].Aval.DType switch { DType.Bool => 1u, DType.Int32 => 2u, DType.UInt32 => 3u, _ => 0u });
-            else Emit((uint)ElementwiseOps.Find(e.Primitive, e.Params)!.VulkanOp, d, ops[0], ops.Length > 1 ? ops[1] : 0, 0);
+            else
+            {
+                uint code = (uint)ElementwiseOps.Find(e.Primitive, e.Params)!.VulkanOp;
+                if (e.Inputs[0].Aval.DType == DType.Int32) code |= IntOp;
+                Emit(code, d, ops[0], ops.Length > 1 ? ops[1] : 0, 0);
+            }
         }
         var loadedReg = new int[inputs.Count];
         for (int k = 0; k < inputs.Count; k++)
@@ -260,6 +351,10 @@ internal static class FusionPass
             EmitOp(e, d, ops);
             valueReg[e.Outputs[0]] = d;
         }
+        // Broadcasts are loads: their values exist from the start (a recomputed mask may read one before its place).
+        int Broadcast(Eqn e) => inPrelude.Contains(e.Inputs[0]) ? valueReg[e.Inputs[0]]
+            : loadedReg[inputs.FindIndex(x => ReferenceEquals(x.Var, e.Inputs[0]) && x.Mode == BroadcastMode(e))];
+        foreach (var e in piece) if (e.Primitive == Prims.BroadcastInDim) valueReg[e.Outputs[0]] = Broadcast(e);
         int Operand(Var v) => valueReg.TryGetValue(v, out int r) ? r : loadedReg[inputs.FindIndex(x => ReferenceEquals(x.Var, v) && x.Mode == 0)];
         var freed = new HashSet<int>();   // registers on the free stack
         var computed = new HashSet<Var>(ReferenceEqualityComparer.Instance);
@@ -272,8 +367,7 @@ internal static class FusionPass
             var o = e.Outputs[0];
             int d;
             if (e.Primitive == Prims.BroadcastInDim)
-                d = inPrelude.Contains(e.Inputs[0]) ? valueReg[e.Inputs[0]]
-                    : loadedReg[inputs.FindIndex(x => ReferenceEquals(x.Var, e.Inputs[0]) && x.Mode == BroadcastMode(e))];
+                d = Broadcast(e);
             else
             {
                 var ops = e.Inputs.Select(Operand).ToArray();
@@ -297,8 +391,9 @@ internal static class FusionPass
         var program = new uint[1 + code.Count];
         program[0] = (uint)(code.Count / 2);
         code.CopyTo(program, 1);
+        if (FusionKernel.Specialize(program) is not { } kernel) return null;
         var summary = $"fused[{string.Join(",", piece.Select(e => e.Primitive.Name))}]";
-        var p = new FusedChainParams(program, inputs.Select(x => x.Mode | (x.Var.Aval.DType == DType.Bool ? 4 : 0)).ToArray(), summary);
+        var p = new FusedChainParams(kernel.Shader, kernel.Spec, inputs.Select(x => x.Mode | (x.Var.Aval.DType == DType.Bool ? 4 : 0)).ToArray(), summary);
         return new Eqn(Fused, p, inputs.Select(x => x.Var).ToArray(), outputs.ToArray());
     }
 }

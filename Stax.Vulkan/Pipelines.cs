@@ -35,6 +35,22 @@ internal sealed unsafe class Pipelines : IDisposable
     /// <summary>Number of distinct pipelines created so far.</summary>
     public int Count { get { lock (_gate) return _kernels.Count; } }
 
+    long _createTicks;
+    readonly Dictionary<string, (int Count, long Ticks)> _created = new();
+
+    /// <summary>Time spent in vkCreateComputePipelines so far (the driver compiles the shader there).</summary>
+    public TimeSpan CreationTime => TimeSpan.FromTicks(Interlocked.Read(ref _createTicks));
+
+    /// <summary>Pipelines created so far for <paramref name="shader"/> (one per distinct specialization) and the time their creation took.</summary>
+    public (int Count, TimeSpan Time) Created(string shader)
+    {
+        lock (_gate)
+        {
+            var (n, t) = _created.GetValueOrDefault(shader);
+            return (n, TimeSpan.FromTicks(t));
+        }
+    }
+
     /// <summary>The float-control modes added to <paramref name="shader"/>'s module (creating it if needed).</summary>
     public IReadOnlyList<string> AppliedFloatControls(string shader)
     {
@@ -87,7 +103,12 @@ internal sealed unsafe class Pipelines : IDisposable
                         };
                         var ci = new ComputePipelineCreateInfo { SType = StructureType.ComputePipelineCreateInfo, Stage = stage, Layout = layout };
                         Pipeline pipe;
+                        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                         VulkanException.Check(_ctx.Vk.CreateComputePipelines(_ctx.Device, default, 1, &ci, null, &pipe), $"vkCreateComputePipelines({shader})");
+                        long ticks = System.Diagnostics.Stopwatch.GetElapsedTime(t0).Ticks;
+                        Interlocked.Add(ref _createTicks, ticks);
+                        var (n, t) = _created.GetValueOrDefault(shader);
+                        _created[shader] = (n + 1, t + ticks);
                         k = new Kernel(shader, pipe, layout, setLayout, bindings);
                     }
                 }

@@ -161,7 +161,7 @@ internal sealed class ProgramPlan : IDisposable
                     var dummy = b.Bind(null);
                     rec.Add((dummy.Buffer, dummy.Offset)); // unused bindings: never written
                     if (e.Primitive == FusionPass.Fused)
-                        b.RunFused((FusedChainParams)e.Params, inPlaces.Select(p => p.Buffer).ToArray(), outPlaces.Select(p => p.Buffer).ToArray());
+                        FusionKernel.Run(b, (FusedChainParams)e.Params, inPlaces.Select(p => p.Buffer).ToArray(), outPlaces.Select(p => p.Buffer).ToArray());
                     else
                     using (e.Scope != null ? NameScope.Push(e.Scope, replace: true) : null)
                         b.RunKernel(e.Primitive, e.Params, inPlaces.Select(p => p.Buffer).ToArray(), outPlaces.Select(p => p.Buffer).ToArray(),

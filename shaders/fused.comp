@@ -1,184 +1,164 @@
 #version 450
-// Fused float32 elementwise chains: one invocation computes element i of every output of a chain
-// by interpreting a small program (binding 28; outputs at 0..3, inputs at 4..27) over a register file. The op codes are the
-// elementwise registry's (the Vulkan side of Stax's ElementwiseOps, as in elementwise.comp); the
-// arithmetic is the same as elementwise.comp's float32 cases, so a fused chain gives the bits the
-// separate dispatches give (precise: no contraction into FMAs).
-// Program: word 0 = instruction count, then two words per instruction:
-//   w0 = op | dst << 8 | a << 16 | b << 24, w1 = c (select's false operand, a load's row length,
-//   a conversion's source kind: 0 float32, 1 bool, 2 int32, 3 uint32). LOAD: a = input slot, b = mode (0 element i, 1 element 0,
-//   2 element i % c, 3 element i / c; +4: bytes (bool)). STORE: a = register, b = output slot.
-// All loads come first, so an output may be written over an input read at element i.
-#include "common.glsl"
-#include "math.glsl"
+// Fused elementwise chains, cheap operations only (48 steps of arithmetic, comparisons, select, conversions); see fused.glsl for the
+// scheme. The declarations and steps below are regular: one per input, output and slot.
+#define SLOTS 48
+#include "fused.glsl"
 
-layout(std430, binding = 0) writeonly buffer O0 { uint o0[]; };
-layout(std430, binding = 1) writeonly buffer O1 { uint o1[]; };
-layout(std430, binding = 2) writeonly buffer O2 { uint o2[]; };
-layout(std430, binding = 3) writeonly buffer O3 { uint o3[]; };
-layout(std430, binding = 4) readonly buffer I0 { uint i0[]; };
-layout(std430, binding = 5) readonly buffer I1 { uint i1[]; };
-layout(std430, binding = 6) readonly buffer I2 { uint i2[]; };
-layout(std430, binding = 7) readonly buffer I3 { uint i3[]; };
-layout(std430, binding = 8) readonly buffer I4 { uint i4[]; };
-layout(std430, binding = 9) readonly buffer I5 { uint i5[]; };
-layout(std430, binding = 10) readonly buffer I6 { uint i6[]; };
-layout(std430, binding = 11) readonly buffer I7 { uint i7[]; };
-layout(std430, binding = 12) readonly buffer I8 { uint i8[]; };
-layout(std430, binding = 13) readonly buffer I9 { uint i9[]; };
-layout(std430, binding = 14) readonly buffer I10 { uint i10[]; };
-layout(std430, binding = 15) readonly buffer I11 { uint i11[]; };
-layout(std430, binding = 16) readonly buffer I12 { uint i12[]; };
-layout(std430, binding = 17) readonly buffer I13 { uint i13[]; };
-layout(std430, binding = 18) readonly buffer I14 { uint i14[]; };
-layout(std430, binding = 19) readonly buffer I15 { uint i15[]; };
-layout(std430, binding = 20) readonly buffer I16 { uint i16[]; };
-layout(std430, binding = 21) readonly buffer I17 { uint i17[]; };
-layout(std430, binding = 22) readonly buffer I18 { uint i18[]; };
-layout(std430, binding = 23) readonly buffer I19 { uint i19[]; };
-layout(std430, binding = 24) readonly buffer I20 { uint i20[]; };
-layout(std430, binding = 25) readonly buffer I21 { uint i21[]; };
-layout(std430, binding = 26) readonly buffer I22 { uint i22[]; };
-layout(std430, binding = 27) readonly buffer I23 { uint i23[]; };
-layout(std430, binding = 28) readonly buffer Prog { uint prog[]; };
-
-layout(push_constant) uniform Push { uint n; } pc;
-
-const uint LOAD = 100u, STORE = 101u, REGS = 64u;
-// Op codes (VulkanOps.cs mirrors them).
-const int NEG = 0, EXP = 1, LOG = 2, LOG1P = 3, EXPM1 = 4, TANH = 5, LOGISTIC = 6, SQRT = 7, RSQRT = 8,
-    ABS = 9, SIGN = 10, SIN = 11, COS = 12, ERF = 13, ERFINV = 14, FLOOR = 15, CEIL = 16, ROUND_AWAY = 17,
-    ROUND_EVEN = 18, NOT = 19, ISFINITE = 20;
-const int ADD = 32, SUB = 33, MUL = 34, DIV = 35, REM = 36, POW = 37, MAX = 38, MIN = 39, ATAN2 = 40,
-    AND = 41, OR = 42, XOR = 43, SHL = 44, SHRL = 45, SHRA = 46, EQ = 47, NE = 48, LT = 49, LE = 50, GT = 51, GE = 52;
-const int SELECT = 64, CONVERT = 65, IOTA = 66, BITCAST = 67;
-
-
-uint fbits(float r) { return floatBitsToUint(r); }
-uint bbits(bool v) { return v ? 1u : 0u; }
-
-uint unaryF(uint OP, float x)
-{
-    uint u = floatBitsToUint(x);
-    uint sign = u & 0x80000000u, mag = u & 0x7FFFFFFFu;
-    bool nan = f_isnan(u), tiny = f_tiny(u);
-    switch (int(OP))
-    {
-    case NEG: return u ^ 0x80000000u;
-    case EXP: return fbits(m_exp(x));
-    case LOG: return fbits(m_log(x));
-    case LOG1P: return fbits(m_log1p(x));
-    case EXPM1: return fbits(m_expm1(x));
-    case TANH: return fbits(m_tanh(x));
-    case LOGISTIC: return fbits(m_logistic(x));
-    case SQRT: return fbits(m_sqrt(x));
-    case RSQRT: return fbits(m_div(1.0, m_sqrt(x)));
-    case ABS: return mag;
-    case SIGN: return nan || mag == 0u ? u : sign | 0x3F800000u;
-    case SIN: return fbits(m_sin(x));
-    case COS: return fbits(m_cos(x));
-    case ERF: return fbits(m_erf(x));
-    case ERFINV: return fbits(m_erfinv(x));
-    case FLOOR: return nan ? u | 0x00400000u : !tiny ? fbits(floor(x)) : mag == 0u || sign == 0u ? sign : 0xBF800000u;
-    case CEIL: return nan ? u | 0x00400000u : !tiny ? fbits(ceil(x)) : mag == 0u || sign != 0u ? sign : 0x3F800000u;
-    case ROUND_AWAY: return nan ? u | 0x00400000u : tiny ? sign : fbits(m_round_away(x));
-    case ROUND_EVEN: return nan ? u | 0x00400000u : tiny ? sign : fbits(roundEven(x));
-    case ISFINITE: return bbits(f_finite(u));
-    }
-    return 0u;
-}
-
-uint binaryF(uint OP, float x, float y)
-{
-    uint ux = floatBitsToUint(x), uy = floatBitsToUint(y);
-    // Comparisons, max and min on bits: NaN unordered, -0 == +0, subnormals exact.
-    bool unord = f_isnan(ux) || f_isnan(uy);
-    int ox = f_ord(ux), oy = f_ord(uy);
-    switch (int(OP))
-    {
-    case ADD: { precise float r = x + y; return fbits(r); }
-    case SUB: { precise float r = x - y; return fbits(r); }
-    case MUL: { precise float r = x * y; return fbits(r); }
-    case DIV: return fbits(m_div(x, y));
-    case REM: return fbits(m_fmod(x, y));
-    case POW: return fbits(m_pow(x, y));
-    case MAX: return unord ? fbits(NAN) : ox > oy ? ux : ox < oy ? uy : (ux & 0x80000000u) != 0u ? uy : ux;
-    case MIN: return unord ? fbits(NAN) : ox < oy ? ux : ox > oy ? uy : (ux & 0x80000000u) != 0u ? ux : uy;
-    case ATAN2: return fbits(m_atan2(x, y));
-    case EQ: return bbits(!unord && ox == oy);
-    case NE: return bbits(unord || ox != oy);
-    case LT: return bbits(!unord && ox < oy);
-    case LE: return bbits(!unord && ox <= oy);
-    case GT: return bbits(!unord && ox > oy);
-    case GE: return bbits(!unord && ox >= oy);
-    }
-    return 0u;
-}
-
-
-uint loadWord(uint slot, uint w)
-{
-    switch (slot)
-    {
-    case 0u: return i0[w];
-    case 1u: return i1[w];
-    case 2u: return i2[w];
-    case 3u: return i3[w];
-    case 4u: return i4[w];
-    case 5u: return i5[w];
-    case 6u: return i6[w];
-    case 7u: return i7[w];
-    case 8u: return i8[w];
-    case 9u: return i9[w];
-    case 10u: return i10[w];
-    case 11u: return i11[w];
-    case 12u: return i12[w];
-    case 13u: return i13[w];
-    case 14u: return i14[w];
-    case 15u: return i15[w];
-    case 16u: return i16[w];
-    case 17u: return i17[w];
-    case 18u: return i18[w];
-    case 19u: return i19[w];
-    case 20u: return i20[w];
-    case 21u: return i21[w];
-    case 22u: return i22[w];
-    }
-    return i23[w];
-}
-
-void storeWord(uint slot, uint w, uint v)
-{
-    switch (slot)
-    {
-    case 0u: o0[w] = v; return;
-    case 1u: o1[w] = v; return;
-    case 2u: o2[w] = v; return;
-    }
-    o3[w] = v;
-}
+layout(constant_id = 0) const uint IN0 = 0u; layout(constant_id = 24) const uint C0 = 1u;
+layout(constant_id = 1) const uint IN1 = 0u; layout(constant_id = 25) const uint C1 = 1u;
+layout(constant_id = 2) const uint IN2 = 0u; layout(constant_id = 26) const uint C2 = 1u;
+layout(constant_id = 3) const uint IN3 = 0u; layout(constant_id = 27) const uint C3 = 1u;
+layout(constant_id = 4) const uint IN4 = 0u; layout(constant_id = 28) const uint C4 = 1u;
+layout(constant_id = 5) const uint IN5 = 0u; layout(constant_id = 29) const uint C5 = 1u;
+layout(constant_id = 6) const uint IN6 = 0u; layout(constant_id = 30) const uint C6 = 1u;
+layout(constant_id = 7) const uint IN7 = 0u; layout(constant_id = 31) const uint C7 = 1u;
+layout(constant_id = 8) const uint IN8 = 0u; layout(constant_id = 32) const uint C8 = 1u;
+layout(constant_id = 9) const uint IN9 = 0u; layout(constant_id = 33) const uint C9 = 1u;
+layout(constant_id = 10) const uint IN10 = 0u; layout(constant_id = 34) const uint C10 = 1u;
+layout(constant_id = 11) const uint IN11 = 0u; layout(constant_id = 35) const uint C11 = 1u;
+layout(constant_id = 12) const uint IN12 = 0u; layout(constant_id = 36) const uint C12 = 1u;
+layout(constant_id = 13) const uint IN13 = 0u; layout(constant_id = 37) const uint C13 = 1u;
+layout(constant_id = 14) const uint IN14 = 0u; layout(constant_id = 38) const uint C14 = 1u;
+layout(constant_id = 15) const uint IN15 = 0u; layout(constant_id = 39) const uint C15 = 1u;
+layout(constant_id = 16) const uint IN16 = 0u; layout(constant_id = 40) const uint C16 = 1u;
+layout(constant_id = 17) const uint IN17 = 0u; layout(constant_id = 41) const uint C17 = 1u;
+layout(constant_id = 18) const uint IN18 = 0u; layout(constant_id = 42) const uint C18 = 1u;
+layout(constant_id = 19) const uint IN19 = 0u; layout(constant_id = 43) const uint C19 = 1u;
+layout(constant_id = 20) const uint IN20 = 0u; layout(constant_id = 44) const uint C20 = 1u;
+layout(constant_id = 21) const uint IN21 = 0u; layout(constant_id = 45) const uint C21 = 1u;
+layout(constant_id = 22) const uint IN22 = 0u; layout(constant_id = 46) const uint C22 = 1u;
+layout(constant_id = 23) const uint IN23 = 0u; layout(constant_id = 47) const uint C23 = 1u;
+layout(constant_id = 48) const uint OUT0 = NONE;
+layout(constant_id = 49) const uint OUT1 = NONE;
+layout(constant_id = 50) const uint OUT2 = NONE;
+layout(constant_id = 51) const uint OUT3 = NONE;
+layout(constant_id = 52) const uint W0 = NOP;
+layout(constant_id = 53) const uint W1 = NOP;
+layout(constant_id = 54) const uint W2 = NOP;
+layout(constant_id = 55) const uint W3 = NOP;
+layout(constant_id = 56) const uint W4 = NOP;
+layout(constant_id = 57) const uint W5 = NOP;
+layout(constant_id = 58) const uint W6 = NOP;
+layout(constant_id = 59) const uint W7 = NOP;
+layout(constant_id = 60) const uint W8 = NOP;
+layout(constant_id = 61) const uint W9 = NOP;
+layout(constant_id = 62) const uint W10 = NOP;
+layout(constant_id = 63) const uint W11 = NOP;
+layout(constant_id = 64) const uint W12 = NOP;
+layout(constant_id = 65) const uint W13 = NOP;
+layout(constant_id = 66) const uint W14 = NOP;
+layout(constant_id = 67) const uint W15 = NOP;
+layout(constant_id = 68) const uint W16 = NOP;
+layout(constant_id = 69) const uint W17 = NOP;
+layout(constant_id = 70) const uint W18 = NOP;
+layout(constant_id = 71) const uint W19 = NOP;
+layout(constant_id = 72) const uint W20 = NOP;
+layout(constant_id = 73) const uint W21 = NOP;
+layout(constant_id = 74) const uint W22 = NOP;
+layout(constant_id = 75) const uint W23 = NOP;
+layout(constant_id = 76) const uint W24 = NOP;
+layout(constant_id = 77) const uint W25 = NOP;
+layout(constant_id = 78) const uint W26 = NOP;
+layout(constant_id = 79) const uint W27 = NOP;
+layout(constant_id = 80) const uint W28 = NOP;
+layout(constant_id = 81) const uint W29 = NOP;
+layout(constant_id = 82) const uint W30 = NOP;
+layout(constant_id = 83) const uint W31 = NOP;
+layout(constant_id = 84) const uint W32 = NOP;
+layout(constant_id = 85) const uint W33 = NOP;
+layout(constant_id = 86) const uint W34 = NOP;
+layout(constant_id = 87) const uint W35 = NOP;
+layout(constant_id = 88) const uint W36 = NOP;
+layout(constant_id = 89) const uint W37 = NOP;
+layout(constant_id = 90) const uint W38 = NOP;
+layout(constant_id = 91) const uint W39 = NOP;
+layout(constant_id = 92) const uint W40 = NOP;
+layout(constant_id = 93) const uint W41 = NOP;
+layout(constant_id = 94) const uint W42 = NOP;
+layout(constant_id = 95) const uint W43 = NOP;
+layout(constant_id = 96) const uint W44 = NOP;
+layout(constant_id = 97) const uint W45 = NOP;
+layout(constant_id = 98) const uint W46 = NOP;
+layout(constant_id = 99) const uint W47 = NOP;
 
 void main()
 {
-    uint i = linear_id();
-    if (i >= pc.n) return;
-    uint r[REGS];
-    uint count = prog[0];
-    for (uint k = 0u; k < count; k++)
-    {
-        uint w0 = prog[1u + 2u * k], c = prog[2u + 2u * k];
-        uint op = w0 & 0xFFu, d = (w0 >> 8) & 0xFFu, a = (w0 >> 16) & 0xFFu, b = w0 >> 24;
-        if (op == LOAD)
-        {
-            uint mode = b & 3u;
-            uint idx = mode == 0u ? i : mode == 1u ? 0u : mode == 2u ? i % c : i / c;
-            r[d] = (b & 4u) != 0u ? (loadWord(a, idx >> 2) >> ((idx & 3u) * 8u)) & 0xFFu : loadWord(a, idx);
-        }
-        else if (op == STORE) storeWord(b, i, r[a]);
-        else if (op < 32u) r[d] = unaryF(op, uintBitsToFloat(r[a]));
-        else if (op < 64u) r[d] = binaryF(op, uintBitsToFloat(r[a]), uintBitsToFloat(r[b]));
-        else if (op == uint(SELECT)) r[d] = r[a] != 0u ? r[b] : r[c];
-        else if (op == uint(CONVERT))
-            r[d] = c == 1u ? (r[a] != 0u ? 0x3F800000u : 0u) : c == 2u ? fbits(float(int(r[a]))) : c == 3u ? fbits(float(r[a])) : r[a];
-    }
+    gi = linear_id();
+    if (gi >= pc.n) return;
+    if (IN0 != 0u) r[0] = load(IN0, C0, (IN0 & 4u) != 0u ? i0[loadIndex(IN0, C0) >> 2] : i0[loadIndex(IN0, C0)]);
+    if (IN1 != 0u) r[1] = load(IN1, C1, (IN1 & 4u) != 0u ? i1[loadIndex(IN1, C1) >> 2] : i1[loadIndex(IN1, C1)]);
+    if (IN2 != 0u) r[2] = load(IN2, C2, (IN2 & 4u) != 0u ? i2[loadIndex(IN2, C2) >> 2] : i2[loadIndex(IN2, C2)]);
+    if (IN3 != 0u) r[3] = load(IN3, C3, (IN3 & 4u) != 0u ? i3[loadIndex(IN3, C3) >> 2] : i3[loadIndex(IN3, C3)]);
+    if (IN4 != 0u) r[4] = load(IN4, C4, (IN4 & 4u) != 0u ? i4[loadIndex(IN4, C4) >> 2] : i4[loadIndex(IN4, C4)]);
+    if (IN5 != 0u) r[5] = load(IN5, C5, (IN5 & 4u) != 0u ? i5[loadIndex(IN5, C5) >> 2] : i5[loadIndex(IN5, C5)]);
+    if (IN6 != 0u) r[6] = load(IN6, C6, (IN6 & 4u) != 0u ? i6[loadIndex(IN6, C6) >> 2] : i6[loadIndex(IN6, C6)]);
+    if (IN7 != 0u) r[7] = load(IN7, C7, (IN7 & 4u) != 0u ? i7[loadIndex(IN7, C7) >> 2] : i7[loadIndex(IN7, C7)]);
+    if (IN8 != 0u) r[8] = load(IN8, C8, (IN8 & 4u) != 0u ? i8[loadIndex(IN8, C8) >> 2] : i8[loadIndex(IN8, C8)]);
+    if (IN9 != 0u) r[9] = load(IN9, C9, (IN9 & 4u) != 0u ? i9[loadIndex(IN9, C9) >> 2] : i9[loadIndex(IN9, C9)]);
+    if (IN10 != 0u) r[10] = load(IN10, C10, (IN10 & 4u) != 0u ? i10[loadIndex(IN10, C10) >> 2] : i10[loadIndex(IN10, C10)]);
+    if (IN11 != 0u) r[11] = load(IN11, C11, (IN11 & 4u) != 0u ? i11[loadIndex(IN11, C11) >> 2] : i11[loadIndex(IN11, C11)]);
+    if (IN12 != 0u) r[12] = load(IN12, C12, (IN12 & 4u) != 0u ? i12[loadIndex(IN12, C12) >> 2] : i12[loadIndex(IN12, C12)]);
+    if (IN13 != 0u) r[13] = load(IN13, C13, (IN13 & 4u) != 0u ? i13[loadIndex(IN13, C13) >> 2] : i13[loadIndex(IN13, C13)]);
+    if (IN14 != 0u) r[14] = load(IN14, C14, (IN14 & 4u) != 0u ? i14[loadIndex(IN14, C14) >> 2] : i14[loadIndex(IN14, C14)]);
+    if (IN15 != 0u) r[15] = load(IN15, C15, (IN15 & 4u) != 0u ? i15[loadIndex(IN15, C15) >> 2] : i15[loadIndex(IN15, C15)]);
+    if (IN16 != 0u) r[16] = load(IN16, C16, (IN16 & 4u) != 0u ? i16[loadIndex(IN16, C16) >> 2] : i16[loadIndex(IN16, C16)]);
+    if (IN17 != 0u) r[17] = load(IN17, C17, (IN17 & 4u) != 0u ? i17[loadIndex(IN17, C17) >> 2] : i17[loadIndex(IN17, C17)]);
+    if (IN18 != 0u) r[18] = load(IN18, C18, (IN18 & 4u) != 0u ? i18[loadIndex(IN18, C18) >> 2] : i18[loadIndex(IN18, C18)]);
+    if (IN19 != 0u) r[19] = load(IN19, C19, (IN19 & 4u) != 0u ? i19[loadIndex(IN19, C19) >> 2] : i19[loadIndex(IN19, C19)]);
+    if (IN20 != 0u) r[20] = load(IN20, C20, (IN20 & 4u) != 0u ? i20[loadIndex(IN20, C20) >> 2] : i20[loadIndex(IN20, C20)]);
+    if (IN21 != 0u) r[21] = load(IN21, C21, (IN21 & 4u) != 0u ? i21[loadIndex(IN21, C21) >> 2] : i21[loadIndex(IN21, C21)]);
+    if (IN22 != 0u) r[22] = load(IN22, C22, (IN22 & 4u) != 0u ? i22[loadIndex(IN22, C22) >> 2] : i22[loadIndex(IN22, C22)]);
+    if (IN23 != 0u) r[23] = load(IN23, C23, (IN23 & 4u) != 0u ? i23[loadIndex(IN23, C23) >> 2] : i23[loadIndex(IN23, C23)]);
+    if (W0 != NOP) r[24] = opLight(W0);
+    if (W1 != NOP) r[25] = opLight(W1);
+    if (W2 != NOP) r[26] = opLight(W2);
+    if (W3 != NOP) r[27] = opLight(W3);
+    if (W4 != NOP) r[28] = opLight(W4);
+    if (W5 != NOP) r[29] = opLight(W5);
+    if (W6 != NOP) r[30] = opLight(W6);
+    if (W7 != NOP) r[31] = opLight(W7);
+    if (W8 != NOP) r[32] = opLight(W8);
+    if (W9 != NOP) r[33] = opLight(W9);
+    if (W10 != NOP) r[34] = opLight(W10);
+    if (W11 != NOP) r[35] = opLight(W11);
+    if (W12 != NOP) r[36] = opLight(W12);
+    if (W13 != NOP) r[37] = opLight(W13);
+    if (W14 != NOP) r[38] = opLight(W14);
+    if (W15 != NOP) r[39] = opLight(W15);
+    if (W16 != NOP) r[40] = opLight(W16);
+    if (W17 != NOP) r[41] = opLight(W17);
+    if (W18 != NOP) r[42] = opLight(W18);
+    if (W19 != NOP) r[43] = opLight(W19);
+    if (W20 != NOP) r[44] = opLight(W20);
+    if (W21 != NOP) r[45] = opLight(W21);
+    if (W22 != NOP) r[46] = opLight(W22);
+    if (W23 != NOP) r[47] = opLight(W23);
+    if (W24 != NOP) r[48] = opLight(W24);
+    if (W25 != NOP) r[49] = opLight(W25);
+    if (W26 != NOP) r[50] = opLight(W26);
+    if (W27 != NOP) r[51] = opLight(W27);
+    if (W28 != NOP) r[52] = opLight(W28);
+    if (W29 != NOP) r[53] = opLight(W29);
+    if (W30 != NOP) r[54] = opLight(W30);
+    if (W31 != NOP) r[55] = opLight(W31);
+    if (W32 != NOP) r[56] = opLight(W32);
+    if (W33 != NOP) r[57] = opLight(W33);
+    if (W34 != NOP) r[58] = opLight(W34);
+    if (W35 != NOP) r[59] = opLight(W35);
+    if (W36 != NOP) r[60] = opLight(W36);
+    if (W37 != NOP) r[61] = opLight(W37);
+    if (W38 != NOP) r[62] = opLight(W38);
+    if (W39 != NOP) r[63] = opLight(W39);
+    if (W40 != NOP) r[64] = opLight(W40);
+    if (W41 != NOP) r[65] = opLight(W41);
+    if (W42 != NOP) r[66] = opLight(W42);
+    if (W43 != NOP) r[67] = opLight(W43);
+    if (W44 != NOP) r[68] = opLight(W44);
+    if (W45 != NOP) r[69] = opLight(W45);
+    if (W46 != NOP) r[70] = opLight(W46);
+    if (W47 != NOP) r[71] = opLight(W47);
+    if (OUT0 != NONE) o0[gi] = r[OUT0];
+    if (OUT1 != NONE) o1[gi] = r[OUT1];
+    if (OUT2 != NONE) o2[gi] = r[OUT2];
+    if (OUT3 != NONE) o3[gi] = r[OUT3];
 }

@@ -11,7 +11,10 @@ namespace Stax.Compiler;
 internal static class FoldTransposedProducts
 {
     /// <summary>The program's equations with every such pair replaced by one product (the same array when there is none).</summary>
-    public static Eqn[] Run(Jaxpr program)
+    /// <param name="program">The program.</param>
+    /// <param name="accept">When given, only folded products it accepts replace their pair (a backend whose
+    /// product is fast for some operand layouts only).</param>
+    public static Eqn[] Run(Jaxpr program, Func<Eqn, bool>? accept = null)
     {
         var eqns = program.Eqns;
         var uses = ProgramAnalysis.Uses(eqns, program.OutVars);
@@ -29,11 +32,13 @@ internal static class FoldTransposedProducts
             var perm = ((TransposeParams)t.Params).Permutation.ToArray();
             var swapped = Enumerable.Range(0, nb).Concat(Enumerable.Range(nb + nl, nr)).Concat(Enumerable.Range(nb, nl));
             if (!perm.SequenceEqual(swapped)) continue;
-            result ??= (Eqn[])eqns.Clone();
             var q = new DotGeneralParams(p.RhsContracting, p.LhsContracting, p.RhsBatch, p.LhsBatch, p.PreferredElementType);
+            var folded = new Eqn(Prims.DotGeneral, q, new[] { d.Inputs[1], d.Inputs[0] }, t.Outputs, d.Scope);
+            if (accept != null && !accept(folded)) continue;
+            result ??= (Eqn[])eqns.Clone();
             // The product moves to the transpose's place (its operands are defined by then).
             result[j] = null!;
-            result[i] = new Eqn(Prims.DotGeneral, q, new[] { d.Inputs[1], d.Inputs[0] }, t.Outputs, d.Scope);
+            result[i] = folded;
         }
         return result == null ? eqns : result.Where(e => e != null).ToArray();
     }
