@@ -1,6 +1,6 @@
 // Fused elementwise chains, in five sizes: fused_s.comp and fused.comp (12 or 48 steps of cheap
 // operations), fused_sh.comp, fused_h3.comp and fused_heavy.comp (12 or 48 steps, some of which
-// also run the library functions). One invocation computes element i of every output of a chain (outputs at
+// also run the library functions), all written by fused_variants.py. One invocation computes element i of every output of a chain (outputs at
 // bindings 0..3, inputs at 4..27). The chain is baked into the pipeline as specialization
 // constants, one pipeline per distinct chain (cached by the backend), so the driver's compiler
 // sees constant op codes and operand numbers: it keeps only the taken case of each step, and the
