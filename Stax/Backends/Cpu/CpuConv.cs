@@ -26,6 +26,11 @@ internal static unsafe class CpuConv
         // Everything derived from the shapes is planned once per equation (a compiled program
         // reuses its parameter object), so a training step allocates nothing for it.
         var plan = CpuConvPlan<T>.For(ls, rs, os, p);
+        if (plan.Winograd is { } wgeo && typeof(T) == typeof(float) && isa == Isa.Vector512 && Vector512.IsHardwareAccelerated)
+        {
+            Conv.Winograd3x3.Run((float*)lhs, (float*)rhs, (float*)output, wgeo);
+            return;
+        }
         var op = plan.Op;
         var dn = p.DimensionNumbers;
         int O = plan.O, I = op.I, og = plan.Og, groups = plan.Groups, B = plan.B, G = plan.G;
@@ -131,6 +136,7 @@ internal static unsafe class CpuConv
         plan.G = G; plan.B = B; plan.Groups = groups;
         plan.Direct = direct;
         plan.OutStrides = oStr;
+        if (typeof(T) == typeof(float) && Conv.WinogradGeometry.For(ls, rs, os, p) is { IsForward3x3: true } wg) plan.Winograd = wg;
     }
 
     // Temporary C[r, o] (rows in canonical (batch, spatial...) order) -> the output layout.

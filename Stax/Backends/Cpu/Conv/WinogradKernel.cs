@@ -1,0 +1,116 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Stax.Backends.Cpu.Conv;
+
+/// <summary>A compile-time count of 16-float vectors per row of a <see cref="WinogradKernel"/> tile.</summary>
+internal interface IVectorCount
+{
+    /// <summary>1 to 4.</summary>
+    static abstract int N { get; }
+}
+
+internal struct One : IVectorCount { public static int N => 1; }
+internal struct Two : IVectorCount { public static int N => 2; }
+internal struct Three : IVectorCount { public static int N => 3; }
+internal struct Four : IVectorCount { public static int N => 4; }
+
+/// <summary>
+/// The Winograd kernels' products: C[6 x 16N] (=, or += when accumulating) A[6 x K] * B[K x 16N],
+/// A row-major with leading dimension lda, B row-major with ldb. Each output is a sum over k in
+/// order from zero (then added to C), so the bits depend only on the shapes, never on threading.
+/// </summary>
+internal static unsafe class WinogradKernel
+{
+    /// <summary>Row blocking of <see cref="Tile{TN}"/>.</summary>
+    public const int Rows = 6;
+
+    /// <summary>C[rows x n] op= A[rows x K] * B[K x n] for rows a multiple of <see cref="Rows"/> and n a multiple of 16.</summary>
+    public static void Multiply(float* a, long lda, float* b, long ldb, float* c, long ldc, int rows, int n, int K, bool accumulate)
+    {
+        for (int r = 0; r < rows; r += Rows)
+        {
+            int j = 0;
+            for (; j + 64 <= n; j += 64) Tile<Four>(a + r * lda, lda, b + j, ldb, c + r * ldc + j, ldc, K, accumulate);
+            switch ((n - j) / 16)
+            {
+                case 3: Tile<Three>(a + r * lda, lda, b + j, ldb, c + r * ldc + j, ldc, K, accumulate); break;
+                case 2: Tile<Two>(a + r * lda, lda, b + j, ldb, c + r * ldc + j, ldc, K, accumulate); break;
+                case 1: Tile<One>(a + r * lda, lda, b + j, ldb, c + r * ldc + j, ldc, K, accumulate); break;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile<TN>(float* a, long lda, float* b, long ldb, float* c, long ldc, int K, bool accumulate) where TN : struct, IVectorCount
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
+        for (int k = 0; k < K; k++)
+        {
+            float* bk = b + k * ldb;
+            var b0 = Vector512.Load(bk);
+            var b1 = TN.N > 1 ? Vector512.Load(bk + 16) : default;
+            var b2 = TN.N > 2 ? Vector512.Load(bk + 32) : default;
+            var b3 = TN.N > 3 ? Vector512.Load(bk + 48) : default;
+            var x = Vector512.Create(a0[k]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            if (TN.N > 1) c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            if (TN.N > 2) c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
+            if (TN.N > 3) c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+            x = Vector512.Create(a1[k]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            if (TN.N > 1) c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            if (TN.N > 2) c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
+            if (TN.N > 3) c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+            x = Vector512.Create(a2[k]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            if (TN.N > 1) c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            if (TN.N > 2) c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
+            if (TN.N > 3) c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+            x = Vector512.Create(a3[k]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            if (TN.N > 1) c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            if (TN.N > 2) c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
+            if (TN.N > 3) c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+            x = Vector512.Create(a4[k]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            if (TN.N > 1) c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            if (TN.N > 2) c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
+            if (TN.N > 3) c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+            x = Vector512.Create(a5[k]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            if (TN.N > 1) c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            if (TN.N > 2) c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
+            if (TN.N > 3) c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
+        }
+        Store<TN>(c, c00, c01, c02, c03, accumulate); c += ldc;
+        Store<TN>(c, c10, c11, c12, c13, accumulate); c += ldc;
+        Store<TN>(c, c20, c21, c22, c23, accumulate); c += ldc;
+        Store<TN>(c, c30, c31, c32, c33, accumulate); c += ldc;
+        Store<TN>(c, c40, c41, c42, c43, accumulate); c += ldc;
+        Store<TN>(c, c50, c51, c52, c53, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store<TN>(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, bool accumulate)
+        where TN : struct, IVectorCount
+    {
+        if (accumulate)
+        {
+            v0 += Vector512.Load(c);
+            if (TN.N > 1) v1 += Vector512.Load(c + 16);
+            if (TN.N > 2) v2 += Vector512.Load(c + 32);
+            if (TN.N > 3) v3 += Vector512.Load(c + 48);
+        }
+        v0.Store(c);
+        if (TN.N > 1) v1.Store(c + 16);
+        if (TN.N > 2) v2.Store(c + 32);
+        if (TN.N > 3) v3.Store(c + 48);
+    }
+}
