@@ -20,6 +20,10 @@ public class ConvWinogradTests
         new("input-gradient form 33->17", new[] { 2, 7, 8, 33 }, new[] { 3, 3, 17, 33 }, new[] { 1, 1 }, new[] { (2, 2), (2, 2) }, Specs: ("NHWC", "HWOI", "NHWC")),
         new("NCHW/OIHW", new[] { 2, 12, 6, 5 }, new[] { 9, 12, 3, 3 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }),
         new("2x2 output", new[] { 1, 4, 4, 8 }, new[] { 3, 3, 8, 48 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }, Specs: ("NHWC", "HWIO", "NHWC")),
+        // The weight gradient's form: a 3x3 output, the output gradient as the kernel (odd sizes leave partial pieces).
+        new("weight gradient VALID 16x20", new[] { 3, 14, 13, 16 }, new[] { 3, 12, 11, 20 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }, Specs: ("CHWN", "IHWO", "HWNC")),
+        new("weight gradient SAME 10x33", new[] { 2, 9, 9, 10 }, new[] { 2, 9, 9, 33 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, Specs: ("CHWN", "IHWO", "HWNC")),
+        new("3x3 output NCHW/OIHW", new[] { 8, 9, 7, 7 }, new[] { 12, 9, 5, 5 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }),
     };
 
     static readonly ConvTests.Case[] Gemm =
@@ -29,6 +33,7 @@ public class ConvWinogradTests
         new("lhs dilation", new[] { 2, 5, 5, 16 }, new[] { 3, 3, 16, 16 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, new[] { 2, 2 }, null, ("NHWC", "HWIO", "NHWC")),
         new("groups", new[] { 2, 6, 6, 16 }, new[] { 3, 3, 8, 16 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, Specs: ("NHWC", "HWIO", "NHWC"), G: 2),
         new("one input channel", new[] { 2, 8, 8, 1 }, new[] { 3, 3, 1, 32 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }, Specs: ("NHWC", "HWIO", "NHWC")),
+        new("weight gradient, few channels", new[] { 2, 9, 9, 4 }, new[] { 2, 9, 9, 33 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, Specs: ("CHWN", "IHWO", "HWNC")),
         new("5x5 kernel", new[] { 2, 8, 8, 16 }, new[] { 5, 5, 16, 16 }, new[] { 1, 1 }, new[] { (2, 2), (2, 2) }, Specs: ("NHWC", "HWIO", "NHWC")),
     };
 

@@ -28,7 +28,8 @@ internal static unsafe class CpuConv
         var plan = CpuConvPlan<T>.For(ls, rs, os, p);
         if (plan.Winograd is { } wgeo && typeof(T) == typeof(float) && isa == Isa.Vector512 && Vector512.IsHardwareAccelerated)
         {
-            Conv.Winograd3x3.Run((float*)lhs, (float*)rhs, (float*)output, wgeo);
+            if (wgeo.IsForward3x3) Conv.Winograd3x3.Run((float*)lhs, (float*)rhs, (float*)output, wgeo);
+            else Conv.WinogradWeightGradient.Run((float*)lhs, (float*)rhs, (float*)output, wgeo);
             return;
         }
         var op = plan.Op;
@@ -136,7 +137,8 @@ internal static unsafe class CpuConv
         plan.G = G; plan.B = B; plan.Groups = groups;
         plan.Direct = direct;
         plan.OutStrides = oStr;
-        if (typeof(T) == typeof(float) && Conv.WinogradGeometry.For(ls, rs, os, p) is { IsForward3x3: true } wg) plan.Winograd = wg;
+        if (typeof(T) == typeof(float) && Conv.WinogradGeometry.For(ls, rs, os, p) is { } wg
+            && (wg.IsForward3x3 || Conv.WinogradWeightGradient.Applies(wg))) plan.Winograd = wg;
     }
 
     // Temporary C[r, o] (rows in canonical (batch, spatial...) order) -> the output layout.

@@ -98,7 +98,7 @@ internal static unsafe class Winograd3x3
         for (int p = 0; p < 16; p++)
             new Span<float>(v + p * vStep + (long)count * j.Cp, (rows - count) * j.Cp).Clear();
         for (int p = 0; p < 16; p++)
-            WinogradKernel.Multiply(v + p * vStep, j.Cp, j.U + (long)p * j.G.C * j.Op, j.Op, m + p * mStep, j.Op, rows, j.Op, j.G.C, accumulate: false);
+            WinogradKernel.Multiply(v + p * vStep, j.Cp, 1, j.U + (long)p * j.G.C * j.Op, j.Op, m + p * mStep, j.Op, rows, j.Op, j.G.C, accumulate: false);
         for (int t = 0; t < count; t++) OutputTile(j, t0 + t, m + (long)t * j.Op, mStep);
     }
 

@@ -17,7 +17,8 @@ internal struct Four : IVectorCount { public static int N => 4; }
 
 /// <summary>
 /// The Winograd kernels' products: C[6 x 16N] (=, or += when accumulating) A[6 x K] * B[K x 16N],
-/// A row-major with leading dimension lda, B row-major with ldb. Each output is a sum over k in
+/// A[r, k] at a[r * aRow + k * aK] (row-major, or k-major for the weight gradient's sums over
+/// tiles), B row-major with leading dimension ldb. Each output is a sum over k in
 /// order from zero (then added to C), so the bits depend only on the shapes, never on threading.
 /// </summary>
 internal static unsafe class WinogradKernel
@@ -26,23 +27,24 @@ internal static unsafe class WinogradKernel
     public const int Rows = 6;
 
     /// <summary>C[rows x n] op= A[rows x K] * B[K x n] for rows a multiple of <see cref="Rows"/> and n a multiple of 16.</summary>
-    public static void Multiply(float* a, long lda, float* b, long ldb, float* c, long ldc, int rows, int n, int K, bool accumulate)
+    public static void Multiply(float* a, long aRow, long aK, float* b, long ldb, float* c, long ldc, int rows, int n, int K, bool accumulate)
     {
         for (int r = 0; r < rows; r += Rows)
         {
+            float* ar = a + r * aRow;
             int j = 0;
-            for (; j + 64 <= n; j += 64) Tile<Four>(a + r * lda, lda, b + j, ldb, c + r * ldc + j, ldc, K, accumulate);
+            for (; j + 64 <= n; j += 64) Tile<Four>(ar, aRow, aK, b + j, ldb, c + r * ldc + j, ldc, K, accumulate);
             switch ((n - j) / 16)
             {
-                case 3: Tile<Three>(a + r * lda, lda, b + j, ldb, c + r * ldc + j, ldc, K, accumulate); break;
-                case 2: Tile<Two>(a + r * lda, lda, b + j, ldb, c + r * ldc + j, ldc, K, accumulate); break;
-                case 1: Tile<One>(a + r * lda, lda, b + j, ldb, c + r * ldc + j, ldc, K, accumulate); break;
+                case 3: Tile<Three>(ar, aRow, aK, b + j, ldb, c + r * ldc + j, ldc, K, accumulate); break;
+                case 2: Tile<Two>(ar, aRow, aK, b + j, ldb, c + r * ldc + j, ldc, K, accumulate); break;
+                case 1: Tile<One>(ar, aRow, aK, b + j, ldb, c + r * ldc + j, ldc, K, accumulate); break;
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile<TN>(float* a, long lda, float* b, long ldb, float* c, long ldc, int K, bool accumulate) where TN : struct, IVectorCount
+    static void Tile<TN>(float* a, long aRow, long aK, float* b, long ldb, float* c, long ldc, int K, bool accumulate) where TN : struct, IVectorCount
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
@@ -50,40 +52,39 @@ internal static unsafe class WinogradKernel
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
         Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
         Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
-        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
-        for (int k = 0; k < K; k++)
+        for (int k = 0; k < K; k++, a += aK)
         {
             float* bk = b + k * ldb;
             var b0 = Vector512.Load(bk);
             var b1 = TN.N > 1 ? Vector512.Load(bk + 16) : default;
             var b2 = TN.N > 2 ? Vector512.Load(bk + 32) : default;
             var b3 = TN.N > 3 ? Vector512.Load(bk + 48) : default;
-            var x = Vector512.Create(a0[k]);
+            var x = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
             if (TN.N > 1) c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
             if (TN.N > 2) c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
             if (TN.N > 3) c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
-            x = Vector512.Create(a1[k]);
+            x = Vector512.Create(a[1 * aRow]);
             c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
             if (TN.N > 1) c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
             if (TN.N > 2) c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
             if (TN.N > 3) c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
-            x = Vector512.Create(a2[k]);
+            x = Vector512.Create(a[2 * aRow]);
             c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
             if (TN.N > 1) c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
             if (TN.N > 2) c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
             if (TN.N > 3) c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
-            x = Vector512.Create(a3[k]);
+            x = Vector512.Create(a[3 * aRow]);
             c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
             if (TN.N > 1) c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
             if (TN.N > 2) c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
             if (TN.N > 3) c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
-            x = Vector512.Create(a4[k]);
+            x = Vector512.Create(a[4 * aRow]);
             c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
             if (TN.N > 1) c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
             if (TN.N > 2) c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
             if (TN.N > 3) c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
-            x = Vector512.Create(a5[k]);
+            x = Vector512.Create(a[5 * aRow]);
             c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
             if (TN.N > 1) c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
             if (TN.N > 2) c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
