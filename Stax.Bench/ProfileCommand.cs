@@ -11,6 +11,7 @@ public static class ProfileCommand
     public static int Run(string[] args)
     {
         string which = args.Length > 0 ? args[0] : "cnn";
+        if (which == "conv") return Convs(args.Length > 1 ? int.Parse(args[1]) : 10);
         int steps = args.Length > 1 ? int.Parse(args[1]) : 20;
         foreach (int threads in new[] { 1, 2 })
             using (Config.UseThreads(threads))
@@ -28,6 +29,43 @@ public static class ProfileCommand
                 foreach (var (n, total, count) in top.Take(30))
                     Console.WriteLine($"    {total / steps,8:F3} ms  x{count / steps}  {n}");
             }
+        return 0;
+    }
+
+    // The CNN step's convolutions one by one, each path timed alternately in the same process
+    // (best of the rounds): the GEMM and, where it applies, Winograd.
+    static int Convs(int rounds)
+    {
+        var cases = new (string Name, int[] L, int[] R, (int, int)[] Pads, (string, string, string) Specs)[]
+        {
+            ("conv2 forward", new[] { 64, 26, 26, 32 }, new[] { 3, 3, 32, 64 }, new[] { (0, 0), (0, 0) }, ("NHWC", "HWIO", "NHWC")),
+            ("conv2 input gradient", new[] { 64, 24, 24, 64 }, new[] { 3, 3, 32, 64 }, new[] { (2, 2), (2, 2) }, ("NHWC", "HWOI", "NHWC")),
+            ("conv2 weight gradient", new[] { 64, 26, 26, 32 }, new[] { 64, 24, 24, 64 }, new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
+            ("conv1 forward", new[] { 64, 28, 28, 1 }, new[] { 3, 3, 1, 32 }, new[] { (0, 0), (0, 0) }, ("NHWC", "HWIO", "NHWC")),
+            ("conv1 weight gradient", new[] { 64, 28, 28, 1 }, new[] { 64, 26, 26, 32 }, new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
+        };
+        var rng = new Random(1);
+        foreach (int threads in new[] { 1, 2 })
+            using (Config.UseThreads(threads))
+                foreach (var c in cases)
+                {
+                    var x = Tensor.FromArray(Enumerable.Range(0, c.L.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), c.L);
+                    var w = Tensor.FromArray(Enumerable.Range(0, c.R.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), c.R);
+                    var p = new ConvParams(new[] { 1, 1 }, c.Pads.Select(q => q.Item1).ToArray(), c.Pads.Select(q => q.Item2).ToArray(), new[] { 1, 1 }, new[] { 1, 1 },
+                        ConvDimensionNumbers.FromStrings(c.Specs.Item1, c.Specs.Item2, c.Specs.Item3));
+                    double gemm = double.MaxValue, wino = double.MaxValue;
+                    for (int r = 0; r < rounds; r++)
+                        foreach (bool on in new[] { false, true })
+                        {
+                            Stax.Backends.Cpu.CpuConv.WinogradEnabled = on;
+                            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                            Prims.ConvGeneralDilated.Bind1(p, x, w);
+                            double ms = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                            if (on) wino = Math.Min(wino, ms); else gemm = Math.Min(gemm, ms);
+                        }
+                    Stax.Backends.Cpu.CpuConv.WinogradEnabled = true;
+                    Console.WriteLine($"t{threads} {c.Name,-24} gemm {gemm,7:F2} ms  default {wino,7:F2} ms");
+                }
         return 0;
     }
 }
