@@ -33,7 +33,8 @@ public static class ProfileCommand
     }
 
     // The CNN step's convolutions one by one, each path timed alternately in the same process
-    // (best of the rounds): the GEMM and, where it applies, Winograd.
+    // (best of the rounds): the GEMM and, where it applies, Winograd. CPU time (all threads of the
+    // process, coarse) is shown too: on a loaded machine it is steadier than wall time.
     static int Convs(int rounds)
     {
         var cases = new (string Name, int[] L, int[] R, (int, int)[] Pads, (string, string, string) Specs)[]
@@ -53,18 +54,24 @@ public static class ProfileCommand
                     var w = Tensor.FromArray(Enumerable.Range(0, c.R.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), c.R);
                     var p = new ConvParams(new[] { 1, 1 }, c.Pads.Select(q => q.Item1).ToArray(), c.Pads.Select(q => q.Item2).ToArray(), new[] { 1, 1 }, new[] { 1, 1 },
                         ConvDimensionNumbers.FromStrings(c.Specs.Item1, c.Specs.Item2, c.Specs.Item3));
-                    double gemm = double.MaxValue, wino = double.MaxValue;
+                    double gemm = double.MaxValue, wino = double.MaxValue, gemmCpu = double.MaxValue, winoCpu = double.MaxValue;
+                    var proc = System.Diagnostics.Process.GetCurrentProcess();
                     for (int r = 0; r < rounds; r++)
                         foreach (bool on in new[] { false, true })
                         {
                             Stax.Backends.Cpu.CpuConv.WinogradEnabled = on;
+                            proc.Refresh();
+                            var c0 = proc.TotalProcessorTime;
                             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                             Prims.ConvGeneralDilated.Bind1(p, x, w);
                             double ms = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                            if (on) wino = Math.Min(wino, ms); else gemm = Math.Min(gemm, ms);
+                            proc.Refresh();
+                            double cpu = (proc.TotalProcessorTime - c0).TotalMilliseconds;
+                            if (on) { wino = Math.Min(wino, ms); winoCpu = Math.Min(winoCpu, cpu); }
+                            else { gemm = Math.Min(gemm, ms); gemmCpu = Math.Min(gemmCpu, cpu); }
                         }
                     Stax.Backends.Cpu.CpuConv.WinogradEnabled = true;
-                    Console.WriteLine($"t{threads} {c.Name,-24} gemm {gemm,7:F2} ms  default {wino,7:F2} ms");
+                    Console.WriteLine($"t{threads} {c.Name,-24} gemm {gemm,7:F2} ms ({gemmCpu,6:F1} ms CPU)  default {wino,7:F2} ms ({winoCpu,6:F1} ms CPU)");
                 }
         return 0;
     }

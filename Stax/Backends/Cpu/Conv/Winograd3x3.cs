@@ -110,38 +110,51 @@ internal static unsafe class Winograd3x3
         int n = (int)(tile / per), r = (int)(tile % per);
         int y0 = r / j.TilesW * 2 - g.PadH, x0 = r % j.TilesW * 2 - g.PadW;
         int cp = j.Cp;
-        var s = stackalloc Vector512<float>[16];
+        // Channel runs are read in place when whole vectors; otherwise gathered (with zeros) into d.
+        bool direct = g.XC == 1 && g.C % 16 == 0;
+        float* zeros = (float*)ThreadBuffers.Zeros(cp * sizeof(float));
+        var at = stackalloc float*[16];
         for (int a = 0; a < 4; a++)
             for (int b = 0; b < 4; b++)
             {
-                float* dst = d + (a * 4 + b) * cp;
-                int yy = y0 + a, xx = x0 + b;
-                if (yy < 0 || yy >= g.H || xx < 0 || xx >= g.W) { new Span<float>(dst, cp).Clear(); continue; }
+                int q = a * 4 + b, yy = y0 + a, xx = x0 + b;
+                if (yy < 0 || yy >= g.H || xx < 0 || xx >= g.W) { at[q] = zeros; continue; }
                 float* src = j.X + n * g.XN + yy * g.XH + xx * g.XW;
-                if (g.XC == 1) Buffer.MemoryCopy(src, dst, g.C * 4L, g.C * 4L);
-                else for (int c = 0; c < g.C; c++) dst[c] = src[c * g.XC];
+                if (direct) { at[q] = src; continue; }
+                float* dst = d + q * cp;
+                for (int c = 0; c < g.C; c++) dst[c] = src[c * g.XC];
                 for (int c = g.C; c < cp; c++) dst[c] = 0;
+                at[q] = dst;
             }
         for (int c = 0; c < cp; c += 16)
         {
-            // Rows: B^T d (over a), then columns: (.) B (over b).
-            for (int b = 0; b < 4; b++)
-            {
-                var d0 = Vector512.Load(d + (0 + b) * cp + c);
-                var d1 = Vector512.Load(d + (4 + b) * cp + c);
-                var d2 = Vector512.Load(d + (8 + b) * cp + c);
-                var d3 = Vector512.Load(d + (12 + b) * cp + c);
-                s[b] = d0 - d2; s[4 + b] = d1 + d2; s[8 + b] = d2 - d1; s[12 + b] = d1 - d3;
-            }
-            for (int a = 0; a < 4; a++)
-            {
-                var e0 = s[a * 4]; var e1 = s[a * 4 + 1]; var e2 = s[a * 4 + 2]; var e3 = s[a * 4 + 3];
-                (e0 - e2).Store(v + (a * 4 + 0) * vStep + c);
-                (e1 + e2).Store(v + (a * 4 + 1) * vStep + c);
-                (e2 - e1).Store(v + (a * 4 + 2) * vStep + c);
-                (e1 - e3).Store(v + (a * 4 + 3) * vStep + c);
-            }
+            // Columns b of B^T d (over rows a), then each row of that times B (over columns b).
+            Col(at[0] + c, at[4] + c, at[8] + c, at[12] + c, out var r00, out var r10, out var r20, out var r30);
+            Col(at[1] + c, at[5] + c, at[9] + c, at[13] + c, out var r01, out var r11, out var r21, out var r31);
+            Col(at[2] + c, at[6] + c, at[10] + c, at[14] + c, out var r02, out var r12, out var r22, out var r32);
+            Col(at[3] + c, at[7] + c, at[11] + c, at[15] + c, out var r03, out var r13, out var r23, out var r33);
+            float* o = v + c;
+            Row(o, vStep, r00, r01, r02, r03); o += 4 * vStep;
+            Row(o, vStep, r10, r11, r12, r13); o += 4 * vStep;
+            Row(o, vStep, r20, r21, r22, r23); o += 4 * vStep;
+            Row(o, vStep, r30, r31, r32, r33);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Col(float* d0, float* d1, float* d2, float* d3, out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3)
+    {
+        var x0 = Vector512.Load(d0); var x1 = Vector512.Load(d1); var x2 = Vector512.Load(d2); var x3 = Vector512.Load(d3);
+        e0 = x0 - x2; e1 = x1 + x2; e2 = x2 - x1; e3 = x1 - x3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row(float* o, long step, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
+    {
+        (x0 - x2).Store(o);
+        (x1 + x2).Store(o + step);
+        (x2 - x1).Store(o + 2 * step);
+        (x1 - x3).Store(o + 3 * step);
     }
 
     // The 2x2 outputs of tile `tile` from its 16 products m[p * mStep + o]: A^T m A.
@@ -154,26 +167,29 @@ internal static unsafe class Winograd3x3
         bool down = y0 + 1 < g.Ho, right = x0 + 1 < g.Wo;
         float* yb = j.Y + n * g.YN + y0 * g.YH + x0 * g.YW;
         var tail = stackalloc float[16];
-        var s = stackalloc Vector512<float>[8];
         for (int o = 0; o < g.O; o += 16)
         {
-            for (int b = 0; b < 4; b++)
-            {
-                var m0 = Vector512.Load(m + (0 + b) * mStep + o);
-                var m1 = Vector512.Load(m + (4 + b) * mStep + o);
-                var m2 = Vector512.Load(m + (8 + b) * mStep + o);
-                var m3 = Vector512.Load(m + (12 + b) * mStep + o);
-                s[b] = m0 + m1 + m2; s[4 + b] = m1 - m2 - m3;
-            }
+            // Rows of A^T m (over a), per column b.
+            float* mo = m + o;
+            Sum(mo, mStep, out var s00, out var s10);
+            Sum(mo + mStep, mStep, out var s01, out var s11);
+            Sum(mo + 2 * mStep, mStep, out var s02, out var s12);
+            Sum(mo + 3 * mStep, mStep, out var s03, out var s13);
             int len = Math.Min(16, g.O - o);
-            for (int a = 0; a < 2; a++)
-            {
-                if (a == 1 && !down) break;
-                var q0 = s[a * 4]; var q1 = s[a * 4 + 1]; var q2 = s[a * 4 + 2]; var q3 = s[a * 4 + 3];
-                Put(yb + a * g.YH + o * g.YC, q0 + q1 + q2, len, g.YC, tail);
-                if (right) Put(yb + a * g.YH + g.YW + o * g.YC, q1 - q2 - q3, len, g.YC, tail);
-            }
+            Put(yb + o * g.YC, s00 + s01 + s02, len, g.YC, tail);
+            if (right) Put(yb + g.YW + o * g.YC, s01 - s02 - s03, len, g.YC, tail);
+            if (!down) continue;
+            Put(yb + g.YH + o * g.YC, s10 + s11 + s12, len, g.YC, tail);
+            if (right) Put(yb + g.YH + g.YW + o * g.YC, s11 - s12 - s13, len, g.YC, tail);
         }
+    }
+
+    // Column b of A^T m: m[a * 4 + b] for a = 0..3 at m + a * 4 * step.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Sum(float* m, long step, out Vector512<float> t0, out Vector512<float> t1)
+    {
+        var m0 = Vector512.Load(m); var m1 = Vector512.Load(m + 4 * step); var m2 = Vector512.Load(m + 8 * step); var m3 = Vector512.Load(m + 12 * step);
+        t0 = m0 + m1 + m2; t1 = m1 - m2 - m3;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
