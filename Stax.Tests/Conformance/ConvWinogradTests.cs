@@ -22,6 +22,7 @@ public class ConvWinogradTests
         new("2x2 output", new[] { 1, 4, 4, 8 }, new[] { 3, 3, 8, 48 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }, Specs: ("NHWC", "HWIO", "NHWC")),
         // The weight gradient's form: a 3x3 output, the output gradient as the kernel (odd sizes leave partial pieces).
         new("weight gradient VALID 16x20", new[] { 3, 14, 13, 16 }, new[] { 3, 12, 11, 20 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }, Specs: ("CHWN", "IHWO", "HWNC")),
+        new("weight gradient 32x16", new[] { 2, 8, 8, 32 }, new[] { 2, 6, 6, 16 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }, Specs: ("CHWN", "IHWO", "HWNC")),
         new("weight gradient SAME 10x33", new[] { 2, 9, 9, 10 }, new[] { 2, 9, 9, 33 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, Specs: ("CHWN", "IHWO", "HWNC")),
         new("3x3 output NCHW/OIHW", new[] { 8, 9, 7, 7 }, new[] { 12, 9, 5, 5 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }),
     };

@@ -89,7 +89,7 @@ internal static unsafe class Winograd3x3
         long t0 = block * j.Tb;
         int count = (int)Math.Min(j.Tb, j.Tiles - t0);
         int rows = (count + WinogradKernel.Rows - 1) / WinogradKernel.Rows * WinogradKernel.Rows;
-        long vStep = (long)j.Tb * j.Cp, mStep = (long)j.Tb * j.Op;
+        long vStep = WinogradKernel.SlabStride((long)j.Tb * j.Cp), mStep = WinogradKernel.SlabStride((long)j.Tb * j.Op);
         float* v = (_v ??= new PackBuffer()).Get<float>(16 * vStep);
         float* m = (_m ??= new PackBuffer()).Get<float>(16 * mStep);
         float* d = (_d ??= new PackBuffer()).Get<float>(16L * j.Cp);

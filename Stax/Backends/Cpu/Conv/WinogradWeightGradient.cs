@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Stax.Backends.Cpu.Gemm;
 
@@ -71,7 +72,7 @@ internal static unsafe class WinogradWeightGradient
         long b0 = chunk * j.PerChunk, b1 = Math.Min(j.Blocks, b0 + j.PerChunk);
         float* mw = j.Partial + chunk * 16L * j.Np * j.Op;
         // The last patch's tail vector may run past its row: one vector of slack after each slab.
-        long vStep = (long)j.Kb * j.Np + 16, wStep = (long)j.Kb * j.Op;
+        long vStep = WinogradKernel.SlabStride((long)j.Kb * j.Np + 16), wStep = WinogradKernel.SlabStride((long)j.Kb * j.Op);
         float* v = (_v ??= new PackBuffer()).Get<float>(16 * vStep);
         float* wt = (_w ??= new PackBuffer()).Get<float>(16 * wStep);
         float* d = (_d ??= new PackBuffer()).Get<float>(16L * j.Npv);
@@ -98,37 +99,55 @@ internal static unsafe class WinogradWeightGradient
         int c = (int)(k / per), r = (int)(k % per);
         int y0 = r / j.TilesW * 2 - g.PadH, x0 = r % j.TilesW * 2 - g.PadW;
         int npv = j.Npv;
+        // Whole vectors of rows are read in place; a partial or strided run is gathered (with zeros) into d.
+        int direct = g.XN == 1 ? g.N / 16 * 16 : 0;
+        float* zeros = (float*)ThreadBuffers.Zeros(npv * sizeof(float));
+        var src = stackalloc float*[16];
+        var gathered = stackalloc float*[16];
         for (int a = 0; a < 4; a++)
             for (int b = 0; b < 4; b++)
             {
-                float* dst = d + (a * 4 + b) * npv;
-                int yy = y0 + a, xx = x0 + b;
-                if (yy < 0 || yy >= g.H || xx < 0 || xx >= g.W) { new Span<float>(dst, npv).Clear(); continue; }
-                float* src = j.X + c * g.XC + yy * g.XH + xx * g.XW;
-                if (g.XN == 1) Buffer.MemoryCopy(src, dst, g.N * 4L, g.N * 4L);
-                else for (int n = 0; n < g.N; n++) dst[n] = src[n * g.XN];
-                for (int n = g.N; n < npv; n++) dst[n] = 0;
+                int q = a * 4 + b, yy = y0 + a, xx = x0 + b;
+                if (yy < 0 || yy >= g.H || xx < 0 || xx >= g.W) { src[q] = gathered[q] = zeros; continue; }
+                float* x = j.X + c * g.XC + yy * g.XH + xx * g.XW;
+                src[q] = x;
+                if (direct == npv) continue;
+                float* dst = d + q * npv;
+                for (int n = direct; n < g.N; n++) dst[n] = x[n * g.XN];
+                for (int n = Math.Max(direct, g.N); n < npv; n++) dst[n] = 0;
+                gathered[q] = dst;
             }
-        var s = stackalloc Vector512<float>[16];
         for (int n = 0; n < j.Np; n += 16)
         {
-            for (int b = 0; b < 4; b++)
-            {
-                var d0 = Vector512.Load(d + (0 + b) * npv + n);
-                var d1 = Vector512.Load(d + (4 + b) * npv + n);
-                var d2 = Vector512.Load(d + (8 + b) * npv + n);
-                var d3 = Vector512.Load(d + (12 + b) * npv + n);
-                s[b] = d0 - d2; s[4 + b] = d1 + d2; s[8 + b] = d2 - d1; s[12 + b] = d3 - d1;
-            }
-            for (int a = 0; a < 4; a++)
-            {
-                var e0 = s[a * 4]; var e1 = s[a * 4 + 1]; var e2 = s[a * 4 + 2]; var e3 = s[a * 4 + 3];
-                (e0 - e2).Store(v + (a * 4 + 0) * vStep + n);
-                (e1 + e2).Store(v + (a * 4 + 1) * vStep + n);
-                (e2 - e1).Store(v + (a * 4 + 2) * vStep + n);
-                (e3 - e1).Store(v + (a * 4 + 3) * vStep + n);
-            }
+            var at = n < direct ? src : gathered;
+            Col(at[0] + n, at[4] + n, at[8] + n, at[12] + n, out var r00, out var r10, out var r20, out var r30);
+            Col(at[1] + n, at[5] + n, at[9] + n, at[13] + n, out var r01, out var r11, out var r21, out var r31);
+            Col(at[2] + n, at[6] + n, at[10] + n, at[14] + n, out var r02, out var r12, out var r22, out var r32);
+            Col(at[3] + n, at[7] + n, at[11] + n, at[15] + n, out var r03, out var r13, out var r23, out var r33);
+            float* o = v + n;
+            Col(o, vStep, r00, r01, r02, r03); o += 4 * vStep;
+            Col(o, vStep, r10, r11, r12, r13); o += 4 * vStep;
+            Col(o, vStep, r20, r21, r22, r23); o += 4 * vStep;
+            Col(o, vStep, r30, r31, r32, r33);
         }
+    }
+
+    // F(3, 2)'s B^T over four loaded vectors.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Col(float* d0, float* d1, float* d2, float* d3, out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3)
+    {
+        var x0 = Vector512.Load(d0); var x1 = Vector512.Load(d1); var x2 = Vector512.Load(d2); var x3 = Vector512.Load(d3);
+        e0 = x0 - x2; e1 = x1 + x2; e2 = x2 - x1; e3 = x3 - x1;
+    }
+
+    // F(3, 2)'s B^T over four values, stored step apart.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Col(float* o, long step, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
+    {
+        (x0 - x2).Store(o);
+        (x1 + x2).Store(o + step);
+        (x2 - x1).Store(o + 2 * step);
+        (x3 - x1).Store(o + 3 * step);
     }
 
     // k = (channel, piece): wt[p * wStep + o] = (G g G^T)[p] of the 2x2 piece g (zeros past the kernel's edge).
@@ -138,40 +157,43 @@ internal static unsafe class WinogradWeightGradient
         int per = j.TilesH * j.TilesW;
         int c = (int)(k / per), r = (int)(k % per);
         int ky0 = r / j.TilesW * 2, kx0 = r % j.TilesW * 2;
+        var tmp = stackalloc float[4 * 16];
+        float* zeros = (float*)ThreadBuffers.Zeros(16 * sizeof(float));
+        var at = stackalloc float*[4];
+        var e = stackalloc float*[4];
+        for (int q = 0; q < 4; q++)
+        {
+            int ky = ky0 + q / 2, kx = kx0 + q % 2;
+            at[q] = ky < g.KH && kx < g.KW ? j.W + ky * g.WH + kx * g.WW + c * g.WI : null;
+        }
         var half = Vector512.Create(0.5f);
-        var e = stackalloc Vector512<float>[4];
-        var tmp = stackalloc float[16];
         for (int o = 0; o < j.Op; o += 16)
         {
             int len = Math.Min(16, g.O - o);
-            for (int a = 0; a < 2; a++)
-                for (int b = 0; b < 2; b++)
-                {
-                    int ky = ky0 + a, kx = kx0 + b;
-                    if (ky >= g.KH || kx >= g.KW || len <= 0) { e[a * 2 + b] = default; continue; }
-                    float* src = j.W + ky * g.WH + kx * g.WW + c * g.WI + o * g.WO;
-                    if (g.WO == 1 && len == 16) { e[a * 2 + b] = Vector512.Load(src); continue; }
-                    for (int i = 0; i < 16; i++) tmp[i] = i < len ? src[i * g.WO] : 0;
-                    e[a * 2 + b] = Vector512.Load(tmp);
-                }
-            // Rows (G over a), then columns (over b).
-            var r0 = (e[0], e[1]);
-            var r1 = ((e[0] + e[2]) * half, (e[1] + e[3]) * half);
-            var r2 = ((e[0] - e[2]) * half, (e[1] - e[3]) * half);
-            var r3 = (e[2], e[3]);
-            Row(wt + 0 * 4 * wStep + o, wStep, r0, half);
-            Row(wt + 1 * 4 * wStep + o, wStep, r1, half);
-            Row(wt + 2 * 4 * wStep + o, wStep, r2, half);
-            Row(wt + 3 * 4 * wStep + o, wStep, r3, half);
+            for (int q = 0; q < 4; q++)
+            {
+                if (at[q] == null) { e[q] = zeros; continue; }
+                if (g.WO == 1 && len == 16) { e[q] = at[q] + o; continue; }
+                float* t = tmp + q * 16;
+                for (int i = 0; i < 16; i++) t[i] = i < len ? at[q][(o + i) * g.WO] : 0;
+                e[q] = t;
+            }
+            var g00 = Vector512.Load(e[0]); var g01 = Vector512.Load(e[1]); var g10 = Vector512.Load(e[2]); var g11 = Vector512.Load(e[3]);
+            // G over rows, then over columns.
+            Row(wt + o, wStep, g00, g01, half);
+            Row(wt + 4 * wStep + o, wStep, (g00 + g10) * half, (g01 + g11) * half, half);
+            Row(wt + 8 * wStep + o, wStep, (g00 - g10) * half, (g01 - g11) * half, half);
+            Row(wt + 12 * wStep + o, wStep, g10, g11, half);
         }
     }
 
-    static void Row(float* dst, long wStep, (Vector512<float> A, Vector512<float> B) r, Vector512<float> half)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row(float* dst, long wStep, Vector512<float> a, Vector512<float> b, Vector512<float> half)
     {
-        r.A.Store(dst);
-        ((r.A + r.B) * half).Store(dst + wStep);
-        ((r.A - r.B) * half).Store(dst + 2 * wStep);
-        r.B.Store(dst + 3 * wStep);
+        a.Store(dst);
+        ((a + b) * half).Store(dst + wStep);
+        ((a - b) * half).Store(dst + 2 * wStep);
+        b.Store(dst + 3 * wStep);
     }
 
     // y[n, ., ., o] = A^T m A (3x3) from the summed products m[p][n][o].
