@@ -60,6 +60,10 @@ public static class ProfileCommand
                         foreach (bool on in new[] { false, true })
                         {
                             Stax.Backends.Cpu.CpuConv.WinogradEnabled = on;
+                            // The last output's array back in the pool (as in a compiled step), so the
+                            // timing does not include first-touch page faults of a fresh output.
+                            GC.Collect();
+                            GC.WaitForPendingFinalizers();
                             proc.Refresh();
                             var c0 = proc.TotalProcessorTime;
                             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();

@@ -72,6 +72,7 @@ internal static unsafe class DirectConvFewChannels
     }
 
     // One output row (image n, row yo), 4 pixels and 32 output channels at a time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Row(in Job j, int n, int yo)
     {
         int taps = j.KH * j.KW * j.C;
@@ -106,6 +107,15 @@ internal static unsafe class DirectConvFewChannels
                     v = Vector512.Create(vals[3 * MaxTaps + t]); d0 = Vector512.FusedMultiplyAdd(v, w0, d0); d1 = Vector512.FusedMultiplyAdd(v, w1, d1);
                 }
                 float* yb = j.Y + n * j.YN + yo * j.YH + x0 * j.YW;
+                if (px == 4 && two && j.YC == 1 && o + 32 <= j.O)
+                {
+                    long yw = j.YW;
+                    a0.Store(yb + o); a1.Store(yb + o + 16);
+                    b0.Store(yb + yw + o); b1.Store(yb + yw + o + 16);
+                    c0.Store(yb + 2 * yw + o); c1.Store(yb + 2 * yw + o + 16);
+                    d0.Store(yb + 3 * yw + o); d1.Store(yb + 3 * yw + o + 16);
+                    continue;
+                }
                 Put(j, yb, o, a0, a1, two, tmp);
                 if (px > 1) Put(j, yb + j.YW, o, b0, b1, two, tmp);
                 if (px > 2) Put(j, yb + 2 * j.YW, o, c0, c1, two, tmp);
