@@ -18,7 +18,7 @@ namespace Stax.Backends.Cpu;
 /// </summary>
 internal static unsafe class CpuConv
 {
-    /// <summary>When false, convolutions the Winograd and direct kernels could take run as GEMMs (benchmark comparisons).</summary>
+    /// <summary>When false, convolutions the Winograd kernels could take run as GEMMs (benchmark comparisons).</summary>
     internal static bool WinogradEnabled = true;
 
     public static void Run<T>(T* lhs, T* rhs, T* output, Shape ls, Shape rs, Shape os, ConvParams p) where T : unmanaged, INumber<T>
@@ -29,11 +29,6 @@ internal static unsafe class CpuConv
         // Everything derived from the shapes is planned once per equation (a compiled program
         // reuses its parameter object), so a training step allocates nothing for it.
         var plan = CpuConvPlan<T>.For(ls, rs, os, p);
-        if (plan.DirectFewChannels && WinogradEnabled && typeof(T) == typeof(float) && isa == Isa.Vector512 && Vector512.IsHardwareAccelerated)
-        {
-            Conv.DirectConvFewChannels.Run((float*)lhs, (float*)rhs, (float*)output, ls, rs, os, p);
-            return;
-        }
         if (plan.Winograd is { } wgeo && WinogradEnabled && typeof(T) == typeof(float) && isa == Isa.Vector512 && Vector512.IsHardwareAccelerated)
         {
             if (wgeo.IsForward3x3) Conv.Winograd3x3.Run((float*)lhs, (float*)rhs, (float*)output, wgeo);
@@ -147,7 +142,6 @@ internal static unsafe class CpuConv
         plan.OutStrides = oStr;
         if (typeof(T) == typeof(float) && Conv.WinogradGeometry.For(ls, rs, os, p) is { } wg
             && (wg.IsForward3x3 || Conv.WinogradWeightGradient.Applies(wg))) plan.Winograd = wg;
-        else if (typeof(T) == typeof(float) && Conv.DirectConvFewChannels.Applies(ls, rs, os, p)) plan.DirectFewChannels = true;
     }
 
     // Temporary C[r, o] (rows in canonical (batch, spatial...) order) -> the output layout.

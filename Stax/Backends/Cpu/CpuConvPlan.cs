@@ -21,8 +21,6 @@ internal sealed class CpuConvPlan<T> where T : unmanaged, INumber<T>
     /// <summary>Set when the convolution runs as Winograd F(2x2, 3x3) (<see cref="Conv.Winograd3x3"/>) or,
     /// for a weight gradient's 3x3 output, F(3x3, 2x2) (<see cref="Conv.WinogradWeightGradient"/>) instead of the GEMM.</summary>
     public Conv.WinogradGeometry? Winograd;
-    /// <summary>Set when the convolution runs directly (<see cref="Conv.DirectConvFewChannels"/>): few input taps.</summary>
-    public bool DirectFewChannels;
 
     static readonly ConditionalWeakTable<ConvParams, List<(Shape L, Shape R, Shape O, CpuConvPlan<T> Plan)>> Cache = new();
     const int MaxPlansPerParams = 8;
