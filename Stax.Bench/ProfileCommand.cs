@@ -43,6 +43,8 @@ public static class ProfileCommand
             ("conv2 input gradient", new[] { 64, 24, 24, 64 }, new[] { 3, 3, 32, 64 }, new[] { (2, 2), (2, 2) }, ("NHWC", "HWOI", "NHWC")),
             ("conv2 weight gradient", new[] { 64, 26, 26, 32 }, new[] { 64, 24, 24, 64 }, new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
             ("conv1 forward", new[] { 64, 28, 28, 1 }, new[] { 3, 3, 1, 32 }, new[] { (0, 0), (0, 0) }, ("NHWC", "HWIO", "NHWC")),
+            ("64->128 at 14x14, SAME", new[] { 64, 14, 14, 64 }, new[] { 3, 3, 64, 128 }, new[] { (1, 1), (1, 1) }, ("NHWC", "HWIO", "NHWC")),
+            ("128->256 at 7x7, SAME", new[] { 64, 7, 7, 128 }, new[] { 3, 3, 128, 256 }, new[] { (1, 1), (1, 1) }, ("NHWC", "HWIO", "NHWC")),
             ("conv1 weight gradient", new[] { 64, 28, 28, 1 }, new[] { 64, 26, 26, 32 }, new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
         };
         var rng = new Random(1);

@@ -37,6 +37,7 @@ internal sealed class WinogradGeometry
         return g;
     }
 
-    /// <summary>A 3x3 kernel with enough channels for the transforms to pay off.</summary>
-    public bool IsForward3x3 => KH == 3 && KW == 3 && C >= 8 && O >= 8 && Ho >= 2 && Wo >= 2;
+    /// <summary>A 3x3 kernel with enough channels for the transforms to pay off, and few enough that
+    /// the transformed kernel (16 x C x O floats, read once per block of tiles) stays in cache.</summary>
+    public bool IsForward3x3 => KH == 3 && KW == 3 && C >= 8 && O >= 8 && (long)C * O <= 1 << 16 && Ho >= 2 && Wo >= 2;
 }
