@@ -35,6 +35,7 @@ public class ConvWinogradTests
         new("groups", new[] { 2, 6, 6, 16 }, new[] { 3, 3, 8, 16 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, Specs: ("NHWC", "HWIO", "NHWC"), G: 2),
         new("one input channel", new[] { 2, 8, 8, 1 }, new[] { 3, 3, 1, 32 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }, Specs: ("NHWC", "HWIO", "NHWC")),
         new("weight gradient, few channels", new[] { 2, 9, 9, 4 }, new[] { 2, 9, 9, 33 }, new[] { 1, 1 }, new[] { (1, 1), (1, 1) }, Specs: ("CHWN", "IHWO", "HWNC")),
+        new("transformed kernel too large for the cache", new[] { 1, 4, 4, 260 }, new[] { 3, 3, 260, 260 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) }, Specs: ("NHWC", "HWIO", "NHWC")),
         new("5x5 kernel", new[] { 2, 8, 8, 16 }, new[] { 5, 5, 16, 16 }, new[] { 1, 1 }, new[] { (2, 2), (2, 2) }, Specs: ("NHWC", "HWIO", "NHWC")),
     };
 
