@@ -13,7 +13,8 @@ namespace Stax.Backends.Cpu.Conv;
 /// within float32 rounding of the direct sum; forward convolutions and input gradients (a 3x3
 /// convolution with the flipped kernel) both take this path.
 /// <para>Tiles are processed in blocks that keep their transforms in cache; threads take whole
-/// blocks and every output is computed the same way whatever the thread count.</para>
+/// blocks as they go (<see cref="DynamicBlocks"/>) and every output is computed the same way
+/// whatever the thread count.</para>
 /// </summary>
 internal static unsafe class Winograd3x3
 {
@@ -44,10 +45,7 @@ internal static unsafe class Winograd3x3
         int tb = Math.Clamp(65536 / (16 * (cp + op)) / WinogradKernel.Rows * WinogradKernel.Rows, WinogradKernel.Rows, 96);
         var job = new Job(g, x, u, y, tb, cp, op);
         long blocks = (job.Tiles + tb - 1) / tb;
-        CpuParallel.For(blocks, 1, job, static (j, b0, b1) =>
-        {
-            for (long b = b0; b < b1; b++) Block(j, b);
-        }, align: 1);
+        DynamicBlocks.Run(blocks, job, static (j, b) => Block(j, b));
     }
 
     // U[p][c][o] = (G g G^T)[p] for the kernel g = w[., ., c, o]; columns O..op are zero.

@@ -12,7 +12,8 @@ namespace Stax.Backends.Cpu.Conv;
 /// GEMMs, one per transform point, contracting over (channel, piece)), and the sums are transformed
 /// back once (A^T m A). That takes 16 multiplies per piece instead of 36.
 /// <para>The contraction is cut into a fixed number of chunks whatever the thread count; threads
-/// take whole chunks and the chunks' sums are added in order, so the bits do not depend on threads.</para>
+/// take whole chunks as they go (<see cref="DynamicBlocks"/>) and the chunks' sums are added in
+/// order, so the bits do not depend on threads.</para>
 /// </summary>
 internal static unsafe class WinogradWeightGradient
 {
@@ -55,10 +56,7 @@ internal static unsafe class WinogradWeightGradient
         long slab = 16L * np * op;
         float* partial = (_partial ??= new PackBuffer()).Get<float>(chunks * slab);
         var job = new Job(g, x, w, partial, np, op, kb, perChunk);
-        CpuParallel.For(chunks, 1, job, static (j, c0, c1) =>
-        {
-            for (long c = c0; c < c1; c++) Chunk(j, c);
-        }, align: 1);
+        DynamicBlocks.Run(chunks, job, static (j, c) => Chunk(j, c));
         for (int c = 1; c < chunks; c++)
         {
             float* src = partial + c * slab;
