@@ -18,6 +18,9 @@ namespace Stax.Backends.Cpu;
 /// </summary>
 internal static unsafe class CpuConv
 {
+    /// <summary>When false, convolutions the Winograd kernels could take run as GEMMs (benchmark comparisons).</summary>
+    internal static bool WinogradEnabled = true;
+
     public static void Run<T>(T* lhs, T* rhs, T* output, Shape ls, Shape rs, Shape os, ConvParams p) where T : unmanaged, INumber<T>
     {
         if (os.Size == 0) return;
@@ -26,6 +29,12 @@ internal static unsafe class CpuConv
         // Everything derived from the shapes is planned once per equation (a compiled program
         // reuses its parameter object), so a training step allocates nothing for it.
         var plan = CpuConvPlan<T>.For(ls, rs, os, p);
+        if (plan.Winograd is { } wgeo && WinogradEnabled && typeof(T) == typeof(float) && isa == Isa.Vector512 && Vector512.IsHardwareAccelerated)
+        {
+            if (wgeo.IsForward3x3) Conv.Winograd3x3.Run((float*)lhs, (float*)rhs, (float*)output, wgeo);
+            else Conv.WinogradWeightGradient.Run((float*)lhs, (float*)rhs, (float*)output, wgeo);
+            return;
+        }
         var op = plan.Op;
         var dn = p.DimensionNumbers;
         int O = plan.O, I = op.I, og = plan.Og, groups = plan.Groups, B = plan.B, G = plan.G;
@@ -131,6 +140,8 @@ internal static unsafe class CpuConv
         plan.G = G; plan.B = B; plan.Groups = groups;
         plan.Direct = direct;
         plan.OutStrides = oStr;
+        if (typeof(T) == typeof(float) && Conv.WinogradGeometry.For(ls, rs, os, p) is { } wg
+            && (wg.IsForward3x3 || Conv.WinogradWeightGradient.Applies(wg))) plan.Winograd = wg;
     }
 
     // Temporary C[r, o] (rows in canonical (batch, spatial...) order) -> the output layout.

@@ -18,6 +18,9 @@ internal sealed class CpuConvPlan<T> where T : unmanaged, INumber<T>
     /// <summary>Permutation copying the kernel to W[o, k] order, or null when it is used in place.</summary>
     public int[]? WeightPerm;
     public long[] OutStrides = Array.Empty<long>();
+    /// <summary>Set when the convolution runs as Winograd F(2x2, 3x3) (<see cref="Conv.Winograd3x3"/>) or,
+    /// for a weight gradient's 3x3 output, F(3x3, 2x2) (<see cref="Conv.WinogradWeightGradient"/>) instead of the GEMM.</summary>
+    public Conv.WinogradGeometry? Winograd;
 
     static readonly ConditionalWeakTable<ConvParams, List<(Shape L, Shape R, Shape O, CpuConvPlan<T> Plan)>> Cache = new();
     const int MaxPlansPerParams = 8;

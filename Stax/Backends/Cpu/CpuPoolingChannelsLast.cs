@@ -103,13 +103,22 @@ public sealed partial class CpuBackend
             !ChannelRun(operand.DType, operandType.Shape, sourceShape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, ones, ones, out var plan, out int run))
             return false;
         var result = dst.Span<float>();
-        result.Clear();
         long outer = sourceShape.Size / Math.Max(1, run);
-        if (outer == 0 || run == 0) return true;
         bool ge = ReferenceEquals(p.SelectPrim, Prims.Ge);
         // Windows that cannot overlap scatter to disjoint elements: any order, so threads split them.
-        bool disjoint = true;
-        for (int d = 0; d < plan.Rank; d++) disjoint &= p.WindowStrides[d] >= p.WindowDimensions[d];
+        // Without padding each such window then writes all its elements (the selected one gets
+        // 0 + source, as the scatter-add would, the others 0), and when the windows tile the
+        // operand exactly nothing is left to clear first.
+        bool disjoint = true, unpadded = true, tiled = true;
+        for (int d = 0; d < plan.Rank; d++)
+        {
+            disjoint &= p.WindowStrides[d] >= p.WindowDimensions[d];
+            unpadded &= p.PaddingLow[d] == 0 && p.PaddingHigh[d] == 0;
+            tiled &= p.WindowStrides[d] == p.WindowDimensions[d] && (long)sourceShape[d] * p.WindowStrides[d] == operandType.Shape[d];
+        }
+        bool write = disjoint && unpadded;
+        if (!(write && tiled)) result.Clear();
+        if (outer == 0 || run == 0) return true;
         fixed (byte* xb = operand.Data, sb = source.Data, rb = dst.Data)
         {
             float* x = (float*)xb, s = (float*)sb, res = (float*)rb;
@@ -132,13 +141,36 @@ public sealed partial class CpuBackend
                     Array.Clear(bestW);
                     for (int w = 1; w < nv; w++) SelectStep(isa, ge, x + valid[w], w, bestVal, bestW, run);
                     float* st = s + t * run;
-                    for (int c = 0; c < run; c++) res[valid[bestW[c]] + c] += st[c];
+                    if (write) WriteWindow(isa, res, valid, nv, bestW, st, run);
+                    else for (int c = 0; c < run; c++) res[valid[bestW[c]] + c] += st[c];
                 }
             }
             if (disjoint) CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)), Range, align: 1);
             else Range(0, outer);
         }
         return true;
+    }
+
+    // Every element of one window: 0 + source where it was selected (so -0 becomes +0 as in the
+    // scatter-add into zeros), else 0.
+    static unsafe void WriteWindow(Isa isa, float* res, long[] valid, int nv, int[] bestW, float* st, int run)
+    {
+        fixed (int* bw = bestW)
+            for (int w = 0; w < nv; w++)
+            {
+                float* r = res + valid[w];
+                int c = 0;
+                if (isa >= Isa.Vector256 && Vector256.IsHardwareAccelerated)
+                {
+                    var wv = Vector256.Create(w);
+                    for (; c <= run - 8; c += 8)
+                    {
+                        var take = Vector256.Equals(Vector256.Load(bw + c), wv).AsSingle();
+                        (Vector256.Load(st + c) + Vector256<float>.Zero & take).Store(r + c);
+                    }
+                }
+                for (; c < run; c++) r[c] = bw[c] == w ? 0f + st[c] : 0f;
+            }
     }
 
     // One more window position w for every channel: take the candidate when the current value is not

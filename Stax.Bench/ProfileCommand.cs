@@ -1,0 +1,84 @@
+namespace Stax.Bench;
+
+/// <summary>
+/// <c>profile</c>: wall time per program step (primitive and operand shapes) of the comparison's
+/// jitted train steps at 1 and 2 threads, averaged over the measured steps, largest first. Shows
+/// where a step's time goes; the total includes the steps' own overheads.
+/// <c>profile [cnn|mlp] [steps]</c>.
+/// </summary>
+public static class ProfileCommand
+{
+    public static int Run(string[] args)
+    {
+        string which = args.Length > 0 ? args[0] : "cnn";
+        if (which == "conv") return Convs(args.Length > 1 ? int.Parse(args[1]) : 10);
+        int steps = args.Length > 1 ? int.Parse(args[1]) : 20;
+        foreach (int threads in new[] { 1, 2 })
+            using (Config.UseThreads(threads))
+            {
+                var step = which == "mlp" ? TrainStep.Mlp() : TrainStep.Cnn();
+                for (int i = 0; i < 5; i++) step.Run();
+                var profile = new Stax.Backends.Cpu.StepProfile();
+                Stax.Backends.Cpu.CpuExecutable.Profile = profile;
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                for (int i = 0; i < steps; i++) step.Run();
+                double wall = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / steps;
+                Stax.Backends.Cpu.CpuExecutable.Profile = null;
+                var top = profile.Top().ToArray();
+                Console.WriteLine($"{which}-step-t{threads}: {wall:F2} ms per step, {top.Sum(e => e.Ms) / steps:F2} ms in program steps");
+                foreach (var (n, total, count) in top.Take(30))
+                    Console.WriteLine($"    {total / steps,8:F3} ms  x{count / steps}  {n}");
+            }
+        return 0;
+    }
+
+    // The CNN step's convolutions one by one, each path timed alternately in the same process
+    // (best of the rounds): the GEMM and, where it applies, Winograd. CPU time (all threads of the
+    // process, coarse) is shown too: on a loaded machine it is steadier than wall time.
+    static int Convs(int rounds)
+    {
+        var cases = new (string Name, int[] L, int[] R, (int, int)[] Pads, (string, string, string) Specs)[]
+        {
+            ("conv2 forward", new[] { 64, 26, 26, 32 }, new[] { 3, 3, 32, 64 }, new[] { (0, 0), (0, 0) }, ("NHWC", "HWIO", "NHWC")),
+            ("conv2 input gradient", new[] { 64, 24, 24, 64 }, new[] { 3, 3, 32, 64 }, new[] { (2, 2), (2, 2) }, ("NHWC", "HWOI", "NHWC")),
+            ("conv2 weight gradient", new[] { 64, 26, 26, 32 }, new[] { 64, 24, 24, 64 }, new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
+            ("conv1 forward", new[] { 64, 28, 28, 1 }, new[] { 3, 3, 1, 32 }, new[] { (0, 0), (0, 0) }, ("NHWC", "HWIO", "NHWC")),
+            ("64->128 at 14x14, SAME", new[] { 64, 14, 14, 64 }, new[] { 3, 3, 64, 128 }, new[] { (1, 1), (1, 1) }, ("NHWC", "HWIO", "NHWC")),
+            ("128->256 at 7x7, SAME", new[] { 64, 7, 7, 128 }, new[] { 3, 3, 128, 256 }, new[] { (1, 1), (1, 1) }, ("NHWC", "HWIO", "NHWC")),
+            ("conv1 weight gradient", new[] { 64, 28, 28, 1 }, new[] { 64, 26, 26, 32 }, new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
+        };
+        var rng = new Random(1);
+        foreach (int threads in new[] { 1, 2 })
+            using (Config.UseThreads(threads))
+                foreach (var c in cases)
+                {
+                    var x = Tensor.FromArray(Enumerable.Range(0, c.L.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), c.L);
+                    var w = Tensor.FromArray(Enumerable.Range(0, c.R.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), c.R);
+                    var p = new ConvParams(new[] { 1, 1 }, c.Pads.Select(q => q.Item1).ToArray(), c.Pads.Select(q => q.Item2).ToArray(), new[] { 1, 1 }, new[] { 1, 1 },
+                        ConvDimensionNumbers.FromStrings(c.Specs.Item1, c.Specs.Item2, c.Specs.Item3));
+                    double gemm = double.MaxValue, wino = double.MaxValue, gemmCpu = double.MaxValue, winoCpu = double.MaxValue;
+                    var proc = System.Diagnostics.Process.GetCurrentProcess();
+                    for (int r = 0; r < rounds; r++)
+                        foreach (bool on in new[] { false, true })
+                        {
+                            Stax.Backends.Cpu.CpuConv.WinogradEnabled = on;
+                            // The last output's array back in the pool (as in a compiled step), so the
+                            // timing does not include first-touch page faults of a fresh output.
+                            GC.Collect();
+                            GC.WaitForPendingFinalizers();
+                            proc.Refresh();
+                            var c0 = proc.TotalProcessorTime;
+                            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                            Prims.ConvGeneralDilated.Bind1(p, x, w);
+                            double ms = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                            proc.Refresh();
+                            double cpu = (proc.TotalProcessorTime - c0).TotalMilliseconds;
+                            if (on) { wino = Math.Min(wino, ms); winoCpu = Math.Min(winoCpu, cpu); }
+                            else { gemm = Math.Min(gemm, ms); gemmCpu = Math.Min(gemmCpu, cpu); }
+                        }
+                    Stax.Backends.Cpu.CpuConv.WinogradEnabled = true;
+                    Console.WriteLine($"t{threads} {c.Name,-24} gemm {gemm,7:F2} ms ({gemmCpu,6:F1} ms CPU)  default {wino,7:F2} ms ({winoCpu,6:F1} ms CPU)");
+                }
+        return 0;
+    }
+}
