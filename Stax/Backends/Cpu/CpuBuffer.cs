@@ -10,7 +10,8 @@ namespace Stax.Backends.Cpu;
 /// </summary>
 public sealed class CpuBuffer : DeviceBuffer
 {
-    internal readonly byte[] Data;
+    // Not readonly: a compiled program recycles dead buffer objects (Reacquire) instead of allocating new ones.
+    internal byte[] Data;
     readonly CpuMemoryPool _pool;
     int _released;
 
@@ -47,4 +48,19 @@ public sealed class CpuBuffer : DeviceBuffer
     }
 
     void Return() => _pool.Return(Data);
+
+    /// <summary>
+    /// Gives a released buffer object a fresh array of the same size, so that a compiled program
+    /// can reuse the object of a dead intermediate (or of a donated argument) for a new value
+    /// instead of allocating one. Only the owner that saw the buffer released may call it, and only
+    /// when nothing can read the old value any more.
+    /// </summary>
+    internal void Reacquire()
+    {
+        if (Volatile.Read(ref _released) == 0)
+            throw new InvalidOperationException("Internal error: a live CPU buffer was recycled");
+        Data = _pool.Rent((int)ByteLength);
+        Volatile.Write(ref _released, 0);
+        GC.ReRegisterForFinalize(this);
+    }
 }

@@ -293,7 +293,7 @@ internal sealed class FusedStep : CpuExecutable.Step
                     f.Owned[s] = false;   // the output owns it now; the input's last use is in this step
                     break;
                 }
-            f.Bufs[_writes[i]] = reuse ?? exe.Backend.Allocate(_writeTypes[i], _n);
+            f.Bufs[_writes[i]] = reuse ?? exe.NewBuffer(f, _writes[i], _writeTypes[i], _n);
             f.Owned[_writes[i]] = true;
             f.Committed[_writes[i]] = committed;
         }
