@@ -3,7 +3,8 @@ namespace Stax.Bench;
 /// <summary>
 /// <c>alloc</c>: managed bytes allocated per jitted train step (all threads), for the comparison's
 /// MLP and CNN steps at 1 and 2 threads, after warm-up. The step's results (the new state tensors
-/// and the loss) are part of what it allocates; the line says how much of it they are. <c>--types</c>
+/// and the loss) are part of what it allocates; the line reports the bytes besides them (the
+/// result array and one Tensor object per result, which a functional call must return). <c>--types</c>
 /// samples the allocating types, <c>--steps</c> lists the bytes allocated per program step.
 /// </summary>
 public static class AllocCommand
@@ -70,11 +71,44 @@ public static class AllocCommand
             }
         }
         AllocationTypes.Current?.Clear(); // only the measured steps' allocations
+        // The step numbers are made before the measured loop: they are the loop's arguments, not
+        // what the step allocates (one scalar Tensor each, counted separately below).
+        var numbers = new Tensor[steps];
+        for (int i = 0; i < steps; i++) numbers[i] = Tensor.Scalar(1000 + i, DType.Int32);
         long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < steps; i++) step.Run();
+        for (int i = 0; i < steps; i++) step.Launch(numbers[i]).Item<float>();
         long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
-        Console.WriteLine($"{name}: {bytesPerStep:N0} B per step ({step.State.Length + 1} result tensors)");
+        int results = step.State.Length + 1;
+        long resultBytes = ResultBytes(results);
+        long scalarBytes = ScalarBytes();
+        Console.WriteLine($"{name}: {bytesPerStep - resultBytes:N0} B per step besides its {results} result tensors " +
+            $"({bytesPerStep:N0} B in all; the results: {resultBytes:N0} B; the loop's step-number tensor adds {scalarBytes:N0} B)");
         AllocationTypes.Current?.Report();
+    }
+
+    /// <summary>Bytes of what a functional call must return: its result array and one Tensor object per result.</summary>
+    static long ResultBytes(int n)
+    {
+        var buffer = ((Stax.Backends.Cpu.CpuBuffer)Tensor.Scalar(1f).Buffer!);
+        var aval = new AbstractValue(Shape.Scalar, DType.Float32);
+        var keep = new Tensor[n];
+        long b0 = GC.GetAllocatedBytesForCurrentThread();
+        var array = new Tensor[n];
+        for (int i = 0; i < n; i++) keep[i] = new Tensor(buffer, aval);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - b0;
+        GC.KeepAlive(array);
+        return bytes;
+    }
+
+    /// <summary>Bytes of one Tensor.Scalar (the train loop's step number), pool warm.</summary>
+    static long ScalarBytes()
+    {
+        GC.KeepAlive(Tensor.Scalar(1, DType.Int32));
+        long b0 = GC.GetAllocatedBytesForCurrentThread();
+        var t = Tensor.Scalar(2, DType.Int32);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - b0;
+        GC.KeepAlive(t);
+        return bytes;
     }
 
     /// <summary>Samples the runtime's allocation ticks (one per ~100 KB) by type, for --types.</summary>
