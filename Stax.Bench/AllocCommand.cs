@@ -55,7 +55,8 @@ public static class AllocCommand
 
     static void Measure(string name, TrainStep step, int steps, bool perStep)
     {
-        for (int i = 0; i < 5; i++) step.Run();
+        // Enough warm-up for tiered compilation to settle (its background work allocates too).
+        for (int i = 0; i < Math.Max(5, steps / 2); i++) step.Run();
         if (perStep)
         {
             // Bytes per program step on the calling thread (kernels' own allocations; pool workers' not counted).
@@ -79,10 +80,12 @@ public static class AllocCommand
         for (int i = 0; i < steps; i++) step.Launch(numbers[i]).Item<float>();
         long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
         int results = step.State.Length + 1;
-        long resultBytes = ResultBytes(results);
+        // The new state takes over the donated state's buffer objects; the loss needs a new one.
+        long resultBytes = ResultBytes(results) + BufferObjectBytes();
         long scalarBytes = ScalarBytes();
         Console.WriteLine($"{name}: {bytesPerStep - resultBytes:N0} B per step besides its {results} result tensors " +
-            $"({bytesPerStep:N0} B in all; the results: {resultBytes:N0} B; the loop's step-number tensor adds {scalarBytes:N0} B)");
+            $"({bytesPerStep:N0} B in all; the results: {resultBytes:N0} B = the result array, {results} Tensor objects and the loss's buffer object; " +
+            $"the loop's step-number tensor adds {scalarBytes:N0} B)");
         AllocationTypes.Current?.Report();
     }
 
@@ -97,6 +100,18 @@ public static class AllocCommand
         for (int i = 0; i < n; i++) keep[i] = new Tensor(buffer, aval);
         long bytes = GC.GetAllocatedBytesForCurrentThread() - b0;
         GC.KeepAlive(array);
+        return bytes;
+    }
+
+    /// <summary>Bytes of one CPU buffer object (its array comes from the pool).</summary>
+    static long BufferObjectBytes()
+    {
+        var backend = Stax.Backends.Cpu.CpuBackend.Instance;
+        backend.Allocate(DType.Float32, 1).Release();
+        long b0 = GC.GetAllocatedBytesForCurrentThread();
+        var b = backend.Allocate(DType.Float32, 1);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - b0;
+        b.Release();
         return bytes;
     }
 

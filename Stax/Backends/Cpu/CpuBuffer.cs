@@ -14,6 +14,8 @@ public sealed class CpuBuffer : DeviceBuffer
     internal byte[] Data;
     readonly CpuMemoryPool _pool;
     int _released;
+    /// <summary>True while the buffer object sits in a compiled program's list of free buffer objects (at most one list).</summary>
+    internal bool Listed;
 
     internal CpuBuffer(CpuBackend backend, DType dtype, long length) : base(backend, dtype, length)
     {
@@ -52,15 +54,15 @@ public sealed class CpuBuffer : DeviceBuffer
     /// <summary>
     /// Gives a released buffer object a fresh array of the same size, so that a compiled program
     /// can reuse the object of a dead intermediate (or of a donated argument) for a new value
-    /// instead of allocating one. Only the owner that saw the buffer released may call it, and only
-    /// when nothing can read the old value any more.
+    /// instead of allocating one. The claim is atomic: of several holders that saw the buffer
+    /// released, one gets it; false when it is live (or claimed by another holder).
     /// </summary>
-    internal void Reacquire()
+    internal bool TryReacquire()
     {
-        if (Volatile.Read(ref _released) == 0)
-            throw new InvalidOperationException("Internal error: a live CPU buffer was recycled");
+        if (Interlocked.CompareExchange(ref _released, 2, 1) != 1) return false;
         Data = _pool.Rent((int)ByteLength);
-        Volatile.Write(ref _released, 0);
         GC.ReRegisterForFinalize(this);
+        Volatile.Write(ref _released, 0);
+        return true;
     }
 }

@@ -81,7 +81,7 @@ internal sealed class CpuExecutable : IExecutable
             int end = FusedStep.ChainEnd(eqns, k);
             if (end - k >= 2)
             {
-                steps.Add(FusedStep.Build(backend, eqns, k, end, slotOf, isOutput, lastUseEqn));
+                steps.Add(FusedStep.Build(backend, eqns, k, end, slotOf, isOutput, lastUseEqn, program.InVars.Length));
                 k = end;
                 continue;
             }
@@ -172,7 +172,17 @@ internal sealed class CpuExecutable : IExecutable
             }
             foreach (var s in _freeAfter[i])
             {
-                if (f.Owned[s]) f.Bufs[s]?.Release();
+                if (f.Owned[s] && f.Bufs[s] is { } dead)
+                {
+                    dead.Release();
+                    // A buffer object that is not its slot's own (a donated argument's, or one an
+                    // in-place update passed along) can carry a later value (next call's, too).
+                    if (!ReferenceEquals(f.Recycled[s], dead) && !dead.Listed && f.FreeArgs.Count < MaxFreeArgs)
+                    {
+                        dead.Listed = true;
+                        f.FreeArgs.Add(dead);
+                    }
+                }
                 f.Bufs[s] = null;
                 f.Tensors[s] = null;
             }
@@ -201,10 +211,19 @@ internal sealed class CpuExecutable : IExecutable
     {
         if (!_recyclable[slot]) return _backend.Allocate(dtype, length);
         var w = f.Recycled[slot];
-        if (w != null && w.IsReleased && w.DType == dtype && w.Length == length)
+        if (w != null && w.IsReleased && w.DType == dtype && w.Length == length && w.TryReacquire()) return w;
+        // A released buffer object that belongs to no slot (a donated argument's: its Tensor is dead),
+        // from this call or an earlier one.
+        var free = f.FreeArgs;
+        for (int i = free.Count - 1; i >= 0; i--)
         {
-            w.Reacquire();
-            return w;
+            var c = free[i];
+            if (c.DType != dtype || c.Length != length) continue;
+            free[i] = free[^1];
+            free.RemoveAt(free.Count - 1);
+            c.Listed = false;
+            if (!c.TryReacquire()) continue; // claimed again elsewhere since: a stale entry
+            return f.Recycled[slot] = c;
         }
         return f.Recycled[slot] = _backend.Allocate(dtype, length);
     }
@@ -215,6 +234,7 @@ internal sealed class CpuExecutable : IExecutable
     internal CpuBackend Backend => _backend;
 
     Frame? _spare;
+    const int MaxFreeArgs = 256;
 
     internal sealed class Frame(int slots, int steps)
     {
@@ -224,6 +244,8 @@ internal sealed class CpuExecutable : IExecutable
         public readonly Tensor?[] Tensors = new Tensor?[slots];
         public readonly bool[] Owned = new bool[slots];
         public readonly bool[] Committed = new bool[slots];
+        /// <summary>Released buffer objects that belong to no slot (donated arguments'), for values of the same size (kept between calls).</summary>
+        public readonly List<CpuBuffer> FreeArgs = new(MaxFreeArgs);
         /// <summary>Per slot, the buffer object last allocated for it (kept between calls, see <see cref="NewBuffer"/>).</summary>
         public readonly CpuBuffer?[] Recycled = new CpuBuffer?[slots];
 
