@@ -36,8 +36,16 @@ internal static unsafe class SmallGemm
         if (csB != 1)
         {
             b = ThreadBuffers.B.Get<float>((long)K * N);
-            for (int k = 0; k < K; k++)
-                for (int n = 0; n < N; n++) b[(long)k * N + n] = B[k * rsB + n * csB];
+            int n0 = 0;
+            if (rsB == 1)
+                // Columns contiguous in k (a transposed weight): 8 at a time through register transposes.
+                for (; n0 + 8 <= N; n0 += 8)
+                {
+                    float* c0 = B + n0 * csB;
+                    Transpose8.Pack(c0, c0 + csB, c0 + 2 * csB, c0 + 3 * csB, c0 + 4 * csB, c0 + 5 * csB, c0 + 6 * csB, c0 + 7 * csB, K, b + n0, N);
+                }
+            for (int n = n0; n < N; n++)
+                for (int k = 0; k < K; k++) b[(long)k * N + n] = B[k * rsB + n * csB];
             ldb = N;
         }
         int units = (M + 3) / 4;
@@ -137,12 +145,18 @@ internal static unsafe class SmallGemm
 
     static void FewColumnsRows(int m0, int m1, int N, int K, float* A, long csA, float* B, long rsB, long csB, float* C, long ldc)
     {
-        // Tiles of 32 rows (two vectors along M) by 4 columns; the tile is written transposed into C.
-        float* tile = stackalloc float[32 * 4];
+        // Tiles of 32 rows (two vectors along M) by 5 (or fewer) columns; the tile is written transposed into C.
+        float* tile = stackalloc float[32 * 5];
         int i = m0;
         for (; i + 32 <= m1; i += 32)
         {
             int j = 0;
+            for (; j + 5 <= N; j += 5)
+            {
+                Columns32x5(K, A + i, csA, B + j * csB, rsB, csB, tile);
+                for (int q = 0; q < 5; q++)
+                    for (int l = 0; l < 32; l++) C[(i + l) * ldc + j + q] = tile[q * 32 + l];
+            }
             for (; j + 4 <= N; j += 4)
             {
                 Columns32x4(K, A + i, csA, B + j * csB, rsB, csB, tile);
@@ -162,6 +176,29 @@ internal static unsafe class SmallGemm
                 for (int k = 0; k < K; k++) acc = MathF.FusedMultiplyAdd(A[i + k * csA], B[k * rsB + j * csB], acc);
                 C[i * ldc + j] = acc;
             }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Columns32x5(int K, float* a, long csA, float* b, long rsB, long csB, float* tile)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default;
+        for (int k = 0; k < K; k++)
+        {
+            float* ak = a + k * csA;
+            var a0 = Vector512.Load(ak);
+            var a1 = Vector512.Load(ak + 16);
+            float* bk = b + k * rsB;
+            var y0 = Vector512.Create(bk[0]); c00 = Vector512.FusedMultiplyAdd(a0, y0, c00); c01 = Vector512.FusedMultiplyAdd(a1, y0, c01);
+            var y1 = Vector512.Create(bk[csB]); c10 = Vector512.FusedMultiplyAdd(a0, y1, c10); c11 = Vector512.FusedMultiplyAdd(a1, y1, c11);
+            var y2 = Vector512.Create(bk[2 * csB]); c20 = Vector512.FusedMultiplyAdd(a0, y2, c20); c21 = Vector512.FusedMultiplyAdd(a1, y2, c21);
+            var y3 = Vector512.Create(bk[3 * csB]); c30 = Vector512.FusedMultiplyAdd(a0, y3, c30); c31 = Vector512.FusedMultiplyAdd(a1, y3, c31);
+            var y4 = Vector512.Create(bk[4 * csB]); c40 = Vector512.FusedMultiplyAdd(a0, y4, c40); c41 = Vector512.FusedMultiplyAdd(a1, y4, c41);
+        }
+        c00.Store(tile); c01.Store(tile + 16);
+        c10.Store(tile + 32); c11.Store(tile + 48);
+        c20.Store(tile + 64); c21.Store(tile + 80);
+        c30.Store(tile + 96); c31.Store(tile + 112);
+        c40.Store(tile + 128); c41.Store(tile + 144);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
