@@ -177,7 +177,7 @@ internal sealed class CpuExecutable : IExecutable
                     dead.Release();
                     // A buffer object that is not its slot's own (a donated argument's, or one an
                     // in-place update passed along) can carry a later value (next call's, too).
-                    if (!ReferenceEquals(f.Recycled[s], dead) && !dead.Listed && f.FreeArgs.Count < MaxFreeArgs)
+                    if (_recyclable[s] && !ReferenceEquals(f.Recycled[s], dead) && !dead.Listed && f.FreeArgs.Count < MaxFreeArgs)
                     {
                         dead.Listed = true;
                         f.FreeArgs.Add(dead);
