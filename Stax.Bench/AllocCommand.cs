@@ -98,16 +98,17 @@ public static class AllocCommand
         // what the step allocates (one scalar Tensor each, counted separately below).
         var numbers = new Tensor[steps];
         for (int i = 0; i < steps; i++) numbers[i] = Tensor.Scalar(1000 + i, DType.Int32);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
+        long before = GC.GetTotalAllocatedBytes(precise: true), beforeThread = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < steps; i++) step.Launch(numbers[i]).Item<float>();
         long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
+        long threadPerStep = (GC.GetAllocatedBytesForCurrentThread() - beforeThread) / steps;
         int results = step.State.Length + 1;
         // The new state takes over the donated state's buffer objects; the loss needs a new one.
         long resultBytes = ResultBytes(results) + BufferObjectBytes();
         long scalarBytes = ScalarBytes();
         Console.WriteLine($"{name}: {bytesPerStep - resultBytes:N0} B per step besides its {results} result tensors " +
             $"({bytesPerStep:N0} B in all; the results: {resultBytes:N0} B = the result array, {results} Tensor objects and the loss's buffer object; " +
-            $"the loop's step-number tensor adds {scalarBytes:N0} B)");
+            $"the loop's step-number tensor adds {scalarBytes:N0} B; on the calling thread alone {threadPerStep - resultBytes:N0} B besides the results)");
         AllocationTypes.Current?.Report();
     }
 
