@@ -45,14 +45,11 @@ internal static unsafe class Sgemm
         _ => new(SgemmKernels.MRScalar, SgemmKernels.NRScalar, &SgemmKernels.KernelScalar),
     };
 
-    /// <summary>Whether products with a dimension of about 10 take <see cref="SmallGemm"/>'s kernels (benchmarks turn it off to compare).</summary>
-    internal static bool DirectSmallKernels = true;
-
     /// <summary>Computes C = A * B on up to <paramref name="threads"/> threads using the <paramref name="isa"/> micro-kernel.</summary>
     public static void Multiply(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB,
         float* C, long ldc, Isa isa, int threads)
     {
-        if (DirectSmallKernels && isa == Isa.Vector512 && M > 0 && N > 0 && K > 0 && K <= KC)
+        if (isa == Isa.Vector512 && M > 0 && N > 0 && K > 0 && K <= KC)
         {
             // A dimension of about 10 (classifier heads): direct kernels without packing (same bits).
             if (N <= SmallGemm.MaxFewColumns && rsA == 1 && M >= 32)
