@@ -3,8 +3,10 @@ namespace Stax.Bench;
 /// <summary>
 /// <c>alloc</c>: managed bytes allocated per jitted train step (all threads), for the comparison's
 /// MLP and CNN steps at 1 and 2 threads, after warm-up. The step's results (the new state tensors
-/// and the loss) are part of what it allocates; the line says how much of it they are. <c>--types</c>
-/// samples the allocating types, <c>--steps</c> lists the bytes allocated per program step.
+/// and the loss) are part of what it allocates; the line reports the bytes besides them (the
+/// result array and one Tensor object per result, which a functional call must return). <c>--types</c>
+/// samples the allocating types, <c>--steps</c> lists the bytes allocated per program step,
+/// <c>--profile [steps]</c> the wall time per program step of the MLP step at one thread.
 /// </summary>
 public static class AllocCommand
 {
@@ -12,6 +14,7 @@ public static class AllocCommand
     {
         bool types = args.Contains("--types"), perStep = args.Contains("--steps");
         if (args.Contains("--time")) return Time();
+        if (args.Contains("--profile")) return ProfileSteps(args.Where(a => a != "--profile").Select(int.Parse).FirstOrDefault(100));
         args = args.Where(a => a != "--types" && a != "--steps").ToArray();
         int steps = args.Length > 0 ? int.Parse(args[0]) : 50;
         using var listener = types ? new AllocationTypes() : null;
@@ -52,9 +55,30 @@ public static class AllocCommand
         return 0;
     }
 
+    // --profile: wall time per program step of the MLP step at one thread (where the step's time goes).
+    static int ProfileSteps(int steps)
+    {
+        using (Config.UseThreads(1))
+        {
+            var step = TrainStep.Mlp();
+            for (int i = 0; i < 20; i++) step.Run();
+            var profile = new Stax.Backends.Cpu.StepProfile();
+            Stax.Backends.Cpu.CpuExecutable.Profile = profile;
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (int i = 0; i < steps; i++) step.Run();
+            double total = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / steps;
+            Stax.Backends.Cpu.CpuExecutable.Profile = null;
+            Console.WriteLine($"mlp-step-t1: {total:F3} ms per step (mean of {steps}, profiled); per program step:");
+            foreach (var (n, ms, count) in profile.Top().Take(30))
+                Console.WriteLine($"    {ms / steps,8:F3} ms  x{count / steps}  {n}");
+        }
+        return 0;
+    }
+
     static void Measure(string name, TrainStep step, int steps, bool perStep)
     {
-        for (int i = 0; i < 5; i++) step.Run();
+        // Enough warm-up for tiered compilation to settle (its background work allocates too).
+        for (int i = 0; i < Math.Max(5, steps / 2); i++) step.Run();
         if (perStep)
         {
             // Bytes per program step on the calling thread (kernels' own allocations; pool workers' not counted).
@@ -70,11 +94,59 @@ public static class AllocCommand
             }
         }
         AllocationTypes.Current?.Clear(); // only the measured steps' allocations
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < steps; i++) step.Run();
+        // The step numbers are made before the measured loop: they are the loop's arguments, not
+        // what the step allocates (one scalar Tensor each, counted separately below).
+        var numbers = new Tensor[steps];
+        for (int i = 0; i < steps; i++) numbers[i] = Tensor.Scalar(1000 + i, DType.Int32);
+        long before = GC.GetTotalAllocatedBytes(precise: true), beforeThread = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < steps; i++) step.Launch(numbers[i]).Item<float>();
         long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
-        Console.WriteLine($"{name}: {bytesPerStep:N0} B per step ({step.State.Length + 1} result tensors)");
+        long threadPerStep = (GC.GetAllocatedBytesForCurrentThread() - beforeThread) / steps;
+        int results = step.State.Length + 1;
+        // The new state takes over the donated state's buffer objects; the loss needs a new one.
+        long resultBytes = ResultBytes(results) + BufferObjectBytes();
+        long scalarBytes = ScalarBytes();
+        Console.WriteLine($"{name}: {bytesPerStep - resultBytes:N0} B per step besides its {results} result tensors " +
+            $"({bytesPerStep:N0} B in all; the results: {resultBytes:N0} B = the result array, {results} Tensor objects and the loss's buffer object; " +
+            $"the loop's step-number tensor adds {scalarBytes:N0} B; on the calling thread alone {threadPerStep - resultBytes:N0} B besides the results)");
         AllocationTypes.Current?.Report();
+    }
+
+    /// <summary>Bytes of what a functional call must return: its result array and one Tensor object per result.</summary>
+    static long ResultBytes(int n)
+    {
+        var buffer = ((Stax.Backends.Cpu.CpuBuffer)Tensor.Scalar(1f).Buffer!);
+        var aval = new AbstractValue(Shape.Scalar, DType.Float32);
+        var keep = new Tensor[n];
+        long b0 = GC.GetAllocatedBytesForCurrentThread();
+        var array = new Tensor[n];
+        for (int i = 0; i < n; i++) keep[i] = new Tensor(buffer, aval);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - b0;
+        GC.KeepAlive(array);
+        return bytes;
+    }
+
+    /// <summary>Bytes of one CPU buffer object (its array comes from the pool).</summary>
+    static long BufferObjectBytes()
+    {
+        var backend = Stax.Backends.Cpu.CpuBackend.Instance;
+        backend.Allocate(DType.Float32, 1).Release();
+        long b0 = GC.GetAllocatedBytesForCurrentThread();
+        var b = backend.Allocate(DType.Float32, 1);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - b0;
+        b.Release();
+        return bytes;
+    }
+
+    /// <summary>Bytes of one Tensor.Scalar (the train loop's step number), pool warm.</summary>
+    static long ScalarBytes()
+    {
+        GC.KeepAlive(Tensor.Scalar(1, DType.Int32));
+        long b0 = GC.GetAllocatedBytesForCurrentThread();
+        var t = Tensor.Scalar(2, DType.Int32);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - b0;
+        GC.KeepAlive(t);
+        return bytes;
     }
 
     /// <summary>Samples the runtime's allocation ticks (one per ~100 KB) by type, for --types.</summary>

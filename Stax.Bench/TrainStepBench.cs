@@ -41,7 +41,7 @@ public sealed class TrainStep
     readonly JitFunction _step;
     readonly int _nState;
     readonly Tensor _x, _y;
-    Tensor[] _state;
+    readonly Tensor[] _state;
     int _k;
 
     TrainStep(Module model, int batch, int[] inputShape, int seed)
@@ -88,12 +88,24 @@ public sealed class TrainStep
 
     /// <summary>Starts one step (donating the old state) and returns the loss without reading it
     /// (on an asynchronous backend the step may still be running).</summary>
-    public Tensor Launch()
+    public Tensor Launch() => Launch(Tensor.Scalar(_k++, DType.Int32));
+
+    /// <summary>Starts one step with <paramref name="stepNumber"/> as Adam's step count. The argument
+    /// array and the state array are reused, so the loop itself allocates nothing but its arguments.</summary>
+    public Tensor Launch(Tensor stepNumber)
     {
-        var outs = _step.Call(_state.Concat(new[] { _x, _y, Tensor.Scalar(_k++, DType.Int32) }).ToArray());
-        _state = outs[.._nState];
+        var args = _args ??= new Tensor[_nState + 3];
+        Array.Copy(_state, args, _nState);
+        args[_nState] = _x;
+        args[_nState + 1] = _y;
+        args[_nState + 2] = stepNumber;
+        var outs = _step.Call(args);
+        Array.Clear(args); // holds no donated tensors between steps
+        Array.Copy(outs, _state, _nState);
         return outs[_nState];
     }
+
+    Tensor[]? _args;
 }
 
 /// <summary>A jitted chain of elementwise operations on 1M float32 (one pass over memory once fused).</summary>

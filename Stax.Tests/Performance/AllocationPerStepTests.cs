@@ -13,7 +13,7 @@ namespace Stax.Tests.Performance;
 public class AllocationPerStepTests
 {
     [Fact]
-    public void JittedAdamStepAllocatesLittleMoreThanItsResults()
+    public void JittedAdamStepAllocatesOnlyItsResults()
     {
         using var threads = Config.UseThreads(1);
         var model = Serial(Dense(64), Relu, Dense(64), Relu, Dense(10));
@@ -39,22 +39,26 @@ public class AllocationPerStepTests
             var outs = step.Call(args);
             Array.Copy(outs, args, n);
         }
-        for (int i = 0; i < 5; i++) Run();
-        const int steps = 20;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < steps; i++) Run();
-        long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / steps;
+        for (int i = 0; i < 20; i++) Run();
+        // The best of several rounds: tests running in parallel share the buffer pool, and a round
+        // in which they crowded out this step's array sizes pays for new arrays.
+        long perStep = long.MaxValue;
+        for (int round = 0; round < 5; round++)
+        {
+            const int steps = 10;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < steps; i++) Run();
+            perStep = Math.Min(perStep, (GC.GetAllocatedBytesForCurrentThread() - before) / steps);
+        }
 
         Assert.True(perStep <= Bound, $"{perStep} B allocated per jitted step (bound {Bound})");
         Assert.Equal(1, step.TraceCount);
     }
 
-    // Measured 22.1 KB per step (before the allocation work: the cache key string, argument and
-    // mask arrays, closures per kernel, dot and convolution plans rebuilt per call, a list node per
-    // pool use: about 3x that in the benchmark's MLP). What is left (docs/performance.md): the
-    // result array and the 20 result Tensors with their buffer objects (~3 KB), a CpuBuffer object
-    // per kernel output of the ~150 program steps (~10 KB; their byte arrays come from the pool),
-    // and small index arrays in a few kernels (scatter-add, gather, broadcast). The bound leaves
-    // about 10% for runtime differences; a regression of one closure or array per kernel exceeds it.
-    const long Bound = 24_000;
+    // What a functional call must return: the result array and 20 Tensor objects (72 B each), and
+    // a buffer object for the loss (the new state takes over the donated state's buffer objects):
+    // about 1.7 KB. Everything else is recycled per program slot (buffer objects of intermediates
+    // and donated arguments, kernel plans, operand arrays), so one closure, array or buffer
+    // object per kernel call (~150 per step) would exceed the bound. Before: 22.1 KB per step.
+    const long Bound = 2_000;
 }

@@ -242,7 +242,14 @@ public sealed partial class Tensor
     public T Item<T>() where T : unmanaged
     {
         if (Size != 1) throw new InvalidOperationException($"Item: the tensor has shape {Shape} ({Size} elements), not one element");
-        return ToArray<T>()[0];
+        var want = HostType.Of<T>();
+        if (want != DType)
+            throw new InvalidOperationException($"Item<{typeof(T).Name}>: the tensor's dtype is {DType.Name()}; convert it first with .AsType(DType.{want})");
+        var buf = RequireConcrete("Item");
+        // Read into a local: a training loop reads its loss every step without allocating.
+        T value = default;
+        buf.Backend.Download(buf, MemoryMarshal.AsBytes(new Span<T>(ref value)));
+        return value;
     }
 
     /// <summary>The elements converted to double (any dtype), for printing and tests.</summary>

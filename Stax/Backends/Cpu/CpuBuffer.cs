@@ -10,9 +10,12 @@ namespace Stax.Backends.Cpu;
 /// </summary>
 public sealed class CpuBuffer : DeviceBuffer
 {
-    internal readonly byte[] Data;
+    // Not readonly: a compiled program recycles dead buffer objects (Reacquire) instead of allocating new ones.
+    internal byte[] Data;
     readonly CpuMemoryPool _pool;
     int _released;
+    /// <summary>True while the buffer object sits in a compiled program's list of free buffer objects (at most one list).</summary>
+    internal bool Listed;
 
     internal CpuBuffer(CpuBackend backend, DType dtype, long length) : base(backend, dtype, length)
     {
@@ -47,4 +50,19 @@ public sealed class CpuBuffer : DeviceBuffer
     }
 
     void Return() => _pool.Return(Data);
+
+    /// <summary>
+    /// Gives a released buffer object a fresh array of the same size, so that a compiled program
+    /// can reuse the object of a dead intermediate (or of a donated argument) for a new value
+    /// instead of allocating one. The claim is atomic: of several holders that saw the buffer
+    /// released, one gets it; false when it is live (or claimed by another holder).
+    /// </summary>
+    internal bool TryReacquire()
+    {
+        if (Interlocked.CompareExchange(ref _released, 2, 1) != 1) return false;
+        Data = _pool.Rent((int)ByteLength);
+        GC.ReRegisterForFinalize(this);
+        Volatile.Write(ref _released, 0);
+        return true;
+    }
 }

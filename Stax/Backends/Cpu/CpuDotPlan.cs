@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Stax.Backends.Cpu;
 
 /// <summary>
@@ -16,27 +14,9 @@ internal sealed class CpuDotPlan
     public long RsA, CsA, RsB, CsB;
     public long[] LhsOffsets = Array.Empty<long>(), RhsOffsets = Array.Empty<long>();
 
-    // Plans per parameter object (an equation's parameters are one object; a program reuses it on every call).
-    static readonly ConditionalWeakTable<DotGeneralParams, List<(AbstractValue L, AbstractValue R, CpuDotPlan Plan)>> Cache = new();
-    const int MaxPlansPerParams = 8;
-
     /// <summary>The plan for operands of types <paramref name="lt"/> and <paramref name="rt"/> under <paramref name="p"/>.</summary>
     public static CpuDotPlan For(AbstractValue lt, AbstractValue rt, DotGeneralParams p)
-    {
-        var plans = Cache.GetValue(p, static _ => new());
-        lock (plans)
-        {
-            foreach (var (l, r, plan) in plans)
-                if (l.Shape == lt.Shape && r.Shape == rt.Shape) return plan;
-        }
-        var made = Make(lt.Shape, rt.Shape, p);
-        lock (plans)
-        {
-            if (plans.Count >= MaxPlansPerParams) plans.RemoveAt(0);
-            plans.Add((lt, rt, made));
-        }
-        return made;
-    }
+        => CpuPlanCache<DotGeneralParams, CpuDotPlan>.Get(p, lt.Shape, rt.Shape, 0, static (_, p, l, r) => Make(l, r, p));
 
     static CpuDotPlan Make(Shape ls, Shape rs, DotGeneralParams p)
     {

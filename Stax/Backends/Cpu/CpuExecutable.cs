@@ -19,9 +19,13 @@ internal sealed class CpuExecutable : IExecutable
     readonly int _slots;
     readonly int[] _outSlots;
     readonly AbstractValue[] _slotTypes;
+    // Per slot: whether its buffer object may be recycled from one call to the next (only values
+    // that kernels write and read; a bound equation's operands become Tensors that could outlive it).
+    readonly bool[] _recyclable;
 
-    CpuExecutable(CpuBackend backend, Jaxpr program, Step[] steps, int[][] freeAfter, int slots, int[] outSlots, AbstractValue[] slotTypes)
+    CpuExecutable(CpuBackend backend, Jaxpr program, Step[] steps, int[][] freeAfter, int slots, int[] outSlots, AbstractValue[] slotTypes, bool[] recyclable)
     {
+        _recyclable = recyclable;
         _backend = backend;
         _program = program;
         _steps = steps;
@@ -50,7 +54,13 @@ internal sealed class CpuExecutable : IExecutable
         }
         foreach (var v in program.InVars) Slot(v);
         var (eqns, outVars) = CpuSchedule.Order(program);
-        foreach (var e in eqns) foreach (var v in e.Outputs) Slot(v);
+        foreach (var e in eqns)
+        {
+            // stop_gradient is the identity when evaluating: its output shares its operand's slot
+            // (no step, no copy, no Tensor for a bound call).
+            if (IsIdentity(e)) { slotOf[e.Outputs[0]] = slotOf[e.Inputs[0]]; continue; }
+            foreach (var v in e.Outputs) Slot(v);
+        }
         int nSlots = types.Count;
         var outSlots = outVars.Select(v => slotOf.TryGetValue(v, out int s) ? s : throw new InvalidOperationException("Internal error: a program output is never defined")).ToArray();
         var isOutput = new bool[nSlots];
@@ -67,10 +77,11 @@ internal sealed class CpuExecutable : IExecutable
         int k = 0;
         while (k < eqns.Length)
         {
+            if (IsIdentity(eqns[k])) { k++; continue; }
             int end = FusedStep.ChainEnd(eqns, k);
             if (end - k >= 2)
             {
-                steps.Add(FusedStep.Build(backend, eqns, k, end, slotOf, isOutput, lastUseEqn));
+                steps.Add(FusedStep.Build(backend, eqns, k, end, slotOf, isOutput, lastUseEqn, program.InVars.Length));
                 k = end;
                 continue;
             }
@@ -98,8 +109,19 @@ internal sealed class CpuExecutable : IExecutable
         for (int s = 0; s < nSlots; s++)
             if (!isOutput[s] && lastStep[s] >= 0) free[lastStep[s]].Add(s);
         for (int i = 0; i < steps.Count; i++) steps[i].Index = i;
-        return new CpuExecutable(backend, program, steps.ToArray(), free.Select(f => f.ToArray()).ToArray(), nSlots, outSlots, types.ToArray());
+        var recyclable = new bool[nSlots];
+        Array.Fill(recyclable, true);
+        foreach (var st in steps)
+            if (st is BindStep)
+            {
+                foreach (var s in st.Reads) recyclable[s] = false;
+                foreach (var s in st.Writes) recyclable[s] = false;
+            }
+        return new CpuExecutable(backend, program, steps.ToArray(), free.Select(f => f.ToArray()).ToArray(), nSlots, outSlots, types.ToArray(), recyclable);
     }
+
+    static bool IsIdentity(Eqn e)
+        => e.Primitive == Prims.StopGradient && e.Inputs.Length == 1 && e.Outputs.Length == 1 && e.Inputs[0].Aval.Equals(e.Outputs[0].Aval);
 
     /// <inheritdoc/>
     public Tensor[] Run(Tensor[] args) => Run(args, null);
@@ -150,7 +172,17 @@ internal sealed class CpuExecutable : IExecutable
             }
             foreach (var s in _freeAfter[i])
             {
-                if (f.Owned[s]) f.Bufs[s]?.Release();
+                if (f.Owned[s] && f.Bufs[s] is { } dead)
+                {
+                    dead.Release();
+                    // A buffer object that is not its slot's own (a donated argument's, or one an
+                    // in-place update passed along) can carry a later value (next call's, too).
+                    if (_recyclable[s] && !ReferenceEquals(f.Recycled[s], dead) && !dead.Listed && f.FreeArgs.Count < MaxFreeArgs)
+                    {
+                        dead.Listed = true;
+                        f.FreeArgs.Add(dead);
+                    }
+                }
                 f.Bufs[s] = null;
                 f.Tensors[s] = null;
             }
@@ -169,12 +201,40 @@ internal sealed class CpuExecutable : IExecutable
         return results;
     }
 
+    /// <summary>
+    /// A buffer for a value of <paramref name="slot"/>: the buffer object this frame used for the
+    /// slot last time when it has been released since (an intermediate after its last use, or a
+    /// result that came back donated), with a pooled array; otherwise a new one. A training step
+    /// then allocates no buffer objects.
+    /// </summary>
+    internal CpuBuffer NewBuffer(Frame f, int slot, DType dtype, long length)
+    {
+        if (!_recyclable[slot]) return _backend.Allocate(dtype, length);
+        var w = f.Recycled[slot];
+        if (w != null && w.IsReleased && w.DType == dtype && w.Length == length && w.TryReacquire()) return w;
+        // A released buffer object that belongs to no slot (a donated argument's: its Tensor is dead),
+        // from this call or an earlier one.
+        var free = f.FreeArgs;
+        for (int i = free.Count - 1; i >= 0; i--)
+        {
+            var c = free[i];
+            if (c.DType != dtype || c.Length != length) continue;
+            free[i] = free[^1];
+            free.RemoveAt(free.Count - 1);
+            c.Listed = false;
+            if (!c.TryReacquire()) continue; // claimed again elsewhere since: a stale entry
+            return f.Recycled[slot] = c;
+        }
+        return f.Recycled[slot] = _backend.Allocate(dtype, length);
+    }
+
     internal Tensor TensorOf(Frame f, int slot)
         => f.Tensors[slot] ??= new Tensor(f.Bufs[slot]!, _slotTypes[slot]) { Committed = f.Committed[slot] };
 
     internal CpuBackend Backend => _backend;
 
     Frame? _spare;
+    const int MaxFreeArgs = 256;
 
     internal sealed class Frame(int slots, int steps)
     {
@@ -184,6 +244,10 @@ internal sealed class CpuExecutable : IExecutable
         public readonly Tensor?[] Tensors = new Tensor?[slots];
         public readonly bool[] Owned = new bool[slots];
         public readonly bool[] Committed = new bool[slots];
+        /// <summary>Released buffer objects that belong to no slot (donated arguments'), for values of the same size (kept between calls).</summary>
+        public readonly List<CpuBuffer> FreeArgs = new(MaxFreeArgs);
+        /// <summary>Per slot, the buffer object last allocated for it (kept between calls, see <see cref="NewBuffer"/>).</summary>
+        public readonly CpuBuffer?[] Recycled = new CpuBuffer?[slots];
 
         public void Clear()
         {
@@ -229,7 +293,7 @@ internal sealed class CpuExecutable : IExecutable
             var ib = scratch.Ins;
             for (int i = 0; i < ins.Length; i++) ib[i] = f.Bufs[ins[i]]!;
             var ob = scratch.Outs;
-            for (int i = 0; i < outs.Length; i++) ob[i] = exe._backend.Allocate(outTypes[i].DType, outTypes[i].Size);
+            for (int i = 0; i < outs.Length; i++) ob[i] = exe.NewBuffer(f, outs[i], outTypes[i].DType, outTypes[i].Size);
             kernel(parameters, ib, ob, inTypes, outTypes);
             bool committed = AnyCommitted(f, ins);
             for (int i = 0; i < outs.Length; i++)

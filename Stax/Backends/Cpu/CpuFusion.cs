@@ -131,7 +131,7 @@ internal sealed class FusedStep : CpuExecutable.Step
     public override int[] Writes => _writes;
     public override string Name => $"fused n={_n}: {_nodes.Length} ops, {_reads.Length} reads, {_writes.Length} writes";
 
-    internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf, bool[] isOutput, int[] lastUseEqn)
+    internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf, bool[] isOutput, int[] lastUseEqn, int nArgs)
     {
         var where = new Dictionary<int, Loc>();
         var reads = new List<int>();
@@ -262,7 +262,9 @@ internal sealed class FusedStep : CpuExecutable.Step
         step._aliases = writes.Select((w, i) => lastRead
             .Where(r => slotType.TryGetValue(r.Key, out var t) && t == writeTypes[i] && !isOutput[r.Key]
                 && lastUseEqn[r.Key] < end && r.Value <= writer[w])
-            .Select(r => r.Key).ToArray()).ToArray();
+            // Program arguments first: a donated state buffer then carries the new state, and the
+            // intermediate (a gradient) is released and recycled for the same value next call.
+            .Select(r => r.Key).OrderBy(k => k < nArgs ? 0 : 1).ToArray()).ToArray();
         // Nodes address buffers through a small local table (rebuilt per run) instead of the
         // program's whole slot range.
         step._localSlots = reads.Concat(writes).Distinct().ToArray();
@@ -293,7 +295,7 @@ internal sealed class FusedStep : CpuExecutable.Step
                     f.Owned[s] = false;   // the output owns it now; the input's last use is in this step
                     break;
                 }
-            f.Bufs[_writes[i]] = reuse ?? exe.Backend.Allocate(_writeTypes[i], _n);
+            f.Bufs[_writes[i]] = reuse ?? exe.NewBuffer(f, _writes[i], _writeTypes[i], _n);
             f.Owned[_writes[i]] = true;
             f.Committed[_writes[i]] = committed;
         }

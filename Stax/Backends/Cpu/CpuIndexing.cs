@@ -110,18 +110,27 @@ public sealed partial class CpuBackend
         }
     }
 
-    static void GatherTyped<T>(GatherParams g, CpuBuffer operand, CpuBuffer indices, CpuBuffer output,
-        AbstractValue opT, AbstractValue idxT, AbstractValue outT) where T : unmanaged
+    /// <summary>A gather's geometry for one pair of operand and indices shapes (computed once per equation).</summary>
+    sealed class GatherPlan
     {
-        long total = outT.Size;
-        if (total == 0) return;
-        var dn = g.DimensionNumbers;
-        int r = opT.Rank, outRank = outT.Rank, nb = idxT.Rank - 1, nIdx = idxT.Shape[nb];
-        var opDims = opT.Shape.ToArray();
-        var opStrides = opT.Shape.Strides();
-        var outStrides = outT.Shape.Strides();
-        var slice = g.SliceSizes.ToArray();
+        public int Nb, NIdx;
+        public required int[] OpDims, Slice, BatchSizes, StartMap, Obd, Sibd;
+        public required long[] OpStrides, BatchOutStride;
+        public required Window Window;
+        public bool EmptySlice;
+        public long Batches, SliceSize;
+    }
 
+    // jax's default fill element per dtype (indexed by the enum), made once.
+    static readonly byte[][] DefaultFills = Enum.GetValues<DType>().Select(t => FillBytes(t, null)).ToArray();
+
+    static GatherPlan MakeGatherPlan(Shape outShape, GatherParams g, Shape opShape, Shape idxShape)
+    {
+        var dn = g.DimensionNumbers;
+        int outRank = outShape.Rank, nb = idxShape.Rank - 1;
+        var opStrides = opShape.Strides();
+        var outStrides = outShape.Strides();
+        var slice = g.SliceSizes.ToArray();
         // Output dimensions: offset dims take the operand's non-collapsed, non-batching dims in order;
         // the others take the indices' batch dimensions in order.
         var batchSizes = new int[nb];
@@ -142,7 +151,7 @@ public sealed partial class CpuBackend
             }
             else
             {
-                batchSizes[nextBatch] = idxT.Shape[nextBatch];
+                batchSizes[nextBatch] = idxShape[nextBatch];
                 batchOutStride[nextBatch] = outStrides[o];
                 nextBatch++;
             }
@@ -151,48 +160,58 @@ public sealed partial class CpuBackend
         foreach (var d in dn.CollapsedSliceDims.Span) if (slice[d] == 0) emptySlice = true;
         foreach (var d in dn.OperandBatchingDims.Span) if (slice[d] == 0) emptySlice = true;
         var window = new Window(offSizes.ToArray(), offOpStride.ToArray(), offOutStride.ToArray());
-        long sliceSize = window.Rows * window.Inner;
         long batches = 1;
         foreach (var b in batchSizes) batches *= b;
-
-        var fillBytes = FillBytes(opT.DType, g.FillValue);
-        T fill = g.Mode == GatherScatterMode.FillOrDrop ? MemoryMarshal.Read<T>(fillBytes) : default;
-        var startMap = dn.StartIndexMap.ToArray();
-        var obd = dn.OperandBatchingDims.ToArray();
-        var sibd = dn.StartIndicesBatchingDims.ToArray();
-        var mode = g.Mode;
-        var idxData = indices.Data;
-        var idxType = idxT.DType;
-        var src = operand.Data;
-        var dst = output.Data;
-
-        CpuParallel.For(batches, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, sliceSize)), (b0, b1) =>
+        return new GatherPlan
         {
+            Nb = nb, NIdx = idxShape[nb], OpDims = opShape.ToArray(), Slice = slice, BatchSizes = batchSizes,
+            StartMap = dn.StartIndexMap.ToArray(), Obd = dn.OperandBatchingDims.ToArray(), Sibd = dn.StartIndicesBatchingDims.ToArray(),
+            OpStrides = opStrides, BatchOutStride = batchOutStride, Window = window, EmptySlice = emptySlice,
+            Batches = batches, SliceSize = window.Rows * window.Inner,
+        };
+    }
+
+    static void GatherTyped<T>(GatherParams g, CpuBuffer operand, CpuBuffer indices, CpuBuffer output,
+        AbstractValue opT, AbstractValue idxT, AbstractValue outT) where T : unmanaged
+    {
+        long total = outT.Size;
+        if (total == 0) return;
+        var plan = CpuPlanCache<GatherParams, GatherPlan>.Get(g, opT.Shape, idxT.Shape, outT.Shape, MakeGatherPlan);
+        T fill = g.Mode == GatherScatterMode.FillOrDrop
+            ? MemoryMarshal.Read<T>(g.FillValue is null ? DefaultFills[(int)opT.DType] : FillBytes(opT.DType, g.FillValue))
+            : default;
+        CpuParallel.For(plan.Batches, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.SliceSize)),
+            (plan, fill, g.Mode, idxData: indices.Data, idxType: idxT.DType, src: operand.Data, dst: output.Data), static (st, b0, b1) =>
+        {
+            var (plan, fill, mode, idxData, idxType, src, dst) = st;
             var s = MemoryMarshal.Cast<byte, T>(src.AsSpan());
             var d = MemoryMarshal.Cast<byte, T>(dst.AsSpan());
-            var bIdx = new int[nb];
+            int nb = plan.Nb, nIdx = plan.NIdx;
+            var batchSizes = plan.BatchSizes;
+            var window = plan.Window;
+            Span<int> bIdx = nb <= 16 ? stackalloc int[16] : new int[nb];
             // Unravel b0 into the batch multi-index, then increment as we go.
             long rem = b0;
             for (int k = nb - 1; k >= 0; k--) { bIdx[k] = (int)(rem % batchSizes[k]); rem /= batchSizes[k]; }
             for (long b = b0; b < b1; b++)
             {
                 long outBase = 0;
-                for (int k = 0; k < nb; k++) outBase += bIdx[k] * batchOutStride[k];
-                bool inBounds = !emptySlice;
+                for (int k = 0; k < nb; k++) outBase += bIdx[k] * plan.BatchOutStride[k];
+                bool inBounds = !plan.EmptySlice;
                 long start = 0;
                 for (int k = 0; k < nIdx; k++)
                 {
-                    int dim = startMap[k];
+                    int dim = plan.StartMap[k];
                     long v = ReadIndex(idxData, idxType, b * nIdx + k);
-                    long hi = opDims[dim] - slice[dim];
+                    long hi = plan.OpDims[dim] - plan.Slice[dim];
                     if (v < 0 || v > hi)
                     {
                         if (mode == GatherScatterMode.FillOrDrop) inBounds = false;
                         v = Math.Clamp(v, 0, Math.Max(0, hi));
                     }
-                    start += v * opStrides[dim];
+                    start += v * plan.OpStrides[dim];
                 }
-                for (int k = 0; k < obd.Length; k++) start += bIdx[sibd[k]] * opStrides[obd[k]];
+                for (int k = 0; k < plan.Obd.Length; k++) start += bIdx[plan.Sibd[k]] * plan.OpStrides[plan.Obd[k]];
 
                 int inner = window.Inner;
                 for (long row = 0; row < window.Rows; row++)
@@ -311,12 +330,112 @@ public sealed partial class CpuBackend
         var idxT = types[1];
         var updT = types[2];
         if (updT.Size == 0 || opT.Size == 0) return;
-        var dn = p.DimensionNumbers;
-        int r = opT.Rank, nb = idxT.Rank - 1, nIdx = idxT.Shape[nb];
-        var opDims = opT.Shape.ToArray();
-        var opStrides = opT.Shape.Strides();
-        var updStrides = updT.Shape.Strides();
+        var plan = CpuPlanCache<ScatterParams, ScatterPlan>.Get(p, opT.Shape, idxT.Shape, updT.Shape, MakeScatterPlan);
+        long batches = plan.Batches;
+        int nb = plan.Nb, nIdx = plan.NIdx;
 
+        // First pass: each update's operand start (or -1 when dropped) and its offset in updates
+        // (pooled arrays: a train step scatters every step).
+        var starts = System.Buffers.ArrayPool<long>.Shared.Rent((int)batches);
+        var bases = System.Buffers.ArrayPool<long>.Shared.Rent((int)batches);
+        try
+        {
+            Span<int> bIdx = nb <= 16 ? stackalloc int[16] : new int[nb];
+            bIdx.Clear();
+            for (long b = 0; b < batches; b++)
+            {
+                long ub = 0;
+                for (int k = 0; k < nb; k++) ub += bIdx[k] * plan.BatchUpdStride[k];
+                bases[b] = ub;
+                long start = 0;
+                bool drop = false;
+                for (int k = 0; k < nIdx; k++)
+                {
+                    int dim = plan.Sdod[k];
+                    long v = ReadIndex(ins[1].Data, idxT.DType, b * nIdx + k);
+                    long hi = plan.OpDims[dim] - plan.WinAlong[dim];
+                    if (v < 0 || v > hi)
+                    {
+                        if (p.Mode == GatherScatterMode.Clip) v = Math.Clamp(v, 0, Math.Max(0, hi));
+                        else drop = true;
+                    }
+                    start += v * plan.OpStrides[dim];
+                }
+                for (int k = 0; k < plan.Obd.Length; k++) start += bIdx[plan.Sibd[k]] * plan.OpStrides[plan.Obd[k]];
+                starts[b] = drop ? -1 : start;
+                for (int k = nb - 1; k >= 0; k--)
+                {
+                    if (++bIdx[k] < plan.BatchSizes[k]) break;
+                    bIdx[k] = 0;
+                }
+            }
+
+            var window = plan.Window;
+            var st = (window, starts, bases, batches, upd: ins[2].Data, outp: output.Data);
+            long work = batches * window.Rows * window.Inner;
+            if (plan.WindowIndexed || work < CpuParallel.ElementwiseGrain || window.Rows * window.Inner < 2)
+                ScatterBody<T, TOp>(st, 0, window.Rows, 0, window.Inner);
+            else if (window.Rows >= 2)
+                CpuParallel.For(window.Rows, 1, st, static (st, s, e) => ScatterBody<T, TOp>(st, s, e, 0, st.window.Inner), align: 1);
+            else
+                CpuParallel.For(window.Inner, 1, st, static (st, s, e) => ScatterBody<T, TOp>(st, 0, st.window.Rows, s, e));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<long>.Shared.Return(starts);
+            System.Buffers.ArrayPool<long>.Shared.Return(bases);
+        }
+    }
+
+    static void ScatterBody<T, TOp>((Window window, long[] starts, long[] bases, long batches, byte[] upd, byte[] outp) st, long r0, long r1, long c0, long c1)
+        where T : unmanaged, INumber<T> where TOp : struct, IScatterOp
+    {
+        var (window, starts, bases, batches, updData, outData) = st;
+        var u = MemoryMarshal.Cast<byte, T>(updData.AsSpan());
+        var o = MemoryMarshal.Cast<byte, T>(outData.AsSpan());
+        long so = window.InnerOperandStride, su = window.InnerOtherStride;
+        for (long b = 0; b < batches; b++)
+        {
+            long start = starts[b];
+            if (start < 0) continue;
+            long ub = bases[b];
+            for (long row = r0; row < r1; row++)
+            {
+                long a = start + window.RowOperand[row];
+                long c = ub + window.RowOther[row];
+                if (so == 1 && su == 1)
+                {
+                    var os = o.Slice((int)(a + c0), (int)(c1 - c0));
+                    var us = u.Slice((int)(c + c0), (int)(c1 - c0));
+                    for (int j = 0; j < os.Length; j++) os[j] = TOp.Apply(os[j], us[j]);
+                }
+                else
+                    for (long j = c0; j < c1; j++)
+                    {
+                        int oi = (int)(a + j * so);
+                        o[oi] = TOp.Apply(o[oi], u[(int)(c + j * su)]);
+                    }
+            }
+        }
+    }
+
+    /// <summary>A scatter's geometry for one set of operand, indices and updates shapes (computed once per equation).</summary>
+    sealed class ScatterPlan
+    {
+        public int Nb, NIdx;
+        public required int[] OpDims, BatchSizes, Sdod, Obd, Sibd;
+        public required long[] OpStrides, WinAlong, BatchUpdStride;
+        public required Window Window;
+        public bool WindowIndexed;
+        public long Batches;
+    }
+
+    static ScatterPlan MakeScatterPlan(Shape updShape, ScatterParams p, Shape opShape, Shape idxShape)
+    {
+        var dn = p.DimensionNumbers;
+        int r = opShape.Rank, nb = idxShape.Rank - 1;
+        var opStrides = opShape.Strides();
+        var updStrides = updShape.Strides();
         var winAlong = new long[r]; // window extent along each operand dimension
         for (int d = 0; d < r; d++) winAlong[d] = 1;
         var batchSizes = new int[nb];
@@ -326,102 +445,34 @@ public sealed partial class CpuBackend
         var wUpdStride = new List<long>();
         bool windowIndexed = false;
         int nextOp = 0, nextBatch = 0;
-        for (int u = 0; u < updT.Rank; u++)
+        for (int u = 0; u < updShape.Rank; u++)
         {
             if (dn.UpdateWindowDims.Contains(u))
             {
                 while (dn.InsertedWindowDims.Contains(nextOp) || dn.OperandBatchingDims.Contains(nextOp)) nextOp++;
-                wSizes.Add(updT.Shape[u]);
+                wSizes.Add(updShape[u]);
                 wOpStride.Add(opStrides[nextOp]);
                 wUpdStride.Add(updStrides[u]);
-                winAlong[nextOp] = updT.Shape[u];
-                if (dn.ScatterDimsToOperandDims.Contains(nextOp) && updT.Shape[u] > 1) windowIndexed = true;
+                winAlong[nextOp] = updShape[u];
+                if (dn.ScatterDimsToOperandDims.Contains(nextOp) && updShape[u] > 1) windowIndexed = true;
                 nextOp++;
             }
             else
             {
-                batchSizes[nextBatch] = idxT.Shape[nextBatch];
+                batchSizes[nextBatch] = idxShape[nextBatch];
                 batchUpdStride[nextBatch] = updStrides[u];
                 nextBatch++;
             }
         }
-        var window = new Window(wSizes.ToArray(), wOpStride.ToArray(), wUpdStride.ToArray());
         long batches = 1;
         foreach (var b in batchSizes) batches *= b;
-
-        // First pass: each update's operand start (or -1 when dropped) and its offset in updates.
-        var starts = new long[batches];
-        var bases = new long[batches];
-        var sdod = dn.ScatterDimsToOperandDims.ToArray();
-        var obd = dn.OperandBatchingDims.ToArray();
-        var sibd = dn.ScatterIndicesBatchingDims.ToArray();
-        var bIdx = new int[nb];
-        for (long b = 0; b < batches; b++)
+        return new ScatterPlan
         {
-            long ub = 0;
-            for (int k = 0; k < nb; k++) ub += bIdx[k] * batchUpdStride[k];
-            bases[b] = ub;
-            long start = 0;
-            bool drop = false;
-            for (int k = 0; k < nIdx; k++)
-            {
-                int dim = sdod[k];
-                long v = ReadIndex(ins[1].Data, idxT.DType, b * nIdx + k);
-                long hi = opDims[dim] - winAlong[dim];
-                if (v < 0 || v > hi)
-                {
-                    if (p.Mode == GatherScatterMode.Clip) v = Math.Clamp(v, 0, Math.Max(0, hi));
-                    else drop = true;
-                }
-                start += v * opStrides[dim];
-            }
-            for (int k = 0; k < obd.Length; k++) start += bIdx[sibd[k]] * opStrides[obd[k]];
-            starts[b] = drop ? -1 : start;
-            for (int k = nb - 1; k >= 0; k--)
-            {
-                if (++bIdx[k] < batchSizes[k]) break;
-                bIdx[k] = 0;
-            }
-        }
-
-        var updData = ins[2].Data;
-        var outData = output.Data;
-        void Body(long r0, long r1, long c0, long c1)
-        {
-            var u = MemoryMarshal.Cast<byte, T>(updData.AsSpan());
-            var o = MemoryMarshal.Cast<byte, T>(outData.AsSpan());
-            long so = window.InnerOperandStride, su = window.InnerOtherStride;
-            for (long b = 0; b < batches; b++)
-            {
-                long start = starts[b];
-                if (start < 0) continue;
-                long ub = bases[b];
-                for (long row = r0; row < r1; row++)
-                {
-                    long a = start + window.RowOperand[row];
-                    long c = ub + window.RowOther[row];
-                    if (so == 1 && su == 1)
-                    {
-                        var os = o.Slice((int)(a + c0), (int)(c1 - c0));
-                        var us = u.Slice((int)(c + c0), (int)(c1 - c0));
-                        for (int j = 0; j < os.Length; j++) os[j] = TOp.Apply(os[j], us[j]);
-                    }
-                    else
-                        for (long j = c0; j < c1; j++)
-                        {
-                            int oi = (int)(a + j * so);
-                            o[oi] = TOp.Apply(o[oi], u[(int)(c + j * su)]);
-                        }
-                }
-            }
-        }
-
-        long work = batches * window.Rows * window.Inner;
-        if (windowIndexed || work < CpuParallel.ElementwiseGrain || window.Rows * window.Inner < 2)
-            Body(0, window.Rows, 0, window.Inner);
-        else if (window.Rows >= 2)
-            CpuParallel.For(window.Rows, 1, (s, e) => Body(s, e, 0, window.Inner), align: 1);
-        else
-            CpuParallel.For(window.Inner, 1, (s, e) => Body(0, window.Rows, s, e));
+            Nb = nb, NIdx = idxShape[nb], OpDims = opShape.ToArray(), BatchSizes = batchSizes,
+            Sdod = dn.ScatterDimsToOperandDims.ToArray(), Obd = dn.OperandBatchingDims.ToArray(), Sibd = dn.ScatterIndicesBatchingDims.ToArray(),
+            OpStrides = opStrides, WinAlong = winAlong, BatchUpdStride = batchUpdStride,
+            Window = new Window(wSizes.ToArray(), wOpStride.ToArray(), wUpdStride.ToArray()),
+            WindowIndexed = windowIndexed, Batches = batches,
+        };
     }
 }

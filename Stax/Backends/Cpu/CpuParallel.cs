@@ -34,8 +34,15 @@ internal static class CpuParallel
             if (CpuWorkers.TryRun(job, (int)chunks)) return;
         }
         finally { job.Return(); }
+        Fallback(n, per, (int)chunks, threads, state, body);
+    }
+
+    // A method of its own: its lambda's captures (parameters) would otherwise be allocated on
+    // entry to For, on every call, even when the work runs inline.
+    static void Fallback<TState>(long n, long per, int chunks, int threads, TState state, Action<TState, long, long> body)
+    {
         // Parallel.For flows the caller's ExecutionContext, so a scoped Config.Isa reaches workers.
-        Parallel.For(0, (int)chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
         {
             long s = c * per, e = Math.Min(n, s + per);
             if (s >= e) return;

@@ -79,7 +79,7 @@ public sealed partial class CpuBackend
         var input = ToWorking(src, work);
         var output = dst.DType == work ? dst.Data : new byte[dst.Length * work.SizeOf()];
         var isa = Config.Isa;
-        var dims = srcType.Shape.ToArray();
+        var dims = srcType.Shape;
         switch (work)
         {
             case DType.Float32: ReduceTyped<float>(kind, dims, axes, input, output, isa); break;
@@ -91,7 +91,7 @@ public sealed partial class CpuBackend
         FromWorking(output, work, dst);
     }
 
-    static void ReduceTyped<T>(ReduceKind kind, int[] dims, IntTuple axes, byte[] input, byte[] output, Isa isa) where T : unmanaged, INumber<T>
+    static void ReduceTyped<T>(ReduceKind kind, Shape dims, IntTuple axes, byte[] input, byte[] output, Isa isa) where T : unmanaged, INumber<T>
     {
         switch (kind)
         {
@@ -109,25 +109,28 @@ public sealed partial class CpuBackend
     /// reduced) are merged, and each remaining reduced block, innermost first, is reduced as an
     /// (outer, reduced, inner) problem.
     /// </summary>
-    static void ReduceAxes<T, TOp>(int[] dims, IntTuple axes, byte[] input, byte[] output, Isa isa)
+    static void ReduceAxes<T, TOp>(Shape dims, IntTuple axes, byte[] input, byte[] output, Isa isa)
         where T : unmanaged where TOp : IAggregation<T>
     {
         long outSize = 1, redSize = 1;
-        for (int i = 0; i < dims.Length; i++) { if (axes.Contains(i)) redSize *= dims[i]; else outSize *= dims[i]; }
+        for (int i = 0; i < dims.Rank; i++) { if (axes.Contains(i)) redSize *= dims[i]; else outSize *= dims[i]; }
         var dst = MemoryMarshal.Cast<byte, T>(output.AsSpan(0, checked((int)(outSize * Unsafe.SizeOf<T>()))));
         if (outSize == 0) return;
         if (redSize == 0) { dst.Fill(TOp.Identity); return; }
 
-        // (size, reduced) after dropping size-1 dims and merging neighbours of the same kind.
-        var blocks = new List<(long Size, bool Reduced)>();
-        for (int i = 0; i < dims.Length; i++)
+        // (size, reduced) after dropping size-1 dims and merging neighbours of the same kind, on
+        // the stack (a train step reduces every step: no lists).
+        Span<long> sizes = stackalloc long[Math.Max(1, dims.Rank)];
+        Span<bool> reduced = stackalloc bool[Math.Max(1, dims.Rank)];
+        int count = 0, nReduced = 0;
+        for (int i = 0; i < dims.Rank; i++)
         {
             if (dims[i] == 1) continue;
             bool red = axes.Contains(i);
-            if (blocks.Count > 0 && blocks[^1].Reduced == red) blocks[^1] = (blocks[^1].Size * dims[i], red);
-            else blocks.Add((dims[i], red));
+            if (count > 0 && reduced[count - 1] == red) sizes[count - 1] *= dims[i];
+            else { sizes[count] = dims[i]; reduced[count] = red; count++; if (red) nReduced++; }
         }
-        if (!blocks.Exists(b => b.Reduced))
+        if (nReduced == 0)
         {
             MemoryMarshal.Cast<byte, T>(input.AsSpan()).Slice(0, (int)outSize).CopyTo(dst);
             return;
@@ -135,18 +138,22 @@ public sealed partial class CpuBackend
         byte[] current = input;
         while (true)
         {
-            int j = blocks.FindLastIndex(b => b.Reduced);
+            int j = count - 1;
+            while (!reduced[j]) j--;
             long outer = 1, inner = 1;
-            for (int k = 0; k < j; k++) outer *= blocks[k].Size;
-            for (int k = j + 1; k < blocks.Count; k++) inner *= blocks[k].Size;
-            long r = blocks[j].Size;
-            blocks.RemoveAt(j);
-            if (j > 0 && j < blocks.Count && blocks[j - 1].Reduced == blocks[j].Reduced)
+            for (int k = 0; k < j; k++) outer *= sizes[k];
+            for (int k = j + 1; k < count; k++) inner *= sizes[k];
+            long r = sizes[j];
+            // Remove block j; its neighbours (both kept) merge.
+            for (int k = j; k < count - 1; k++) { sizes[k] = sizes[k + 1]; reduced[k] = reduced[k + 1]; }
+            count--; nReduced--;
+            if (j > 0 && j < count && reduced[j - 1] == reduced[j])
             {
-                blocks[j - 1] = (blocks[j - 1].Size * blocks[j].Size, blocks[j - 1].Reduced);
-                blocks.RemoveAt(j);
+                sizes[j - 1] *= sizes[j];
+                for (int k = j; k < count - 1; k++) { sizes[k] = sizes[k + 1]; reduced[k] = reduced[k + 1]; }
+                count--;
             }
-            bool last = !blocks.Exists(b => b.Reduced);
+            bool last = nReduced == 0;
             byte[] next = last ? output : new byte[outer * inner * Unsafe.SizeOf<T>()];
             ReduceStage<T, TOp>(current, next, outer, r, inner, isa);
             if (last) return;

@@ -36,31 +36,53 @@ public sealed partial class CpuBackend
         BroadcastRows(p, src, srcType, dst);
     }
 
+    /// <summary>How a broadcast copies rows: per output dimension the input stride (0 where broadcast).</summary>
+    sealed class BroadcastPlan
+    {
+        public required long[] InStrides;
+        public required int[] OutDims;
+        public int Inner;
+        public long InnerStride, Rows;
+    }
+
+    static BroadcastPlan MakeBroadcastPlan(BroadcastInDimParams p, Shape srcShape)
+    {
+        var outShape = p.Shape;
+        int rank = outShape.Rank;
+        var inStrides = new long[rank];
+        var srcStrides = srcShape.Strides();
+        for (int i = 0; i < p.BroadcastDimensions.Length; i++)
+            if (srcShape[i] != 1) inStrides[p.BroadcastDimensions[i]] = srcStrides[i];
+        int inner = rank == 0 ? 1 : outShape[rank - 1];
+        return new BroadcastPlan
+        {
+            InStrides = inStrides,
+            OutDims = outShape.ToArray(),
+            Inner = inner,
+            InnerStride = rank == 0 ? 0 : inStrides[rank - 1],
+            Rows = outShape.Size / Math.Max(1, inner),
+        };
+    }
+
     static void BroadcastRows(BroadcastInDimParams p, CpuBuffer src, AbstractValue srcType, CpuBuffer dst)
     {
         int esize = dst.DType.SizeOf();
-        var outShape = p.Shape;
-        int rank = outShape.Rank;
-        // Input stride for each output dimension (0 where broadcast).
-        var inStrides = new long[rank];
-        var srcStrides = srcType.Shape.Strides();
-        for (int i = 0; i < p.BroadcastDimensions.Length; i++)
-            if (srcType.Shape[i] != 1) inStrides[p.BroadcastDimensions[i]] = srcStrides[i];
-        long total = outShape.Size;
-        if (total == 0) return;
+        if (p.Shape.Size == 0) return;
         if (src.Length == 1)
         {
             FillScalar(src, dst);
             return;
         }
         // Copy runs along the last dimension (contiguous when its input stride is 1).
-        int inner = rank == 0 ? 1 : outShape[rank - 1];
-        long innerStride = rank == 0 ? 0 : inStrides[rank - 1];
-        long rows = total / Math.Max(1, inner);
-        var outDims = outShape.ToArray();
-        CpuParallel.For(rows, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, inner)), (r0, r1) =>
+        var plan = CpuPlanCache<BroadcastInDimParams, BroadcastPlan>.Get(p, srcType.Shape, MakeBroadcastPlan);
+        CpuParallel.For(plan.Rows, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.Inner)), (plan, src: src.Data, dst: dst.Data, esize),
+            static (st, r0, r1) =>
         {
-            var idx = new int[Math.Max(0, rank - 1)];
+            var (plan, src, dst, esize) = st;
+            var outDims = plan.OutDims;
+            var inStrides = plan.InStrides;
+            int rank = outDims.Length, inner = plan.Inner;
+            long innerStride = plan.InnerStride;
             for (long r = r0; r < r1; r++)
             {
                 long rem = r, inOff = 0;
@@ -70,14 +92,14 @@ public sealed partial class CpuBackend
                     rem /= outDims[d];
                     inOff += k * inStrides[d];
                 }
-                var dstRow = dst.Data.AsSpan((int)(r * inner * esize), inner * esize);
+                var dstRow = dst.AsSpan((int)(r * inner * esize), inner * esize);
                 if (innerStride == 1)
-                    src.Data.AsSpan((int)(inOff * esize), inner * esize).CopyTo(dstRow);
+                    src.AsSpan((int)(inOff * esize), inner * esize).CopyTo(dstRow);
                 else if (innerStride == 0)
-                    FillRow(src.Data.AsSpan((int)(inOff * esize), esize), dstRow, esize);
+                    FillRow(src.AsSpan((int)(inOff * esize), esize), dstRow, esize);
                 else
                     for (int j = 0; j < inner; j++)
-                        src.Data.AsSpan((int)((inOff + j * innerStride) * esize), esize).CopyTo(dstRow.Slice(j * esize));
+                        src.AsSpan((int)((inOff + j * innerStride) * esize), esize).CopyTo(dstRow.Slice(j * esize));
             }
         });
     }

@@ -49,6 +49,20 @@ internal static unsafe class Sgemm
     public static void Multiply(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB,
         float* C, long ldc, Isa isa, int threads)
     {
+        if (isa == Isa.Vector512 && M > 0 && N > 0 && K > 0 && K <= KC)
+        {
+            // A dimension of about 10 (classifier heads): direct kernels without packing (same bits).
+            if (N <= SmallGemm.MaxFewColumns && rsA == 1 && M >= 32)
+            {
+                SmallGemm.FewColumnsFromColumnMajorA(M, N, K, A, csA, B, rsB, csB, C, ldc, threads);
+                return;
+            }
+            if (K <= SmallGemm.MaxSmallK && N >= 32)
+            {
+                SmallGemm.SmallK(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, threads);
+                return;
+            }
+        }
         if (isa == Isa.Vector512 && N <= 16 && M >= 8 * N && K > 0)
         {
             // Few columns, many rows (classifier heads and their gradients): C^T = B^T A^T puts

@@ -22,7 +22,8 @@ internal static class Drivers
     {
         var isa = Pick(TOp.Vectorizable);
         byte[] xa = x.Data, ya = y.Data;
-        CpuParallel.For(y.Length, CpuParallel.ElementwiseGrain, (s, e) => UnaryRange<TOp, T>(isa, ref At<T>(xa, s), ref At<T>(ya, s), (int)(e - s)));
+        CpuParallel.For(y.Length, CpuParallel.ElementwiseGrain, (isa, xa, ya),
+            static (st, s, e) => UnaryRange<TOp, T>(st.isa, ref At<T>(st.xa, s), ref At<T>(st.ya, s), (int)(e - s)));
     }
 
     internal static void UnaryRange<TOp, T>(Isa isa, ref T x, ref T y, int n) where TOp : IUnaryOp<T> where T : unmanaged
@@ -45,10 +46,10 @@ internal static class Drivers
     {
         bool half = x.DType == DType.Float16;
         byte[] xa = x.Data, ya = y.Data;
-        CpuParallel.For(y.Length, CpuParallel.ElementwiseGrain, (s, e) =>
+        CpuParallel.For(y.Length, CpuParallel.ElementwiseGrain, (half, xa, ya), static (st, s, e) =>
         {
             for (long i = s; i < e; i++)
-                Store16(ya, i, half, TOp.Invoke(Load16(xa, i, half)));
+                Store16(st.ya, i, st.half, TOp.Invoke(Load16(st.xa, i, st.half)));
         });
     }
 
@@ -67,8 +68,8 @@ internal static class Drivers
     {
         var isa = Pick(TOp.Vectorizable);
         byte[] xa = x.Data, ya = y.Data, za = z.Data;
-        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (s, e) =>
-            BinaryRange<TOp, T>(isa, ref At<T>(xa, s), ref At<T>(ya, s), ref At<T>(za, s), (int)(e - s)));
+        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (isa, xa, ya, za), static (st, s, e) =>
+            BinaryRange<TOp, T>(st.isa, ref At<T>(st.xa, s), ref At<T>(st.ya, s), ref At<T>(st.za, s), (int)(e - s)));
     }
 
     internal static void BinaryRange<TOp, T>(Isa isa, ref T x, ref T y, ref T z, int n) where TOp : IBinaryOp<T> where T : unmanaged
@@ -125,10 +126,10 @@ internal static class Drivers
     {
         bool half = x.DType == DType.Float16;
         byte[] xa = x.Data, ya = y.Data, za = z.Data;
-        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (s, e) =>
+        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (half, xa, ya, za), static (st, s, e) =>
         {
             for (long i = s; i < e; i++)
-                Store16(za, i, half, TOp.Invoke(Load16(xa, i, half), Load16(ya, i, half)));
+                Store16(st.za, i, st.half, TOp.Invoke(Load16(st.xa, i, st.half), Load16(st.ya, i, st.half)));
         });
     }
 
@@ -165,8 +166,8 @@ internal static class Drivers
     {
         var isa = Config.Isa;
         byte[] xa = x.Data, ya = y.Data, za = z.Data;
-        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (s, e) =>
-            CompareRange<TOp, T>(isa, ref At<T>(xa, s), ref At<T>(ya, s), ref At<byte>(za, s), (int)(e - s)));
+        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (isa, xa, ya, za), static (st, s, e) =>
+            CompareRange<TOp, T>(st.isa, ref At<T>(st.xa, s), ref At<T>(st.ya, s), ref At<byte>(st.za, s), (int)(e - s)));
     }
 
     static void CompareRange<TOp, T>(Isa isa, ref T x, ref T y, ref byte z, int n) where TOp : IComparison<T> where T : unmanaged
@@ -188,10 +189,10 @@ internal static class Drivers
     {
         bool half = x.DType == DType.Float16;
         byte[] xa = x.Data, ya = y.Data, za = z.Data;
-        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (s, e) =>
+        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (half, xa, ya, za), static (st, s, e) =>
         {
             for (long i = s; i < e; i++)
-                za[i] = TOp.Invoke(Load16(xa, i, half), Load16(ya, i, half)) ? (byte)1 : (byte)0;
+                st.za[i] = TOp.Invoke(Load16(st.xa, i, st.half), Load16(st.ya, i, st.half)) ? (byte)1 : (byte)0;
         });
     }
 
@@ -199,10 +200,11 @@ internal static class Drivers
     {
         var isa = Config.Isa;
         byte[] xa = x.Data, za = z.Data;
-        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (s, e) =>
+        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (isa, xa, za), static (st, s, e) =>
         {
-            ref T xr = ref At<T>(xa, s);
-            ref byte zr = ref At<byte>(za, s);
+            var isa = st.isa;
+            ref T xr = ref At<T>(st.xa, s);
+            ref byte zr = ref At<byte>(st.za, s);
             int n = (int)(e - s), i = 0;
             if (isa == Isa.Vector512)
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
@@ -221,9 +223,9 @@ internal static class Drivers
     {
         bool half = x.DType == DType.Float16;
         byte[] xa = x.Data, za = z.Data;
-        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (s, e) =>
+        CpuParallel.For(z.Length, CpuParallel.ElementwiseGrain, (half, xa, za), static (st, s, e) =>
         {
-            for (long i = s; i < e; i++) za[i] = TOp.Invoke(Load16(xa, i, half)) ? (byte)1 : (byte)0;
+            for (long i = s; i < e; i++) st.za[i] = TOp.Invoke(Load16(st.xa, i, st.half)) ? (byte)1 : (byte)0;
         });
     }
 
@@ -245,10 +247,11 @@ internal static class Drivers
     {
         var isa = Config.Isa;
         byte[] pa = pred.Data, ta = onTrue.Data, fa = onFalse.Data, ra = result.Data;
-        CpuParallel.For(result.Length, CpuParallel.ElementwiseGrain, (s, e) =>
+        CpuParallel.For(result.Length, CpuParallel.ElementwiseGrain, (isa, pa, ta, fa, ra), static (st, s, e) =>
         {
-            ref byte p = ref At<byte>(pa, s);
-            ref T t = ref At<T>(ta, s), f = ref At<T>(fa, s), r = ref At<T>(ra, s);
+            var isa = st.isa;
+            ref byte p = ref At<byte>(st.pa, s);
+            ref T t = ref At<T>(st.ta, s), f = ref At<T>(st.fa, s), r = ref At<T>(st.ra, s);
             int n = (int)(e - s), i = 0;
             if (isa == Isa.Vector512)
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
