@@ -5,8 +5,8 @@ namespace Stax.Bench;
 /// MLP and CNN steps at 1 and 2 threads, after warm-up. The step's results (the new state tensors
 /// and the loss) are part of what it allocates; the line reports the bytes besides them (the
 /// result array and one Tensor object per result, which a functional call must return). <c>--types</c>
-/// samples the allocating types, <c>--steps</c> lists the bytes allocated per program step,
-/// <c>--profile [steps]</c> the wall time per program step of the MLP step at one thread.
+/// samples the allocating types, <c>--steps</c> lists the bytes allocated per program step
+/// (<c>profile mlp</c> lists the time per program step).
 /// </summary>
 public static class AllocCommand
 {
@@ -14,7 +14,6 @@ public static class AllocCommand
     {
         bool types = args.Contains("--types"), perStep = args.Contains("--steps");
         if (args.Contains("--time")) return Time();
-        if (args.Contains("--profile")) return ProfileSteps(args.Where(a => a != "--profile").Select(int.Parse).FirstOrDefault(100));
         args = args.Where(a => a != "--types" && a != "--steps").ToArray();
         int steps = args.Length > 0 ? int.Parse(args[0]) : 50;
         using var listener = types ? new AllocationTypes() : null;
@@ -52,26 +51,6 @@ public static class AllocCommand
                     Console.WriteLine($"{name}-step-t{threads}: {best:F2} ms (best of {rounds} rounds of {per})");
                 }
             }
-        return 0;
-    }
-
-    // --profile: wall time per program step of the MLP step at one thread (where the step's time goes).
-    static int ProfileSteps(int steps)
-    {
-        using (Config.UseThreads(1))
-        {
-            var step = TrainStep.Mlp();
-            for (int i = 0; i < 20; i++) step.Run();
-            var profile = new Stax.Backends.Cpu.StepProfile();
-            Stax.Backends.Cpu.CpuExecutable.Profile = profile;
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            for (int i = 0; i < steps; i++) step.Run();
-            double total = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / steps;
-            Stax.Backends.Cpu.CpuExecutable.Profile = null;
-            Console.WriteLine($"mlp-step-t1: {total:F3} ms per step (mean of {steps}, profiled); per program step:");
-            foreach (var (n, ms, count) in profile.Top().Take(30))
-                Console.WriteLine($"    {ms / steps,8:F3} ms  x{count / steps}  {n}");
-        }
         return 0;
     }
 
