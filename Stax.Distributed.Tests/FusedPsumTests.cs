@@ -28,7 +28,9 @@ public sealed class FusedPsumTests
     static Dictionary<string, Tensor> Tree3()
     {
         var rng = new Random(3);
-        Tensor R(params int[] shape) => Tensor.FromArray(Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), shape);
+        Tensor R(params int[] shape) => Tensor.FromArray(
+            Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(),
+            shape);
         return new() { ["w"] = R(3, 5), ["b"] = R(5), ["n"] = Np.Arange(4).Reshape(2, 2), ["v"] = R(7) };
     }
 
@@ -44,7 +46,8 @@ public sealed class FusedPsumTests
             var want = Tree.Map(l => Pmean(l, "procs"), tree);
             foreach (long bucket in new[] { 8L, GradientFusion.DefaultBucketBytes })
             {
-                Func<Dictionary<string, Tensor>, Dictionary<string, Tensor>> fused = t => GradientFusion.Pmean(t, "procs", bucket);
+                Func<Dictionary<string, Tensor>, Dictionary<string, Tensor>> fused =
+                    t => GradientFusion.Pmean(t, "procs", bucket);
                 var program = MakeJaxpr(fused, tree).Jaxpr;
                 int buckets = GradientFusion.Buckets(Tree.Leaves(tree).Select(l => l.Aval).ToArray(), bucket).Count;
                 Assert.Equal(buckets, program.Eqns.Count(e => e.Primitive == FusedPsum.Primitive));
@@ -76,14 +79,16 @@ public sealed class FusedPsumTests
             Assert.Equal(new float[] { 9, 63, 603 }, F(Grad(Loss)(x)));
             Assert.Equal(new float[] { 9, 63, 603 }, F(Jit(Grad(Loss))(x)));
             // Forward mode: the tangent is summed too.
-            var (p, t) = Jvp((Tensor v) => FusedPsum.Bind(new[] { v, v * v }, "procs")[1], x, Tensor.FromArray(new float[] { 1, 1, 1 }));
+            var (p, t) = Jvp((Tensor v) => FusedPsum.Bind(new[] { v, v * v }, "procs")[1],
+                             x, Tensor.FromArray(new float[] { 1, 1, 1 }));
             Assert.Equal(new float[] { 3, 12, 48 }, F(p));
             Assert.Equal(new float[] { 6, -12, 24 }, F(t));
 
             var rows = Tensor.FromArray(new float[,] { { 1, 2 }, { 10, 20 } });
             var ps = new CollectiveParams("procs");
             // A Vmap of another name passes the mapped dimension through to the process axis.
-            var other = Vmap(a => FusedPsum.Primitive.Bind(ps, a[0], a[0] * 2f), new int?[] { 0 }, axisName: "rows")(new[] { rows });
+            var other = Vmap(a => FusedPsum.Primitive.Bind(ps, a[0], a[0] * 2f), new int?[] { 0 }, axisName: "rows")(
+                new[] { rows });
             Assert.Equal(new float[] { 3, 6, 30, 60 }, F(other[0]));
             Assert.Equal(new float[] { 6, 12, 60, 120 }, F(other[1]));
             // A Vmap with the axis's own name sums over its members instead (mapped and unmapped operands).

@@ -66,7 +66,8 @@ public static class FusedPsum
         ArgumentException.ThrowIfNullOrEmpty(axisName);
         if (operands.Length == 0) return Array.Empty<Tensor>();
         if (BoundByVmap(axisName)) return operands.Select(x => Transforms.Psum(x, axisName)).ToArray();
-        if (ProcessAxes.Find(axisName) == null) return new[] { Transforms.Psum(operands[0], axisName) }; // throws "unbound axis name"
+        if (ProcessAxes.Find(axisName) == null)
+            return new[] { Transforms.Psum(operands[0], axisName) }; // throws "unbound axis name"
         return Primitive.Bind(new CollectiveParams(axisName), operands);
     }
 
@@ -84,7 +85,9 @@ public static class FusedPsum
     static Tensor[] Evaluate(Tensor[] args, string axisName)
     {
         var axis = ProcessAxes.Find(axisName)
-            ?? throw new ArgumentException($"psum_fused: unbound axis name '{axisName}': no enclosing Vmap has axisName \"{axisName}\" and no process axis is bound with that name");
+            ?? throw new ArgumentException(
+                $"psum_fused: unbound axis name '{axisName}': no enclosing Vmap has axisName \"{axisName}\" "
+                + "and no process axis is bound with that name");
         if (axis is MpiProcessAxis mpi) return mpi.EvaluateFused(args);
         // Any other process axis: one psum per operand.
         var ps = new CollectiveParams(axisName);

@@ -26,7 +26,9 @@ public static class GradientFusion
     /// <summary>The buckets the leaves of this shape would be packed into: lists of leaf indices.</summary>
     public static IReadOnlyList<int[]> Buckets(IReadOnlyList<AbstractValue> leaves, long bucketBytes = DefaultBucketBytes)
     {
-        if (bucketBytes <= 0) throw new ArgumentOutOfRangeException(nameof(bucketBytes), $"GradientFusion: bucket size must be positive, got {bucketBytes}");
+        if (bucketBytes <= 0)
+            throw new ArgumentOutOfRangeException(nameof(bucketBytes),
+                $"GradientFusion: bucket size must be positive, got {bucketBytes}");
         var buckets = new List<int[]>();
         foreach (var group in Enumerable.Range(0, leaves.Count).GroupBy(i => leaves[i].DType))
         {
@@ -58,14 +60,19 @@ public static class GradientFusion
                 // reduces each leaf's buffer into its output's). The mean is Pmean's: integers
                 // become float32 first, then the sum is divided by the axis size, which the CPU
                 // backend fuses into the optimizer's elementwise pass over each leaf.
-                var operands = bucket.Select(i => mean && !leaves[i].DType.IsFloat() ? Lax.ConvertElementType(leaves[i], DType.Float32, leaves[i].IsWeak) : leaves[i]).ToArray();
+                var operands = bucket.Select(i => mean && !leaves[i].DType.IsFloat()
+                        ? Lax.ConvertElementType(leaves[i], DType.Float32, leaves[i].IsWeak)
+                        : leaves[i])
+                    .ToArray();
                 var sums = FusedPsum.Bind(operands, axisName);
                 for (int j = 0; j < bucket.Length; j++)
                     outs[bucket[j]] = mean ? Lax.Div(sums[j], Np.FullLike(sums[j], n)) : sums[j];
                 continue;
             }
             // Under a Vmap of that name: one flat buffer per bucket, reduced by the Vmap.
-            var flat = bucket.Length == 1 ? leaves[bucket[0]].Reshape(-1) : Np.Concatenate(bucket.Select(i => leaves[i].Reshape(-1)).ToArray());
+            var flat = bucket.Length == 1
+                ? leaves[bucket[0]].Reshape(-1)
+                : Np.Concatenate(bucket.Select(i => leaves[i].Reshape(-1)).ToArray());
             var r = mean ? Transforms.Pmean(flat, axisName) : Transforms.Psum(flat, axisName);
             int offset = 0;
             foreach (var i in bucket)

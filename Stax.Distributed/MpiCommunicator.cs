@@ -41,7 +41,8 @@ internal sealed unsafe class MpiCommunicator
 
     static string OpName(long op) => op switch
     {
-        1 => "sum", 2 => "max", 3 => "min", 4 => "all_gather", 5 => "broadcast", 6 => "barrier", 7 => "fused sum", _ => $"op {op}",
+        1 => "sum", 2 => "max", 3 => "min", 4 => "all_gather", 5 => "broadcast", 6 => "barrier", 7 => "fused sum",
+        _ => $"op {op}",
     };
 
     // A call's description: op, dtype, element count, rank, first four dims, sequence number. A
@@ -85,7 +86,8 @@ internal sealed unsafe class MpiCommunicator
                 total += a.Shape.Size;
             }
             var mine = new long[DescLongs];
-            mine[0] = (long)Op.FusedSum; mine[1] = operands.Count > 0 ? (long)operands[0].DType : -1; mine[2] = total; mine[3] = operands.Count;
+            mine[0] = (long)Op.FusedSum; mine[1] = operands.Count > 0 ? (long)operands[0].DType : -1;
+            mine[2] = total; mine[3] = operands.Count;
             mine[4] = (long)h; mine[5] = mine[6] = mine[7] = -1;
             mine[8] = seq;
             Agree(what, mine);
@@ -105,7 +107,8 @@ internal sealed unsafe class MpiCommunicator
         fixed (long* r = all)
         {
             nint req;
-            Check(_mpi.Iallgather(s, DescLongs * 8, _mpi.Byte, r, DescLongs * 8, _mpi.Byte, _mpi.CommWorld, &req), what, "MPI_Iallgather");
+            Check(_mpi.Iallgather(s, DescLongs * 8, _mpi.Byte, r, DescLongs * 8, _mpi.Byte, _mpi.CommWorld, &req),
+                  what, "MPI_Iallgather");
             Wait(&req, what);
         }
         Interlocked.Add(ref _checkTicks, Stopwatch.GetTimestamp() - t0);
@@ -116,15 +119,19 @@ internal sealed unsafe class MpiCommunicator
         if (same) return;
         var lines = Enumerable.Range(0, Size).Select(k => $"rank {k}: {Describe(all.AsSpan(k * DescLongs, DescLongs))}");
         throw new ArgumentException(
-            $"{what}: the processes disagree on this collective, so it was not run (the ranks run different programs or shapes): {string.Join("; ", lines)}");
+            $"{what}: the processes disagree on this collective, so it was not run "
+            + $"(the ranks run different programs or shapes): {string.Join("; ", lines)}");
     }
 
     static string Describe(ReadOnlySpan<long> desc)
     {
         var d = desc.ToArray();
         if (d[0] == (long)Op.FusedSum)
-            return $"sum of {d[3]} tensors of {((DType)d[1]).Name()}, {d[2]} elements in all (shapes fingerprint {(ulong)d[4]:x16}) (collective #{d[8]})";
-        var dims = string.Join(",", Enumerable.Range(0, (int)Math.Min(d[3], 4)).Select(i => d[4 + i].ToString(System.Globalization.CultureInfo.InvariantCulture))) + (d[3] > 4 ? ",..." : "");
+            return $"sum of {d[3]} tensors of {((DType)d[1]).Name()}, {d[2]} elements in all "
+                + $"(shapes fingerprint {(ulong)d[4]:x16}) (collective #{d[8]})";
+        var dims = string.Join(",", Enumerable.Range(0, (int)Math.Min(d[3], 4))
+                .Select(i => d[4 + i].ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            + (d[3] > 4 ? ",..." : "");
         return $"{OpName(d[0])} of {((DType)d[1]).Name()}[{dims}] (collective #{d[8]})";
     }
 
@@ -134,7 +141,8 @@ internal sealed unsafe class MpiCommunicator
         DType.Float64 => _mpi.Double,
         DType.Int32 => _mpi.Int,
         DType.UInt32 => _mpi.Unsigned,
-        _ => throw new NotSupportedException($"{what}: dtype {dtype.Name()} cannot be reduced across processes (float32, float64, int32 and uint32 can)"),
+        _ => throw new NotSupportedException(
+            $"{what}: dtype {dtype.Name()} cannot be reduced across processes (float32, float64, int32 and uint32 can)"),
     };
 
     /// <summary>Combines <paramref name="data"/> (elements of <paramref name="dtype"/>, logical shape
@@ -157,7 +165,8 @@ internal sealed unsafe class MpiCommunicator
     /// </summary>
     public void AllReduceInto(ReadOnlySpan<byte> send, Span<byte> receive, DType dtype, Op op, string what)
     {
-        if (send.Length != receive.Length) throw new ArgumentException($"{what}: send buffer has {send.Length} bytes, receive buffer {receive.Length}");
+        if (send.Length != receive.Length)
+            throw new ArgumentException($"{what}: send buffer has {send.Length} bytes, receive buffer {receive.Length}");
         lock (_gate)
         {
             var type = TypeOf(what, dtype);
@@ -182,7 +191,11 @@ internal sealed unsafe class MpiCommunicator
     // send is MPI_IN_PLACE for an in-place reduction of recv.
     void Reduce(void* send, byte* recv, int count, nint type, Op op, string what)
     {
-        var mpiOp = op switch { Op.Sum => _mpi.OpSum, Op.Max => _mpi.OpMax, Op.Min => _mpi.OpMin, _ => throw new ArgumentOutOfRangeException(nameof(op)) };
+        var mpiOp = op switch
+        {
+            Op.Sum => _mpi.OpSum, Op.Max => _mpi.OpMax, Op.Min => _mpi.OpMin,
+            _ => throw new ArgumentOutOfRangeException(nameof(op)),
+        };
         nint req;
         if (Algorithm == AllReduceAlgorithm.MpiAllreduce && VerifyCalls)
         {
@@ -204,7 +217,8 @@ internal sealed unsafe class MpiCommunicator
             // The root reduces into recv (in place when send is MPI_IN_PLACE); the others send
             // (their receive buffer is ignored), then the root's result is broadcast into recv.
             void* mine = send == MpiLibrary.InPlace ? recv : send;
-            Check(_mpi.Ireduce(Rank == 0 ? send : mine, Rank == 0 ? recv : null, count, type, mpiOp, 0, _mpi.CommWorld, &req), what, "MPI_Ireduce");
+            Check(_mpi.Ireduce(Rank == 0 ? send : mine, Rank == 0 ? recv : null, count, type, mpiOp, 0, _mpi.CommWorld, &req),
+                  what, "MPI_Ireduce");
             Wait(&req, what);
             Check(_mpi.Ibcast(recv, count, type, 0, _mpi.CommWorld, &req), what, "MPI_Ibcast");
             Wait(&req, what);
@@ -214,7 +228,8 @@ internal sealed unsafe class MpiCommunicator
     /// <summary>Every rank's <paramref name="send"/> bytes, in rank order, into <paramref name="receive"/>.</summary>
     public void AllGather(ReadOnlySpan<byte> send, Span<byte> receive, DType dtype, Shape shape, string what)
     {
-        if (receive.Length != send.Length * Size) throw new ArgumentException($"{what}: receive buffer has {receive.Length} bytes, expected {send.Length * Size}");
+        if (receive.Length != send.Length * Size)
+            throw new ArgumentException($"{what}: receive buffer has {receive.Length} bytes, expected {send.Length * Size}");
         lock (_gate)
         {
             Verify(what, Op.Gather, dtype, shape, Interlocked.Increment(ref _sequence));
@@ -223,7 +238,8 @@ internal sealed unsafe class MpiCommunicator
             fixed (byte* r = receive)
             {
                 nint req;
-                Check(_mpi.Iallgather(s, send.Length, _mpi.Byte, r, send.Length, _mpi.Byte, _mpi.CommWorld, &req), what, "MPI_Iallgather");
+                Check(_mpi.Iallgather(s, send.Length, _mpi.Byte, r, send.Length, _mpi.Byte, _mpi.CommWorld, &req),
+                      what, "MPI_Iallgather");
                 Wait(&req, what);
             }
         }
@@ -260,7 +276,8 @@ internal sealed unsafe class MpiCommunicator
 
     void Check(int rc, string what, string call)
     {
-        if (rc != MpiLibrary.Success) throw new InvalidOperationException($"{what}: {call} failed with MPI error code {rc} on rank {Rank} of {Size}");
+        if (rc != MpiLibrary.Success)
+            throw new InvalidOperationException($"{what}: {call} failed with MPI error code {rc} on rank {Rank} of {Size}");
     }
 
     /// <summary>

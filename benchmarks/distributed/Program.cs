@@ -22,7 +22,11 @@ if (distributed) Distributed.Initialize("batch");
 if (args.Contains("off")) Distributed.VerifyCalls = false;
 int rank = distributed ? Distributed.Rank : 0, size = distributed ? Distributed.Size : 1;
 string F(double v, string f = "F1") => v.ToString(f, CultureInfo.InvariantCulture);
-static double Median(List<double> list) { var xs = list.OrderBy(v => v).ToList(); return xs.Count % 2 == 1 ? xs[xs.Count / 2] : 0.5 * (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]); }
+static double Median(List<double> list)
+{
+    var xs = list.OrderBy(v => v).ToList();
+    return xs.Count % 2 == 1 ? xs[xs.Count / 2] : 0.5 * (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]);
+}
 
 if (mode == "train")
 {
@@ -35,8 +39,13 @@ if (mode == "train")
     var state = TrainState.Create(parameters, Optax.Adam(1e-3));
     var step = Transforms.Jit((TrainState s, Tensor xb, Tensor yb) =>
     {
-        var (loss, grads) = Transforms.ValueAndGrad((object p) => Losses.SoftmaxCrossEntropy(model.Apply(p, xb, training: true), yb))(s.Params!);
-        if (distributed) { var m = GradientFusion.Pmean(new object?[] { grads, loss }, "batch"); (grads, loss) = (m[0]!, (Tensor)m[1]!); }
+        var (loss, grads) = Transforms.ValueAndGrad(
+            (object p) => Losses.SoftmaxCrossEntropy(model.Apply(p, xb, training: true), yb))(s.Params!);
+        if (distributed)
+        {
+            var m = GradientFusion.Pmean(new object?[] { grads, loss }, "batch");
+            (grads, loss) = (m[0]!, (Tensor)m[1]!);
+        }
         return (s.ApplyGradients(grads), loss);
     }, "train_step", donateArgnums: 0);
     var times = new List<double>();
@@ -44,7 +53,8 @@ if (mode == "train")
     var checks = new List<double>();
     // The compiled program's per-step timer is internal to Stax: reached by reflection (diagnostics only).
     var exeType = typeof(Tensor).Assembly.GetType("Stax.Backends.Cpu.CpuExecutable")!;
-    var profileField = exeType.GetField("Profile", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
+    var profileField = exeType.GetField("Profile",
+        System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
     object? profile = null;
     var clock = new Stopwatch();
     for (int i = 0; i < steps + 10; i++)
@@ -64,11 +74,15 @@ if (mode == "train")
     double mean = times.Average();
     double compute = distributed ? Median(times.Zip(waits, (a, b) => a - b).ToList()) : t; // the step outside collectives
     if (distributed && args.Contains("--per-rank"))
-        Console.WriteLine($"  rank {rank}: step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} outside_collectives_ms={F(compute * 1e3, "F2")}");
+        Console.WriteLine($"  rank {rank}: step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")}"
+            + $" collective_wait_ms={F(wait * 1e3, "F2")} outside_collectives_ms={F(compute * 1e3, "F2")}");
     // The job's speed is its slowest rank's.
     if (distributed) { var tt = new[] { t, mean }; Distributed.AllReduce<double>(tt, ReduceOp.Max); (t, mean) = (tt[0], tt[1]); }
     if (rank == 0)
-        Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch} step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")} collective_wait_ms={F(wait * 1e3, "F2")} (check {F(check * 1e3, "F3")}) outside_collectives_ms={F(compute * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
+        Console.WriteLine($"train processes={size} threads={Config.NumThreads} batch/process={batch}"
+            + $" step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")}"
+            + $" collective_wait_ms={F(wait * 1e3, "F2")} (check {F(check * 1e3, "F3")})"
+            + $" outside_collectives_ms={F(compute * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
     if (profile != null && rank == 0)
     {
         profileField.SetValue(null, null);
@@ -83,7 +97,11 @@ else if (mode == "allreduce")
     {
         // The MLP step's bucket (its 6 gradient leaves, loss and accuracy-sized scalars) as one
         // psum_fused, ranks aligned by a barrier first: the transfer without waiting for a slow rank.
-        var leaves = new[] { new[] { 784, 512 }, new[] { 512 }, new[] { 512, 512 }, new[] { 512 }, new[] { 512, 10 }, new[] { 10 }, new[] { 1 }, new[] { 1 } }
+        var leaves = new[]
+            {
+                new[] { 784, 512 }, new[] { 512 }, new[] { 512, 512 }, new[] { 512 },
+                new[] { 512, 10 }, new[] { 10 }, new[] { 1 }, new[] { 1 },
+            }
             .Select(d => Np.Ones(new Shape(d))).ToArray();
         long bytes = leaves.Sum(l => l.Size * 4);
         var times = new List<double>();
@@ -96,7 +114,9 @@ else if (mode == "allreduce")
             if (i >= 3) times.Add(clock.Elapsed.TotalSeconds);
         }
         double m = Median(times);
-        if (rank == 0) Console.WriteLine($"mlp_bucket bytes={bytes} tensors={leaves.Length} psum_fused_us={F(m * 1e6)} GBps={F(bytes / m / 1e9, "F3")}");
+        if (rank == 0)
+            Console.WriteLine(
+                $"mlp_bucket bytes={bytes} tensors={leaves.Length} psum_fused_us={F(m * 1e6)} GBps={F(bytes / m / 1e9, "F3")}");
     }
     for (long bytes = 1024; bytes <= 64L << 20; bytes *= 4)
     {
@@ -123,7 +143,8 @@ else if (mode == "allreduce")
         }
         double r = Median(raw), p = Median(psum);
         if (rank == 0)
-            Console.WriteLine($"bytes={bytes} binding_us={F(r * 1e6)} binding_GBps={F(bytes / r / 1e9, "F3")} psum_us={F(p * 1e6)} psum_GBps={F(bytes / p / 1e9, "F3")}");
+            Console.WriteLine($"bytes={bytes} binding_us={F(r * 1e6)} binding_GBps={F(bytes / r / 1e9, "F3")}"
+                + $" psum_us={F(p * 1e6)} psum_GBps={F(bytes / p / 1e9, "F3")}");
     }
 }
 if (distributed) Distributed.Shutdown();
