@@ -113,7 +113,8 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
                 $"CpuBackend.HostBytes: the tensor {tensor.Aval} is " +
                 $"{(tensor.IsConcrete ? $"held by backend '{tensor.Backend.Name}'" : "traced")}, not a concrete CPU tensor");
         if (b.IsReleased)
-            throw new InvalidOperationException($"CpuBackend.HostBytes: the buffer of the tensor {tensor.Aval} was already released");
+            throw new InvalidOperationException(
+                $"CpuBackend.HostBytes: the buffer of the tensor {tensor.Aval} was already released");
         return b.Data.AsSpan(0, checked((int)b.ByteLength));
     }
 

@@ -154,7 +154,8 @@ public sealed partial class CpuBackend
                 }
             }
             if (disjoint)
-                CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)), Range, align: 1);
+                CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)),
+                    Range, align: 1);
             else Range(0, outer);
         }
         return true;
