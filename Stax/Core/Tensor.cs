@@ -26,7 +26,8 @@ public sealed partial class Tensor
         {
             if (_donatedTo != null)
                 throw new InvalidOperationException(
-                    $"This tensor {Aval} was donated to the jitted function '{_donatedTo}' and can no longer be used; use that call's outputs instead.");
+                    $"This tensor {Aval} was donated to the jitted function '{_donatedTo}' and can no longer be used; " +
+                    "use that call's outputs instead.");
             return _buffer;
         }
     }
@@ -49,7 +50,8 @@ public sealed partial class Tensor
     internal Tensor(DeviceBuffer buffer, AbstractValue aval)
     {
         if (buffer.Length != aval.Size || buffer.DType != aval.DType)
-            throw new InvalidOperationException($"Internal error: buffer ({buffer.DType.Name()} x {buffer.Length}) does not match {aval}");
+            throw new InvalidOperationException(
+                $"Internal error: buffer ({buffer.DType.Name()} x {buffer.Length}) does not match {aval}");
         _buffer = buffer;
         Aval = aval;
     }
@@ -81,8 +83,8 @@ public sealed partial class Tensor
         if (Buffer != null) return Buffer;
         throw new InvalidOperationException(
             $"{what} needs a concrete value, but this tensor {Aval} is traced by {Tracer!.Trace.TransformName}. " +
-            "Values inside a transformed function are abstract: compute with tensor operations, return the value and read it outside, " +
-            "or pass data that decides the program as a static argument.");
+            "Values inside a transformed function are abstract: compute with tensor operations, " +
+            "return the value and read it outside, or pass data that decides the program as a static argument.");
     }
 
     // ---------------- creation from host data ----------------
@@ -100,13 +102,15 @@ public sealed partial class Tensor
         return FromBytes(MemoryMarshal.AsBytes(data), shape, dtype, backend);
     }
 
-    /// <summary>Creates a tensor from a (possibly multidimensional) C# array, e.g. <c>new float[,] {{1, 2}, {3, 4}}</c>.</summary>
+    /// <summary>Creates a tensor from a (possibly multidimensional) C# array,
+    /// e.g. <c>new float[,] {{1, 2}, {3, 4}}</c>.</summary>
     public static Tensor FromArray(Array array)
     {
         var dtype = HostType.Of(array.GetType().GetElementType()!);
         var dims = new int[array.Rank];
         for (int i = 0; i < dims.Length; i++) dims[i] = array.GetLength(i);
-        var bytes = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(array), checked(array.Length * dtype.SizeOf()));
+        var bytes = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(array),
+            checked(array.Length * dtype.SizeOf()));
         return FromBytes(bytes, new Shape(dims), dtype, null);
     }
 
@@ -125,7 +129,8 @@ public sealed partial class Tensor
             if (!backend.Supports(dtype)) { backend = Backends.Cpu.CpuBackend.Instance; committed = false; }
         }
         if (!backend.Supports(dtype))
-            throw new NotSupportedException($"Tensor.FromBytes: dtype {dtype.Name()} is not supported by backend '{backend.Name}'");
+            throw new NotSupportedException(
+                $"Tensor.FromBytes: dtype {dtype.Name()} is not supported by backend '{backend.Name}'");
         if (dtype == DType.Bool)
             foreach (var b in bytes)
                 if (b > 1) throw new ArgumentException("Tensor.FromBytes: bool elements must be 0 or 1");
@@ -139,7 +144,10 @@ public sealed partial class Tensor
 
     /// <summary>A weakly typed scalar: in <c>x * 2.0</c> the 2.0 takes x's dtype.</summary>
     public static Tensor WeakScalar(double value)
-        => new(Full(Shape.Scalar, value, DType.Float32, weak: true).Buffer!, new AbstractValue(Shape.Scalar, DType.Float32, true)) { Committed = false, ExactValue = value };
+        => new(Full(Shape.Scalar, value, DType.Float32, weak: true).Buffer!, new AbstractValue(Shape.Scalar, DType.Float32, true))
+        {
+            Committed = false, ExactValue = value
+        };
 
     /// <summary>The exact C# value of a weak float scalar: promotion converts from it, so
     /// <c>x * 0.1</c> on float64 uses 0.1, not 0.1 rounded to float32.</summary>
@@ -182,7 +190,8 @@ public sealed partial class Tensor
         long bytes = shape.Size > Array.MaxLength ? long.MaxValue : shape.Size * dtype.SizeOf();
         if (bytes > Array.MaxLength)
             throw new OutOfMemoryException(
-                $"{op}: shape {shape} of {dtype.Name()} needs {shape.Size * (decimal)dtype.SizeOf()} bytes, more than the {Array.MaxLength}-byte limit of one buffer");
+                $"{op}: shape {shape} of {dtype.Name()} needs {shape.Size * (decimal)dtype.SizeOf()} bytes, " +
+                $"more than the {Array.MaxLength}-byte limit of one buffer");
         return (int)bytes;
     }
 
@@ -222,7 +231,9 @@ public sealed partial class Tensor
     {
         var buf = RequireConcrete("CopyTo");
         if (destination.Length != buf.ByteLength)
-            throw new ArgumentException($"CopyTo: the destination has {destination.Length} bytes; the tensor of shape {Shape} and dtype {DType.Name()} has {buf.ByteLength}");
+            throw new ArgumentException(
+                $"CopyTo: the destination has {destination.Length} bytes; " +
+                $"the tensor of shape {Shape} and dtype {DType.Name()} has {buf.ByteLength}");
         buf.Backend.Download(buf, destination);
     }
 
@@ -231,7 +242,8 @@ public sealed partial class Tensor
     {
         var want = HostType.Of<T>();
         if (want != DType)
-            throw new InvalidOperationException($"ToArray<{typeof(T).Name}>: the tensor's dtype is {DType.Name()}; convert it first with .AsType(DType.{want})");
+            throw new InvalidOperationException(
+                $"ToArray<{typeof(T).Name}>: the tensor's dtype is {DType.Name()}; convert it first with .AsType(DType.{want})");
         var buf = RequireConcrete("ToArray");
         var result = new T[buf.Length];
         buf.Backend.Download(buf, MemoryMarshal.AsBytes(result.AsSpan()));
@@ -241,10 +253,12 @@ public sealed partial class Tensor
     /// <summary>The value of a one-element tensor; <typeparamref name="T"/> must match the dtype.</summary>
     public T Item<T>() where T : unmanaged
     {
-        if (Size != 1) throw new InvalidOperationException($"Item: the tensor has shape {Shape} ({Size} elements), not one element");
+        if (Size != 1)
+            throw new InvalidOperationException($"Item: the tensor has shape {Shape} ({Size} elements), not one element");
         var want = HostType.Of<T>();
         if (want != DType)
-            throw new InvalidOperationException($"Item<{typeof(T).Name}>: the tensor's dtype is {DType.Name()}; convert it first with .AsType(DType.{want})");
+            throw new InvalidOperationException(
+                $"Item<{typeof(T).Name}>: the tensor's dtype is {DType.Name()}; convert it first with .AsType(DType.{want})");
         var buf = RequireConcrete("Item");
         // Read into a local: a training loop reads its loss every step without allocating.
         T value = default;
@@ -264,7 +278,8 @@ public sealed partial class Tensor
     }
 
     /// <summary>A copy on <paramref name="backend"/> that stays uncommitted (it still follows committed operands).</summary>
-    internal Tensor DevicePutUncommitted(IBackend backend) => new(backend.Upload(ToBytes(), DType), Aval) { Committed = false, ExactValue = ExactValue };
+    internal Tensor DevicePutUncommitted(IBackend backend)
+        => new(backend.Upload(ToBytes(), DType), Aval) { Committed = false, ExactValue = ExactValue };
 
     /// <summary>A C# scalar re-created in <paramref name="dtype"/> from its exact value.</summary>
     internal Tensor WithExactType(DType dtype, bool weak)

@@ -45,7 +45,8 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
     /// Memory of this backend's buffers: bytes in live buffers, bytes of free arrays kept for
     /// reuse, and the largest live + pooled total so far (the same shape as the Vulkan backend's).
     /// </summary>
-    public (long LiveBytes, long PooledBytes, long HighWaterBytes) MemoryStats => (Pool.LiveBytes, Pool.PooledBytes, Pool.HighWaterBytes);
+    public (long LiveBytes, long PooledBytes, long HighWaterBytes) MemoryStats
+        => (Pool.LiveBytes, Pool.PooledBytes, Pool.HighWaterBytes);
 
     /// <summary>Arrays handed out by the buffer pool, and how many of them were reused.</summary>
     public (long Allocations, long Reuses) MemoryCounts => Pool.Counts;
@@ -108,8 +109,12 @@ public sealed partial class CpuBackend : IBackend, IMemoryStatistics
     {
         ArgumentNullException.ThrowIfNull(tensor);
         if (tensor.Buffer is not CpuBuffer b || !ReferenceEquals(b.Backend, this))
-            throw new ArgumentException($"CpuBackend.HostBytes: the tensor {tensor.Aval} is {(tensor.IsConcrete ? $"held by backend '{tensor.Backend.Name}'" : "traced")}, not a concrete CPU tensor");
-        if (b.IsReleased) throw new InvalidOperationException($"CpuBackend.HostBytes: the buffer of the tensor {tensor.Aval} was already released");
+            throw new ArgumentException(
+                $"CpuBackend.HostBytes: the tensor {tensor.Aval} is " +
+                $"{(tensor.IsConcrete ? $"held by backend '{tensor.Backend.Name}'" : "traced")}, not a concrete CPU tensor");
+        if (b.IsReleased)
+            throw new InvalidOperationException(
+                $"CpuBackend.HostBytes: the buffer of the tensor {tensor.Aval} was already released");
         return b.Data.AsSpan(0, checked((int)b.ByteLength));
     }
 

@@ -14,14 +14,16 @@ public sealed class CpuBuffer : DeviceBuffer
     internal byte[] Data;
     readonly CpuMemoryPool _pool;
     int _released;
-    /// <summary>True while the buffer object sits in a compiled program's list of free buffer objects (at most one list).</summary>
+    /// <summary>True while the buffer object sits in a compiled program's list of free buffer objects
+    /// (at most one list).</summary>
     internal bool Listed;
 
     internal CpuBuffer(CpuBackend backend, DType dtype, long length) : base(backend, dtype, length)
     {
         long bytes = length * dtype.SizeOf();
         if (bytes > Array.MaxLength)
-            throw new OutOfMemoryException($"CPU backend: a buffer of {length} {dtype.Name()} elements exceeds the {Array.MaxLength}-byte limit");
+            throw new OutOfMemoryException(
+                $"CPU backend: a buffer of {length} {dtype.Name()} elements exceeds the {Array.MaxLength}-byte limit");
         _pool = backend.Pool;
         Data = _pool.Rent((int)bytes);
     }

@@ -21,7 +21,8 @@ internal static unsafe class CpuConv
     /// <summary>When false, convolutions the Winograd kernels could take run as GEMMs (benchmark comparisons).</summary>
     internal static bool WinogradEnabled = true;
 
-    public static void Run<T>(T* lhs, T* rhs, T* output, Shape ls, Shape rs, Shape os, ConvParams p) where T : unmanaged, INumber<T>
+    public static void Run<T>(T* lhs, T* rhs, T* output, Shape ls, Shape rs, Shape os, ConvParams p)
+        where T : unmanaged, INumber<T>
     {
         if (os.Size == 0) return;
         var isa = Config.Isa;
@@ -29,7 +30,8 @@ internal static unsafe class CpuConv
         // Everything derived from the shapes is planned once per equation (a compiled program
         // reuses its parameter object), so a training step allocates nothing for it.
         var plan = CpuConvPlan<T>.For(ls, rs, os, p);
-        if (plan.Winograd is { } wgeo && WinogradEnabled && typeof(T) == typeof(float) && isa == Isa.Vector512 && Vector512.IsHardwareAccelerated)
+        if (plan.Winograd is { } wgeo && WinogradEnabled && typeof(T) == typeof(float)
+            && isa == Isa.Vector512 && Vector512.IsHardwareAccelerated)
         {
             if (wgeo.IsForward3x3) Conv.Winograd3x3.Run((float*)lhs, (float*)rhs, (float*)output, wgeo);
             else Conv.WinogradWeightGradient.Run((float*)lhs, (float*)rhs, (float*)output, wgeo);
@@ -56,7 +58,9 @@ internal static unsafe class CpuConv
             a.Src = lhs + (B > 1 ? (long)g * batchPerGroup * op.SN : 0) + (G > 1 ? (long)g * I * op.SC : 0);
             T* wg = w + (long)g * og * rsW, cg = c + (long)g * og;
             if (typeof(T) == typeof(float))
-                Sgemm.Multiply((int)M, og, (int)Kd, new ConvPackA(System.Runtime.CompilerServices.Unsafe.As<ConvOperand<T>, ConvOperand<float>>(ref a)), (float*)wg, csW, rsW, (float*)cg, O, isa, threads);
+                Sgemm.Multiply((int)M, og, (int)Kd,
+                    new ConvPackA(System.Runtime.CompilerServices.Unsafe.As<ConvOperand<T>, ConvOperand<float>>(ref a)),
+                    (float*)wg, csW, rsW, (float*)cg, O, isa, threads);
             else
             {
                 // float64 / int32: materialise X in row chunks (column-major) for the simple GEMM.
@@ -100,7 +104,8 @@ internal static unsafe class CpuConv
         }
         long M = nOut * P, Kd = I * kProd;
         if (M > int.MaxValue || Kd > int.MaxValue)
-            throw new NotSupportedException($"conv_general_dilated: the implicit GEMM ({M} x {Kd}) is too large for the CPU backend");
+            throw new NotSupportedException(
+                $"conv_general_dilated: the implicit GEMM ({M} x {Kd}) is too large for the CPU backend");
         op.KProd = (int)kProd;
         op.ChannelsLast = op.SC == 1 || I == 1;
         op.PrepareKernelOffsets();
@@ -145,7 +150,8 @@ internal static unsafe class CpuConv
     }
 
     // Temporary C[r, o] (rows in canonical (batch, spatial...) order) -> the output layout.
-    static void Scatter<T>(T* c, T* output, long[] oStr, ConvDimensionNumbers dn, ConvOperand<T> op, int O, long M) where T : unmanaged, INumber<T>
+    static void Scatter<T>(T* c, T* output, long[] oStr, ConvDimensionNumbers dn, ConvOperand<T> op, int O, long M)
+        where T : unmanaged, INumber<T>
     {
         int ns = op.Ns;
         long oN = oStr[dn.OutSpec[0]], oC = oStr[dn.OutSpec[1]];
@@ -181,7 +187,8 @@ internal unsafe struct ConvOperand<T> where T : unmanaged, INumber<T>
     public long[] InStr;
     public int[] RowRoles, RowSizes;
 
-    /// <summary>Per kernel offset kf: its input offset when inside (KOffs) and its dilated position per spatial dim (KPos[kf * Ns + s]).</summary>
+    /// <summary>Per kernel offset kf: its input offset when inside (KOffs) and its dilated position per spatial dim
+    /// (KPos[kf * Ns + s]).</summary>
     public long[] KOffs;
     public int[] KPos;
 

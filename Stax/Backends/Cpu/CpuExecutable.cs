@@ -23,7 +23,8 @@ internal sealed class CpuExecutable : IExecutable
     // that kernels write and read; a bound equation's operands become Tensors that could outlive it).
     readonly bool[] _recyclable;
 
-    CpuExecutable(CpuBackend backend, Jaxpr program, Step[] steps, int[][] freeAfter, int slots, int[] outSlots, AbstractValue[] slotTypes, bool[] recyclable)
+    CpuExecutable(CpuBackend backend, Jaxpr program, Step[] steps, int[][] freeAfter, int slots, int[] outSlots,
+        AbstractValue[] slotTypes, bool[] recyclable)
     {
         _recyclable = recyclable;
         _backend = backend;
@@ -62,7 +63,9 @@ internal sealed class CpuExecutable : IExecutable
             foreach (var v in e.Outputs) Slot(v);
         }
         int nSlots = types.Count;
-        var outSlots = outVars.Select(v => slotOf.TryGetValue(v, out int s) ? s : throw new InvalidOperationException("Internal error: a program output is never defined")).ToArray();
+        var outSlots = outVars.Select(v => slotOf.TryGetValue(v, out int s)
+            ? s
+            : throw new InvalidOperationException("Internal error: a program output is never defined")).ToArray();
         var isOutput = new bool[nSlots];
         foreach (var s in outSlots) isOutput[s] = true;
 
@@ -117,11 +120,13 @@ internal sealed class CpuExecutable : IExecutable
                 foreach (var s in st.Reads) recyclable[s] = false;
                 foreach (var s in st.Writes) recyclable[s] = false;
             }
-        return new CpuExecutable(backend, program, steps.ToArray(), free.Select(f => f.ToArray()).ToArray(), nSlots, outSlots, types.ToArray(), recyclable);
+        return new CpuExecutable(backend, program, steps.ToArray(), free.Select(f => f.ToArray()).ToArray(), nSlots, outSlots,
+            types.ToArray(), recyclable);
     }
 
     static bool IsIdentity(Eqn e)
-        => e.Primitive == Prims.StopGradient && e.Inputs.Length == 1 && e.Outputs.Length == 1 && e.Inputs[0].Aval.Equals(e.Outputs[0].Aval);
+        => e.Primitive == Prims.StopGradient && e.Inputs.Length == 1 && e.Outputs.Length == 1
+            && e.Inputs[0].Aval.Equals(e.Outputs[0].Aval);
 
     /// <inheritdoc/>
     public Tensor[] Run(Tensor[] args) => Run(args, null);
@@ -244,9 +249,11 @@ internal sealed class CpuExecutable : IExecutable
         public readonly Tensor?[] Tensors = new Tensor?[slots];
         public readonly bool[] Owned = new bool[slots];
         public readonly bool[] Committed = new bool[slots];
-        /// <summary>Released buffer objects that belong to no slot (donated arguments'), for values of the same size (kept between calls).</summary>
+        /// <summary>Released buffer objects that belong to no slot (donated arguments'), for values of the same size
+        /// (kept between calls).</summary>
         public readonly List<CpuBuffer> FreeArgs = new(MaxFreeArgs);
-        /// <summary>Per slot, the buffer object last allocated for it (kept between calls, see <see cref="NewBuffer"/>).</summary>
+        /// <summary>Per slot, the buffer object last allocated for it
+        /// (kept between calls, see <see cref="NewBuffer"/>).</summary>
         public readonly CpuBuffer?[] Recycled = new CpuBuffer?[slots];
 
         public void Clear()
@@ -289,7 +296,8 @@ internal sealed class CpuExecutable : IExecutable
         {
             EvalTrace.NotifyEvaluated(primitive);
             // The operand arrays live in the frame (reused by later calls); kernels do not keep them.
-            var scratch = f.StepState[Index] as Operands ?? (Operands)(f.StepState[Index] = new Operands(ins.Length, outs.Length));
+            var scratch = f.StepState[Index] as Operands
+                ?? (Operands)(f.StepState[Index] = new Operands(ins.Length, outs.Length));
             var ib = scratch.Ins;
             for (int i = 0; i < ins.Length; i++) ib[i] = f.Bufs[ins[i]]!;
             var ob = scratch.Outs;
@@ -315,7 +323,8 @@ internal sealed class CpuExecutable : IExecutable
         }
     }
 
-    /// <summary>An equation without a kernel of its own (jit, custom_jvp_call, identities): bound like the interpreter does.</summary>
+    /// <summary>An equation without a kernel of its own (jit, custom_jvp_call, identities):
+    /// bound like the interpreter does.</summary>
     sealed class BindStep(Eqn eqn, int[] ins, int[] outs) : Step
     {
         public override int[] Reads => ins;
@@ -378,7 +387,8 @@ internal sealed class StepProfile
     public IEnumerable<(string Name, double Ms, int Count)> Top()
     {
         lock (_entries)
-            return _entries.Select(kv => (kv.Key, kv.Value.Ticks * 1000.0 / System.Diagnostics.Stopwatch.Frequency, kv.Value.Count))
+            return _entries
+                .Select(kv => (kv.Key, kv.Value.Ticks * 1000.0 / System.Diagnostics.Stopwatch.Frequency, kv.Value.Count))
                 .OrderByDescending(e => e.Item2).ToArray();
     }
 }

@@ -7,7 +7,8 @@ public sealed partial class CpuBackend
 {
     static partial void RegisterIndexing()
     {
-        Kernels[Prims.Gather] = (p, ins, outs, it, ot) => GatherKernel((GatherParams)p, ins[0], ins[1], outs[0], it[0], it[1], ot[0]);
+        Kernels[Prims.Gather] = (p, ins, outs, it, ot)
+            => GatherKernel((GatherParams)p, ins[0], ins[1], outs[0], it[0], it[1], ot[0]);
         Kernels[Prims.Scatter] = (p, ins, outs, it, ot) => ScatterKernel(ScatterKind.Set, (ScatterParams)p, ins, outs[0], it);
         Kernels[Prims.ScatterAdd] = (p, ins, outs, it, ot) => ScatterKernel(ScatterKind.Add, (ScatterParams)p, ins, outs[0], it);
         Kernels[Prims.ScatterMul] = (p, ins, outs, it, ot) => ScatterKernel(ScatterKind.Mul, (ScatterParams)p, ins, outs[0], it);
@@ -25,7 +26,8 @@ public sealed partial class CpuBackend
         _ => data[i],
     };
 
-    /// <summary>The bytes of one element holding <paramref name="fill"/> (or jax's default fill) in <paramref name="t"/>.</summary>
+    /// <summary>The bytes of one element holding <paramref name="fill"/> (or jax's default fill)
+    /// in <paramref name="t"/>.</summary>
     static byte[] FillBytes(DType t, double? fill)
     {
         if (fill is not { } v)
@@ -165,7 +167,8 @@ public sealed partial class CpuBackend
         return new GatherPlan
         {
             Nb = nb, NIdx = idxShape[nb], OpDims = opShape.ToArray(), Slice = slice, BatchSizes = batchSizes,
-            StartMap = dn.StartIndexMap.ToArray(), Obd = dn.OperandBatchingDims.ToArray(), Sibd = dn.StartIndicesBatchingDims.ToArray(),
+            StartMap = dn.StartIndexMap.ToArray(), Obd = dn.OperandBatchingDims.ToArray(),
+            Sibd = dn.StartIndicesBatchingDims.ToArray(),
             OpStrides = opStrides, BatchOutStride = batchOutStride, Window = window, EmptySlice = emptySlice,
             Batches = batches, SliceSize = window.Rows * window.Inner,
         };
@@ -181,7 +184,8 @@ public sealed partial class CpuBackend
             ? MemoryMarshal.Read<T>(g.FillValue is null ? DefaultFills[(int)opT.DType] : FillBytes(opT.DType, g.FillValue))
             : default;
         CpuParallel.For(plan.Batches, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.SliceSize)),
-            (plan, fill, g.Mode, idxData: indices.Data, idxType: idxT.DType, src: operand.Data, dst: output.Data), static (st, b0, b1) =>
+            (plan, fill, g.Mode, idxData: indices.Data, idxType: idxT.DType, src: operand.Data, dst: output.Data),
+            static (st, b0, b1) =>
         {
             var (plan, fill, mode, idxData, idxType, src, dst) = st;
             var s = MemoryMarshal.Cast<byte, T>(src.AsSpan());
@@ -376,7 +380,8 @@ public sealed partial class CpuBackend
             if (plan.WindowIndexed || work < CpuParallel.ElementwiseGrain || window.Rows * window.Inner < 2)
                 ScatterBody<T, TOp>(st, 0, window.Rows, 0, window.Inner);
             else if (window.Rows >= 2)
-                CpuParallel.For(window.Rows, 1, st, static (st, s, e) => ScatterBody<T, TOp>(st, s, e, 0, st.window.Inner), align: 1);
+                CpuParallel.For(window.Rows, 1, st,
+                    static (st, s, e) => ScatterBody<T, TOp>(st, s, e, 0, st.window.Inner), align: 1);
             else
                 CpuParallel.For(window.Inner, 1, st, static (st, s, e) => ScatterBody<T, TOp>(st, 0, st.window.Rows, s, e));
         }
@@ -387,7 +392,8 @@ public sealed partial class CpuBackend
         }
     }
 
-    static void ScatterBody<T, TOp>((Window window, long[] starts, long[] bases, long batches, byte[] upd, byte[] outp) st, long r0, long r1, long c0, long c1)
+    static void ScatterBody<T, TOp>((Window window, long[] starts, long[] bases, long batches, byte[] upd, byte[] outp) st,
+        long r0, long r1, long c0, long c1)
         where T : unmanaged, INumber<T> where TOp : struct, IScatterOp
     {
         var (window, starts, bases, batches, updData, outData) = st;
@@ -469,7 +475,8 @@ public sealed partial class CpuBackend
         return new ScatterPlan
         {
             Nb = nb, NIdx = idxShape[nb], OpDims = opShape.ToArray(), BatchSizes = batchSizes,
-            Sdod = dn.ScatterDimsToOperandDims.ToArray(), Obd = dn.OperandBatchingDims.ToArray(), Sibd = dn.ScatterIndicesBatchingDims.ToArray(),
+            Sdod = dn.ScatterDimsToOperandDims.ToArray(), Obd = dn.OperandBatchingDims.ToArray(),
+            Sibd = dn.ScatterIndicesBatchingDims.ToArray(),
             OpStrides = opStrides, WinAlong = winAlong, BatchUpdStride = batchUpdStride,
             Window = new Window(wSizes.ToArray(), wOpStride.ToArray(), wUpdStride.ToArray()),
             WindowIndexed = windowIndexed, Batches = batches,

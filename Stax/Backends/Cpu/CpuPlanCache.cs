@@ -12,7 +12,8 @@ internal static class CpuPlanCache<TParams, TPlan> where TParams : class where T
     static readonly Dictionary<(TParams P, Shape A, Shape B), TPlan> Cache = new();
     const int MaxEntries = 256;
 
-    /// <summary>The plan for <paramref name="p"/> and <paramref name="key"/>, made by <paramref name="make"/> on a miss.</summary>
+    /// <summary>The plan for <paramref name="p"/> and <paramref name="key"/>, made by <paramref name="make"/>
+    /// on a miss.</summary>
     public static TPlan Get(TParams p, Shape key, Func<TParams, Shape, TPlan> make)
         => Get(p, key, default, make, static (m, p, a, _) => m(p, a));
 

@@ -25,10 +25,12 @@ public sealed partial class CpuBackend
         int r = operand.Rank;
         if (dtype != DType.Float32 || r < 2) return false;
         int d = r - 1;
-        if (wdims[d] != 1 || strides[d] != 1 || padLo[d] != 0 || baseDil[d] != 1 || winDil[d] != 1 || output[d] != operand[d]) return false;
+        if (wdims[d] != 1 || strides[d] != 1 || padLo[d] != 0 || baseDil[d] != 1 || winDil[d] != 1
+            || output[d] != operand[d]) return false;
         var outer = new Shape(output.ToArray()[..d]);
         var inner = new Shape(operand.ToArray()[..d]);
-        plan = new WindowPlan(inner, outer, Slice(wdims, d), Slice(strides, d), Slice(padLo, d), Slice(baseDil, d), Slice(winDil, d));
+        plan = new WindowPlan(inner, outer, Slice(wdims, d), Slice(strides, d), Slice(padLo, d), Slice(baseDil, d),
+            Slice(winDil, d));
         run = operand[d];
         return true;
     }
@@ -60,9 +62,11 @@ public sealed partial class CpuBackend
         }
     }
 
-    static bool TryReduceWindowFast(int kind, ReduceWindowParams p, CpuBuffer src, AbstractValue srcType, CpuBuffer dst, AbstractValue dstType)
+    static bool TryReduceWindowFast(int kind, ReduceWindowParams p, CpuBuffer src, AbstractValue srcType,
+        CpuBuffer dst, AbstractValue dstType)
     {
-        if (!ChannelRun(src.DType, srcType.Shape, dstType.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, p.BaseDilation, p.WindowDilation, out var plan, out int run))
+        if (!ChannelRun(src.DType, srcType.Shape, dstType.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow,
+                p.BaseDilation, p.WindowDilation, out var plan, out int run))
             return false;
         long outer = dstType.Size / Math.Max(1, run);
         if (outer == 0 || run == 0) return true;
@@ -77,7 +81,8 @@ public sealed partial class CpuBackend
             ref float x = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(xa));
             for (long t = t0; t < t1; t++)
             {
-                ref float y = ref Unsafe.Add(ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(ya)), (nint)(t * run));
+                ref float y = ref Unsafe.Add(
+                    ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(ya)), (nint)(t * run));
                 MemoryMarshal.CreateSpan(ref y, run).Fill(identity);
                 WindowOffsets(plan, t, run, outIdx, k, offsets);
                 foreach (long off in offsets)
@@ -96,11 +101,13 @@ public sealed partial class CpuBackend
         return true;
     }
 
-    static unsafe bool TrySelectAndScatterAddFast(SelectAndScatterAddParams p, CpuBuffer source, CpuBuffer operand, AbstractValue operandType, CpuBuffer dst, Shape sourceShape)
+    static unsafe bool TrySelectAndScatterAddFast(SelectAndScatterAddParams p, CpuBuffer source, CpuBuffer operand,
+        AbstractValue operandType, CpuBuffer dst, Shape sourceShape)
     {
         var ones = Windows.Ones(operandType.Rank);
         if (source.DType != DType.Float32 ||
-            !ChannelRun(operand.DType, operandType.Shape, sourceShape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, ones, ones, out var plan, out int run))
+            !ChannelRun(operand.DType, operandType.Shape, sourceShape, p.WindowDimensions, p.WindowStrides, p.PaddingLow,
+                ones, ones, out var plan, out int run))
             return false;
         var result = dst.Span<float>();
         long outer = sourceShape.Size / Math.Max(1, run);
@@ -114,7 +121,8 @@ public sealed partial class CpuBackend
         {
             disjoint &= p.WindowStrides[d] >= p.WindowDimensions[d];
             unpadded &= p.PaddingLow[d] == 0 && p.PaddingHigh[d] == 0;
-            tiled &= p.WindowStrides[d] == p.WindowDimensions[d] && (long)sourceShape[d] * p.WindowStrides[d] == operandType.Shape[d];
+            tiled &= p.WindowStrides[d] == p.WindowDimensions[d]
+                && (long)sourceShape[d] * p.WindowStrides[d] == operandType.Shape[d];
         }
         bool write = disjoint && unpadded;
         if (!(write && tiled)) result.Clear();
@@ -145,7 +153,9 @@ public sealed partial class CpuBackend
                     else for (int c = 0; c < run; c++) res[valid[bestW[c]] + c] += st[c];
                 }
             }
-            if (disjoint) CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)), Range, align: 1);
+            if (disjoint)
+                CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)),
+                    Range, align: 1);
             else Range(0, outer);
         }
         return true;

@@ -13,7 +13,8 @@ public sealed partial class CpuBackend
     {
         int esize = dst.DType.SizeOf();
         CpuParallel.For(dst.Length, CpuParallel.ElementwiseGrain, (src, dst, esize), static (st, s, e) =>
-            FillRow(st.src.Data.AsSpan(0, st.esize), st.dst.Data.AsSpan((int)(s * st.esize), (int)((e - s) * st.esize)), st.esize));
+            FillRow(st.src.Data.AsSpan(0, st.esize), st.dst.Data.AsSpan((int)(s * st.esize), (int)((e - s) * st.esize)),
+                st.esize));
     }
 
     static void FillRow(ReadOnlySpan<byte> one, Span<byte> row, int esize)
@@ -75,7 +76,8 @@ public sealed partial class CpuBackend
         }
         // Copy runs along the last dimension (contiguous when its input stride is 1).
         var plan = CpuPlanCache<BroadcastInDimParams, BroadcastPlan>.Get(p, srcType.Shape, MakeBroadcastPlan);
-        CpuParallel.For(plan.Rows, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.Inner)), (plan, src: src.Data, dst: dst.Data, esize),
+        CpuParallel.For(plan.Rows, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.Inner)),
+            (plan, src: src.Data, dst: dst.Data, esize),
             static (st, r0, r1) =>
         {
             var (plan, src, dst, esize) = st;

@@ -96,7 +96,8 @@ internal static unsafe class Winograd3x3
         for (int p = 0; p < 16; p++)
             new Span<float>(v + p * vStep + (long)count * j.Cp, (rows - count) * j.Cp).Clear();
         for (int p = 0; p < 16; p++)
-            WinogradKernel.Multiply(v + p * vStep, j.Cp, 1, j.U + (long)p * j.G.C * j.Op, j.Op, m + p * mStep, j.Op, rows, j.Op, j.G.C, accumulate: false);
+            WinogradKernel.Multiply(v + p * vStep, j.Cp, 1, j.U + (long)p * j.G.C * j.Op, j.Op, m + p * mStep, j.Op, rows, j.Op,
+                j.G.C, accumulate: false);
         for (int t = 0; t < count; t++) OutputTile(j, t0 + t, m + (long)t * j.Op, mStep);
     }
 
@@ -140,7 +141,8 @@ internal static unsafe class Winograd3x3
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Col(float* d0, float* d1, float* d2, float* d3, out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3)
+    static void Col(float* d0, float* d1, float* d2, float* d3, out Vector512<float> e0, out Vector512<float> e1,
+        out Vector512<float> e2, out Vector512<float> e3)
     {
         var x0 = Vector512.Load(d0); var x1 = Vector512.Load(d1); var x2 = Vector512.Load(d2); var x3 = Vector512.Load(d3);
         e0 = x0 - x2; e1 = x1 + x2; e2 = x2 - x1; e3 = x1 - x3;
@@ -186,7 +188,8 @@ internal static unsafe class Winograd3x3
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Sum(float* m, long step, out Vector512<float> t0, out Vector512<float> t1)
     {
-        var m0 = Vector512.Load(m); var m1 = Vector512.Load(m + 4 * step); var m2 = Vector512.Load(m + 8 * step); var m3 = Vector512.Load(m + 12 * step);
+        var m0 = Vector512.Load(m); var m1 = Vector512.Load(m + 4 * step);
+        var m2 = Vector512.Load(m + 8 * step); var m3 = Vector512.Load(m + 12 * step);
         t0 = m0 + m1 + m2; t1 = m1 - m2 - m3;
     }
 

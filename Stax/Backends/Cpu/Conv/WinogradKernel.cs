@@ -37,13 +37,16 @@ internal static unsafe class WinogradKernel
         return (lines | 1) * 16;
     }
 
-    /// <summary>C[rows x n] op= A[rows x K] * B[K x n] for rows a multiple of <see cref="Rows"/> and n a multiple of 16.</summary>
-    public static void Multiply(float* a, long aRow, long aK, float* b, long ldb, float* c, long ldc, int rows, int n, int K, bool accumulate)
+    /// <summary>C[rows x n] op= A[rows x K] * B[K x n] for rows a multiple of <see cref="Rows"/>
+    /// and n a multiple of 16.</summary>
+    public static void Multiply(float* a, long aRow, long aK, float* b, long ldb, float* c, long ldc, int rows, int n, int K,
+        bool accumulate)
     {
         int r = 0;
         // 32 columns: 12-row tiles, for as many accumulators (and as few loads per FMA) as 6 x 64.
         if (n == 32)
-            for (; r + 2 * Rows <= rows; r += 2 * Rows) Tile12x32(a + r * aRow, aRow, aK, b, ldb, c + r * ldc, ldc, K, accumulate);
+            for (; r + 2 * Rows <= rows; r += 2 * Rows)
+                Tile12x32(a + r * aRow, aRow, aK, b, ldb, c + r * ldc, ldc, K, accumulate);
         for (; r < rows; r += Rows)
         {
             float* ar = a + r * aRow;
@@ -59,7 +62,8 @@ internal static unsafe class WinogradKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile<TN>(float* a, long aRow, long aK, float* b, long ldb, float* c, long ldc, int K, bool accumulate) where TN : struct, IVectorCount
+    static void Tile<TN>(float* a, long aRow, long aK, float* b, long ldb, float* c, long ldc, int K, bool accumulate)
+        where TN : struct, IVectorCount
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
@@ -116,26 +120,40 @@ internal static unsafe class WinogradKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Tile12x32(float* a, long aRow, long aK, float* b, long ldb, float* c, long ldc, int K, bool accumulate)
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default,
+            c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default, c90 = default,
+            c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
         for (int k = 0; k < K; k++, a += aK)
         {
             float* bk = b + k * ldb;
             var b0 = Vector512.Load(bk);
             var b1 = Vector512.Load(bk + 16);
             Vector512<float> x;
-            x = Vector512.Create(a[0 * aRow]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(a[1 * aRow]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(a[2 * aRow]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(a[3 * aRow]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a[4 * aRow]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a[5 * aRow]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            x = Vector512.Create(a[6 * aRow]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
-            x = Vector512.Create(a[7 * aRow]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
-            x = Vector512.Create(a[8 * aRow]); c80 = Vector512.FusedMultiplyAdd(x, b0, c80); c81 = Vector512.FusedMultiplyAdd(x, b1, c81);
-            x = Vector512.Create(a[9 * aRow]); c90 = Vector512.FusedMultiplyAdd(x, b0, c90); c91 = Vector512.FusedMultiplyAdd(x, b1, c91);
-            x = Vector512.Create(a[10 * aRow]); c100 = Vector512.FusedMultiplyAdd(x, b0, c100); c101 = Vector512.FusedMultiplyAdd(x, b1, c101);
-            x = Vector512.Create(a[11 * aRow]); c110 = Vector512.FusedMultiplyAdd(x, b0, c110); c111 = Vector512.FusedMultiplyAdd(x, b1, c111);
+            x = Vector512.Create(a[0 * aRow]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1 * aRow]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2 * aRow]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3 * aRow]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4 * aRow]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5 * aRow]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6 * aRow]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7 * aRow]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            x = Vector512.Create(a[8 * aRow]);
+            c80 = Vector512.FusedMultiplyAdd(x, b0, c80); c81 = Vector512.FusedMultiplyAdd(x, b1, c81);
+            x = Vector512.Create(a[9 * aRow]);
+            c90 = Vector512.FusedMultiplyAdd(x, b0, c90); c91 = Vector512.FusedMultiplyAdd(x, b1, c91);
+            x = Vector512.Create(a[10 * aRow]);
+            c100 = Vector512.FusedMultiplyAdd(x, b0, c100); c101 = Vector512.FusedMultiplyAdd(x, b1, c101);
+            x = Vector512.Create(a[11 * aRow]);
+            c110 = Vector512.FusedMultiplyAdd(x, b0, c110); c111 = Vector512.FusedMultiplyAdd(x, b1, c111);
         }
         Store<Two>(c + 0 * ldc, c00, c01, default, default, accumulate);
         Store<Two>(c + 1 * ldc, c10, c11, default, default, accumulate);
@@ -152,7 +170,8 @@ internal static unsafe class WinogradKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store<TN>(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, bool accumulate)
+    static void Store<TN>(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
+        bool accumulate)
         where TN : struct, IVectorCount
     {
         if (accumulate)

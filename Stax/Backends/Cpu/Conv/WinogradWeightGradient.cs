@@ -85,7 +85,8 @@ internal static unsafe class WinogradWeightGradient
                 KernelPatch(j, k0 + kk, wt + (long)kk * j.Op, wStep);
             }
             for (int p = 0; p < 16; p++)
-                WinogradKernel.Multiply(v + p * vStep, 1, j.Np, wt + p * wStep, j.Op, mw + (long)p * j.Np * j.Op, j.Op, j.Np, j.Op, count, accumulate: b > b0);
+                WinogradKernel.Multiply(v + p * vStep, 1, j.Np, wt + p * wStep, j.Op, mw + (long)p * j.Np * j.Op, j.Op, j.Np,
+                    j.Op, count, accumulate: b > b0);
         }
     }
 
@@ -132,7 +133,8 @@ internal static unsafe class WinogradWeightGradient
 
     // F(3, 2)'s B^T over four loaded vectors.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Col(float* d0, float* d1, float* d2, float* d3, out Vector512<float> e0, out Vector512<float> e1, out Vector512<float> e2, out Vector512<float> e3)
+    static void Col(float* d0, float* d1, float* d2, float* d3, out Vector512<float> e0, out Vector512<float> e1,
+        out Vector512<float> e2, out Vector512<float> e3)
     {
         var x0 = Vector512.Load(d0); var x1 = Vector512.Load(d1); var x2 = Vector512.Load(d2); var x3 = Vector512.Load(d3);
         e0 = x0 - x2; e1 = x1 + x2; e2 = x2 - x1; e3 = x3 - x1;
@@ -176,7 +178,8 @@ internal static unsafe class WinogradWeightGradient
                 for (int i = 0; i < 16; i++) t[i] = i < len ? at[q][(o + i) * g.WO] : 0;
                 e[q] = t;
             }
-            var g00 = Vector512.Load(e[0]); var g01 = Vector512.Load(e[1]); var g10 = Vector512.Load(e[2]); var g11 = Vector512.Load(e[3]);
+            var g00 = Vector512.Load(e[0]); var g01 = Vector512.Load(e[1]);
+            var g10 = Vector512.Load(e[2]); var g11 = Vector512.Load(e[3]);
             // G over rows, then over columns.
             Row(wt + o, wStep, g00, g01, half);
             Row(wt + 4 * wStep + o, wStep, (g00 + g10) * half, (g01 + g11) * half, half);

@@ -28,7 +28,8 @@ internal static unsafe class SmallGemm
     // ---------------------------------------------------------------- small K
 
     /// <summary>C[M,N] = A[M,K] * B[K,N] for K &lt;= <see cref="MaxSmallK"/> (C overwritten).</summary>
-    public static void SmallK(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB, float* C, long ldc, int threads)
+    public static void SmallK(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB, float* C, long ldc,
+        int threads)
     {
         // B as K contiguous rows (copied when its columns are strided: K x N is small).
         float* b = B;
@@ -42,7 +43,8 @@ internal static unsafe class SmallGemm
                 for (; n0 + 8 <= N; n0 += 8)
                 {
                     float* c0 = B + n0 * csB;
-                    Transpose8.Pack(c0, c0 + csB, c0 + 2 * csB, c0 + 3 * csB, c0 + 4 * csB, c0 + 5 * csB, c0 + 6 * csB, c0 + 7 * csB, K, b + n0, N);
+                    Transpose8.Pack(c0, c0 + csB, c0 + 2 * csB, c0 + 3 * csB, c0 + 4 * csB, c0 + 5 * csB, c0 + 6 * csB,
+                        c0 + 7 * csB, K, b + n0, N);
                 }
             for (int n = n0; n < N; n++)
                 for (int k = 0; k < K; k++) b[(long)k * N + n] = B[k * rsB + n * csB];
@@ -51,12 +53,15 @@ internal static unsafe class SmallGemm
         int units = (M + 3) / 4;
         if (threads > 1 && units >= 2 * threads && (long)M * N * K >= 64 * 64 * 64)
         {
-            CpuParallel.For(threads, 1, (M, N, K, a: (nint)A, rsA, csA, b: (nint)b, ldb, c: (nint)C, ldc, threads, units), static (st, t0, t1) =>
+            CpuParallel.For(threads, 1, (M, N, K, a: (nint)A, rsA, csA, b: (nint)b, ldb, c: (nint)C, ldc, threads, units),
+                static (st, t0, t1) =>
             {
                 for (long t = t0; t < t1; t++)
                 {
-                    int m0 = (int)(st.units * t / st.threads) * 4, m1 = Math.Min(st.M, (int)(st.units * (t + 1) / st.threads) * 4);
-                    if (m1 > m0) SmallKRows(m0, m1, st.N, st.K, (float*)st.a, st.rsA, st.csA, (float*)st.b, st.ldb, (float*)st.c, st.ldc);
+                    int m0 = (int)(st.units * t / st.threads) * 4,
+                        m1 = Math.Min(st.M, (int)(st.units * (t + 1) / st.threads) * 4);
+                    if (m1 > m0)
+                        SmallKRows(m0, m1, st.N, st.K, (float*)st.a, st.rsA, st.csA, (float*)st.b, st.ldb, (float*)st.c, st.ldc);
                 }
             }, align: 1);
             return;
@@ -82,7 +87,8 @@ internal static unsafe class SmallGemm
             for (; j + 16 <= N; j += 16)
             {
                 var acc = Vector512<float>.Zero;
-                for (int k = 0; k < K; k++) acc = Vector512.FusedMultiplyAdd(Vector512.Create(a0[k * csA]), Vector512.Load(b + k * ldb + j), acc);
+                for (int k = 0; k < K; k++)
+                    acc = Vector512.FusedMultiplyAdd(Vector512.Create(a0[k * csA]), Vector512.Load(b + k * ldb + j), acc);
                 acc.Store(C + i * ldc + j);
             }
             for (; j < N; j++) C[i * ldc + j] = Dot(K, a0, csA, b + j, ldb);
@@ -93,17 +99,22 @@ internal static unsafe class SmallGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void SmallK4x32(int K, float* a0, float* a1, float* a2, float* a3, long csA, float* b, long ldb, float* c, long ldc)
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default,
+            c31 = default;
         for (int k = 0; k < K; k++)
         {
             float* bk = b + k * ldb;
             var b0 = Vector512.Load(bk);
             var b1 = Vector512.Load(bk + 16);
             long ka = k * csA;
-            var x0 = Vector512.Create(a0[ka]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
-            var x1 = Vector512.Create(a1[ka]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
-            var x2 = Vector512.Create(a2[ka]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
-            var x3 = Vector512.Create(a3[ka]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x0 = Vector512.Create(a0[ka]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[ka]);
+            c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[ka]);
+            c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[ka]);
+            c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
         }
         c00.Store(c); c01.Store(c + 16); c += ldc;
         c10.Store(c); c11.Store(c + 16); c += ldc;
@@ -125,17 +136,22 @@ internal static unsafe class SmallGemm
     /// C[M,N] = A[M,K] * B[K,N] for N &lt;= <see cref="MaxFewColumns"/> where A[i, k] = A[i + k * csA]
     /// (rows contiguous in memory: A is the transpose of a row-major matrix) and K &lt;= <see cref="Sgemm.KC"/>.
     /// </summary>
-    public static void FewColumnsFromColumnMajorA(int M, int N, int K, float* A, long csA, float* B, long rsB, long csB, float* C, long ldc, int threads)
+    public static void FewColumnsFromColumnMajorA(int M, int N, int K, float* A, long csA, float* B, long rsB, long csB, float* C,
+        long ldc, int threads)
     {
         int units = (M + 31) / 32;
         if (threads > 1 && units >= 2 * threads && (long)M * N * K >= 64 * 64 * 64)
         {
-            CpuParallel.For(threads, 1, (M, N, K, a: (nint)A, csA, b: (nint)B, rsB, csB, c: (nint)C, ldc, threads, units), static (st, t0, t1) =>
+            CpuParallel.For(threads, 1, (M, N, K, a: (nint)A, csA, b: (nint)B, rsB, csB, c: (nint)C, ldc, threads, units),
+                static (st, t0, t1) =>
             {
                 for (long t = t0; t < t1; t++)
                 {
-                    int m0 = (int)(st.units * t / st.threads) * 32, m1 = Math.Min(st.M, (int)(st.units * (t + 1) / st.threads) * 32);
-                    if (m1 > m0) FewColumnsRows(m0, m1, st.N, st.K, (float*)st.a, st.csA, (float*)st.b, st.rsB, st.csB, (float*)st.c, st.ldc);
+                    int m0 = (int)(st.units * t / st.threads) * 32,
+                        m1 = Math.Min(st.M, (int)(st.units * (t + 1) / st.threads) * 32);
+                    if (m1 > m0)
+                        FewColumnsRows(m0, m1, st.N, st.K, (float*)st.a, st.csA, (float*)st.b, st.rsB, st.csB,
+                            (float*)st.c, st.ldc);
                 }
             }, align: 1);
             return;
@@ -181,18 +197,24 @@ internal static unsafe class SmallGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Columns32x5(int K, float* a, long csA, float* b, long rsB, long csB, float* tile)
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default,
+            c31 = default, c40 = default, c41 = default;
         for (int k = 0; k < K; k++)
         {
             float* ak = a + k * csA;
             var a0 = Vector512.Load(ak);
             var a1 = Vector512.Load(ak + 16);
             float* bk = b + k * rsB;
-            var y0 = Vector512.Create(bk[0]); c00 = Vector512.FusedMultiplyAdd(a0, y0, c00); c01 = Vector512.FusedMultiplyAdd(a1, y0, c01);
-            var y1 = Vector512.Create(bk[csB]); c10 = Vector512.FusedMultiplyAdd(a0, y1, c10); c11 = Vector512.FusedMultiplyAdd(a1, y1, c11);
-            var y2 = Vector512.Create(bk[2 * csB]); c20 = Vector512.FusedMultiplyAdd(a0, y2, c20); c21 = Vector512.FusedMultiplyAdd(a1, y2, c21);
-            var y3 = Vector512.Create(bk[3 * csB]); c30 = Vector512.FusedMultiplyAdd(a0, y3, c30); c31 = Vector512.FusedMultiplyAdd(a1, y3, c31);
-            var y4 = Vector512.Create(bk[4 * csB]); c40 = Vector512.FusedMultiplyAdd(a0, y4, c40); c41 = Vector512.FusedMultiplyAdd(a1, y4, c41);
+            var y0 = Vector512.Create(bk[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, y0, c00); c01 = Vector512.FusedMultiplyAdd(a1, y0, c01);
+            var y1 = Vector512.Create(bk[csB]);
+            c10 = Vector512.FusedMultiplyAdd(a0, y1, c10); c11 = Vector512.FusedMultiplyAdd(a1, y1, c11);
+            var y2 = Vector512.Create(bk[2 * csB]);
+            c20 = Vector512.FusedMultiplyAdd(a0, y2, c20); c21 = Vector512.FusedMultiplyAdd(a1, y2, c21);
+            var y3 = Vector512.Create(bk[3 * csB]);
+            c30 = Vector512.FusedMultiplyAdd(a0, y3, c30); c31 = Vector512.FusedMultiplyAdd(a1, y3, c31);
+            var y4 = Vector512.Create(bk[4 * csB]);
+            c40 = Vector512.FusedMultiplyAdd(a0, y4, c40); c41 = Vector512.FusedMultiplyAdd(a1, y4, c41);
         }
         c00.Store(tile); c01.Store(tile + 16);
         c10.Store(tile + 32); c11.Store(tile + 48);
@@ -204,17 +226,22 @@ internal static unsafe class SmallGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Columns32x4(int K, float* a, long csA, float* b, long rsB, long csB, float* tile)
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default,
+            c31 = default;
         for (int k = 0; k < K; k++)
         {
             float* ak = a + k * csA;
             var a0 = Vector512.Load(ak);
             var a1 = Vector512.Load(ak + 16);
             float* bk = b + k * rsB;
-            var y0 = Vector512.Create(bk[0]); c00 = Vector512.FusedMultiplyAdd(a0, y0, c00); c01 = Vector512.FusedMultiplyAdd(a1, y0, c01);
-            var y1 = Vector512.Create(bk[csB]); c10 = Vector512.FusedMultiplyAdd(a0, y1, c10); c11 = Vector512.FusedMultiplyAdd(a1, y1, c11);
-            var y2 = Vector512.Create(bk[2 * csB]); c20 = Vector512.FusedMultiplyAdd(a0, y2, c20); c21 = Vector512.FusedMultiplyAdd(a1, y2, c21);
-            var y3 = Vector512.Create(bk[3 * csB]); c30 = Vector512.FusedMultiplyAdd(a0, y3, c30); c31 = Vector512.FusedMultiplyAdd(a1, y3, c31);
+            var y0 = Vector512.Create(bk[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, y0, c00); c01 = Vector512.FusedMultiplyAdd(a1, y0, c01);
+            var y1 = Vector512.Create(bk[csB]);
+            c10 = Vector512.FusedMultiplyAdd(a0, y1, c10); c11 = Vector512.FusedMultiplyAdd(a1, y1, c11);
+            var y2 = Vector512.Create(bk[2 * csB]);
+            c20 = Vector512.FusedMultiplyAdd(a0, y2, c20); c21 = Vector512.FusedMultiplyAdd(a1, y2, c21);
+            var y3 = Vector512.Create(bk[3 * csB]);
+            c30 = Vector512.FusedMultiplyAdd(a0, y3, c30); c31 = Vector512.FusedMultiplyAdd(a1, y3, c31);
         }
         c00.Store(tile); c01.Store(tile + 16);
         c10.Store(tile + 32); c11.Store(tile + 48);
