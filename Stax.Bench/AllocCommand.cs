@@ -38,7 +38,8 @@ public static class AllocCommand
         foreach (int threads in new[] { 1, 2 })
             using (Config.UseThreads(threads))
             {
-                foreach (var (name, step, per, rounds) in new[] { ("mlp", TrainStep.Mlp(), 10, 12), ("cnn", TrainStep.Cnn(), 2, 8) })
+                foreach (var (name, step, per, rounds) in
+                         new[] { ("mlp", TrainStep.Mlp(), 10, 12), ("cnn", TrainStep.Cnn(), 2, 8) })
                 {
                     for (int i = 0; i < 3; i++) step.Run();
                     double best = double.MaxValue;
@@ -86,8 +87,10 @@ public static class AllocCommand
         long resultBytes = ResultBytes(results) + BufferObjectBytes();
         long scalarBytes = ScalarBytes();
         Console.WriteLine($"{name}: {bytesPerStep - resultBytes:N0} B per step besides its {results} result tensors " +
-            $"({bytesPerStep:N0} B in all; the results: {resultBytes:N0} B = the result array, {results} Tensor objects and the loss's buffer object; " +
-            $"the loop's step-number tensor adds {scalarBytes:N0} B; on the calling thread alone {threadPerStep - resultBytes:N0} B besides the results)");
+            $"({bytesPerStep:N0} B in all; the results: {resultBytes:N0} B = the result array, " +
+            $"{results} Tensor objects and the loss's buffer object; " +
+            $"the loop's step-number tensor adds {scalarBytes:N0} B; " +
+            $"on the calling thread alone {threadPerStep - resultBytes:N0} B besides the results)");
         AllocationTypes.Current?.Report();
     }
 
@@ -139,7 +142,8 @@ public static class AllocCommand
         protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
         {
             if (source.Name == "Microsoft-Windows-DotNETRuntime")
-                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose,
+                             (System.Diagnostics.Tracing.EventKeywords)0x1);
         }
 
         protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)

@@ -25,7 +25,8 @@ public static class ProfileCommand
                 double wall = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / steps;
                 Stax.Backends.Cpu.CpuExecutable.Profile = null;
                 var top = profile.Top().ToArray();
-                Console.WriteLine($"{which}-step-t{threads}: {wall:F2} ms per step, {top.Sum(e => e.Ms) / steps:F2} ms in program steps");
+                Console.WriteLine($"{which}-step-t{threads}: {wall:F2} ms per step, "
+                                  + $"{top.Sum(e => e.Ms) / steps:F2} ms in program steps");
                 foreach (var (n, total, count) in top.Take(30))
                     Console.WriteLine($"    {total / steps,8:F3} ms  x{count / steps}  {n}");
             }
@@ -39,22 +40,32 @@ public static class ProfileCommand
     {
         var cases = new (string Name, int[] L, int[] R, (int, int)[] Pads, (string, string, string) Specs)[]
         {
-            ("conv2 forward", new[] { 64, 26, 26, 32 }, new[] { 3, 3, 32, 64 }, new[] { (0, 0), (0, 0) }, ("NHWC", "HWIO", "NHWC")),
-            ("conv2 input gradient", new[] { 64, 24, 24, 64 }, new[] { 3, 3, 32, 64 }, new[] { (2, 2), (2, 2) }, ("NHWC", "HWOI", "NHWC")),
-            ("conv2 weight gradient", new[] { 64, 26, 26, 32 }, new[] { 64, 24, 24, 64 }, new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
-            ("conv1 forward", new[] { 64, 28, 28, 1 }, new[] { 3, 3, 1, 32 }, new[] { (0, 0), (0, 0) }, ("NHWC", "HWIO", "NHWC")),
-            ("64->128 at 14x14, SAME", new[] { 64, 14, 14, 64 }, new[] { 3, 3, 64, 128 }, new[] { (1, 1), (1, 1) }, ("NHWC", "HWIO", "NHWC")),
-            ("128->256 at 7x7, SAME", new[] { 64, 7, 7, 128 }, new[] { 3, 3, 128, 256 }, new[] { (1, 1), (1, 1) }, ("NHWC", "HWIO", "NHWC")),
-            ("conv1 weight gradient", new[] { 64, 28, 28, 1 }, new[] { 64, 26, 26, 32 }, new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
+            ("conv2 forward", new[] { 64, 26, 26, 32 }, new[] { 3, 3, 32, 64 },
+                new[] { (0, 0), (0, 0) }, ("NHWC", "HWIO", "NHWC")),
+            ("conv2 input gradient", new[] { 64, 24, 24, 64 }, new[] { 3, 3, 32, 64 },
+                new[] { (2, 2), (2, 2) }, ("NHWC", "HWOI", "NHWC")),
+            ("conv2 weight gradient", new[] { 64, 26, 26, 32 }, new[] { 64, 24, 24, 64 },
+                new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
+            ("conv1 forward", new[] { 64, 28, 28, 1 }, new[] { 3, 3, 1, 32 },
+                new[] { (0, 0), (0, 0) }, ("NHWC", "HWIO", "NHWC")),
+            ("64->128 at 14x14, SAME", new[] { 64, 14, 14, 64 }, new[] { 3, 3, 64, 128 },
+                new[] { (1, 1), (1, 1) }, ("NHWC", "HWIO", "NHWC")),
+            ("128->256 at 7x7, SAME", new[] { 64, 7, 7, 128 }, new[] { 3, 3, 128, 256 },
+                new[] { (1, 1), (1, 1) }, ("NHWC", "HWIO", "NHWC")),
+            ("conv1 weight gradient", new[] { 64, 28, 28, 1 }, new[] { 64, 26, 26, 32 },
+                new[] { (0, 0), (0, 0) }, ("CHWN", "IHWO", "HWNC")),
         };
         var rng = new Random(1);
         foreach (int threads in new[] { 1, 2 })
             using (Config.UseThreads(threads))
                 foreach (var c in cases)
                 {
-                    var x = Tensor.FromArray(Enumerable.Range(0, c.L.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), c.L);
-                    var w = Tensor.FromArray(Enumerable.Range(0, c.R.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), c.R);
-                    var p = new ConvParams(new[] { 1, 1 }, c.Pads.Select(q => q.Item1).ToArray(), c.Pads.Select(q => q.Item2).ToArray(), new[] { 1, 1 }, new[] { 1, 1 },
+                    var x = Tensor.FromArray(Enumerable.Range(0, c.L.Aggregate(1, (a, b) => a * b))
+                        .Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), c.L);
+                    var w = Tensor.FromArray(Enumerable.Range(0, c.R.Aggregate(1, (a, b) => a * b))
+                        .Select(_ => (float)rng.NextDouble() - 0.5f).ToArray(), c.R);
+                    var p = new ConvParams(new[] { 1, 1 }, c.Pads.Select(q => q.Item1).ToArray(),
+                        c.Pads.Select(q => q.Item2).ToArray(), new[] { 1, 1 }, new[] { 1, 1 },
                         ConvDimensionNumbers.FromStrings(c.Specs.Item1, c.Specs.Item2, c.Specs.Item3));
                     double gemm = double.MaxValue, wino = double.MaxValue, gemmCpu = double.MaxValue, winoCpu = double.MaxValue;
                     var proc = System.Diagnostics.Process.GetCurrentProcess();
@@ -77,7 +88,8 @@ public static class ProfileCommand
                             else { gemm = Math.Min(gemm, ms); gemmCpu = Math.Min(gemmCpu, cpu); }
                         }
                     Stax.Backends.Cpu.CpuConv.WinogradEnabled = true;
-                    Console.WriteLine($"t{threads} {c.Name,-24} gemm {gemm,7:F2} ms ({gemmCpu,6:F1} ms CPU)  default {wino,7:F2} ms ({winoCpu,6:F1} ms CPU)");
+                    Console.WriteLine($"t{threads} {c.Name,-24} gemm {gemm,7:F2} ms ({gemmCpu,6:F1} ms CPU)  "
+                                      + $"default {wino,7:F2} ms ({winoCpu,6:F1} ms CPU)");
                 }
         return 0;
     }

@@ -16,7 +16,8 @@ public static class VulkanCommand
 {
     const string Usage = "usage: vulkan [--quick] [--large] [--steps N] [--fused-steps N] [--plan] [--workload PREFIX]";
 
-    sealed record Row(string Workload, string Mode, double Ms, double HostMs, double Dispatches, double Submissions, long Recordings, string Note);
+    sealed record Row(string Workload, string Mode, double Ms, double HostMs, double Dispatches, double Submissions,
+                      long Recordings, string Note);
 
     public static int Run(string[] args)
     {
@@ -38,13 +39,17 @@ public static class VulkanCommand
         if (!VulkanBackend.IsAvailable(out var reason)) { Console.Error.WriteLine(reason); return 1; }
         var vk = VulkanBackend.Shared;
         BackendRegistry.Default = vk;
-        Console.WriteLine($"vulkan bench: {vk.Capabilities.DeviceName}, {steps} timed steps per row, {Environment.ProcessorCount} cpus");
+        Console.WriteLine($"vulkan bench: {vk.Capabilities.DeviceName}, {steps} timed steps per row, "
+                          + $"{Environment.ProcessorCount} cpus");
         var rows = new List<Row>();
         void Emit(Row r)
         {
             rows.Add(r);
-            Console.WriteLine(FormattableString.Invariant(
-                $"{{\"workload\":\"{r.Workload}\",\"mode\":\"{r.Mode}\",\"ms\":{r.Ms:F3},\"host_ms\":{r.HostMs:F3},\"dispatches\":{r.Dispatches:F1},\"submissions\":{r.Submissions:F2},\"recordings\":{r.Recordings},\"note\":\"{r.Note}\"}}"));
+            Console.WriteLine(
+                FormattableString.Invariant($"{{\"workload\":\"{r.Workload}\",\"mode\":\"{r.Mode}\",\"ms\":{r.Ms:F3},")
+                + FormattableString.Invariant(
+                    $"\"host_ms\":{r.HostMs:F3},\"dispatches\":{r.Dispatches:F1},\"submissions\":{r.Submissions:F2},")
+                + FormattableString.Invariant($"\"recordings\":{r.Recordings},\"note\":\"{r.Note}\"}}"));
         }
         foreach (var (name, make) in TrainSteps(quick, large).Where(w => w.Item1.StartsWith(only, StringComparison.Ordinal)))
             // compiled: the default jit (chains fused); unfused: STAX_VULKAN_FUSION=0; interpreted:
@@ -56,13 +61,22 @@ public static class VulkanCommand
                 Environment.SetEnvironmentVariable("STAX_VULKAN_FUSION", mode == "unfused" ? "0" : null);
                 var step = make();
                 var (pc0, pt0) = (vk.Pipelines.Count, vk.Pipelines.CreationTime);
-                var row = Measure(vk, name, mode, mode == "compiled" && fusedSteps > 0 ? fusedSteps : steps, () => step.Launch(), t => t.Item<float>());
+                var row = Measure(vk, name, mode, mode == "compiled" && fusedSteps > 0 ? fusedSteps : steps,
+                                  () => step.Launch(), t => t.Item<float>());
                 int made = vk.Pipelines.Count - pc0;
-                Emit(row with { Note = made == 0 ? "" : FormattableString.Invariant($"{made} new pipelines, {(vk.Pipelines.CreationTime - pt0).TotalMilliseconds / made:F1} ms each") });
+                Emit(row with
+                {
+                    Note = made == 0
+                        ? ""
+                        : FormattableString.Invariant(
+                            $"{made} new pipelines, {(vk.Pipelines.CreationTime - pt0).TotalMilliseconds / made:F1} ms each"),
+                });
                 if (plan && mode != "interpreted" && vk.LastCompiled is { } ce)
                 {
-                    Console.WriteLine($"# {name} {mode} equations per primitive: " + string.Join(", ", ce.Histogram.Select(h => $"{h.Primitive} {h.Count}")));
-                    foreach (var c in Environment.GetEnvironmentVariable("STAX_BENCH_PLAN_ALL") == "1" ? ce.StepNames : ce.Chains) Console.WriteLine($"#   {c}");
+                    Console.WriteLine($"# {name} {mode} equations per primitive: "
+                                      + string.Join(", ", ce.Histogram.Select(h => $"{h.Primitive} {h.Count}")));
+                    foreach (var c in Environment.GetEnvironmentVariable("STAX_BENCH_PLAN_ALL") == "1" ? ce.StepNames : ce.Chains)
+                        Console.WriteLine($"#   {c}");
                 }
             }
         Environment.SetEnvironmentVariable("STAX_VULKAN_JIT", null);
@@ -70,15 +84,22 @@ public static class VulkanCommand
         foreach (var shader in new[] { "fused_s", "fused_sh", "fused", "fused_h3", "fused_heavy" })
         {
             var (count, time) = vk.Pipelines.Created(shader);
-            if (count > 0) Console.WriteLine(FormattableString.Invariant($"# {shader}: {count} pipelines, {time.TotalMilliseconds / count:F0} ms each to create"));
+            if (count > 0)
+                Console.WriteLine(FormattableString.Invariant(
+                    $"# {shader}: {count} pipelines, {time.TotalMilliseconds / count:F0} ms each to create"));
         }
         if (only.Length > 0) { Table(rows); return 0; }
         foreach (int n in large ? new[] { 1024, 2048, 4096, 8192 } : new[] { 1024 })
         {
             if (quick && n > 1024) break;
             var (a, b) = (Random(n * n, 1).Reshape(n, n), Random(n * n, 2).Reshape(n, n));
-            if ((ulong)n * (ulong)n * 4 > vk.Capabilities.MaxStorageBufferRange) { Console.WriteLine($"# sgemm-{n}: skipped (larger than one storage buffer)"); continue; }
-            var r = Measure(vk, $"sgemm-{n}", "eager", quick ? 2 : Math.Max(3, steps / 4), () => Lax.DotGeneral(a, b, new[] { 1 }, new[] { 0 }), t => vk.Synchronize());
+            if ((ulong)n * (ulong)n * 4 > vk.Capabilities.MaxStorageBufferRange)
+            {
+                Console.WriteLine($"# sgemm-{n}: skipped (larger than one storage buffer)");
+                continue;
+            }
+            var r = Measure(vk, $"sgemm-{n}", "eager", quick ? 2 : Math.Max(3, steps / 4),
+                            () => Lax.DotGeneral(a, b, new[] { 1 }, new[] { 0 }), t => vk.Synchronize());
             Emit(r with { Note = FormattableString.Invariant($"{2.0 * n * n * n / (r.Ms * 1e-3) / 1e9:F1} GFLOP/s") });
         }
         // 64M elements, or the most one storage buffer holds on this device.
@@ -90,8 +111,10 @@ public static class VulkanCommand
         var add = Transforms.Jit((Tensor[] t) => new[] { t[0] + t[1] }, "add");
         var sum = Transforms.Jit((Tensor[] t) => new[] { Lax.ReduceSum(t[0], 0) }, "sum");
         int bigSteps = quick ? 2 : Math.Max(3, steps / 4);
-        Emit(Measure(vk, $"add-{tag}", "eager", bigSteps, () => x + y, t => vk.Synchronize()) with { Note = len == want ? "" : "capped by maxStorageBufferRange" });
-        Emit(Measure(vk, $"add-{tag}", "compiled", bigSteps, () => add.Call(new[] { x, y })[0], t => vk.Synchronize()) with { Note = "result copied out of the program" });
+        Emit(Measure(vk, $"add-{tag}", "eager", bigSteps, () => x + y, t => vk.Synchronize())
+            with { Note = len == want ? "" : "capped by maxStorageBufferRange" });
+        Emit(Measure(vk, $"add-{tag}", "compiled", bigSteps, () => add.Call(new[] { x, y })[0], t => vk.Synchronize())
+            with { Note = "result copied out of the program" });
         Emit(Measure(vk, $"sum-{tag}", "eager", bigSteps, () => Lax.ReduceSum(x, 0), t => t.Item<float>()));
         Emit(Measure(vk, $"sum-{tag}", "compiled", bigSteps, () => sum.Call(new[] { x })[0], t => t.Item<float>()));
 
@@ -102,9 +125,12 @@ public static class VulkanCommand
     static void Table(List<Row> rows)
     {
         Console.WriteLine();
-        Console.WriteLine($"{"workload",-16} {"mode",-12} {"ms/step",9} {"host ms",8} {"dispatch",9} {"submits",8} {"records",8}  note");
+        Console.WriteLine($"{"workload",-16} {"mode",-12} {"ms/step",9} {"host ms",8} "
+                          + $"{"dispatch",9} {"submits",8} {"records",8}  note");
         foreach (var r in rows)
-            Console.WriteLine(FormattableString.Invariant($"{r.Workload,-16} {r.Mode,-12} {r.Ms,9:F2} {r.HostMs,8:F3} {r.Dispatches,9:F1} {r.Submissions,8:F2} {r.Recordings,8}  {r.Note}"));
+            Console.WriteLine(
+                FormattableString.Invariant($"{r.Workload,-16} {r.Mode,-12} {r.Ms,9:F2} {r.HostMs,8:F3} ")
+                + FormattableString.Invariant($"{r.Dispatches,9:F1} {r.Submissions,8:F2} {r.Recordings,8}  {r.Note}"));
     }
 
     static IEnumerable<(string, Func<TrainStep>)> TrainSteps(bool quick, bool large)
@@ -146,6 +172,7 @@ public static class VulkanCommand
             total[i] = sw.Elapsed.TotalMilliseconds;
         }
         var (d1, s1) = vk.CommandCounts;
-        return new Row(name, mode, Compare.Stats.Median(total), Compare.Stats.Median(host), (d1 - d0) / (double)steps, (s1 - s0) / (double)steps, vk.ProgramRecordings - r0, "");
+        return new Row(name, mode, Compare.Stats.Median(total), Compare.Stats.Median(host),
+                       (d1 - d0) / (double)steps, (s1 - s0) / (double)steps, vk.ProgramRecordings - r0, "");
     }
 }

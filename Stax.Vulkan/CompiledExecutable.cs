@@ -28,7 +28,9 @@ internal sealed class CompiledExecutable : IExecutable, IDisposable
     public int Barriers => _plan?.Recording.Barriers ?? 0;
 
     /// <summary>The program's equations after the passes and fusion (views included), for tests and diagnostics.</summary>
-    internal IEnumerable<string> StepNames => _eqns.Select(e => e.Params is FusedChainParams f ? f.Summary : $"{e.Primitive.Name} {string.Join(" ", e.Inputs.Select(v => v.Aval.Shape))}");
+    internal IEnumerable<string> StepNames => _eqns.Select(e => e.Params is FusedChainParams f
+        ? f.Summary
+        : $"{e.Primitive.Name} {string.Join(" ", e.Inputs.Select(v => v.Aval.Shape))}");
 
     /// <summary>Equations per primitive (fused chains as one name), views left out: where the dispatches come from.</summary>
     internal IEnumerable<(string Primitive, int Count)> Histogram => _eqns.Where(e => !VulkanBackend.IsView(e.Primitive))
@@ -36,7 +38,8 @@ internal sealed class CompiledExecutable : IExecutable, IDisposable
 
     /// <summary>Each fused chain: its kernel, output size and primitives.</summary>
     internal IEnumerable<string> Chains => _eqns.Where(e => e.Params is FusedChainParams)
-        .Select(e => $"{((FusedChainParams)e.Params).Shader} {e.Outputs[0].Aval.Shape} in {e.Inputs.Length} out {e.Outputs.Length}: {e.Params}");
+        .Select(e => $"{((FusedChainParams)e.Params).Shader} {e.Outputs[0].Aval.Shape} "
+                     + $"in {e.Inputs.Length} out {e.Outputs.Length}: {e.Params}");
 
     public CompiledExecutable(VulkanBackend b, Jaxpr program, Eqn[] eqns, Var[] outVars)
     {
@@ -60,7 +63,8 @@ internal sealed class CompiledExecutable : IExecutable, IDisposable
             _b.CheckAlive();
             for (int i = 0; i < args.Length; i++)
                 if (args[i].Shape != inVars[i].Aval.Shape || args[i].DType != inVars[i].Aval.DType)
-                    throw new ArgumentException($"jit on vulkan: input {i} has type {args[i].Aval}, the program expects {inVars[i].Aval}");
+                    throw new ArgumentException(
+                        $"jit on vulkan: input {i} has type {args[i].Aval}, the program expects {inVars[i].Aval}");
             if (_plan == null || !_plan.Donated.AsSpan().SequenceEqual(mask))
             {
                 _plan?.Dispose();
@@ -102,7 +106,8 @@ internal sealed class CompiledExecutable : IExecutable, IDisposable
                 for (int j = 0; j < args.Length && onlyHere; j++) onlyHere = j == i || !ReferenceEquals(bufs[j], held);
                 if (onlyHere) { reclaimed[i] = true; continue; }
                 var chunk = _b.AllocateChunk(held.DType, held.Length);
-                stream.Copy(_b.Bind(held), new Binding(chunk.Block.Buffer, chunk.Offset, chunk.Size), (ulong)((held.ByteLength + 3) & ~3));
+                stream.Copy(_b.Bind(held), new Binding(chunk.Block.Buffer, chunk.Offset, chunk.Size),
+                            (ulong)((held.ByteLength + 3) & ~3));
                 held.Retarget(chunk, _b.Pool);
                 stamp.Add(held);
             }

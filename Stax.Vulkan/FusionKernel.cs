@@ -20,7 +20,10 @@ internal static class FusionKernel
         b.Run(p.Shader, p.Spec, buffers, stackalloc int[] { checked((int)n) }, n);
     }
 
-    /// <summary>The kernels: name, steps (fused.glsl's SLOTS), and every how many steps one carries the library functions (0: none), cheapest first.</summary>
+    /// <summary>
+    /// The kernels: name, steps (fused.glsl's SLOTS), and every how many steps one carries the library functions
+    /// (0: none), cheapest first.
+    /// </summary>
     static readonly (string Shader, int Slots, int HeavyEvery)[] Variants =
         { ("fused_s", 12, 0), ("fused_sh", 12, 4), ("fused", 48, 0), ("fused_h3", 48, 16), ("fused_heavy", 48, 6) };
 
@@ -92,7 +95,8 @@ internal static class FusionKernel
             for (int i = 0; i < ops.Count; i++)
             {
                 var o = ops[i];
-                if (placed[i] || !value.ContainsKey(o.A) || (o.B >= 0 && !value.ContainsKey(o.B)) || (o.C >= 0 && !value.ContainsKey(o.C))) continue;
+                if (placed[i] || !value.ContainsKey(o.A)
+                    || (o.B >= 0 && !value.ContainsKey(o.B)) || (o.C >= 0 && !value.ContainsKey(o.C))) continue;
                 bool h = IsHeavy(o.Op);
                 if (h && !canHeavy) continue;
                 if (pick < 0 || (canHeavy && h && !IsHeavy(ops[pick].Op))) pick = i;

@@ -37,7 +37,8 @@ internal static class FusionPass
 {
     /// <summary>The fused-chain pseudo-primitive (only inside compiled Vulkan programs).</summary>
     public static readonly Primitive Fused = new("fused_elementwise", PrimitiveFamily.Control,
-        (_, _) => throw new InvalidOperationException("fused_elementwise exists only inside compiled Vulkan programs"), multipleResults: true);
+        (_, _) => throw new InvalidOperationException("fused_elementwise exists only inside compiled Vulkan programs"),
+        multipleResults: true);
 
     const int MaxInputs = 24, MaxRegisters = 64;
 
@@ -90,7 +91,8 @@ internal static class FusionPass
             if (e.Primitive == Prims.BroadcastInDim || size <= 1 || o.Aval.DType != DType.Bool || programOut.Contains(o)
                 || e.Inputs.Any(v => v.Aval.DType == DType.Bool) || !uses.TryGetValue(o, out var readers)) continue;
             if (!readers.All(c => FusibleSize(c) == size && (c.Primitive == Prims.ConvertElementType
-                || (c.Primitive == Prims.Select && !ReferenceEquals(c.Inputs[1], o) && !ReferenceEquals(c.Inputs[2], o))))) continue;
+                || (c.Primitive == Prims.Select && !ReferenceEquals(c.Inputs[1], o) && !ReferenceEquals(c.Inputs[2], o)))))
+                continue;
             remat[o] = e;
             foreach (var c in readers)
                 foreach (var x in e.Inputs)
@@ -186,7 +188,8 @@ internal static class FusionPass
             return B(e.Inputs[0]) && (F(e.Inputs[1]) || I(e.Inputs[1])) && e.Inputs[2].Aval.DType == e.Inputs[1].Aval.DType
                 && e.Outputs[0].Aval.DType == e.Inputs[1].Aval.DType && e.Inputs.All(v => v.Aval.Size == o.Size) ? o.Size : 0;
         if (e.Primitive == Prims.ConvertElementType)
-            return e.Inputs[0].Aval.DType is DType.Float32 or DType.Bool or DType.Int32 or DType.UInt32 && F(e.Outputs[0]) && e.Inputs[0].Aval.Size == o.Size ? o.Size : 0;
+            return e.Inputs[0].Aval.DType is DType.Float32 or DType.Bool or DType.Int32 or DType.UInt32
+                && F(e.Outputs[0]) && e.Inputs[0].Aval.Size == o.Size ? o.Size : 0;
         var op = ElementwiseOps.Find(e.Primitive, e.Params);
         if (op == null || !e.Inputs.All(v => v.Aval.Size == o.Size)) return 0;
         bool comparison = op.VulkanOp is >= 47 and <= 52;
@@ -243,7 +246,8 @@ internal static class FusionPass
                 var single = members[start];
                 if (single.Inputs.Any(ctx.Remat.ContainsKey))
                     yield return Encode(new List<Eqn> { single }, ctx, g.Size > 1)
-                        ?? throw new InvalidOperationException($"Internal error: {single.Primitive.Name} reads a recomputed mask but does not fit a fused chain");
+                        ?? throw new InvalidOperationException(
+                            $"Internal error: {single.Primitive.Name} reads a recomputed mask but does not fit a fused chain");
                 else yield return single;
             }
             else yield return best;
@@ -264,7 +268,9 @@ internal static class FusionPass
         var produced = new HashSet<Var>(members.Select(e => e.Outputs[0]), ReferenceEqualityComparer.Instance);
         // Outputs: values read outside the piece (or returned), not recomputed masks; they must be float32 or int32.
         var outputs = members.Select(e => e.Outputs[0])
-            .Where(v => !ctx.Remat.ContainsKey(v) && (programOut.Contains(v) || (uses.TryGetValue(v, out var l) && l.Any(c => !inPiece.Contains(c))))).ToList();
+            .Where(v => !ctx.Remat.ContainsKey(v)
+                        && (programOut.Contains(v) || (uses.TryGetValue(v, out var l) && l.Any(c => !inPiece.Contains(c)))))
+            .ToList();
         // Masks read here but computed elsewhere are recomputed just before their first reader
         // (their broadcast operands, loads, go first).
         var piece = new List<Eqn>();
@@ -323,11 +329,14 @@ internal static class FusionPass
         var free = new Stack<int>();
         int next = 0;
         int Alloc() => free.Count > 0 ? free.Pop() : next++;
-        void Emit(uint op, int d, int a, int b, uint c) => code.AddRange(new[] { op | (uint)d << 8 | (uint)a << 16 | (uint)b << 24, c });
+        void Emit(uint op, int d, int a, int b, uint c)
+            => code.AddRange(new[] { op | (uint)d << 8 | (uint)a << 16 | (uint)b << 24, c });
         void EmitOp(Eqn e, int d, int[] ops)
         {
             if (e.Primitive == Prims.Select) Emit(OpSelect, d, ops[0], ops[1], (uint)ops[2]);
-            else if (e.Primitive == Prims.ConvertElementType) Emit(OpConvert, d, ops[0], 0, e.Inputs[0].Aval.DType switch { DType.Bool => 1u, DType.Int32 => 2u, DType.UInt32 => 3u, _ => 0u });
+            else if (e.Primitive == Prims.ConvertElementType)
+                Emit(OpConvert, d, ops[0], 0,
+                     e.Inputs[0].Aval.DType switch { DType.Bool => 1u, DType.Int32 => 2u, DType.UInt32 => 3u, _ => 0u });
             else
             {
                 uint code = (uint)ElementwiseOps.Find(e.Primitive, e.Params)!.VulkanOp;
@@ -346,7 +355,10 @@ internal static class FusionPass
         var valueReg = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
         foreach (var e in prelude)
         {
-            var ops = e.Inputs.Select(v => valueReg.TryGetValue(v, out int r) ? r : loadedReg[inputs.FindIndex(x => ReferenceEquals(x.Var, v) && x.Mode == 1)]).ToArray();
+            var ops = e.Inputs.Select(v => valueReg.TryGetValue(v, out int r)
+                    ? r
+                    : loadedReg[inputs.FindIndex(x => ReferenceEquals(x.Var, v) && x.Mode == 1)])
+                .ToArray();
             int d = Alloc(); // prelude values live to the end
             EmitOp(e, d, ops);
             valueReg[e.Outputs[0]] = d;
@@ -355,12 +367,15 @@ internal static class FusionPass
         int Broadcast(Eqn e) => inPrelude.Contains(e.Inputs[0]) ? valueReg[e.Inputs[0]]
             : loadedReg[inputs.FindIndex(x => ReferenceEquals(x.Var, e.Inputs[0]) && x.Mode == BroadcastMode(e))];
         foreach (var e in piece) if (e.Primitive == Prims.BroadcastInDim) valueReg[e.Outputs[0]] = Broadcast(e);
-        int Operand(Var v) => valueReg.TryGetValue(v, out int r) ? r : loadedReg[inputs.FindIndex(x => ReferenceEquals(x.Var, v) && x.Mode == 0)];
+        int Operand(Var v) => valueReg.TryGetValue(v, out int r)
+            ? r
+            : loadedReg[inputs.FindIndex(x => ReferenceEquals(x.Var, v) && x.Mode == 0)];
         var freed = new HashSet<int>();   // registers on the free stack
         var computed = new HashSet<Var>(ReferenceEqualityComparer.Instance);
         // A register dies with its value: computed values and full loads (broadcast loads may
         // serve several splats of one scalar, so they live to the end).
-        bool Dies(Var v) => computed.Contains(v) || (!valueReg.ContainsKey(v) && inputs.FindIndex(x => ReferenceEquals(x.Var, v) && x.Mode == 0) >= 0);
+        bool Dies(Var v) => computed.Contains(v)
+            || (!valueReg.ContainsKey(v) && inputs.FindIndex(x => ReferenceEquals(x.Var, v) && x.Mode == 0) >= 0);
         for (int k = 0; k < piece.Count; k++)
         {
             var e = piece[k];
@@ -393,7 +408,8 @@ internal static class FusionPass
         code.CopyTo(program, 1);
         if (FusionKernel.Specialize(program) is not { } kernel) return null;
         var summary = $"fused[{string.Join(",", piece.Select(e => e.Primitive.Name))}]";
-        var p = new FusedChainParams(kernel.Shader, kernel.Spec, inputs.Select(x => x.Mode | (x.Var.Aval.DType == DType.Bool ? 4 : 0)).ToArray(), summary);
+        var p = new FusedChainParams(kernel.Shader, kernel.Spec,
+                                     inputs.Select(x => x.Mode | (x.Var.Aval.DType == DType.Bool ? 4 : 0)).ToArray(), summary);
         return new Eqn(Fused, p, inputs.Select(x => x.Var).ToArray(), outputs.ToArray());
     }
 }

@@ -41,7 +41,10 @@ internal sealed unsafe class Pipelines : IDisposable
     /// <summary>Time spent in vkCreateComputePipelines so far (the driver compiles the shader there).</summary>
     public TimeSpan CreationTime => TimeSpan.FromTicks(Interlocked.Read(ref _createTicks));
 
-    /// <summary>Pipelines created so far for <paramref name="shader"/> (one per distinct specialization) and the time their creation took.</summary>
+    /// <summary>
+    /// Pipelines created so far for <paramref name="shader"/> (one per distinct specialization) and the time their
+    /// creation took.
+    /// </summary>
     public (int Count, TimeSpan Time) Created(string shader)
     {
         lock (_gate)
@@ -67,7 +70,8 @@ internal sealed unsafe class Pipelines : IDisposable
         var asm = typeof(Pipelines).Assembly;
         string want = $"shaders/{shader}.spv";
         using var s = asm.GetManifestResourceStream(want)
-            ?? throw new InvalidOperationException($"vulkan: shader '{shader}' is not embedded (resources: {string.Join(", ", asm.GetManifestResourceNames())})");
+            ?? throw new InvalidOperationException($"vulkan: shader '{shader}' is not embedded "
+                                                   + $"(resources: {string.Join(", ", asm.GetManifestResourceNames())})");
         using var ms = new MemoryStream();
         s.CopyTo(ms);
         return ms.ToArray();
@@ -92,7 +96,10 @@ internal sealed unsafe class Pipelines : IDisposable
                     fixed (SpecializationMapEntry* pe = entries)
                     fixed (int* pd = data)
                     {
-                        var si = new SpecializationInfo { MapEntryCount = (uint)spec.Length, PMapEntries = pe, DataSize = (nuint)(4 * spec.Length), PData = pd };
+                        var si = new SpecializationInfo
+                        {
+                            MapEntryCount = (uint)spec.Length, PMapEntries = pe, DataSize = (nuint)(4 * spec.Length), PData = pd,
+                        };
                         var stage = new PipelineShaderStageCreateInfo
                         {
                             SType = StructureType.PipelineShaderStageCreateInfo,
@@ -101,10 +108,14 @@ internal sealed unsafe class Pipelines : IDisposable
                             PName = main,
                             PSpecializationInfo = spec.Length > 0 ? &si : null,
                         };
-                        var ci = new ComputePipelineCreateInfo { SType = StructureType.ComputePipelineCreateInfo, Stage = stage, Layout = layout };
+                        var ci = new ComputePipelineCreateInfo
+                        {
+                            SType = StructureType.ComputePipelineCreateInfo, Stage = stage, Layout = layout,
+                        };
                         Pipeline pipe;
                         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                        VulkanException.Check(_ctx.Vk.CreateComputePipelines(_ctx.Device, default, 1, &ci, null, &pipe), $"vkCreateComputePipelines({shader})");
+                        VulkanException.Check(_ctx.Vk.CreateComputePipelines(_ctx.Device, default, 1, &ci, null, &pipe),
+                                              $"vkCreateComputePipelines({shader})");
                         long ticks = System.Diagnostics.Stopwatch.GetElapsedTime(t0).Ticks;
                         Interlocked.Add(ref _createTicks, ticks);
                         var (n, t) = _created.GetValueOrDefault(shader);
@@ -130,7 +141,10 @@ internal sealed unsafe class Pipelines : IDisposable
         _applied[shader] = applied;
         fixed (byte* p = code)
         {
-            var ci = new ShaderModuleCreateInfo { SType = StructureType.ShaderModuleCreateInfo, CodeSize = (nuint)code.Length, PCode = (uint*)p };
+            var ci = new ShaderModuleCreateInfo
+            {
+                SType = StructureType.ShaderModuleCreateInfo, CodeSize = (nuint)code.Length, PCode = (uint*)p,
+            };
             VulkanException.Check(_ctx.Vk.CreateShaderModule(_ctx.Device, &ci, null, &m), $"vkCreateShaderModule({shader})");
         }
         _modules[shader] = m;
@@ -146,7 +160,10 @@ internal sealed unsafe class Pipelines : IDisposable
         DescriptorSetLayout set;
         fixed (DescriptorSetLayoutBinding* pb = b)
         {
-            var ci = new DescriptorSetLayoutCreateInfo { SType = StructureType.DescriptorSetLayoutCreateInfo, BindingCount = (uint)bindings, PBindings = pb };
+            var ci = new DescriptorSetLayoutCreateInfo
+            {
+                SType = StructureType.DescriptorSetLayoutCreateInfo, BindingCount = (uint)bindings, PBindings = pb,
+            };
             VulkanException.Check(_ctx.Vk.CreateDescriptorSetLayout(_ctx.Device, &ci, null, &set), "vkCreateDescriptorSetLayout");
         }
         var range = new PushConstantRange(ShaderStageFlags.ComputeBit, 0, PushBytes);

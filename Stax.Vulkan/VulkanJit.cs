@@ -22,11 +22,14 @@ public sealed partial class VulkanBackend
     /// Programs with captured constants, or with equations that have no kernel here (control flow
     /// such as while/cond/scan, whose decisions are taken on the host, and any primitive the backend
     /// lacks) are interpreted instead: each call records every equation into the command stream.
-    /// Chains of elementwise equations run fused (<see cref="FusionPass"/>, <see cref="FusesChains"/>). <c>STAX_VULKAN_JIT=interpret</c> interprets every program (for comparisons).
+    /// Chains of elementwise equations run fused (<see cref="FusionPass"/>, <see cref="FusesChains"/>).
+    /// <c>STAX_VULKAN_JIT=interpret</c> interprets every program (for comparisons).
     /// </summary>
     public IExecutable Compile(Jaxpr program)
     {
-        string? reason = Environment.GetEnvironmentVariable("STAX_VULKAN_JIT") == "interpret" ? "STAX_VULKAN_JIT=interpret" : null;
+        string? reason = Environment.GetEnvironmentVariable("STAX_VULKAN_JIT") == "interpret"
+            ? "STAX_VULKAN_JIT=interpret"
+            : null;
         if (reason == null && program.ConstVars.Length > 0) reason = "the program captures constants";
         if (reason == null)
         {
@@ -85,10 +88,14 @@ public sealed partial class VulkanBackend
     // A primitive recorded as a kernel (no host-side implementation of its own, a kernel here), or a free view.
     static bool HasKernel(Eqn e) => IsView(e.Primitive) || e.Primitive.Impl == null && Kernels.ContainsKey(e.Primitive);
 
-    /// <summary>Primitives whose output is their first operand's buffer (reshape, and the identities stop_gradient and sow).</summary>
+    /// <summary>
+    /// Primitives whose output is their first operand's buffer (reshape, and the identities stop_gradient and sow).
+    /// </summary>
     internal static bool IsView(Primitive p) => p == Prims.Reshape || p == Prims.StopGradient || p == Prims.Sow;
 
-    /// <summary>Primitives whose kernel (elementwise.comp) reads element i of its operands and then writes element i of its output.</summary>
+    /// <summary>
+    /// Primitives whose kernel (elementwise.comp) reads element i of its operands and then writes element i of its output.
+    /// </summary>
     internal static bool IsElementwise(Primitive p)
         => Stax.Backends.ElementwiseOps.Of(p).Count > 0 || p == Prims.Select || p == Prims.ConvertElementType;
 
@@ -101,7 +108,8 @@ public sealed partial class VulkanBackend
             foreach (var v in e.Inputs.Concat(e.Outputs))
             {
                 if (!Supports(v.Aval.DType)) return $"{e.Primitive.Name} uses {v.Aval.DType.Name()}";
-                if ((ulong)(v.Aval.Size * v.Aval.DType.SizeOf()) > Ctx.Capabilities.MaxStorageBufferRange) return $"{e.Primitive.Name} has an operand larger than one storage buffer";
+                if ((ulong)(v.Aval.Size * v.Aval.DType.SizeOf()) > Ctx.Capabilities.MaxStorageBufferRange)
+                    return $"{e.Primitive.Name} has an operand larger than one storage buffer";
             }
         }
         foreach (var v in program.InVars)

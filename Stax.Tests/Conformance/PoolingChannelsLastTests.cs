@@ -16,15 +16,24 @@ public class PoolingChannelsLastTests
     {
         using var _ = Config.UseIsa(isa);
         int seed = 500;
-        foreach (var (shape, win) in new[] { (new[] { 2, 8, 6, 19 }, 2), (new[] { 2, 7, 9, 19 }, 2), (new[] { 1, 9, 9, 8 }, 3), (new[] { 3, 4, 4, 64 }, 2) })
+        foreach (var (shape, win) in new[]
+                 {
+                     (new[] { 2, 8, 6, 19 }, 2), (new[] { 2, 7, 9, 19 }, 2),
+                     (new[] { 1, 9, 9, 8 }, 3), (new[] { 3, 4, 4, 64 }, 2),
+                 })
             foreach (var sel in new[] { Prims.Ge, Prims.Le })
             {
-                var p = new SelectAndScatterAddParams(sel, new[] { 1, win, win, 1 }, new[] { 1, win, win, 1 }, new int[4], new int[4]);
+                var p = new SelectAndScatterAddParams(sel, new[] { 1, win, win, 1 }, new[] { 1, win, win, 1 },
+                                                      new int[4], new int[4]);
                 var operand = TestData.Tensor(seed++, shape, specials: true);
-                var outShape = Windows.OutputShape("t", operand.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, p.PaddingHigh, Windows.Ones(4), Windows.Ones(4));
+                var outShape = Windows.OutputShape("t", operand.Shape, p.WindowDimensions, p.WindowStrides,
+                                                   p.PaddingLow, p.PaddingHigh, Windows.Ones(4), Windows.Ones(4));
                 var source = TestData.Tensor(seed++, outShape.ToArray());
                 Check.AgainstReference(Prims.SelectAndScatterAdd, p, new[] { source, operand }, 0, 0, $"{p} {operand.Aval}");
-                byte[] Run(int threads) { using (Config.UseThreads(threads)) return Prims.SelectAndScatterAdd.Bind1(p, source, operand).ToBytes(); }
+                byte[] Run(int threads)
+                {
+                    using (Config.UseThreads(threads)) return Prims.SelectAndScatterAdd.Bind1(p, source, operand).ToBytes();
+                }
                 Assert.Equal(Run(1), Run(2));
             }
     }

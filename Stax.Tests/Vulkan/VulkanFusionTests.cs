@@ -32,7 +32,8 @@ public class VulkanFusionTests
             _backend = backend;
             var rng = new Random(5);
             int features = inputShape.Aggregate(1, (a, b) => a * b);
-            _x = Tensor.FromArray(Enumerable.Range(0, batch * features).Select(_ => (float)rng.NextDouble()).ToArray(), new[] { batch }.Concat(inputShape).ToArray()).DevicePut(backend);
+            _x = Tensor.FromArray(Enumerable.Range(0, batch * features).Select(_ => (float)rng.NextDouble()).ToArray(),
+                                  new[] { batch }.Concat(inputShape).ToArray()).DevicePut(backend);
             _y = Tensor.FromArray(Enumerable.Range(0, batch).Select(i => i % 10).ToArray()).DevicePut(backend);
             var (_, p) = model.Initialize(Rng.Key(1), new AbstractValue(_x.Shape, DType.Float32));
             var adam = Optimizers.Adam(1e-2);
@@ -45,7 +46,8 @@ public class VulkanFusionTests
                 var state = Tree.Unflatten<OptState>(def, a[..n]);
                 var (x, y, step) = (a[n], a[n + 1], a[n + 2]);
                 var prm = adam.GetParams(state)!;
-                var (loss, grads) = Transforms.ValueAndGrad((object q) => Losses.SoftmaxCrossEntropy(model.Apply(q, x, training: true), y))(prm);
+                var (loss, grads) = Transforms.ValueAndGrad(
+                    (object q) => Losses.SoftmaxCrossEntropy(model.Apply(q, x, training: true), y))(prm);
                 return Tree.Flatten(adam.Update(step, grads, state)).Leaves.Append(loss).ToArray();
             }, "fusion_step", Enumerable.Range(0, n).ToArray());
         }
@@ -149,7 +151,8 @@ public class VulkanFusionTests
         vk.Synchronize();
         var (d1, _) = vk.CommandCounts;
         for (int i = 0; i < eager.Length; i++) VulkanCheck.SameBits(eager[i], jitted[i], 0, $"fused chain output {i}");
-        Assert.DoesNotContain(vk.LastCompiled!.StepNames, n => n.StartsWith("gt ", StringComparison.Ordinal) || n.StartsWith("lt ", StringComparison.Ordinal));
+        Assert.DoesNotContain(vk.LastCompiled!.StepNames,
+            n => n.StartsWith("gt ", StringComparison.Ordinal) || n.StartsWith("lt ", StringComparison.Ordinal));
         // The int32 label-style chain, the forward chain, the row sum (one or two passes) and the
         // backward chain that recomputes the mask: no dispatch writes the bool mask.
         Assert.InRange(d1 - d0, 3, 5);
