@@ -37,13 +37,46 @@ public sealed partial class CpuBackend
 
     static IntTuple Slice(IntTuple t, int n) => new(t.ToArray()[..n]);
 
+    // ChannelRun's answer for one pooling equation (Plan null: the fast path does not apply),
+    // cached by parameters and shapes so that a compiled program's calls build no index tables.
+    sealed class ChannelRunPlan(WindowPlan? plan, int run)
+    {
+        public readonly WindowPlan? Plan = plan;
+        public readonly int Run = run;
+
+        public static ChannelRunPlan Make(Shape operand, Shape output, IntTuple wdims, IntTuple strides,
+            IntTuple padLo, IntTuple baseDil, IntTuple winDil)
+            => ChannelRun(DType.Float32, operand, output, wdims, strides, padLo, baseDil, winDil, out var plan, out int run)
+                ? new(plan, run)
+                : new(null, 0);
+    }
+
+    // Per-thread scratch of the pooling loops, grown on demand and reused across calls (the loops
+    // use only the lengths they need).
+    sealed class PoolingScratch
+    {
+        [ThreadStatic] static PoolingScratch? _current;
+        public int[] OutIdx = [], K = [], BestW = [];
+        public long[] Offsets = [], Valid = [];
+        public float[] BestVal = [];
+
+        public static PoolingScratch For(int rank, long window, int run)
+        {
+            var s = _current ??= new PoolingScratch();
+            if (s.OutIdx.Length < rank) { s.OutIdx = new int[rank]; s.K = new int[rank]; }
+            if (s.Offsets.Length < window) { s.Offsets = new long[window]; s.Valid = new long[window]; }
+            if (s.BestVal.Length < run) { s.BestVal = new float[run]; s.BestW = new int[run]; }
+            return s;
+        }
+    }
+
     // Offsets (in elements of the full operand, -1 for padding) of every window position of outer
     // element t, row-major over the window (no delegate: this runs once per pooled position).
     static void WindowOffsets(WindowPlan plan, long t, int run, int[] outIdx, int[] k, long[] offsets)
     {
         int rank = plan.Rank;
         for (int d = rank - 1; d >= 0; d--) { outIdx[d] = (int)(t % plan.OutDims[d]); t /= plan.OutDims[d]; }
-        Array.Clear(k);
+        Array.Clear(k, 0, rank);
         for (long w = 0; w < plan.WindowSize; w++)
         {
             long off = 0;
@@ -65,50 +98,58 @@ public sealed partial class CpuBackend
     static bool TryReduceWindowFast(int kind, ReduceWindowParams p, CpuBuffer src, AbstractValue srcType,
         CpuBuffer dst, AbstractValue dstType)
     {
-        if (!ChannelRun(src.DType, srcType.Shape, dstType.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow,
-                p.BaseDilation, p.WindowDilation, out var plan, out int run))
-            return false;
+        if (src.DType != DType.Float32) return false;
+        var cr = CpuPlanCache<ReduceWindowParams, ChannelRunPlan>.Get(p, srcType.Shape, dstType.Shape, 0,
+            static (_, p, operand, output) => ChannelRunPlan.Make(operand, output, p.WindowDimensions,
+                p.WindowStrides, p.PaddingLow, p.BaseDilation, p.WindowDilation));
+        if (cr.Plan is not { } plan) return false;
+        int run = cr.Run;
         long outer = dstType.Size / Math.Max(1, run);
         if (outer == 0 || run == 0) return true;
-        var isa = Config.Isa;
-        byte[] xa = src.Data, ya = dst.Data;
         float identity = kind == 0 ? 0f : kind == 1 ? float.NegativeInfinity : float.PositiveInfinity;
-        CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)), (t0, t1) =>
-        {
-            var outIdx = new int[plan.Rank];
-            var k = new int[plan.Rank];
-            var offsets = new long[plan.WindowSize];
-            ref float x = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(xa));
-            for (long t = t0; t < t1; t++)
+        var state = (plan, run, kind, isa: Config.Isa, identity, xa: src.Data, ya: dst.Data);
+        CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)), state,
+            static (st, t0, t1) =>
             {
-                ref float y = ref Unsafe.Add(
-                    ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(ya)), (nint)(t * run));
-                MemoryMarshal.CreateSpan(ref y, run).Fill(identity);
-                WindowOffsets(plan, t, run, outIdx, k, offsets);
-                foreach (long off in offsets)
+                var (plan, run, kind, isa, identity, xa, ya) = st;
+                var scratch = PoolingScratch.For(plan.Rank, plan.WindowSize, run);
+                long[] offsets = scratch.Offsets;
+                ref float x = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(xa));
+                for (long t = t0; t < t1; t++)
                 {
-                    if (off < 0) continue;   // padding contributes the identity
-                    ref float xs = ref Unsafe.Add(ref x, (nint)off);
-                    switch (kind)
+                    ref float y = ref Unsafe.Add(
+                        ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(ya)), (nint)(t * run));
+                    MemoryMarshal.CreateSpan(ref y, run).Fill(identity);
+                    WindowOffsets(plan, t, run, scratch.OutIdx, scratch.K, offsets);
+                    for (long w = 0; w < plan.WindowSize; w++)
                     {
-                        case 0: Drivers.BinaryRange<AddOp<float>, float>(isa, ref y, ref xs, ref y, run); break;
-                        case 1: Drivers.BinaryRange<MaxOp<float>, float>(isa, ref y, ref xs, ref y, run); break;
-                        default: Drivers.BinaryRange<MinOp<float>, float>(isa, ref y, ref xs, ref y, run); break;
+                        long off = offsets[w];
+                        if (off < 0) continue;   // padding contributes the identity
+                        ref float xs = ref Unsafe.Add(ref x, (nint)off);
+                        switch (kind)
+                        {
+                            case 0: Drivers.BinaryRange<AddOp<float>, float>(isa, ref y, ref xs, ref y, run); break;
+                            case 1: Drivers.BinaryRange<MaxOp<float>, float>(isa, ref y, ref xs, ref y, run); break;
+                            default: Drivers.BinaryRange<MinOp<float>, float>(isa, ref y, ref xs, ref y, run); break;
+                        }
                     }
                 }
-            }
-        }, align: 1);
+            }, align: 1);
         return true;
     }
 
     static unsafe bool TrySelectAndScatterAddFast(SelectAndScatterAddParams p, CpuBuffer source, CpuBuffer operand,
         AbstractValue operandType, CpuBuffer dst, Shape sourceShape)
     {
-        var ones = Windows.Ones(operandType.Rank);
-        if (source.DType != DType.Float32 ||
-            !ChannelRun(operand.DType, operandType.Shape, sourceShape, p.WindowDimensions, p.WindowStrides, p.PaddingLow,
-                ones, ones, out var plan, out int run))
-            return false;
+        if (source.DType != DType.Float32 || operand.DType != DType.Float32) return false;
+        var cr = CpuPlanCache<SelectAndScatterAddParams, ChannelRunPlan>.Get(p, operandType.Shape, sourceShape, 0,
+            static (_, p, operand, output) =>
+            {
+                var ones = Windows.Ones(operand.Rank);
+                return ChannelRunPlan.Make(operand, output, p.WindowDimensions, p.WindowStrides, p.PaddingLow, ones, ones);
+            });
+        if (cr.Plan is not { } plan) return false;
+        int run = cr.Run;
         var result = dst.Span<float>();
         long outer = sourceShape.Size / Math.Max(1, run);
         bool ge = ReferenceEquals(p.SelectPrim, Prims.Ge);
@@ -129,36 +170,41 @@ public sealed partial class CpuBackend
         if (outer == 0 || run == 0) return true;
         fixed (byte* xb = operand.Data, sb = source.Data, rb = dst.Data)
         {
-            float* x = (float*)xb, s = (float*)sb, res = (float*)rb;
-            var isa = Config.Isa;
-            void Range(long t0, long t1)
-            {
-                var outIdx = new int[plan.Rank];
-                var k = new int[plan.Rank];
-                var offsets = new long[plan.WindowSize];
-                var valid = new long[plan.WindowSize];
-                var bestVal = new float[run];
-                var bestW = new int[run];
-                for (long t = t0; t < t1; t++)
-                {
-                    WindowOffsets(plan, t, run, outIdx, k, offsets);
-                    int nv = 0;
-                    foreach (long off in offsets) if (off >= 0) valid[nv++] = off;
-                    if (nv == 0) continue;
-                    new ReadOnlySpan<float>(x + valid[0], run).CopyTo(bestVal);
-                    Array.Clear(bestW);
-                    for (int w = 1; w < nv; w++) SelectStep(isa, ge, x + valid[w], w, bestVal, bestW, run);
-                    float* st = s + t * run;
-                    if (write) WriteWindow(isa, res, valid, nv, bestW, st, run);
-                    else for (int c = 0; c < run; c++) res[valid[bestW[c]] + c] += st[c];
-                }
-            }
+            var state = new SelectScatter(plan, run, Config.Isa, ge, write, (nint)xb, (nint)sb, (nint)rb);
             if (disjoint)
                 CpuParallel.For(outer, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, plan.WindowSize * run)),
-                    Range, align: 1);
-            else Range(0, outer);
+                    state, static (st, t0, t1) => SelectAndScatterRange(st, t0, t1), align: 1);
+            else SelectAndScatterRange(state, 0, outer);
         }
         return true;
+    }
+
+    // What one range of pooled positions of a select-and-scatter-add needs (operand x, source s and
+    // result res are pinned by the caller for the call's duration).
+    readonly record struct SelectScatter(WindowPlan Plan, int Run, Isa Isa, bool Ge, bool Write, nint X, nint S, nint Res);
+
+    static unsafe void SelectAndScatterRange(SelectScatter st, long t0, long t1)
+    {
+        var (plan, run, isa, ge, write, xp, sp, rp) = st;
+        float* x = (float*)xp, s = (float*)sp, res = (float*)rp;
+        var scratch = PoolingScratch.For(plan.Rank, plan.WindowSize, run);
+        long[] offsets = scratch.Offsets, valid = scratch.Valid;
+        float[] bestVal = scratch.BestVal;
+        int[] bestW = scratch.BestW;
+        for (long t = t0; t < t1; t++)
+        {
+            WindowOffsets(plan, t, run, scratch.OutIdx, scratch.K, offsets);
+            int nv = 0;
+            for (long w = 0; w < plan.WindowSize; w++)
+                if (offsets[w] >= 0) valid[nv++] = offsets[w];
+            if (nv == 0) continue;
+            new ReadOnlySpan<float>(x + valid[0], run).CopyTo(bestVal);
+            Array.Clear(bestW, 0, run);
+            for (int w = 1; w < nv; w++) SelectStep(isa, ge, x + valid[w], w, bestVal, bestW, run);
+            float* stp = s + t * run;
+            if (write) WriteWindow(isa, res, valid, nv, bestW, stp, run);
+            else for (int c = 0; c < run; c++) res[valid[bestW[c]] + c] += stp[c];
+        }
     }
 
     // Every element of one window: 0 + source where it was selected (so -0 becomes +0 as in the
