@@ -18,8 +18,7 @@ internal static class FoldTransposedProducts
     {
         var eqns = program.Eqns;
         var uses = ProgramAnalysis.Uses(eqns, program.OutVars);
-        var producer = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < eqns.Length; i++) foreach (var v in eqns[i].Outputs) producer[v] = i;
+        var producer = ProgramAnalysis.Producers(eqns);
         Eqn[]? result = null;
         for (int i = 0; i < eqns.Length; i++)
         {

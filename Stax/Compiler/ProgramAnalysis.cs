@@ -8,6 +8,14 @@ internal static class ProgramAnalysis
     /// <summary>A scalar broadcast to a larger shape.</summary>
     public static bool IsSplat(Eqn e) => e.Primitive == Prims.BroadcastInDim && e.Inputs[0].Aval.Size == 1 && e.Outputs[0].Aval.Size > 1;
 
+    /// <summary>The index of the equation that writes each variable (program inputs are absent).</summary>
+    public static Dictionary<Var, int> Producers(Eqn[] eqns)
+    {
+        var producer = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < eqns.Length; i++) foreach (var v in eqns[i].Outputs) producer[v] = i;
+        return producer;
+    }
+
     /// <summary>How often each variable is read (a program output counts as a read).</summary>
     public static Dictionary<Var, int> Uses(Eqn[] eqns, Var[] outVars)
     {

@@ -23,8 +23,7 @@ internal static class CpuSchedule
     {
         var (eqns, outVars) = StandardPasses.Run(program);
         int n = eqns.Length;
-        var producer = new Dictionary<Var, int>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < n; i++) foreach (var v in eqns[i].Outputs) producer[v] = i;
+        var producer = ProgramAnalysis.Producers(eqns);
         var consumers = new List<int>[n];
         var pending = new int[n];
         for (int i = 0; i < n; i++) consumers[i] = new List<int>();
