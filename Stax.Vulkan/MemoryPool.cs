@@ -95,7 +95,13 @@ internal sealed unsafe class MemoryPool : IDisposable
     }
 
     /// <summary>A chunk of at least <paramref name="bytes"/> that no queued work uses.</summary>
-    public Chunk Allocate(ulong bytes, Func<long> completedSerial, Action waitForQueue)
+    /// <remarks>
+    /// <paramref name="waitFor"/> must return once the given serial has completed (submitting the
+    /// open command buffer only if that serial is still being recorded). The pool waits only for
+    /// the earliest serial that frees a chunk of the wanted size, so a miss neither stalls on
+    /// unrelated work nor splits the commands being recorded into an extra submission.
+    /// </remarks>
+    public Chunk Allocate(ulong bytes, Func<long> completedSerial, Action<long> waitFor)
     {
         ulong size = SizeClass(Math.Max(bytes, 4));
         lock (_gate)
@@ -103,13 +109,7 @@ internal sealed unsafe class MemoryPool : IDisposable
             _allocations++;
             Reclaim(completedSerial());
             if (TryFree(size, out var c)) return c;
-            // Before growing: let queued work that uses released chunks finish, then look again.
-            if (_pending.Count > 0 || !_released.IsEmpty)
-            {
-                waitForQueue();
-                Reclaim(completedSerial());
-                if (TryFree(size, out c)) return c;
-            }
+            if (WaitForPending(size, completedSerial, waitFor, out c)) return c;
             // Dead tensors hold chunks until their finalizers run. On a miss after the budget has
             // been handed out since the last look, collect: first the young generations (the
             // buffers of the last steps), and only if that frees nothing of this size, everything.
@@ -123,9 +123,8 @@ internal sealed unsafe class MemoryPool : IDisposable
                 {
                     GC.Collect(generation, GCCollectionMode.Forced, blocking: true, compacting: false);
                     GC.WaitForPendingFinalizers();
-                    if (!_released.IsEmpty) waitForQueue();
                     Reclaim(completedSerial());
-                    if (TryFree(size, out c)) return c;
+                    if (TryFree(size, out c) || WaitForPending(size, completedSerial, waitFor, out c)) return c;
                 }
             }
             if (size > DefaultBlock / 4)
@@ -139,6 +138,19 @@ internal sealed unsafe class MemoryPool : IDisposable
             _current.Used += size;
             return Hand(chunk);
         }
+    }
+
+    /// <summary>Waits for the earliest queued work that holds a released chunk of <paramref name="size"/>, then takes it.</summary>
+    bool WaitForPending(ulong size, Func<long> completedSerial, Action<long> waitFor, out Chunk c)
+    {
+        long earliest = long.MaxValue;
+        foreach (var (chunk, serial) in _pending)
+            if (chunk.Size == size) earliest = Math.Min(earliest, serial);
+        c = null!;
+        if (earliest == long.MaxValue) return false;
+        waitFor(earliest);
+        Reclaim(completedSerial());
+        return TryFree(size, out c);
     }
 
     bool TryFree(ulong size, out Chunk c)

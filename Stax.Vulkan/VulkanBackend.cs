@@ -78,7 +78,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
         }
         Pipelines = new Pipelines(Ctx);
         Stream = new CommandStream(Ctx);
-        _dummy = Pool.Allocate(256, () => Stream.Completed, () => { });
+        _dummy = Pool.Allocate(256, () => Stream.Completed, _ => { });
     }
 
     /// <inheritdoc/>
@@ -128,7 +128,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
         bytes = (bytes + 3) & ~3UL;
         if (bytes > Ctx.Capabilities.MaxStorageBufferRange)
             throw new NotSupportedException($"vulkan: a {dtype.Name()} buffer of {length} elements ({bytes} bytes) exceeds this device's maxStorageBufferRange of {Ctx.Capabilities.MaxStorageBufferRange} bytes; keep such data on the host and upload it in batches");
-        var chunk = Pool.Allocate(bytes, () => { Stream.Poll(); return Stream.Completed; }, () => Stream.WaitAll());
+        var chunk = Pool.Allocate(bytes, () => { Stream.Poll(); return Stream.Completed; }, Stream.WaitFor);
         long seen;
         while ((long)bytes > (seen = Interlocked.Read(ref _largestAllocation)) && Interlocked.CompareExchange(ref _largestAllocation, (long)bytes, seen) != seen) { }
         return chunk;
@@ -163,7 +163,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
                 data.CopyTo(new Span<byte>(b.Chunk.Block.Mapped + b.Chunk.Offset, data.Length));
                 return b;
             }
-            var st = Staging!.Allocate((ulong)data.Length, () => Stream.Completed, () => Stream.WaitAll());
+            var st = Staging!.Allocate((ulong)data.Length, () => Stream.Completed, Stream.WaitFor);
             data.CopyTo(new Span<byte>(st.Block.Mapped + st.Offset, data.Length));
             long serial = Stream.Copy(new Binding(st.Block.Buffer, st.Offset, st.Size), Bind(b), (ulong)((data.Length + 3) & ~3), uncaptured: true);
             b.LastUse = serial;
@@ -187,7 +187,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
                 new ReadOnlySpan<byte>(b.Chunk.Block.Mapped + b.Chunk.Offset, n).CopyTo(destination);
                 return;
             }
-            var st = Staging!.Allocate((ulong)n, () => Stream.Completed, () => Stream.WaitAll());
+            var st = Staging!.Allocate((ulong)n, () => Stream.Completed, Stream.WaitFor);
             long serial = Stream.Copy(Bind(b), new Binding(st.Block.Buffer, st.Offset, st.Size), (ulong)((n + 3) & ~3));
             b.LastUse = serial;
             Stream.WaitFor(serial);
