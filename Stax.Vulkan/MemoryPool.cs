@@ -140,7 +140,9 @@ internal sealed unsafe class MemoryPool : IDisposable
         }
     }
 
-    /// <summary>Waits for the earliest queued work that holds a released chunk of <paramref name="size"/>, then takes it.</summary>
+    /// <summary>
+    /// Waits for the earliest queued work that holds a released chunk of <paramref name="size"/>, then takes it.
+    /// </summary>
     bool WaitForPending(ulong size, Func<long> completedSerial, Action<long> waitFor, out Chunk c)
     {
         long earliest = long.MaxValue;

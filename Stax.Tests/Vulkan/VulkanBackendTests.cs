@@ -113,7 +113,8 @@ public class VulkanBackendTests
         var host = new float[4096];
         var t = new AbstractValue(new Shape(host.Length), DType.Float32);
         var x = (VulkanBuffer)vk.Upload(System.Runtime.InteropServices.MemoryMarshal.AsBytes(host.AsSpan()), DType.Float32);
-        var y = (VulkanBuffer)vk.Execute(Prims.Exp, Params.None, new Stax.Backends.DeviceBuffer[] { x }, new[] { t }, new[] { t })[0];
+        var args = new Stax.Backends.DeviceBuffer[] { x };
+        var y = (VulkanBuffer)vk.Execute(Prims.Exp, Params.None, args, new[] { t }, new[] { t })[0];
         // x and y are released while their work is still being recorded; a request of another
         // size cannot reuse them, so it must neither wait nor submit that work early.
         x.Dispose();
