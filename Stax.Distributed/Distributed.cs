@@ -173,4 +173,12 @@ public static class Distributed
     /// <summary>The sum of every leaf over all processes, fused like <see cref="AllReduceMean{T}"/>.</summary>
     public static T AllReduceSum<T>(T tree, long bucketBytes = GradientFusion.DefaultBucketBytes)
         => GradientFusion.Psum(tree, AxisName, bucketBytes);
+
+    /// <summary>
+    /// <paramref name="tx"/> with its state sharded over the processes (ZeRO stage 1, PyTorch's
+    /// <c>ZeroRedundancyOptimizer</c>): <see cref="ZeroRedundancyOptimizer.Create"/> over
+    /// <see cref="AxisName"/>. Give the train step's local gradients to it, not their mean.
+    /// </summary>
+    public static Stax.Optim.GradientTransformation ShardOptimizer(Stax.Optim.GradientTransformation tx)
+        => ZeroRedundancyOptimizer.Create(tx, AxisName);
 }

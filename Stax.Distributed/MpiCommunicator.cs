@@ -37,11 +37,12 @@ internal sealed unsafe class MpiCommunicator
     /// <summary>Collectives run so far (each rank counts the same when the programs agree).</summary>
     public long Sequence => Interlocked.Read(ref _sequence);
 
-    public enum Op { Sum = 1, Max = 2, Min = 3, Gather = 4, Broadcast = 5, Barrier = 6, FusedSum = 7 }
+    public enum Op { Sum = 1, Max = 2, Min = 3, Gather = 4, Broadcast = 5, Barrier = 6, FusedSum = 7, FusedScatter = 8, FusedGather = 9 }
 
     static string OpName(long op) => op switch
     {
         1 => "sum", 2 => "max", 3 => "min", 4 => "all_gather", 5 => "broadcast", 6 => "barrier", 7 => "fused sum",
+        8 => "fused sum-scatter", 9 => "fused all-gather",
         _ => $"op {op}",
     };
 
@@ -67,9 +68,10 @@ internal sealed unsafe class MpiCommunicator
         lock (_gate) Verify(what, op, dtype, shape, Interlocked.Increment(ref _sequence));
     }
 
-    /// <summary>The agreement check of a fused sum of <paramref name="operands"/> (one check for
-    /// all of them); counts as one collective.</summary>
-    public void VerifyFused(string what, IReadOnlyList<AbstractValue> operands)
+    /// <summary>The agreement check of a fused collective (<see cref="Op.FusedSum"/>, <see cref="Op.FusedScatter"/>
+    /// or <see cref="Op.FusedGather"/>) of <paramref name="operands"/>, one check for all of them
+    /// (for a gather, the full results' types, which every rank knows alike); counts as one collective.</summary>
+    public void VerifyFused(string what, IReadOnlyList<AbstractValue> operands, Op op = Op.FusedSum)
     {
         lock (_gate)
         {
@@ -86,7 +88,7 @@ internal sealed unsafe class MpiCommunicator
                 total += a.Shape.Size;
             }
             var mine = new long[DescLongs];
-            mine[0] = (long)Op.FusedSum; mine[1] = operands.Count > 0 ? (long)operands[0].DType : -1;
+            mine[0] = (long)op; mine[1] = operands.Count > 0 ? (long)operands[0].DType : -1;
             mine[2] = total; mine[3] = operands.Count;
             mine[4] = (long)h; mine[5] = mine[6] = mine[7] = -1;
             mine[8] = seq;
@@ -126,8 +128,8 @@ internal sealed unsafe class MpiCommunicator
     static string Describe(ReadOnlySpan<long> desc)
     {
         var d = desc.ToArray();
-        if (d[0] == (long)Op.FusedSum)
-            return $"sum of {d[3]} tensors of {((DType)d[1]).Name()}, {d[2]} elements in all "
+        if (d[0] is (long)Op.FusedSum or (long)Op.FusedScatter or (long)Op.FusedGather)
+            return $"{(d[0] == (long)Op.FusedSum ? "sum" : OpName(d[0]))} of {d[3]} tensors of {((DType)d[1]).Name()}, {d[2]} elements in all "
                 + $"(shapes fingerprint {(ulong)d[4]:x16}) (collective #{d[8]})";
         var dims = string.Join(",", Enumerable.Range(0, (int)Math.Min(d[3], 4))
                 .Select(i => d[4 + i].ToString(System.Globalization.CultureInfo.InvariantCulture)))
@@ -174,6 +176,75 @@ internal sealed unsafe class MpiCommunicator
             fixed (byte* s = send)
             fixed (byte* r = receive)
                 Reduce(s, r, Count(what, send.Length, dtype), type, op, what);
+        }
+    }
+
+    /// <summary>
+    /// Sums <paramref name="send"/> (every rank's whole tensor) over all ranks and keeps this rank's
+    /// part, <paramref name="counts"/>[rank] elements from the offset of the counts before it, in
+    /// <paramref name="receive"/> (MPI_Reduce_scatter). Like <see cref="AllReduceInto"/>, one part of
+    /// a collective that <see cref="VerifyFused"/> has just checked (hold <see cref="Gate"/>).
+    /// </summary>
+    public void ReduceScatterInto(ReadOnlySpan<byte> send, Span<byte> receive, int[] counts, DType dtype, string what)
+    {
+        long esize = dtype.SizeOf();
+        if (counts.Length != Size || counts.Sum(c => (long)c) * esize != send.Length || counts[Rank] * esize != receive.Length)
+            throw new ArgumentException($"{what}: buffers of {send.Length} and {receive.Length} bytes do not match the "
+                + $"counts [{string.Join(", ", counts)}] of {dtype.Name()} on rank {Rank} of {Size}");
+        lock (_gate)
+        {
+            var type = TypeOf(what, dtype);
+            if (Size == 1) { send.CopyTo(receive); return; }
+            fixed (byte* s = send)
+            fixed (byte* r = receive)
+            fixed (int* c = counts)
+            {
+                if (VerifyCalls)
+                {
+                    // Every rank is inside this checked collective: the blocking call (see Reduce).
+                    long t0 = Stopwatch.GetTimestamp();
+                    Check(_mpi.ReduceScatter(s, r, c, type, _mpi.OpSum, _mpi.CommWorld), what, "MPI_Reduce_scatter");
+                    Interlocked.Add(ref _waitTicks, Stopwatch.GetTimestamp() - t0);
+                    return;
+                }
+                nint req;
+                Check(_mpi.IreduceScatter(s, r, c, type, _mpi.OpSum, _mpi.CommWorld, &req), what, "MPI_Ireduce_scatter");
+                Wait(&req, what);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every rank's <paramref name="send"/> (<paramref name="byteCounts"/>[k] bytes from rank k) into
+    /// <paramref name="receive"/>, in rank order (MPI_Allgatherv): the inverse of
+    /// <see cref="ReduceScatterInto"/>'s split. One part of a checked fused collective (hold <see cref="Gate"/>).
+    /// </summary>
+    public void AllGatherInto(ReadOnlySpan<byte> send, Span<byte> receive, int[] byteCounts, string what)
+    {
+        if (byteCounts.Length != Size || byteCounts.Sum(c => (long)c) != receive.Length || byteCounts[Rank] != send.Length)
+            throw new ArgumentException($"{what}: buffers of {send.Length} and {receive.Length} bytes do not match the "
+                + $"byte counts [{string.Join(", ", byteCounts)}] on rank {Rank} of {Size}");
+        lock (_gate)
+        {
+            if (Size == 1) { send.CopyTo(receive); return; }
+            var displs = new int[Size];
+            for (int k = 1; k < Size; k++) displs[k] = displs[k - 1] + byteCounts[k - 1];
+            fixed (byte* s = send)
+            fixed (byte* r = receive)
+            fixed (int* c = byteCounts)
+            fixed (int* d = displs)
+            {
+                if (VerifyCalls)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    Check(_mpi.Allgatherv(s, send.Length, _mpi.Byte, r, c, d, _mpi.Byte, _mpi.CommWorld), what, "MPI_Allgatherv");
+                    Interlocked.Add(ref _waitTicks, Stopwatch.GetTimestamp() - t0);
+                    return;
+                }
+                nint req;
+                Check(_mpi.Iallgatherv(s, send.Length, _mpi.Byte, r, c, d, _mpi.Byte, _mpi.CommWorld, &req), what, "MPI_Iallgatherv");
+                Wait(&req, what);
+            }
         }
     }
 

@@ -31,6 +31,10 @@ internal sealed unsafe class MpiLibrary
     public readonly delegate* unmanaged<void*, int, nint, void*, int, nint, nint, nint*, int> Iallgather;
     public readonly delegate* unmanaged<void*, int, nint, int, nint, nint*, int> Ibcast;
     public readonly delegate* unmanaged<nint, nint*, int> Ibarrier;
+    public readonly delegate* unmanaged<void*, void*, int*, nint, nint, nint, int> ReduceScatter;
+    public readonly delegate* unmanaged<void*, void*, int*, nint, nint, nint, nint*, int> IreduceScatter;
+    public readonly delegate* unmanaged<void*, int, nint, void*, int*, int*, nint, nint, int> Allgatherv;
+    public readonly delegate* unmanaged<void*, int, nint, void*, int*, int*, nint, nint, nint*, int> Iallgatherv;
     public readonly delegate* unmanaged<nint*, int*, void*, int> Test;
     public readonly delegate* unmanaged<nint, int, int> Abort;
     public readonly delegate* unmanaged<byte*, int*, int> GetLibraryVersion;
@@ -55,6 +59,10 @@ internal sealed unsafe class MpiLibrary
         Iallgather = (delegate* unmanaged<void*, int, nint, void*, int, nint, nint, nint*, int>)Fn("MPI_Iallgather");
         Ibcast = (delegate* unmanaged<void*, int, nint, int, nint, nint*, int>)Fn("MPI_Ibcast");
         Ibarrier = (delegate* unmanaged<nint, nint*, int>)Fn("MPI_Ibarrier");
+        ReduceScatter = (delegate* unmanaged<void*, void*, int*, nint, nint, nint, int>)Fn("MPI_Reduce_scatter");
+        IreduceScatter = (delegate* unmanaged<void*, void*, int*, nint, nint, nint, nint*, int>)Fn("MPI_Ireduce_scatter");
+        Allgatherv = (delegate* unmanaged<void*, int, nint, void*, int*, int*, nint, nint, int>)Fn("MPI_Allgatherv");
+        Iallgatherv = (delegate* unmanaged<void*, int, nint, void*, int*, int*, nint, nint, nint*, int>)Fn("MPI_Iallgatherv");
         Test = (delegate* unmanaged<nint*, int*, void*, int>)Fn("MPI_Test");
         Abort = (delegate* unmanaged<nint, int, int>)Fn("MPI_Abort");
         GetLibraryVersion = (delegate* unmanaged<byte*, int*, int>)Fn("MPI_Get_library_version");

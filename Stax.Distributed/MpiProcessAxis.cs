@@ -57,6 +57,69 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
         }
     }
 
+    /// <summary>
+    /// psum_scatter_fused: one agreement check, then one MPI_Reduce_scatter per operand from its
+    /// buffer into its new 1-D shard's. CPU tensors are read and written in place; other backends'
+    /// go through host copies.
+    /// </summary>
+    public Tensor[] EvaluateScatter(Tensor[] operands, ShardParams p)
+    {
+        string what = $"psum_scatter_fused over process axis '{name}'";
+        lock (this)
+        lock (comm.Gate)
+        {
+            comm.VerifyFused(what, operands.Select(x => x.Aval).ToArray(), MpiCommunicator.Op.FusedScatter);
+            var outs = new Tensor[operands.Length];
+            for (int i = 0; i < operands.Length; i++)
+            {
+                var x = operands[i];
+                var counts = ShardLayout.Counts(x.Shape.Size, Size);
+                outs[i] = Into(x, new Shape(counts[Index]), (send, recv) => comm.ReduceScatterInto(send, recv, counts, x.DType, what));
+            }
+            GC.KeepAlive(operands);
+            return outs;
+        }
+    }
+
+    /// <summary>all_gather_fused: one agreement check (on the full shapes), then one MPI_Allgatherv per
+    /// shard straight into its full-shaped result.</summary>
+    public Tensor[] EvaluateGather(Tensor[] shards, ShardParams p)
+    {
+        string what = $"all_gather_fused over process axis '{name}'";
+        lock (this)
+        lock (comm.Gate)
+        {
+            var full = shards.Select((x, i) => x.Aval with { Shape = p.Shapes[i] }).ToArray();
+            comm.VerifyFused(what, full, MpiCommunicator.Op.FusedGather);
+            var outs = new Tensor[shards.Length];
+            for (int i = 0; i < shards.Length; i++)
+            {
+                int esize = shards[i].DType.SizeOf();
+                var bytes = ShardLayout.Counts(p.Shapes[i].Size, Size).Select(c => checked(c * esize)).ToArray();
+                outs[i] = Into(shards[i], p.Shapes[i], (send, recv) => comm.AllGatherInto(send, recv, bytes, what));
+            }
+            GC.KeepAlive(shards);
+            return outs;
+        }
+    }
+
+    delegate void Transfer(ReadOnlySpan<byte> send, Span<byte> receive);
+
+    // A result of `shape` filled by `move` from x's bytes: in place for CPU tensors (a pooled result),
+    // through host arrays for other backends.
+    static Tensor Into(Tensor x, Shape shape, Transfer move)
+    {
+        if (x.Backend is CpuBackend cpu)
+        {
+            var r = cpu.AllocateUninitialized(shape, x.DType);
+            move(cpu.HostBytes(x), cpu.HostBytes(r));
+            return r;
+        }
+        var recv = new byte[checked(shape.Size * x.DType.SizeOf())];
+        move(x.ToBytes(), recv);
+        return Tensor.FromBytes(recv, shape, x.DType, x.Backend);
+    }
+
     static bool Reducible(DType d) => d is DType.Float32 or DType.Float64 or DType.Int32 or DType.UInt32;
 
     Tensor Run(Primitive collective, Tensor operand, Params parameters)

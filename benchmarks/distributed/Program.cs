@@ -57,14 +57,17 @@ if (mode == "train")
         System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
     object? profile = null;
     var clock = new Stopwatch();
+    var gcs = new List<int>();
     for (int i = 0; i < steps + 10; i++)
     {
+        int gc0 = GC.CollectionCount(0);
         double w0 = distributed ? Distributed.CollectiveWaitTime.TotalSeconds : 0;
         double c0 = distributed ? Distributed.Comm.CheckTime.TotalSeconds : 0;
         clock.Restart();
         (state, var loss) = step(state, x, y);
         loss.Item<float>();
         if (i >= 10) times.Add(clock.Elapsed.TotalSeconds);
+        if (i >= 10) gcs.Add(GC.CollectionCount(0) - gc0);
         if (i == 9 && args.Contains("--profile"))
             profileField.SetValue(null, profile = Activator.CreateInstance(profileField.FieldType, nonPublic: true));
         if (i >= 10 && distributed) waits.Add(Distributed.CollectiveWaitTime.TotalSeconds - w0);
@@ -83,6 +86,21 @@ if (mode == "train")
             + $" step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")}"
             + $" collective_wait_ms={F(wait * 1e3, "F2")} (check {F(check * 1e3, "F3")})"
             + $" outside_collectives_ms={F(compute * 1e3, "F2")} images_per_s={F(batch * size / t, "F0")}");
+    if (args.Contains("--histogram") && rank == 0)
+    {
+        var sorted = times.OrderBy(v => v).ToList();
+        string P(double q) => F(sorted[(int)(q * (sorted.Count - 1))] * 1e3, "F2");
+        Console.WriteLine($"  percentiles ms: p10 {P(0.1)} p50 {P(0.5)} p90 {P(0.9)} p99 {P(0.99)} max {P(1)}");
+        Console.WriteLine($"  gen0 collections during timed steps: {gcs.Sum()}, gen2: {GC.CollectionCount(2)}");
+        double med = Median(times);
+        for (int k = 0; k < times.Count; k += 50)
+        {
+            var part = times.Skip(k).Take(50).ToList();
+            Console.WriteLine($"  steps {k}-{k + part.Count - 1}: mean {F(part.Average() * 1e3, "F2")}"
+                + $" median {F(Median(part) * 1e3, "F2")} slow(>1.5x median) {part.Count(v => v > 1.5 * med)}"
+                + $" gc {gcs.Skip(k).Take(50).Sum()}");
+        }
+    }
     if (profile != null && rank == 0)
     {
         profileField.SetValue(null, null);
