@@ -143,10 +143,15 @@ switch (scenario)
         var yb = Rng.Normal(ky, new Shape(6, 3));
         Tensor Loss(Dictionary<string, Tensor> q) =>
             Np.Mean(Np.Square(Np.Matmul(Np.Tanh(Np.Matmul(xb, q["w1"]) + q["b1"]), q["w2"]) * q["s"] + q["b2"] - yb));
-        string Hash(object? tree) => Convert.ToHexString(SHA256.HashData(Tree.Leaves(tree).SelectMany(t => t.ToBytes()).ToArray()));
+        string Hash(object? tree) =>
+            Convert.ToHexString(SHA256.HashData(Tree.Leaves(tree).SelectMany(t => t.ToBytes()).ToArray()));
         float MaxDiff(object? a, object? b) =>
             Tree.Leaves(a).Zip(Tree.Leaves(b)).Max(t => Np.Max(Np.Abs(t.First - t.Second)).Item<float>());
-        foreach (var (label, inner) in new[] { ("adam", Stax.Optim.Optax.Adam(0.01)), ("adamw", Stax.Optim.Optax.AdamW(0.01, weightDecay: 0.1)) })
+        var optimizers = new[]
+        {
+            ("adam", Stax.Optim.Optax.Adam(0.01)), ("adamw", Stax.Optim.Optax.AdamW(0.01, weightDecay: 0.1)),
+        };
+        foreach (var (label, inner) in optimizers)
         {
             var tx = ZeroRedundancyOptimizer.Create(inner, "batch");
             var plain = Jit((Stax.Optim.TrainState st) =>

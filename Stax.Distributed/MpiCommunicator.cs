@@ -37,7 +37,10 @@ internal sealed unsafe class MpiCommunicator
     /// <summary>Collectives run so far (each rank counts the same when the programs agree).</summary>
     public long Sequence => Interlocked.Read(ref _sequence);
 
-    public enum Op { Sum = 1, Max = 2, Min = 3, Gather = 4, Broadcast = 5, Barrier = 6, FusedSum = 7, FusedScatter = 8, FusedGather = 9 }
+    public enum Op
+    {
+        Sum = 1, Max = 2, Min = 3, Gather = 4, Broadcast = 5, Barrier = 6, FusedSum = 7, FusedScatter = 8, FusedGather = 9,
+    }
 
     static string OpName(long op) => op switch
     {
@@ -129,7 +132,8 @@ internal sealed unsafe class MpiCommunicator
     {
         var d = desc.ToArray();
         if (d[0] is (long)Op.FusedSum or (long)Op.FusedScatter or (long)Op.FusedGather)
-            return $"{(d[0] == (long)Op.FusedSum ? "sum" : OpName(d[0]))} of {d[3]} tensors of {((DType)d[1]).Name()}, {d[2]} elements in all "
+            return $"{(d[0] == (long)Op.FusedSum ? "sum" : OpName(d[0]))} of {d[3]} tensors of {((DType)d[1]).Name()}, "
+                + $"{d[2]} elements in all "
                 + $"(shapes fingerprint {(ulong)d[4]:x16}) (collective #{d[8]})";
         var dims = string.Join(",", Enumerable.Range(0, (int)Math.Min(d[3], 4))
                 .Select(i => d[4 + i].ToString(System.Globalization.CultureInfo.InvariantCulture)))
@@ -242,7 +246,8 @@ internal sealed unsafe class MpiCommunicator
                     return;
                 }
                 nint req;
-                Check(_mpi.Iallgatherv(s, send.Length, _mpi.Byte, r, c, d, _mpi.Byte, _mpi.CommWorld, &req), what, "MPI_Iallgatherv");
+                Check(_mpi.Iallgatherv(s, send.Length, _mpi.Byte, r, c, d, _mpi.Byte, _mpi.CommWorld, &req),
+                      what, "MPI_Iallgatherv");
                 Wait(&req, what);
             }
         }

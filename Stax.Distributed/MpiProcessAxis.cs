@@ -74,7 +74,8 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
             {
                 var x = operands[i];
                 var counts = ShardLayout.Counts(x.Shape.Size, Size);
-                outs[i] = Into(x, new Shape(counts[Index]), (send, recv) => comm.ReduceScatterInto(send, recv, counts, x.DType, what));
+                outs[i] = Into(x, new Shape(counts[Index]),
+                    (send, recv) => comm.ReduceScatterInto(send, recv, counts, x.DType, what));
             }
             GC.KeepAlive(operands);
             return outs;

@@ -26,7 +26,8 @@ public static class ShardCollectives
         {
             TypeRules.RequireKind("psum_scatter_fused", TypeRules.Kinds.Numeric, ins[i]);
             if (ins[i].Shape != p.Shapes[i])
-                throw new ArgumentException($"psum_scatter_fused: operand {i} has shape {ins[i].Shape}, the parameters say {p.Shapes[i]}");
+                throw new ArgumentException(
+                    $"psum_scatter_fused: operand {i} has shape {ins[i].Shape}, the parameters say {p.Shapes[i]}");
             outs[i] = ins[i] with { Shape = new Shape(p.ShardSize(i)) };
         }
         return outs;
@@ -64,7 +65,8 @@ public static class ShardCollectives
 
     static MpiProcessAxis Axis(ShardParams p, string op) => ProcessAxes.Find(p.AxisName) as MpiProcessAxis
         ?? throw new ArgumentException(
-            $"{op}: axis '{p.AxisName}' is not the process axis of Distributed.Initialize (sharded collectives run over MPI ranks)");
+            $"{op}: axis '{p.AxisName}' is not the process axis of Distributed.Initialize "
+            + "(sharded collectives run over MPI ranks)");
 
     static ShardParams ParamsFor(string op, string axisName, IEnumerable<Shape> shapes)
     {

@@ -14,7 +14,8 @@ public static class ShardLayout
         if (ranks < 1 || rank < 0 || rank >= ranks)
             throw new ArgumentOutOfRangeException(nameof(rank), $"ShardLayout: rank {rank} is not one of 0..{ranks - 1}");
         if (size < 0 || size > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(size), $"ShardLayout: {size} elements (at most {int.MaxValue} per tensor)");
+            throw new ArgumentOutOfRangeException(nameof(size),
+                $"ShardLayout: {size} elements (at most {int.MaxValue} per tensor)");
         long start = size * rank / ranks, end = size * (rank + 1) / ranks;
         return ((int)start, (int)(end - start));
     }

@@ -46,7 +46,8 @@ public static class ZeroRedundancyOptimizer
     {
         var axis = ProcessAxes.Find(axisName)
             ?? throw new ArgumentException(
-                $"ZeroRedundancyOptimizer: '{axisName}' is not a process axis (call Distributed.Initialize(\"{axisName}\") first)");
+                $"ZeroRedundancyOptimizer: '{axisName}' is not a process axis "
+                + $"(call Distributed.Initialize(\"{axisName}\") first)");
         (ranks, rank) = (axis.Size, axis.Index);
         var (leaves, def) = Tree.Flatten(parameters);
         var shards = new Tensor[leaves.Length];
@@ -71,11 +72,13 @@ public static class ZeroRedundancyOptimizer
         GradientTransformation inner, string axisName, string who, object? grads, object? state, object? parameters)
     {
         var s = state as ZeroRedundancyState
-            ?? throw new ArgumentException($"{who}: expected a ZeroRedundancyState (from Init), got {state?.GetType().Name ?? "null"}");
+            ?? throw new ArgumentException(
+                $"{who}: expected a ZeroRedundancyState (from Init), got {state?.GetType().Name ?? "null"}");
         var (g, def) = Tree.Flatten(grads);
         foreach (var (leaf, i) in g.Select((leaf, i) => (leaf, i)))
             if (!leaf.DType.IsFloat())
-                throw new ArgumentException($"{who}: gradient leaf {def.LeafPaths[i]} is {leaf.Aval}; sharded updates need float gradients");
+                throw new ArgumentException(
+                    $"{who}: gradient leaf {def.LeafPaths[i]} is {leaf.Aval}; sharded updates need float gradients");
         object? paramShards = null;
         if (parameters is not null)
         {
@@ -103,7 +106,8 @@ public static class ZeroRedundancyOptimizer
     {
         ArgumentNullException.ThrowIfNull(inner);
         var s = state as ZeroRedundancyState
-            ?? throw new ArgumentException($"ZeroRedundancyOptimizer.GatherState: expected a ZeroRedundancyState, got {state?.GetType().Name ?? "null"}");
+            ?? throw new ArgumentException(
+                $"ZeroRedundancyOptimizer.GatherState: expected a ZeroRedundancyState, got {state?.GetType().Name ?? "null"}");
         var (full, fdef) = Tree.Flatten(inner.Init(parameters));
         var (mine, mdef) = Tree.Flatten(s.Inner);
         Tree.CheckSame(fdef, mdef, "ZeroRedundancyOptimizer.GatherState", "the full state", "the sharded state");
@@ -123,7 +127,8 @@ public static class ZeroRedundancyOptimizer
     /// transformation (from <see cref="GatherState"/> or an unsharded optimizer's checkpoint, the
     /// same on every rank). Local: no communication. Eager.
     /// </summary>
-    public static ZeroRedundancyState ShardState(object? fullState, GradientTransformation inner, object? parameters, string axisName)
+    public static ZeroRedundancyState ShardState(
+        object? fullState, GradientTransformation inner, object? parameters, string axisName)
     {
         ArgumentNullException.ThrowIfNull(inner);
         var (def, shards) = Shards(parameters, axisName, out int n, out int r);
