@@ -158,17 +158,22 @@ switch (scenario)
                 st.ApplyGradients(GradientFusion.Pmean(Grad(Loss)((Dictionary<string, Tensor>)st.Params!), "batch")), "plain");
             var sharded = Jit((Stax.Optim.TrainState st) =>
                 st.ApplyGradients(Grad(Loss)((Dictionary<string, Tensor>)st.Params!)), "sharded");
+            var fast = Jit((Stax.Optim.TrainState st) =>
+                ZeroRedundancyOptimizer.ApplyGradients(st, Grad(Loss)((Dictionary<string, Tensor>)st.Params!)), "fast");
             var a = Stax.Optim.TrainState.Create(p0, inner);
             var z = Stax.Optim.TrainState.Create(p0, tx);
             long full = Tree.Leaves(a.OptState).Sum(t => t.Size), mine = Tree.Leaves(z.OptState).Sum(t => t.Size);
             Put($"{label}statesize", $"{mine}/{full}");
-            for (int i = 0; i < 5; i++) { a = plain(a); z = sharded(z); }
+            var f = Stax.Optim.TrainState.Create(p0, tx);
+            for (int i = 0; i < 5; i++) { a = plain(a); z = sharded(z); f = fast(f); }
             // Checkpoint and resume: the full state assembled from the shards, then cut again.
             var gathered = ZeroRedundancyOptimizer.GatherState(z.OptState, inner, z.Params, "batch");
             Put($"{label}gatherhash", Hash(gathered));
             Put($"{label}plainstatehash", Hash(a.OptState));
             var resumed = z with { OptState = ZeroRedundancyOptimizer.ShardState(gathered, inner, z.Params, "batch") };
-            for (int i = 0; i < 5; i++) { a = plain(a); z = sharded(z); resumed = sharded(resumed); }
+            for (int i = 0; i < 5; i++) { a = plain(a); z = sharded(z); f = fast(f); resumed = fast(resumed); }
+            Put($"{label}fasthash", Hash(f.Params) + " " + Hash(f.OptState));
+            Put($"{label}updatespathhash", Hash(z.Params) + " " + Hash(z.OptState));
             var eager = z.ApplyGradients(Grad(Loss)((Dictionary<string, Tensor>)z.Params!)); // the same step, not compiled
             Put($"{label}hash", Hash(z.Params));
             Put($"{label}plainhash", Hash(a.Params));

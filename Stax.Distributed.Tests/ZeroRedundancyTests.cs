@@ -22,12 +22,16 @@ public sealed class ZeroRedundancyTests
                 // Identical parameters on every rank (every rank adds the same gathered updates).
                 Assert.Equal(run.Value(0, opt + "hash"), run.Value(r, opt + "hash"));
                 // Adam's count (1 element) is kept whole; mu and nu (67 elements each) are split:
-                // rank r holds its ShardLayout share of every leaf, [size*r/n, size*(r+1)/n).
+                // rank r holds its ShardLayout share of every leaf, [size*r/n, size*(r+1)/n), and
+                // the same share of the parameters (the master copy it updates).
                 long shardElems = new[] { 35, 7, 21, 3, 1 }.Sum(s => s * (r + 1) / ranks - s * r / ranks);
-                Assert.Equal($"{1 + 2 * shardElems}/{1 + 2 * 67}", run.Value(r, opt + "statesize"));
+                Assert.Equal($"{1 + 3 * shardElems}/{1 + 2 * 67}", run.Value(r, opt + "statesize"));
                 // The checkpoint path: the gathered state is the unsharded optimizer's state, and
                 // training on from its re-cut shards gives the same parameters as not stopping.
                 Assert.Equal(run.Value(r, opt + "resumedhash"), run.Value(r, opt + "hash"));
+                // ZeroRedundancyOptimizer.ApplyGradients (gathers parameters) and TrainState.ApplyGradients
+                // (gathers updates) give the same parameters and sharded states.
+                Assert.Equal(run.Value(r, opt + "updatespathhash"), run.Value(r, opt + "fasthash"));
                 // The eager step equals the compiled one.
                 var pair = run.Value(r, opt + "eagerhash").Split(' ');
                 Assert.Equal(pair[0], pair[1]);
