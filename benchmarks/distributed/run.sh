@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The tables of docs/distributed.md: the MLP train step (784-512-512-10, Adam, batch 128 per
 # process, one thread per process) on 1 process, on 2 independent processes at once (no
-# communication: what the machine gives two processes) and on 2 MPI ranks (global batch 2x128);
-# then all-reduce latency/bandwidth of the binding against Open MPI's MPI_Allreduce from C.
+# communication: what the machine gives two processes), on 2 MPI ranks (global batch 2x128) and on
+# 2 MPI ranks with the optimizer state sharded (ZeroRedundancyOptimizer); then a summary of the
+# efficiencies per round; then all-reduce latency/bandwidth of the binding against Open MPI's
+# MPI_Allreduce from C (skipped with TRAIN_ONLY=1).
 # Every process is pinned to one core the same way: the single process to core 0 (taskset), the
 # independent pair to cores 0 and 1, the ranks with mpirun --bind-to core (rank r on core r).
 # ROUNDS=n sets the number of rounds (default 5).
@@ -21,14 +23,34 @@ dotnet build -c Release -v q -nologo >/dev/null
 BENCH="dotnet bin/Release/net10.0/DistributedBench.dll"
 out=$(mktemp -d)
 mpicc -O2 -o "$out/allreduce" allreduce.c
-# 600 timed steps per run: shorter runs are dominated by tiered JIT warm-up and by start-up skew
-# (two "independent" processes of a few hundred milliseconds barely overlap).
+# 300 warm-up steps (tiered JIT: the first 100-150 steps run tier-0 code at 2.5-3x the steady
+# time) and 600 timed steps per run: shorter runs are dominated by start-up skew (two
+# "independent" processes of a few hundred milliseconds barely overlap).
+log="$out/train.log"
 for round in $(seq 1 "${ROUNDS:-5}"); do
-  echo "round $round: $(uptime | sed 's/.*load/load/')"
-  taskset -c 0 $BENCH train --steps 600
-  (taskset -c 0 $BENCH train --steps 600 & taskset -c 1 $BENCH train --steps 600 & wait) | sed 's/^train/independent/'
-  $MPIRUN -np 2 $BENCH train --distributed --steps 600
+  echo "round $round: $(uptime | sed 's/.*load/load/')" | tee -a "$log"
+  taskset -c 0 $BENCH train --steps 600 | tee -a "$log"
+  (taskset -c 0 $BENCH train --steps 600 & taskset -c 1 $BENCH train --steps 600 & wait) | sed 's/^train/independent/' \
+    | tee -a "$log"
+  $MPIRUN -np 2 $BENCH train --distributed --steps 600 | tee -a "$log"
+  $MPIRUN -np 2 $BENCH train --distributed --shard --steps 600 | tee -a "$log"
 done
+# Efficiency: two ranks' throughput (2x128 images per step) against twice one process's, by mean
+# step (throughput) and by median step, and against the two independent processes of the round.
+echo "summary (efficiency by mean step, by median step in parentheses; 'vs pair' = vs the independent pair)"
+awk '
+  function v(key,   i) { for (i = 1; i <= NF; i++) if (index($i, key "=") == 1) return substr($i, length(key) + 2); return 0 }
+  function eff(name, med, mean) {
+    printf "  %s: %.2f (%.2f) vs 2x one process, %.2f (%.2f) vs pair", name, m1 / mean, s1 / med, \
+      pm / mean, ps / med
+  }
+  /^round/ { r = $2; np = 0 }
+  /^train processes=1 / { s1 = v("step_ms"); m1 = v("mean_step_ms") }
+  /^independent/ { np++; a[np] = v("step_ms"); b[np] = v("mean_step_ms")
+    if (np == 2) { ps = 2 / (1 / a[1] + 1 / a[2]); pm = 2 / (1 / b[1] + 1 / b[2]) } }
+  /^train processes=2 threads/ { printf "round %s", r; eff("2 ranks", v("step_ms"), v("mean_step_ms")) }
+  /^train processes=2 sharded/ { eff("sharded", v("step_ms"), v("mean_step_ms")); printf "\n" }
+' "$log"
 if [ "${TRAIN_ONLY:-0}" = 1 ]; then rm -rf "$out"; exit 0; fi
 $MPIRUN -np 2 "$out/allreduce"
 $MPIRUN -np 2 $BENCH allreduce
