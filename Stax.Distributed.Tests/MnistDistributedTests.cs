@@ -56,4 +56,42 @@ public sealed class MnistDistributedTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    static string Digest(MpiRun run)
+    {
+        SameParametersOnEveryRank(run);
+        return Regex.Match(run.Output, @"rank 0 parameters sha256 ([0-9A-F]{64})").Groups[1].Value;
+    }
+
+    [MpiFact]
+    public void The_sharded_optimizer_trains_the_same_bits_and_its_checkpoints_are_interchangeable()
+    {
+        var dir = Directory.CreateTempSubdirectory("stax-mnist-zero").FullName;
+        try
+        {
+            string[] Args(string ck, int epochs, params string[] more) => new[]
+                {
+                    "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--limit", "3000", "--batch", "128",
+                    "--distributed", "--plot", Path.Combine(dir, "p.svg"), "--checkpoint", Path.Combine(dir, ck),
+                }.Concat(more).ToArray();
+            MpiRun Run(string[] args)
+            {
+                var run = MpiEnvironment.RunProgram(2, Limit, Mnist, args);
+                Assert.True(run.ExitCode == 0, run.Output);
+                return run;
+            }
+            // Two ranks: the reduce-scatter's sums are the all-reduce's (one addition per element)
+            // and Adam is elementwise, so sharding changes no bit of the parameters.
+            var plain = Run(Args("plain.stax", 1));
+            var sharded = Run(Args("sharded.stax", 1, "--shard-optimizer"));
+            Assert.Equal(Digest(plain), Digest(sharded));
+            // A checkpoint holds the unsharded state either way: resume each from the other's.
+            var plainFromSharded = Run(Args("sharded.stax", 2, "--resume"));
+            var shardedFromPlain = Run(Args("plain.stax", 2, "--resume", "--shard-optimizer"));
+            Assert.Contains("after epoch 1 (step 23)", shardedFromPlain.Output); // 3000 / 128 steps in epoch 1
+            Assert.Equal(Digest(plainFromSharded), Digest(shardedFromPlain));
+            Assert.NotEqual(Digest(plain), Digest(shardedFromPlain));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }

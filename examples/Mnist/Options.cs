@@ -16,6 +16,7 @@ sealed class Options
     public string? Plot;
     public int Seed = 0;
     public bool Distributed;
+    public bool ShardOptimizer;
 
     public int EpochsOrDefault => Epochs ?? (Model == "cnn" ? 3 : 10);
     public int BatchOrDefault => Batch > 0 ? Batch : (Model == "cnn" ? 64 : 128);
@@ -34,6 +35,8 @@ sealed class Options
           --seed N               random seed (default 0)
           --distributed          data-parallel over the processes of an MPI job (mpirun -np N ...):
                                  each rank trains on its 1/N of every global batch of --batch images
+          --shard-optimizer      with --distributed: each rank keeps and updates 1/N of Adam's state
+                                 (ZeroRedundancyOptimizer); checkpoints keep the unsharded format
         """;
 
     public static Options Parse(string[] args)
@@ -56,12 +59,14 @@ sealed class Options
                 case "--plot": o.Plot = Next(); break;
                 case "--seed": o.Seed = Int(); break;
                 case "--distributed": o.Distributed = true; break;
+                case "--shard-optimizer": o.ShardOptimizer = true; break;
                 case "--help" or "-h": throw new OperationCanceledException();
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
         if (o.Model is not ("mlp" or "cnn")) throw new ArgumentException($"--model must be mlp or cnn, got '{o.Model}'");
         if (o.Backend is not ("cpu" or "vulkan")) throw new ArgumentException($"--backend must be cpu or vulkan, got '{o.Backend}'");
+        if (o.ShardOptimizer && !o.Distributed) throw new ArgumentException("--shard-optimizer needs --distributed");
         if (o.EpochsOrDefault < 1 || o.BatchOrDefault < 1 || o.Limit < 1) throw new ArgumentException("--epochs, --batch and --limit must be positive");
         return o;
     }

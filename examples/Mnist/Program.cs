@@ -70,6 +70,10 @@ Console.WriteLine($"{Summary.Of(parameters).TotalParameters:N0} parameters");
 // Adam with the learning rate decaying by 0.75 per epoch: the last epochs settle instead of
 // wandering around the optimum (the final test accuracy is what the run reports).
 var tx = Optax.Adam(Optax.ExponentialDecay(opt.LearningRate, stepsPerEpoch, 0.75));
+// --shard-optimizer: Adam's state split over the ranks (ZeRO stage 1). Checkpoints hold the
+// unsharded state (gathered before saving, cut again after loading), so they are interchangeable
+// with unsharded and single-process runs.
+var shardedTx = opt.ShardOptimizer ? ZeroRedundancyOptimizer.Create(tx, "batch") : null;
 var state = TrainState.Create(parameters, tx);
 int startEpoch = 1;
 if (lead && opt.Resume && opt.Checkpoint != null && File.Exists(opt.Checkpoint))
@@ -85,6 +89,8 @@ if (opt.Distributed)
     // Every rank starts from rank 0's state: its initialization or the checkpoint it read.
     state = Distributed.Broadcast(state);
     startEpoch = Distributed.Broadcast(Tensor.Scalar(startEpoch, DType.Int32)).Item<int>();
+    if (shardedTx != null)
+        state = state with { OptState = ZeroRedundancyOptimizer.ShardState(state.OptState, tx, state.Params, "batch"), Tx = shardedTx };
 }
 
 // ---- the jitted train step: (state, x, y) -> (new state, loss, accuracy) ----
@@ -97,6 +103,12 @@ var trainStep = Transforms.Jit((TrainState s, Tensor x, Tensor y) =>
         return (Losses.SoftmaxCrossEntropy(z, y), z);
     }, hasAux: true)(s.Params!);
     var accuracy = Losses.Accuracy(logits, y);
+    if (shardedTx != null)
+    {
+        // Local gradients: the sharded optimizer reduce-scatters them; loss and accuracy are averaged.
+        var m = GradientFusion.Pmean(new object?[] { loss, accuracy }, "batch");
+        return (ZeroRedundancyOptimizer.ApplyGradients(s, grads), (Tensor)m[0]!, (Tensor)m[1]!);
+    }
     if (opt.Distributed)
     {
         // The mean over the processes of their shard means is the global batch mean: one fused
@@ -149,8 +161,12 @@ for (int epoch = startEpoch; epoch <= opt.EpochsOrDefault; epoch++)
     epochEnds.Add((losses.Count, $"epoch {epoch}: test acc {acc:F4}"));
     var memory = device is IMemoryStatistics m ? $", {device.Name} memory: live {m.MemoryStats.LiveBytes / 1e6:F1} MB, high-water {m.MemoryStats.HighWaterBytes / 1e6:F1} MB" : "";
     Console.WriteLine($"epoch {epoch}: test accuracy {acc:F4}, {clock.Elapsed.TotalSeconds:F1} s{memory}");
+    // A sharded state is gathered first (a collective: every rank takes part), then saved unsharded.
+    var saved = shardedTx != null && opt.Checkpoint != null
+        ? state with { OptState = ZeroRedundancyOptimizer.GatherState(state.OptState, tx, state.Params, "batch"), Tx = tx }
+        : state;
     if (opt.Checkpoint != null && lead)
-        Checkpoint.Save(opt.Checkpoint, new Dictionary<string, object?> { ["state"] = state },
+        Checkpoint.Save(opt.Checkpoint, new Dictionary<string, object?> { ["state"] = saved },
             new Dictionary<string, string> { ["epoch"] = epoch.ToString(), ["model"] = opt.Model });
 }
 var plot = opt.Plot ?? $"loss-{opt.Model}.svg";
