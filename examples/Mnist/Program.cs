@@ -90,7 +90,10 @@ if (opt.Distributed)
     state = Distributed.Broadcast(state);
     startEpoch = Distributed.Broadcast(Tensor.Scalar(startEpoch, DType.Int32)).Item<int>();
     if (shardedTx != null)
-        state = state with { OptState = ZeroRedundancyOptimizer.ShardState(state.OptState, tx, state.Params, "batch"), Tx = shardedTx };
+        state = state with
+        {
+            OptState = ZeroRedundancyOptimizer.ShardState(state.OptState, tx, state.Params, "batch"), Tx = shardedTx,
+        };
 }
 
 // ---- the jitted train step: (state, x, y) -> (new state, loss, accuracy) ----
