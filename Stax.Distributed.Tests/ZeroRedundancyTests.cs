@@ -9,11 +9,13 @@ public sealed class ZeroRedundancyTests
     static readonly TimeSpan Limit = TimeSpan.FromSeconds(180);
 
     [MpiTheory]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void Sharded_optimizer_steps_match_the_data_parallel_step_on_every_rank_and_resume_from_a_gathered_state(int ranks)
+    [InlineData(2, "checked")]   // agreement checks, then the blocking MPI_Reduce_scatter / MPI_Allgatherv
+    [InlineData(2, "unchecked")] // MPI_Ireduce_scatter / MPI_Iallgatherv polled with MPI_Test
+    [InlineData(3, "checked")]
+    public void Sharded_optimizer_steps_match_the_data_parallel_step_on_every_rank_and_resume_from_a_gathered_state(
+        int ranks, string variant)
     {
-        var run = MpiEnvironment.Run(ranks, Limit, "zero");
+        var run = MpiEnvironment.Run(ranks, Limit, "zero", "cpu", variant);
         Assert.True(run.Exited && run.ExitCode == 0, $"mpirun exit {run.ExitCode}:\n{run.Output}");
         foreach (var opt in new[] { "adam", "adamw" })
         {

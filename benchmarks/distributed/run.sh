@@ -44,6 +44,8 @@ awk '
     printf "  %s: %.2f (%.2f) vs 2x one process, %.2f (%.2f) vs pair", name, m1 / mean, s1 / med, \
       pm / mean, ps / med
   }
+  # mpirun may prefix a line with terminal escape codes: start it at the record.
+  { i = index($0, "train processes="); if (i > 1) $0 = substr($0, i) }
   /^round/ { r = $2; np = 0 }
   /^train processes=1 / { s1 = v("step_ms"); m1 = v("mean_step_ms") }
   /^independent/ { np++; a[np] = v("step_ms"); b[np] = v("mean_step_ms")
