@@ -21,10 +21,13 @@ using static Stax.Nn.Layers;
 string mode = args.Length > 0 ? args[0] : "train";
 bool distributed = args.Contains("--distributed") || mode == "allreduce";
 int steps = args.SkipWhile(a => a != "--steps").Skip(1).Select(int.Parse).FirstOrDefault(600);
-// Warm-up: with the runtime's tiered compilation the first ~100-150 steps (about 2 s) run tier-0 /
-// instrumented code at 2.5-3x the steady step time; 10 warm-up steps left them in the timed steps,
-// which is what put every configuration's mean 20-40% above its median. 300 steps pass that phase.
-int warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(300);
+// Warm-up: with the runtime's tiered compilation the first ~100-150 steps (about 2 s idle, longer
+// under load: the background JIT shares the pinned core) run tier-0 / instrumented code at 2.5-3x
+// the steady step time; 10 warm-up steps left them in the timed steps, which is what put every
+// configuration's mean 20-40% above its median. By default the warm-up lasts until no method has
+// been compiled for 100 steps (all ranks agreeing; at least 300, at most 2000 steps); --warmup N
+// fixes it at N steps.
+int warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(-1);
 bool shard = args.Contains("--shard");
 if (distributed) Distributed.Initialize("batch");
 if (args.Contains("off")) Distributed.VerifyCalls = false;
@@ -69,6 +72,24 @@ if (mode == "train")
     object? profile = null;
     var clock = new Stopwatch();
     var gcs = new List<int>();
+    if (warmup < 0)
+    {
+        long compiled = -1;
+        int quiet = 0, n = 0;
+        for (; n < 2000; n++)
+        {
+            (state, var l) = step(state, x, y);
+            l.Item<float>();
+            long now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            quiet = now == compiled ? quiet + 1 : 0;
+            compiled = now;
+            var busy = new[] { n < 300 || quiet < 100 ? 1 : 0 };
+            if (distributed) Distributed.AllReduce<int>(busy, ReduceOp.Max); // every rank warms up as long
+            if (busy[0] == 0) break;
+        }
+        if (rank == 0 && args.Contains("--histogram")) Console.WriteLine($"  warm-up: {n + 1} steps");
+        warmup = 0;
+    }
     for (int i = 0; i < steps + warmup; i++)
     {
         int gc0 = GC.CollectionCount(0);
@@ -79,7 +100,7 @@ if (mode == "train")
         loss.Item<float>();
         if (i >= warmup) times.Add(clock.Elapsed.TotalSeconds);
         if (i >= warmup) gcs.Add(GC.CollectionCount(0) - gc0);
-        if (i == warmup - 1 && args.Contains("--profile"))
+        if (i == Math.Max(warmup - 1, 0) && args.Contains("--profile"))
             profileField.SetValue(null, profile = Activator.CreateInstance(profileField.FieldType, nonPublic: true));
         if (i >= warmup && distributed) waits.Add(Distributed.CollectiveWaitTime.TotalSeconds - w0);
         if (i >= warmup && distributed) checks.Add(Distributed.Comm.CheckTime.TotalSeconds - c0);
