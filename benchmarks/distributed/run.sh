@@ -23,9 +23,9 @@ dotnet build -c Release -v q -nologo >/dev/null
 BENCH="dotnet bin/Release/net10.0/DistributedBench.dll"
 out=$(mktemp -d)
 mpicc -O2 -o "$out/allreduce" allreduce.c
-# 300 warm-up steps (tiered JIT: the first 100-150 steps run tier-0 code at 2.5-3x the steady
-# time) and 600 timed steps per run: shorter runs are dominated by start-up skew (two
-# "independent" processes of a few hundred milliseconds barely overlap).
+# Each run warms up until the JIT is quiet (at least 300 steps: with tiered compilation the first
+# 100-150 steps run tier-0 code at 2.5-3x the steady time), then times 600 steps: shorter runs are
+# dominated by start-up skew (two "independent" processes of a few hundred milliseconds barely overlap).
 log="$out/train.log"
 for round in $(seq 1 "${ROUNDS:-5}"); do
   echo "round $round: $(uptime | sed 's/.*load/load/')" | tee -a "$log"
