@@ -146,17 +146,14 @@ public static class ZeroRedundancyOptimizer
         var s = state as ZeroRedundancyState
             ?? throw new ArgumentException(
                 $"ZeroRedundancyOptimizer.GatherState: expected a ZeroRedundancyState, got {state?.GetType().Name ?? "null"}");
-        var (full, fdef) = Tree.Flatten(inner.Init(parameters));
+        var (full, fdef, sharded) = Layout(inner, parameters, axisName, out _, out _);
         var (mine, mdef) = Tree.Flatten(s.Inner); // the parameter shards are not state: the parameters hold them
         Tree.CheckSame(fdef, mdef, "ZeroRedundancyOptimizer.GatherState", "the full state", "the sharded state");
-        var axis = ProcessAxes.Find(axisName)
-            ?? throw new ArgumentException($"ZeroRedundancyOptimizer.GatherState: '{axisName}' is not a process axis");
-        var (n, r) = (axis.Size, axis.Index);
-        var sharded = Enumerable.Range(0, full.Length).Where(j => IsShard(mine[j].Shape, full[j].Shape, n, r)).ToArray();
+        var which = Enumerable.Range(0, full.Count).Where(j => sharded[j]).ToArray();
         var gathered = ShardCollectives.AllGather(
-            sharded.Select(j => mine[j]).ToArray(), sharded.Select(j => full[j].Shape).ToArray(), axisName);
+            which.Select(j => mine[j]).ToArray(), which.Select(j => full[j].Shape).ToArray(), axisName);
         var outs = mine.ToArray();
-        for (int k = 0; k < sharded.Length; k++) outs[sharded[k]] = gathered[k];
+        for (int k = 0; k < which.Length; k++) outs[which[k]] = gathered[k];
         return Tree.Unflatten(fdef, outs);
     }
 
@@ -169,27 +166,42 @@ public static class ZeroRedundancyOptimizer
         object? fullState, GradientTransformation inner, object? parameters, string axisName)
     {
         ArgumentNullException.ThrowIfNull(inner);
-        var (def, shards) = Shards(parameters, axisName, out int n, out int r);
-        var (template, tdef) = Tree.Flatten(inner.Init(Tree.Unflatten(def, shards)));
+        var (expected, edef, sharded) = Layout(inner, parameters, axisName, out int n, out int r);
         var (full, fdef) = Tree.Flatten(fullState);
-        Tree.CheckSame(tdef, fdef, "ZeroRedundancyOptimizer.ShardState", "the sharded state", "the full state");
+        Tree.CheckSame(edef, fdef, "ZeroRedundancyOptimizer.ShardState", "the optimizer's state", "the given state");
         var outs = new Tensor[full.Length];
         for (int j = 0; j < full.Length; j++)
         {
-            if (IsShard(template[j].Shape, full[j].Shape, n, r)) outs[j] = Slice(full[j], n, r);
-            else if (template[j].Shape == full[j].Shape) outs[j] = full[j];
-            else throw new ArgumentException(
-                $"ZeroRedundancyOptimizer.ShardState: state leaf {fdef.LeafPaths[j]} has shape {full[j].Shape}, "
-                + $"which is neither this rank's shard shape {template[j].Shape} nor a tensor it is a shard of");
+            if (full[j].Shape != expected[j].Shape)
+                throw new ArgumentException(
+                    $"ZeroRedundancyOptimizer.ShardState: state leaf {fdef.LeafPaths[j]} has shape {full[j].Shape}, "
+                    + $"the optimizer's full state has {expected[j].Shape}");
+            outs[j] = sharded[j] ? Slice(full[j], n, r) : full[j];
         }
-        return new ZeroRedundancyState(Tree.Unflatten(tdef, outs), Tree.Unflatten(def, shards));
+        var (def, shards) = Shards(parameters, axisName, out _, out _);
+        return new ZeroRedundancyState(Tree.Unflatten(fdef, outs), Tree.Unflatten(def, shards));
     }
 
-    // A state leaf is a shard of a full leaf when it is 1-D with this rank's length of it and the
-    // full leaf is not that same 1-D shape on every rank (then it is replicated, like a count).
-    static bool IsShard(Shape shard, Shape full, int n, int r)
+    // The full state's leaf types and which leaves are sharded: a leaf whose shape in the state for
+    // some rank's shards differs from its full shape (shapes only, traced for every rank, so every
+    // rank decides alike; a replicated leaf such as Adam's count has the same shape for all).
+    static (IReadOnlyList<AbstractValue> Full, TreeDef Def, bool[] Sharded) Layout(
+        GradientTransformation inner, object? parameters, string axisName, out int ranks, out int rank)
     {
-        if (shard.Rank != 1 || shard[0] != ShardLayout.Range(full.Size, n, r).Count) return false;
-        return !(full.Rank == 1 && ShardLayout.Counts(full.Size, n).All(c => c == full[0]));
+        var axis = ProcessAxes.Find(axisName)
+            ?? throw new ArgumentException($"ZeroRedundancyOptimizer: '{axisName}' is not a process axis");
+        (ranks, rank) = (axis.Size, axis.Index);
+        var (leaves, def) = Tree.Flatten(parameters);
+        ShapeTree Init(Func<Tensor, AbstractValue> aval) =>
+            Transforms.EvalShape<object?, object?>(p => inner.Init(p), new ShapeTree(def, leaves.Select(aval).ToArray()));
+        var full = Init(l => l.Aval);
+        var sharded = new bool[full.Leaves.Count];
+        int n = ranks;
+        for (int k = 0; k < n; k++)
+        {
+            var t = Init(l => l.Aval with { Shape = new Shape(ShardLayout.Range(l.Shape.Size, n, k).Count) });
+            for (int j = 0; j < sharded.Length; j++) sharded[j] |= t.Leaves[j].Shape != full.Leaves[j].Shape;
+        }
+        return (full.Leaves, full.Def, sharded);
     }
 }
