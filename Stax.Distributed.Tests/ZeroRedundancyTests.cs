@@ -8,6 +8,19 @@ public sealed class ZeroRedundancyTests
 {
     static readonly TimeSpan Limit = TimeSpan.FromSeconds(180);
 
+    [Fact]
+    public void Shard_layout_splits_contiguously_with_sizes_differing_by_at_most_one()
+    {
+        // floor(35 r / 3) for r = 0..3: 0, 11, 23, 35.
+        Assert.Equal((0, 11), ShardLayout.Range(35, 3, 0));
+        Assert.Equal((11, 12), ShardLayout.Range(35, 3, 1));
+        Assert.Equal((23, 12), ShardLayout.Range(35, 3, 2));
+        Assert.Equal(new[] { 0, 1 }, ShardLayout.Counts(1, 2)); // fewer elements than ranks: no padding
+        Assert.Equal(new[] { 5, 5 }, ShardLayout.Counts(10, 2));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ShardLayout.Range(10, 2, 2));
+        Assert.Contains("rank 2 is not one of 0..1", e.Message);
+    }
+
     [MpiTheory]
     [InlineData(2, "cpu", "checked")]   // agreement checks, then the blocking MPI_Reduce_scatter / MPI_Allgatherv
     [InlineData(2, "cpu", "unchecked")] // MPI_Ireduce_scatter / MPI_Iallgatherv polled with MPI_Test
