@@ -55,9 +55,10 @@ public static partial class Prims
         foreach (var a in args)
             if (a.Committed) { backend = a.Backend; break; }
         backend ??= args.Length > 0 ? args[0].Backend : BackendRegistry.Default;
-        // Looked up before GetOrAdd, whose factory would capture jp (a closure per call).
-        if (!jp.Executables.TryGetValue(backend, out var exe))
-            exe = jp.Executables.GetOrAdd(backend, b => b.Compile(jp.Jaxpr));
-        return exe;
+        // The factory takes jp as an argument: a lambda capturing the parameter jp would allocate
+        // its closure on entry to this method, on every call.
+        return jp.Executables.TryGetValue(backend, out var exe)
+            ? exe
+            : jp.Executables.GetOrAdd(backend, static (b, p) => b.Compile(p.Jaxpr), jp);
     }
 }

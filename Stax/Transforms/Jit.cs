@@ -254,6 +254,13 @@ public sealed class JitFunction
             return cached;
         }
         hit = false;
+        return Trace(args, staticArg, key);
+    }
+
+    // A method of its own: the staged function's lambda captures staticArg, whose closure would
+    // otherwise be allocated on entry to GetEntry, on every call, cache hits included.
+    Entry Trace(Tensor[] args, object? staticArg, CacheKey key)
+    {
         Interlocked.Increment(ref _traces);
         var closed = StagingTrace.Stage(xs => _f(xs, staticArg), args.Select(a => a.Aval).ToArray(), $"Jit({Name})");
         // Closure conversion: constants become leading inputs of a program without constants.
