@@ -118,7 +118,8 @@ public static class AllocCommand
             k += loop.Item<float>(loss) > 0 ? 1 : 0;
         }
         long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
-        Console.WriteLine($"{name} as a JitLoop: {bytesPerStep:N0} B per step in all, its results included ({k} positive losses)");
+        Console.WriteLine($"{name} as a JitLoop: {bytesPerStep:N0} B per step in all, its results included " +
+            $"({k} positive losses)");
         AllocationTypes.Current?.Report();
     }
 

@@ -50,8 +50,8 @@ public class AllocationPerStepTests
 
     // Conv + max pool + dense, small: the CNN step's kernels (rev of the kernel in the input
     // gradient, reduce_window_max, select_and_scatter_add).
-    static AdamStep Cnn(int seed = 0) => new(Serial(Conv(8, new[] { 3, 3 }), Relu, MaxPool(new[] { 2, 2 }, strides: new[] { 2, 2 }),
-        Flatten, Dense(16), Relu, Dense(10)), new[] { 8, 10, 10, 1 }, seed);
+    static AdamStep Cnn(int seed = 0) => new(Serial(Conv(8, new[] { 3, 3 }), Relu,
+        MaxPool(new[] { 2, 2 }, strides: new[] { 2, 2 }), Flatten, Dense(16), Relu, Dense(10)), new[] { 8, 10, 10, 1 }, seed);
 
     // The best of several rounds of ten steps: tests running in parallel share the buffer pool, and
     // a round in which they crowded out this step's array sizes pays for new arrays.

@@ -151,7 +151,8 @@ public sealed class JitFunction
         var mask = DonationMask(args.Length);
         var entry = GetEntry(args, staticArg, out _);
         if (!entry.ConstantsConcrete || TraceState.FindTop(args) is not EvalTrace)
-            throw new InvalidOperationException($"JitLoop ({Name}): a loop runs on concrete values only, not under a transformation");
+            throw new InvalidOperationException(
+                $"JitLoop ({Name}): a loop runs on concrete values only, not under a transformation");
         int nc = entry.Consts.Length, nOut = entry.Params.Jaxpr.OutVars.Length;
         if (results.Length != nOut)
         {
@@ -202,7 +203,8 @@ public sealed class JitFunction
     bool[]? DonationMask(int count)
     {
         foreach (var i in _donate)
-            if (i < 0 || i >= count) throw new ArgumentException($"Jit ({Name}): donate_argnums {i} is out of range for {count} arguments");
+            if (i < 0 || i >= count)
+                throw new ArgumentException($"Jit ({Name}): donate_argnums {i} is out of range for {count} arguments");
         if (_donate.Length == 0) return null;
         var mask = _donateMask;
         if (mask is null || mask.Length != count)

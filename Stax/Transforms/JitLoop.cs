@@ -38,7 +38,8 @@ public sealed class JitLoop
             int i = carry[j];
             if (i < 0) continue;
             if (i >= args.Length)
-                throw new ArgumentException($"JitLoop ({f.Name}): result {j} feeds argument {i}, but there are {args.Length} arguments");
+                throw new ArgumentException(
+                    $"JitLoop ({f.Name}): result {j} feeds argument {i}, but there are {args.Length} arguments");
             if (_carried[i])
                 throw new ArgumentException($"JitLoop ({f.Name}): argument {i} is fed by two results");
             if (donated.IndexOf(i) < 0)

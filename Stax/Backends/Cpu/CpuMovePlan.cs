@@ -117,11 +117,11 @@ internal sealed class CpuMovePlan
             Offsets(r, inner, -1, out long so, out long dOff);
             so += _srcBase; dOff += _dstBase;
             if (_contiguous)
-                Unsafe.CopyBlockUnaligned(ref Unsafe.Add(ref d0, (nint)(dOff * esize)), ref Unsafe.Add(ref s0, (nint)(so * esize)),
-                    (uint)(n * esize));
+                Unsafe.CopyBlockUnaligned(ref Unsafe.Add(ref d0, (nint)(dOff * esize)),
+                    ref Unsafe.Add(ref s0, (nint)(so * esize)), (uint)(n * esize));
             else
-                CopyStrided<T>(ref Unsafe.Add(ref s0, (nint)(so * esize)), _ss[inner], ref Unsafe.Add(ref d0, (nint)(dOff * esize)),
-                    _ds[inner], n);
+                CopyStrided<T>(ref Unsafe.Add(ref s0, (nint)(so * esize)), _ss[inner],
+                    ref Unsafe.Add(ref d0, (nint)(dOff * esize)), _ds[inner], n);
         }
     }
 
