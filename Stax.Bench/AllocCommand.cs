@@ -4,7 +4,8 @@ namespace Stax.Bench;
 /// <c>alloc</c>: managed bytes allocated per jitted train step (all threads), for the comparison's
 /// MLP and CNN steps at 1 and 2 threads, after warm-up. The step's results (the new state tensors
 /// and the loss) are part of what it allocates; the line reports the bytes besides them (the
-/// result array and one Tensor object per result, which a functional call must return). <c>--types</c>
+/// result array and one Tensor object per result, which a functional call must return), then the
+/// bytes of the same step run as a <see cref="JitLoop"/>, results included. <c>--types</c>
 /// samples the allocating types, <c>--steps</c> lists the bytes allocated per program step
 /// (<c>profile mlp</c> lists the time per program step).
 /// </summary>
@@ -50,6 +51,22 @@ public static class AllocCommand
                         best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / per);
                     }
                     Console.WriteLine($"{name}-step-t{threads}: {best:F2} ms (best of {rounds} rounds of {per})");
+                    // The same step as a JitLoop (the state moves into the loop).
+                    var loop = step.Loop();
+                    loop.SetArgument(step.StepArgument, Tensor.Scalar(1, DType.Int32));
+                    int lossAt = step.State.Length;
+                    best = double.MaxValue;
+                    for (int r = 0; r < rounds; r++)
+                    {
+                        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                        for (int i = 0; i < per; i++)
+                        {
+                            loop.Step();
+                            loop.Item<float>(lossAt);
+                        }
+                        best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / per);
+                    }
+                    Console.WriteLine($"{name}-loop-t{threads}: {best:F2} ms (best of {rounds} rounds of {per})");
                 }
             }
         return 0;
