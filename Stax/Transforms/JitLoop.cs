@@ -12,7 +12,7 @@ namespace Stax;
 /// buffer) to the new value. On the CPU a jitted, donating train step then allocates nothing per
 /// call. A handed-out tensor never changes: the loop treats it as the user's, and its next call
 /// donates it when it is fed back (using it afterwards raises the donated-tensor error, as after
-/// <c>Call</c>) and makes a new Tensor object for that result.
+/// <c>Call</c>) and makes a new Tensor object for that result. A loop is for one thread at a time.
 /// </para>
 /// </summary>
 public sealed class JitLoop
