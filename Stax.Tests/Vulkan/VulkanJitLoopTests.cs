@@ -3,6 +3,7 @@ namespace Stax.Tests.Vulkan;
 /// <summary>A <see cref="JitLoop"/> on the Vulkan backend: it runs through the backend's ordinary
 /// call (no object reuse there) and gives the values of a loop of plain calls.</summary>
 [Trait("Backend", "Vulkan")]
+[Collection(VulkanCountersCollection.Name)] // alone: other classes count backend-wide submissions
 public class VulkanJitLoopTests
 {
     [VulkanFact]
