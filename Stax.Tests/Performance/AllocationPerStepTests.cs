@@ -85,17 +85,19 @@ public class AllocationPerStepTests
 
     /// <summary>
     /// What a functional call of the step must return, measured on this runtime: the result array,
-    /// one Tensor object per result, and a buffer object for the loss (the one result that does
-    /// not take over a donated argument's buffer object; its array comes from the pool).
+    /// one Tensor object per result, and for the loss (the one result that does not take over a
+    /// donated argument's buffer object) a buffer object and its 4-byte array. The loop drops each
+    /// step's loss, whose array returns to the pool only when the garbage collector finalizes it, so
+    /// between collections the pool may have no free array of that size.
     /// </summary>
     static long ResultBytes(int results)
     {
         var scalar = (CpuBuffer)Tensor.Scalar(1f).Buffer!;
         var aval = new AbstractValue(Shape.Scalar, DType.Float32);
         var backend = CpuBackend.Instance;
-        backend.Allocate(DType.Float32, 1).Release(); // a pooled array for the buffer measured below
+        backend.Allocate(DType.Float32, 1).Release(); // a pooled array for the buffer object measured below
         return Allocated(() => new Tensor[results]) + results * Allocated(() => new Tensor(scalar, aval))
-            + Allocated(() => backend.Allocate(DType.Float32, 1));
+            + Allocated(() => backend.Allocate(DType.Float32, 1)) + Allocated(() => new byte[sizeof(float)]);
     }
 
     static long CallBytesPerStep(AdamStep s, long bound)
@@ -199,6 +201,32 @@ public class AllocationPerStepTests
         Assert.Equal(lossValue, loss.Item<float>());
         Assert.NotSame(loss, loop.Result(s.N));
         Assert.NotEqual(state0Value, loop.Result(0).ToArray<float>());
+    }
+
+    [Fact]
+    public void JitLoopKeepsSharedAndPassedThroughResultsApart()
+    {
+        // Result 0 is fed back; result 1 is the (not donated) argument 1 itself; results 2 and 3 are
+        // one value returned twice.
+        var f = Transforms.Jit((Tensor[] a) =>
+        {
+            var sum = a[0].Sum();
+            return new[] { a[0] + 1.0, a[1], sum, sum };
+        }, "shared", 0);
+        var x = Tensor.FromArray(new[] { 5f, 6f });
+        var loop = f.Loop(new[] { Tensor.FromArray(new[] { 0f, 1f }), x }, 0);
+        var sums = new List<Tensor>();
+        for (int step = 0; step < 4; step++)
+        {
+            loop.Step();
+            Assert.Same(x, loop.Result(1));
+            Assert.Equal(2f * step + 1f, loop.Item<float>(2));   // (0 + step) + (1 + step)
+            Assert.Equal(2f * step + 1f, loop.Item<float>(3));
+            if (step % 2 == 0) sums.Add(loop.Result(3));
+        }
+        // The caller's argument and the handed-out results kept their values.
+        Assert.Equal(new[] { 5f, 6f }, x.ToArray<float>());
+        Assert.Equal(new[] { 1f, 5f }, sums.Select(t => t.Item<float>()));
     }
 
     [Fact]

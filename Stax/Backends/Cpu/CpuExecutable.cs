@@ -207,12 +207,25 @@ internal sealed class CpuExecutable : IExecutable
             }
         }
         var sharedOut = _sharedOut ??= SharedOutputs();
+        // Results that are existing tensors (bound values, arguments returned as they are) first: a
+        // spare that is one of them must not take another value.
         for (int j = 0; j < _outSlots.Length; j++)
         {
             int s = _outSlots[j];
-            if (f.Tensors[s] is { } t && !(s < args.Length && f.Owned[s] && ReferenceEquals(t, args[s])))
+            if (!IsExisting(f, args, s, out var t)) continue;
+            results[j] = t;
+            if (owned != null) owned[j] = false;
+            if (spare != null)
+                for (int k = 0; k < spare.Length; k++)
+                    if (ReferenceEquals(spare[k], t)) spare[k] = null;
+        }
+        for (int j = 0; j < _outSlots.Length; j++)
+        {
+            int s = _outSlots[j];
+            if (IsExisting(f, args, s, out var existing))
             {
-                results[j] = t;
+                // From the first pass, or a slot that an earlier result of this pass made a tensor for.
+                results[j] = existing;
                 if (owned != null) owned[j] = false;
                 continue;
             }
@@ -227,6 +240,14 @@ internal sealed class CpuExecutable : IExecutable
         }
         f.Clear();
         _spare = f;
+    }
+
+    // Whether slot s's result is a tensor that exists already (not a donated argument's, which a
+    // new tensor takes over).
+    static bool IsExisting(Frame f, Tensor[] args, int s, out Tensor t)
+    {
+        t = f.Tensors[s]!;
+        return t is not null && !(s < args.Length && f.Owned[s] && ReferenceEquals(t, args[s]));
     }
 
     // Per result, whether another result reads the same slot (then one tensor is two results).
