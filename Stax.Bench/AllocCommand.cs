@@ -4,7 +4,8 @@ namespace Stax.Bench;
 /// <c>alloc</c>: managed bytes allocated per jitted train step (all threads), for the comparison's
 /// MLP and CNN steps at 1 and 2 threads, after warm-up. The step's results (the new state tensors
 /// and the loss) are part of what it allocates; the line reports the bytes besides them (the
-/// result array and one Tensor object per result, which a functional call must return). <c>--types</c>
+/// result array and one Tensor object per result, which a functional call must return), then the
+/// bytes of the same step run as a <see cref="JitLoop"/>, results included. <c>--types</c>
 /// samples the allocating types, <c>--steps</c> lists the bytes allocated per program step
 /// (<c>profile mlp</c> lists the time per program step).
 /// </summary>
@@ -50,6 +51,22 @@ public static class AllocCommand
                         best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / per);
                     }
                     Console.WriteLine($"{name}-step-t{threads}: {best:F2} ms (best of {rounds} rounds of {per})");
+                    // The same step as a JitLoop (the state moves into the loop).
+                    var loop = step.Loop();
+                    loop.SetArgument(step.StepArgument, Tensor.Scalar(1, DType.Int32));
+                    int lossAt = step.State.Length;
+                    best = double.MaxValue;
+                    for (int r = 0; r < rounds; r++)
+                    {
+                        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                        for (int i = 0; i < per; i++)
+                        {
+                            loop.Step();
+                            loop.Item<float>(lossAt);
+                        }
+                        best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / per);
+                    }
+                    Console.WriteLine($"{name}-loop-t{threads}: {best:F2} ms (best of {rounds} rounds of {per})");
                 }
             }
         return 0;
@@ -91,6 +108,35 @@ public static class AllocCommand
             $"{results} Tensor objects and the loss's buffer object; " +
             $"the loop's step-number tensor adds {scalarBytes:N0} B; " +
             $"on the calling thread alone {threadPerStep - resultBytes:N0} B besides the results)");
+        AllocationTypes.Current?.Report();
+        MeasureLoop(name, step, numbers);
+    }
+
+    // The same step as a JitLoop (results kept and their objects reused): everything counted, the
+    // results included. The step numbers are the ones made for the Call loop (its scalars are dead).
+    static void MeasureLoop(string name, TrainStep step, Tensor[] numbers)
+    {
+        var loop = step.Loop();
+        int steps = numbers.Length, loss = step.State.Length, k = 0;
+        var warm = new Tensor[Math.Max(5, steps / 2)];
+        for (int i = 0; i < warm.Length; i++) warm[i] = Tensor.Scalar(i, DType.Int32);
+        foreach (var n in warm)
+        {
+            loop.SetArgument(step.StepArgument, n);
+            loop.Step();
+            k += loop.Item<float>(loss) > 0 ? 1 : 0;
+        }
+        AllocationTypes.Current?.Clear();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        foreach (var n in numbers)
+        {
+            loop.SetArgument(step.StepArgument, n);
+            loop.Step();
+            k += loop.Item<float>(loss) > 0 ? 1 : 0;
+        }
+        long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / steps;
+        Console.WriteLine($"{name} as a JitLoop: {bytesPerStep:N0} B per step in all, its results included " +
+            $"({k} positive losses)");
         AllocationTypes.Current?.Report();
     }
 

@@ -106,6 +106,16 @@ public sealed class TrainStep
     }
 
     Tensor[]? _args;
+
+    /// <summary>The step as a <see cref="JitLoop"/>: the state moves into the loop (fed back, donated) and
+    /// this object's own <see cref="Run"/> can no longer be used. Argument <see cref="StepArgument"/> is
+    /// Adam's step count; result <see cref="State"/>.Length is the loss.</summary>
+    public JitLoop Loop()
+        => _step.Loop(_state.Concat(new[] { _x, _y, Tensor.Scalar(0, DType.Int32) }).ToArray(),
+            Enumerable.Range(0, _nState).ToArray());
+
+    /// <summary>The argument position of the step number.</summary>
+    public int StepArgument => _nState + 2;
 }
 
 /// <summary>A jitted chain of elementwise operations on 1M float32 (one pass over memory once fused).</summary>

@@ -16,7 +16,9 @@ public sealed partial class Tensor
     /// <summary>Shape, dtype and weak type.</summary>
     public AbstractValue Aval { get; }
 
-    readonly DeviceBuffer? _buffer;
+    // Not readonly: a JitLoop gives the dead Tensor object of a result it never handed out the next
+    // call's value of that result (Rebind) instead of allocating a new one.
+    DeviceBuffer? _buffer;
     string? _donatedTo;
 
     /// <summary>The buffer of a concrete tensor; null when traced. Throws once donated.</summary>
@@ -37,6 +39,28 @@ public sealed partial class Tensor
 
     internal void MarkDonated(string function) => _donatedTo = function;
 
+    /// <summary>
+    /// Makes this dead tensor hold <paramref name="buffer"/> (a value of the same type); false when
+    /// its type is another. Only for a Tensor object nothing outside the library can reach (a
+    /// <see cref="JitLoop"/>'s result it never handed out), so no one sees its value change.
+    /// </summary>
+    internal bool Rebind(DeviceBuffer buffer, AbstractValue aval, bool committed)
+    {
+        if (!aval.Equals(Aval) || Tracer != null || buffer.Length != aval.Size || buffer.DType != aval.DType) return false;
+        _buffer = buffer;
+        _donatedTo = null;
+        Committed = committed;
+        return true;
+    }
+
+    /// <summary>Returns the buffer to its backend now and marks the tensor dead (a <see cref="JitLoop"/>'s
+    /// result it never handed out, before the next call: the pool then has its memory for that call).</summary>
+    internal void ReleaseDead(string function)
+    {
+        _buffer?.ReleaseNow();
+        _donatedTo = function;
+    }
+
     /// <summary>The tracer of a traced tensor; null when concrete.</summary>
     public Tracer? Tracer { get; }
 
@@ -45,7 +69,7 @@ public sealed partial class Tensor
     /// JAX's uncommitted arrays, they move to the backend of the committed operands they meet.
     /// Mixing committed tensors of two backends is an error.
     /// </summary>
-    internal bool Committed { get; init; } = true;
+    internal bool Committed { get; set; } = true;
 
     internal Tensor(DeviceBuffer buffer, AbstractValue aval)
     {

@@ -42,16 +42,23 @@ public static partial class Prims
         Impl = (args, p) =>
         {
             var jp = (JitParams)p;
-            // Captured constants come first and are often uncommitted scalars: the committed
-            // arguments decide where the program runs.
-            IBackend? backend = null;
-            foreach (var a in args)
-                if (a.Committed) { backend = a.Backend; break; }
-            backend ??= args.Length > 0 ? args[0].Backend : BackendRegistry.Default;
-            // Looked up before GetOrAdd, whose factory would capture jp (a closure per call).
-            if (!jp.Executables.TryGetValue(backend, out var exe))
-                exe = jp.Executables.GetOrAdd(backend, b => b.Compile(jp.Jaxpr));
-            return exe.Run(args, jp.Donated);
+            return JitExecutable(jp, args).Run(args, jp.Donated);
         },
     };
+
+    /// <summary>The compiled program of <paramref name="jp"/> on the backend where <paramref name="args"/> run it.</summary>
+    internal static IExecutable JitExecutable(JitParams jp, Tensor[] args)
+    {
+        // Captured constants come first and are often uncommitted scalars: the committed
+        // arguments decide where the program runs.
+        IBackend? backend = null;
+        foreach (var a in args)
+            if (a.Committed) { backend = a.Backend; break; }
+        backend ??= args.Length > 0 ? args[0].Backend : BackendRegistry.Default;
+        // The factory takes jp as an argument: a lambda capturing the parameter jp would allocate
+        // its closure on entry to this method, on every call.
+        return jp.Executables.TryGetValue(backend, out var exe)
+            ? exe
+            : jp.Executables.GetOrAdd(backend, static (b, p) => b.Compile(p.Jaxpr), jp);
+    }
 }

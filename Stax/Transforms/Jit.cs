@@ -83,24 +83,7 @@ public sealed class JitFunction
     }
 
     /// <summary>Runs the function: from the cache when these argument types were seen before.</summary>
-    public Tensor[] Call(Tensor[] args, object? staticArg = null)
-    {
-        foreach (var i in _donate)
-            if (i < 0 || i >= args.Length) throw new ArgumentException($"Jit ({Name}): donate_argnums {i} is out of range for {args.Length} arguments");
-        bool[]? mask = null;
-        if (_donate.Length > 0)
-        {
-            // The mask depends only on the argument count; it is read, never written, by the call.
-            mask = _donateMask;
-            if (mask is null || mask.Length != args.Length)
-            {
-                mask = new bool[args.Length];
-                foreach (var i in _donate) mask[i] = true;
-                _donateMask = mask;
-            }
-        }
-        return Call(args, staticArg, mask);
-    }
+    public Tensor[] Call(Tensor[] args, object? staticArg = null) => Call(args, staticArg, DonationMask(args.Length));
 
     /// <summary>Runs the function donating the arguments flagged in <paramref name="donate"/> (tree Jit: whole argument trees).</summary>
     internal Tensor[] Call(Tensor[] args, object? staticArg, bool[]? donate)
@@ -144,6 +127,95 @@ public sealed class JitFunction
         return outs;
     }
 
+    /// <summary>
+    /// A loop over this function that feeds result j back as argument <paramref name="carry"/>[j]
+    /// (-1 or past the end: not fed back) and reuses the results' objects, so that a jitted,
+    /// donating step allocates nothing per call (see <see cref="JitLoop"/>). Each fed-back argument
+    /// must be donated (in donate_argnums). <paramref name="args"/> are the first call's arguments;
+    /// the fed-back ones among them are donated by that call, as <see cref="Call(Tensor[], object?)"/> does.
+    /// </summary>
+    public JitLoop Loop(Tensor[] args, params int[] carry) => new(this, args, carry);
+
+    /// <summary>The donated argument positions (donate_argnums).</summary>
+    internal ReadOnlySpan<int> DonatedArguments => _donate;
+
+    /// <summary>
+    /// An eager, donating call for <see cref="JitLoop"/>: results go into <paramref name="results"/>
+    /// (resized to the program's result count), reusing <paramref name="spare"/>[j] (a dead Tensor
+    /// object nothing else reaches) for result j where the backend can; <paramref name="owned"/>[j]
+    /// says whether results[j] is a new tensor of this call alone (not an argument, bound value or
+    /// another result). Donated arguments are marked donated unless they became results.
+    /// </summary>
+    internal void CallInto(Tensor[] args, object? staticArg, ref Tensor[] results, ref Tensor?[] spare, ref bool[] owned)
+    {
+        var mask = DonationMask(args.Length);
+        var entry = GetEntry(args, staticArg, out _);
+        if (!entry.ConstantsConcrete || TraceState.FindTop(args) is not EvalTrace)
+            throw new InvalidOperationException(
+                $"JitLoop ({Name}): a loop runs on concrete values only, not under a transformation");
+        int nc = entry.Consts.Length, nOut = entry.Params.Jaxpr.OutVars.Length;
+        if (results.Length != nOut)
+        {
+            Array.Resize(ref results, nOut);
+            Array.Resize(ref spare, nOut);
+            Array.Resize(ref owned, nOut);
+        }
+        var frame = Interlocked.Exchange(ref _spareCall, null);
+        if (frame is null || frame.All.Length != nc + args.Length) frame = new CallFrame(nc + args.Length);
+        var all = frame.All;
+        entry.Consts.CopyTo(all, 0);
+        args.CopyTo(all, nc);
+        try
+        {
+            var donating = frame.Mask;
+            Array.Clear(donating);
+            for (int i = 0; i < args.Length; i++)
+                if (mask != null && mask[i] && args[i].IsConcrete) donating[nc + i] = true;
+            var jp = entry.Donating(donating);
+            EvalTrace.NotifyEvaluated(Prims.Jit);
+            var exe = Prims.JitExecutable(jp, all);
+            if (exe is Backends.Cpu.CpuExecutable cpu) cpu.RunInto(all, jp.Donated, results, spare, owned);
+            else
+            {
+                // Other backends return new tensors: correct, without the reuse.
+                exe.Run(all, jp.Donated).CopyTo(results, 0);
+                Array.Clear(owned);
+            }
+        }
+        finally
+        {
+            Array.Clear(all); // hold no tensors between calls
+            _spareCall = frame;
+        }
+        if (mask is null) return;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!mask[i] || !args[i].IsConcrete) continue;
+            // A spare the call reused now holds a result: alive again.
+            bool reused = false;
+            foreach (var r in results) reused |= ReferenceEquals(r, args[i]);
+            if (!reused) args[i].MarkDonated(Name);
+        }
+    }
+
+    // Per argument, whether it is donated (null: none); depends only on the argument count, and is
+    // read, never written, by a call.
+    bool[]? DonationMask(int count)
+    {
+        foreach (var i in _donate)
+            if (i < 0 || i >= count)
+                throw new ArgumentException($"Jit ({Name}): donate_argnums {i} is out of range for {count} arguments");
+        if (_donate.Length == 0) return null;
+        var mask = _donateMask;
+        if (mask is null || mask.Length != count)
+        {
+            mask = new bool[count];
+            foreach (var i in _donate) mask[i] = true;
+            _donateMask = mask;
+        }
+        return mask;
+    }
+
     bool[]? _donateMask;
     CallFrame? _spareCall;
     LastHit? _lastHit;
@@ -184,6 +256,13 @@ public sealed class JitFunction
             return cached;
         }
         hit = false;
+        return Trace(args, staticArg, key);
+    }
+
+    // A method of its own: the staged function's lambda captures staticArg, whose closure would
+    // otherwise be allocated on entry to GetEntry, on every call, cache hits included.
+    Entry Trace(Tensor[] args, object? staticArg, CacheKey key)
+    {
         Interlocked.Increment(ref _traces);
         var closed = StagingTrace.Stage(xs => _f(xs, staticArg), args.Select(a => a.Aval).ToArray(), $"Jit({Name})");
         // Closure conversion: constants become leading inputs of a program without constants.

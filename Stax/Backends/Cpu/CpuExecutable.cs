@@ -133,6 +133,20 @@ internal sealed class CpuExecutable : IExecutable
 
     public Tensor[] Run(Tensor[] args, bool[]? donated)
     {
+        var results = new Tensor[_outSlots.Length];
+        RunInto(args, donated, results, null, null);
+        return results;
+    }
+
+    /// <summary>
+    /// Runs like <see cref="Run(Tensor[], bool[])"/>, writing result j into <paramref name="results"/>[j].
+    /// <paramref name="spare"/>[j], when not null, is a dead Tensor object of result j's type that
+    /// nothing outside the library can reach: it becomes result j when result j is a new tensor
+    /// (spare[j] is then set to null). <paramref name="owned"/>[j] says that results[j] is a new
+    /// tensor of this call whose buffer no argument, other result or bound value shares.
+    /// </summary>
+    internal void RunInto(Tensor[] args, bool[]? donated, Tensor[] results, Tensor?[]? spare, bool[]? owned)
+    {
         if (args.Length != _program.InVars.Length)
             throw new ArgumentException($"program expects {_program.InVars.Length} inputs, got {args.Length}");
         // A frame from the previous call is reused (one spare; concurrent calls make their own).
@@ -192,19 +206,60 @@ internal sealed class CpuExecutable : IExecutable
                 f.Tensors[s] = null;
             }
         }
-        var results = new Tensor[_outSlots.Length];
-        for (int j = 0; j < results.Length; j++)
+        var sharedOut = _sharedOut ??= SharedOutputs();
+        // Results that are existing tensors (bound values, arguments returned as they are) first: a
+        // spare that is one of them must not take another value.
+        for (int j = 0; j < _outSlots.Length; j++)
         {
             int s = _outSlots[j];
-            results[j] = f.Tensors[s] is { } t && !(s < args.Length && f.Owned[s] && ReferenceEquals(t, args[s]))
-                ? t
-                // A donated argument returned as an output: a new tensor takes over its buffer.
-                : (f.Tensors[s] = new Tensor(f.Bufs[s]!, _slotTypes[s]) { Committed = f.Committed[s] });
+            if (!IsExisting(f, args, s, out var t)) continue;
+            results[j] = t;
+            if (owned != null) owned[j] = false;
+            if (spare != null)
+                for (int k = 0; k < spare.Length; k++)
+                    if (ReferenceEquals(spare[k], t)) spare[k] = null;
+        }
+        for (int j = 0; j < _outSlots.Length; j++)
+        {
+            int s = _outSlots[j];
+            if (IsExisting(f, args, s, out var existing))
+            {
+                // From the first pass, or a slot that an earlier result of this pass made a tensor for.
+                results[j] = existing;
+                if (owned != null) owned[j] = false;
+                continue;
+            }
+            // A new tensor (a donated argument returned as an output takes over its buffer), or the
+            // caller's dead Tensor object for this result.
+            var buf = f.Bufs[s]!;
+            Tensor r;
+            if (spare?[j] is { } dead && dead.Rebind(buf, _slotTypes[s], f.Committed[s])) { r = dead; spare[j] = null; }
+            else r = new Tensor(buf, _slotTypes[s]) { Committed = f.Committed[s] };
+            results[j] = f.Tensors[s] = r;
+            if (owned != null) owned[j] = !sharedOut[j];
         }
         f.Clear();
         _spare = f;
-        return results;
     }
+
+    // Whether slot s's result is a tensor that exists already (not a donated argument's, which a
+    // new tensor takes over).
+    static bool IsExisting(Frame f, Tensor[] args, int s, out Tensor t)
+    {
+        t = f.Tensors[s]!;
+        return t is not null && !(s < args.Length && f.Owned[s] && ReferenceEquals(t, args[s]));
+    }
+
+    // Per result, whether another result reads the same slot (then one tensor is two results).
+    bool[] SharedOutputs()
+    {
+        var shared = new bool[_outSlots.Length];
+        for (int j = 0; j < shared.Length; j++)
+            shared[j] = Array.IndexOf(_outSlots, _outSlots[j]) != j || Array.LastIndexOf(_outSlots, _outSlots[j]) != j;
+        return shared;
+    }
+
+    bool[]? _sharedOut;
 
     /// <summary>
     /// A buffer for a value of <paramref name="slot"/>: the buffer object this frame used for the

@@ -138,35 +138,51 @@ public sealed partial class CpuBackend
         return true;
     }
 
-    static unsafe bool TrySelectAndScatterAddFast(SelectAndScatterAddParams p, CpuBuffer source, CpuBuffer operand,
-        AbstractValue operandType, CpuBuffer dst, Shape sourceShape)
+    // select_and_scatter_add's geometry for one equation (the source's shape, the channels-last plan
+    // and how the windows lie), cached by parameters and operand shape.
+    sealed class SelectScatterGeometry
+    {
+        public readonly Shape Source;
+        public readonly ChannelRunPlan Channels;
+        public readonly bool Disjoint, Write, Tiled;
+
+        SelectScatterGeometry(SelectAndScatterAddParams p, Shape operand)
+        {
+            var ones = Windows.Ones(operand.Rank);
+            Source = Windows.OutputShape("select_and_scatter_add", operand, p.WindowDimensions, p.WindowStrides,
+                p.PaddingLow, p.PaddingHigh, ones, ones);
+            Channels = ChannelRunPlan.Make(operand, Source, p.WindowDimensions, p.WindowStrides, p.PaddingLow, ones, ones);
+            // Windows that cannot overlap scatter to disjoint elements: any order, so threads split them.
+            // Without padding each such window then writes all its elements (the selected one gets
+            // 0 + source, as the scatter-add would, the others 0), and when the windows tile the
+            // operand exactly nothing is left to clear first.
+            bool disjoint = true, unpadded = true, tiled = true;
+            for (int d = 0; d < operand.Rank - 1; d++)
+            {
+                disjoint &= p.WindowStrides[d] >= p.WindowDimensions[d];
+                unpadded &= p.PaddingLow[d] == 0 && p.PaddingHigh[d] == 0;
+                tiled &= p.WindowStrides[d] == p.WindowDimensions[d] && (long)Source[d] * p.WindowStrides[d] == operand[d];
+            }
+            Disjoint = disjoint;
+            Write = disjoint && unpadded;
+            Tiled = tiled;
+        }
+
+        public static SelectScatterGeometry Get(SelectAndScatterAddParams p, Shape operand)
+            => CpuPlanCache<SelectAndScatterAddParams, SelectScatterGeometry>.Get(p, operand, static (p, a) => new(p, a));
+    }
+
+    static unsafe bool TrySelectAndScatterAddFast(SelectAndScatterAddParams p, SelectScatterGeometry g, CpuBuffer source,
+        CpuBuffer operand, CpuBuffer dst)
     {
         if (source.DType != DType.Float32 || operand.DType != DType.Float32) return false;
-        var cr = CpuPlanCache<SelectAndScatterAddParams, ChannelRunPlan>.Get(p, operandType.Shape, sourceShape, 0,
-            static (_, p, operand, output) =>
-            {
-                var ones = Windows.Ones(operand.Rank);
-                return ChannelRunPlan.Make(operand, output, p.WindowDimensions, p.WindowStrides, p.PaddingLow, ones, ones);
-            });
-        if (cr.Plan is not { } plan) return false;
-        int run = cr.Run;
+        if (g.Channels.Plan is not { } plan) return false;
+        int run = g.Channels.Run;
         var result = dst.Span<float>();
-        long outer = sourceShape.Size / Math.Max(1, run);
+        long outer = g.Source.Size / Math.Max(1, run);
         bool ge = ReferenceEquals(p.SelectPrim, Prims.Ge);
-        // Windows that cannot overlap scatter to disjoint elements: any order, so threads split them.
-        // Without padding each such window then writes all its elements (the selected one gets
-        // 0 + source, as the scatter-add would, the others 0), and when the windows tile the
-        // operand exactly nothing is left to clear first.
-        bool disjoint = true, unpadded = true, tiled = true;
-        for (int d = 0; d < plan.Rank; d++)
-        {
-            disjoint &= p.WindowStrides[d] >= p.WindowDimensions[d];
-            unpadded &= p.PaddingLow[d] == 0 && p.PaddingHigh[d] == 0;
-            tiled &= p.WindowStrides[d] == p.WindowDimensions[d]
-                && (long)sourceShape[d] * p.WindowStrides[d] == operandType.Shape[d];
-        }
-        bool write = disjoint && unpadded;
-        if (!(write && tiled)) result.Clear();
+        bool disjoint = g.Disjoint, write = g.Write;
+        if (!(write && g.Tiled)) result.Clear();
         if (outer == 0 || run == 0) return true;
         fixed (byte* xb = operand.Data, sb = source.Data, rb = dst.Data)
         {

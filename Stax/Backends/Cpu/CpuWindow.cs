@@ -113,6 +113,14 @@ public sealed partial class CpuBackend
     {
         long total = dstType.Size;
         if (total == 0 || TryReduceWindowFast(kind, p, src, srcType, dst, dstType)) return;
+        ReduceWindowGeneral(kind, p, src, srcType, dst, dstType, total);
+    }
+
+    // A method of its own: its lambda captures parameters, whose closure would otherwise be
+    // allocated on entry to ReduceWindow, on every call, even when the fast path returns.
+    static void ReduceWindowGeneral(int kind, ReduceWindowParams p, CpuBuffer src, AbstractValue srcType, CpuBuffer dst,
+        AbstractValue dstType, long total)
+    {
         var x = HostConvert.ToDoubles(src.Data, src.DType);
         var plan = new WindowPlan(srcType.Shape, dstType.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, p.BaseDilation, p.WindowDilation);
         double identity = kind == 0 ? 0 : kind == 1 ? LowestOf(src.DType) : HighestOf(src.DType);
@@ -152,10 +160,17 @@ public sealed partial class CpuBackend
 
     static void SelectAndScatterAdd(SelectAndScatterAddParams p, CpuBuffer source, CpuBuffer operand, AbstractValue operandType, CpuBuffer dst, AbstractValue dstType)
     {
+        var geometry = SelectScatterGeometry.Get(p, operandType.Shape);
+        if (TrySelectAndScatterAddFast(p, geometry, source, operand, dst)) return;
+        SelectAndScatterAddGeneral(p, source, operand, operandType, dst, dstType, geometry.Source);
+    }
+
+    // A method of its own, as ReduceWindowGeneral: its lambda's closure is allocated on entry.
+    static void SelectAndScatterAddGeneral(SelectAndScatterAddParams p, CpuBuffer source, CpuBuffer operand,
+        AbstractValue operandType, CpuBuffer dst, AbstractValue dstType, Shape sourceShape)
+    {
         int rank = operandType.Rank;
         var ones = Windows.Ones(rank);
-        var sourceShape = Windows.OutputShape("select_and_scatter_add", operandType.Shape, p.WindowDimensions, p.WindowStrides, p.PaddingLow, p.PaddingHigh, ones, ones);
-        if (TrySelectAndScatterAddFast(p, source, operand, operandType, dst, sourceShape)) return;
         var result = new double[dstType.Size];
         var s = HostConvert.ToDoubles(source.Data, source.DType);
         if (s.Length > 0)
