@@ -24,7 +24,9 @@ internal static unsafe class FewColumnsDot
     /// <summary>Smallest K handled: below two vectors, most of each dot product is the scalar tail.</summary>
     public const int MinK = 32;
 
-    /// <summary>True when the kernel applies: AVX-512, N &lt;= <see cref="MaxColumns"/>, K &gt;= <see cref="MinK"/>, A rows contiguous.</summary>
+    /// <summary>
+    /// True when the kernel applies: AVX-512, N &lt;= <see cref="MaxColumns"/>, K &gt;= <see cref="MinK"/>, A rows contiguous.
+    /// </summary>
     public static bool Applies(int N, int K, long csA) => Avx512F.IsSupported && N <= MaxColumns && K >= MinK && csA == 1;
 
     /// <summary>C[M,N] = A[M,K] * B[K,N] with A[i, k] = A[i * rsA + k] (C overwritten).</summary>
