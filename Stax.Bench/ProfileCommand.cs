@@ -11,6 +11,7 @@ public static class ProfileCommand
     public static int Run(string[] args)
     {
         string which = args.Length > 0 ? args[0] : "cnn";
+        if (which == "adam") return AdamPassBench.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
         if (which == "conv") return Convs(args.Length > 1 ? int.Parse(args[1]) : 10);
         int steps = args.Length > 1 ? int.Parse(args[1]) : 20;
         foreach (int threads in new[] { 1, 2 })
