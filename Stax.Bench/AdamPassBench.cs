@@ -64,7 +64,10 @@ public static class AdamPassBench
             return $"min {t[0]:F3} p25 {t[reps / 4]:F3} median {t[reps / 2]:F3}";
         }
         for (int c = 0; c < nc; c++)
-            Console.WriteLine($"{(c < cfgs.Length ? $"fused, prefetch {cfgs[c]}" : "hand loop"),-20} warm {Stat(c, 0)} | cold {Stat(c, 1)} ms");
+        {
+            string name = c < cfgs.Length ? $"fused, prefetch {cfgs[c]}" : "hand loop";
+            Console.WriteLine($"{name,-20} warm {Stat(c, 0)} | cold {Stat(c, 1)} ms");
+        }
         return sum == -1 ? 1 : 0;
     }
 

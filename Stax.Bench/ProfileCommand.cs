@@ -4,7 +4,7 @@ namespace Stax.Bench;
 /// <c>profile</c>: wall time per program step (primitive and operand shapes) of the comparison's
 /// jitted train steps at 1 and 2 threads, averaged over the measured steps, largest first. Shows
 /// where a step's time goes; the total includes the steps' own overheads.
-/// <c>profile [cnn|mlp] [steps]</c>.
+/// <c>profile [cnn|mlp] [steps]</c>; <c>profile conv [rounds]</c>; <c>profile adam [rounds]</c> (<see cref="AdamPassBench"/>).
 /// </summary>
 public static class ProfileCommand
 {

@@ -31,7 +31,10 @@ internal static class TilePrefetch
         // Raw addresses of unpinned arrays: a prefetch is only a hint and never faults, so an address
         // gone stale by a moving collection (large arrays do not move) costs nothing but the hint.
         for (int q = 0; q < streams.Length; q++)
-            bases[q] = (nint)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(arrays[streams[q]]!), (nint)(at * 4)));
+        {
+            ref byte data = ref MemoryMarshal.GetArrayDataReference(arrays[streams[q]]!);
+            bases[q] = (nint)Unsafe.AsPointer(ref Unsafe.Add(ref data, (nint)(at * 4)));
+        }
         return (int)((Math.Min(tile, end - at) + LineFloats - 1) / LineFloats);
     }
 
