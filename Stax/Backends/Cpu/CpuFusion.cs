@@ -242,6 +242,7 @@ internal sealed class FusedStep : CpuExecutable.Step
             foreach (var t in pendingFree) freeTiles.Push(t);
             pendingFree.Clear();
         }
+        Superinstructions(nodes);
         var prims = Enumerable.Range(start, end - start).Select(i => eqns[i].Primitive).ToArray();
         var step = new FusedStep(nodes.ToArray(), prims, splatSlots.ToArray(), reads.ToArray(), writes.ToArray(), writeTypes.ToArray(),
             Fusible(eqns[start]), scratch);
@@ -281,6 +282,37 @@ internal sealed class FusedStep : CpuExecutable.Step
         step._streams = step._nodes.Where(nd => nd.Op is NodeOp.Apply or NodeOp.Select)
             .SelectMany(nd => new[] { nd.A, nd.B, nd.C }).Where(l => l.Kind == Kind.External).Select(l => l.Index).Distinct().ToArray();
         return step;
+    }
+
+    // An operator with a splat operand whose scratch tile only the next node (a tile-by-tile binary
+    // operator) reads becomes one superinstruction with it: one pass over the tile instead of two.
+    static void Superinstructions(List<Node> nodes)
+    {
+        for (int k = 0; k + 1 < nodes.Count; k++)
+        {
+            Node inner = nodes[k], outer = nodes[k + 1];
+            var t = inner.Dst;
+            if (inner.Op != NodeOp.Apply || inner.SplatIndex < 0 || t.Kind != Kind.Scratch
+                || outer.Op != NodeOp.Apply || outer.SplatIndex >= 0 || (outer.A == t) == (outer.B == t)
+                || ReadLater(nodes, k + 2, t))
+                continue;
+            bool innerFirst = outer.A == t;
+            if (inner.Instr!.ThenBinary(outer.Instr!, innerFirst) is not { } fused) continue;
+            nodes[k] = new Node(NodeOp.Apply, fused, inner.A, innerFirst ? outer.B : outer.A, outer.Dst, inner.SplatIndex);
+            nodes.RemoveAt(k + 1);
+        }
+    }
+
+    // Whether a node from `from` on reads tile t before one overwrites it.
+    static bool ReadLater(List<Node> nodes, int from, Loc t)
+    {
+        for (int j = from; j < nodes.Count; j++)
+        {
+            var nd = nodes[j];
+            if (nd.Op is not (NodeOp.Fill or NodeOp.LoadBool or NodeOp.Row) && (nd.A == t || nd.B == t || nd.C == t)) return true;
+            if (nd.Dst == t) return false;
+        }
+        return false;
     }
 
     [ThreadStatic] static float[]? _tiles;
