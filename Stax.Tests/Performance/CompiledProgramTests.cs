@@ -161,6 +161,14 @@ public class CompiledProgramTests
                 // (With n = 1 the scalars are size-1 tiles, not splats.)
                 if (n > 1) Assert.Equal(1, FusedOps(exe1));
             }
+            // The reader need not be the next operator (Adam's `(1 - b1) * g + b1 * m`): x*s folds into the add.
+            var folded = CompiledMatchesInterpreter(x =>
+            {
+                var t = x[0] * 1.5;
+                var u = x[1] * x[1];
+                return new[] { u - t };
+            }, new[] { a, b });
+            if (n > 1) Assert.Equal(2, FusedOps(folded));
             // A splat result read again later stays a tile of its own: no fold.
             var exe = CompiledMatchesInterpreter(x =>
             {

@@ -284,33 +284,42 @@ internal sealed class FusedStep : CpuExecutable.Step
         return step;
     }
 
-    // An operator with a splat operand whose scratch tile only the next node (a tile-by-tile binary
-    // operator) reads becomes one superinstruction with it: one pass over the tile instead of two.
+    // An operator with a splat operand whose scratch tile is read by one later node only (a
+    // tile-by-tile binary operator) becomes one superinstruction with it, run where that reader
+    // ran: one pass over the tile instead of two. The nodes in between must not read the tile nor
+    // overwrite the operator's operand.
     static void Superinstructions(List<Node> nodes)
     {
-        for (int k = 0; k + 1 < nodes.Count; k++)
+        for (int k = 0; k < nodes.Count; k++)
         {
-            Node inner = nodes[k], outer = nodes[k + 1];
+            var inner = nodes[k];
             var t = inner.Dst;
-            if (inner.Op != NodeOp.Apply || inner.SplatIndex < 0 || t.Kind != Kind.Scratch
-                || outer.Op != NodeOp.Apply || outer.SplatIndex >= 0 || (outer.A == t) == (outer.B == t)
-                || ReadLater(nodes, k + 2, t))
+            if (inner.Op != NodeOp.Apply || inner.SplatIndex < 0 || t.Kind != Kind.Scratch) continue;
+            int j = k + 1;
+            while (j < nodes.Count && !ReadsTile(nodes[j], t) && nodes[j].Dst != inner.A && nodes[j].Dst != t) j++;
+            if (j == nodes.Count) continue;
+            var outer = nodes[j];
+            if (outer.Op != NodeOp.Apply || outer.SplatIndex >= 0 || (outer.A == t) == (outer.B == t)
+                || ReadLater(nodes, j + 1, t))
                 continue;
             bool innerFirst = outer.A == t;
             if (inner.Instr!.ThenBinary(outer.Instr!, innerFirst) is not { } fused) continue;
-            nodes[k] = new Node(NodeOp.Apply, fused, inner.A, innerFirst ? outer.B : outer.A, outer.Dst, inner.SplatIndex);
-            nodes.RemoveAt(k + 1);
+            nodes[j] = new Node(NodeOp.Apply, fused, inner.A, innerFirst ? outer.B : outer.A, outer.Dst, inner.SplatIndex);
+            nodes.RemoveAt(k);
+            k--;
         }
     }
+
+    static bool ReadsTile(Node nd, Loc t)
+        => nd.Op is not (NodeOp.Fill or NodeOp.LoadBool or NodeOp.Row) && (nd.A == t || nd.B == t || nd.C == t);
 
     // Whether a node from `from` on reads tile t before one overwrites it.
     static bool ReadLater(List<Node> nodes, int from, Loc t)
     {
         for (int j = from; j < nodes.Count; j++)
         {
-            var nd = nodes[j];
-            if (nd.Op is not (NodeOp.Fill or NodeOp.LoadBool or NodeOp.Row) && (nd.A == t || nd.B == t || nd.C == t)) return true;
-            if (nd.Dst == t) return false;
+            if (ReadsTile(nodes[j], t)) return true;
+            if (nodes[j].Dst == t) return false;
         }
         return false;
     }
