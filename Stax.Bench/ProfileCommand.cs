@@ -4,13 +4,14 @@ namespace Stax.Bench;
 /// <c>profile</c>: wall time per program step (primitive and operand shapes) of the comparison's
 /// jitted train steps at 1 and 2 threads, averaged over the measured steps, largest first. Shows
 /// where a step's time goes; the total includes the steps' own overheads.
-/// <c>profile [cnn|mlp] [steps]</c>.
+/// <c>profile [cnn|mlp] [steps]</c>; <c>profile conv [rounds]</c>; <c>profile adam [rounds]</c> (<see cref="AdamPassBench"/>).
 /// </summary>
 public static class ProfileCommand
 {
     public static int Run(string[] args)
     {
         string which = args.Length > 0 ? args[0] : "cnn";
+        if (which == "adam") return AdamPassBench.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
         if (which == "conv") return Convs(args.Length > 1 ? int.Parse(args[1]) : 10);
         int steps = args.Length > 1 ? int.Parse(args[1]) : 20;
         foreach (int threads in new[] { 1, 2 })

@@ -108,6 +108,10 @@ public class CompiledProgramTests
         CompiledMatchesInterpreter(s.F, s.Args(3), Enumerable.Range(0, s.NState + 3).Select(i => i < s.NState).ToArray());
     }
 
+    // Operators (superinstructions counting once) in all fused groups of a program.
+    static int FusedOps(CpuExecutable exe) => exe.StepNames.Where(s => s.StartsWith("fused"))
+        .Sum(s => int.Parse(System.Text.RegularExpressions.Regex.Match(s, @": (\d+) ops").Groups[1].Value));
+
     static Tensor Rand(int seed, params int[] shape)
     {
         var rng = new Random(seed);
@@ -131,6 +135,47 @@ public class CompiledProgramTests
                 return new[] { u, v + 1.0, t, Np.Reshape(x[2], n) * 2.0 };
             }, new[] { a, b, row });
             Assert.True(exe.FusedGroups > 0);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Check.Isas), MemberType = typeof(Check))]
+    public void SplatOperatorsFoldIntoTheNextBinaryOperatorBitForBit(Isa isa)
+    {
+        using var _ = Config.UseIsa(isa);
+        foreach (int n in new[] { 1, 7, 1000, 70_001 })
+        {
+            var a = Rand(1, n); var b = Rand(2, n);
+            // All four operand orders, with operators that do not commute on both sides: each pair
+            // (splat operator, then tile-by-tile operator) becomes one superinstruction.
+            var chains = new Func<Tensor[], Tensor>[]
+            {
+                x => (x[0] - 0.3) / x[1],
+                x => x[1] / (0.7 - x[0]),
+                x => x[1] - x[0] * 1.5,
+                x => 2.5 / x[0] - x[1],
+            };
+            foreach (var chain in chains)
+            {
+                var exe1 = CompiledMatchesInterpreter(x => new[] { chain(x) }, new[] { a, b });
+                // (With n = 1 the scalars are size-1 tiles, not splats.)
+                if (n > 1) Assert.Equal(1, FusedOps(exe1));
+            }
+            // The reader need not be the next operator (Adam's `(1 - b1) * g + b1 * m`): x*s folds into the add.
+            var folded = CompiledMatchesInterpreter(x =>
+            {
+                var t = x[0] * 1.5;
+                var u = x[1] * x[1];
+                return new[] { u - t };
+            }, new[] { a, b });
+            if (n > 1) Assert.Equal(2, FusedOps(folded));
+            // A splat result read again later stays a tile of its own: no fold.
+            var exe = CompiledMatchesInterpreter(x =>
+            {
+                var t = x[0] * 2.0;
+                return new[] { (t + x[1]) * t };
+            }, new[] { a, b });
+            if (n > 1) Assert.Equal(3, FusedOps(exe));
         }
     }
 

@@ -112,6 +112,8 @@ internal sealed class FusedStep : CpuExecutable.Step
     // Per write: input slots whose buffer the output may take over (in-place update).
     int[][] _aliases = Array.Empty<int[]>();
     int[] _localSlots = Array.Empty<int>();
+    // Local indices of the float32 arrays that elementwise nodes read (prefetched ahead).
+    int[] _streams = Array.Empty<int>();
     readonly long _n;
     readonly int _scratch;
 
@@ -240,6 +242,7 @@ internal sealed class FusedStep : CpuExecutable.Step
             foreach (var t in pendingFree) freeTiles.Push(t);
             pendingFree.Clear();
         }
+        Superinstructions(nodes);
         var prims = Enumerable.Range(start, end - start).Select(i => eqns[i].Primitive).ToArray();
         var step = new FusedStep(nodes.ToArray(), prims, splatSlots.ToArray(), reads.ToArray(), writes.ToArray(), writeTypes.ToArray(),
             Fusible(eqns[start]), scratch);
@@ -276,7 +279,49 @@ internal sealed class FusedStep : CpuExecutable.Step
             var nd = step._nodes[k];
             step._nodes[k] = nd with { A = Map(nd.A), B = Map(nd.B), C = Map(nd.C), Dst = Map(nd.Dst) };
         }
+        step._streams = step._nodes.Where(nd => nd.Op is NodeOp.Apply or NodeOp.Select)
+            .SelectMany(nd => new[] { nd.A, nd.B, nd.C }).Where(l => l.Kind == Kind.External).Select(l => l.Index).Distinct().ToArray();
         return step;
+    }
+
+    // An operator with a splat operand whose scratch tile is read by one later node only (a
+    // tile-by-tile binary operator) becomes one superinstruction with it, run where that reader
+    // ran: one pass over the tile instead of two. The nodes in between must not read the tile nor
+    // overwrite the operator's operand.
+    static void Superinstructions(List<Node> nodes)
+    {
+        for (int k = 0; k < nodes.Count; k++)
+        {
+            var inner = nodes[k];
+            var t = inner.Dst;
+            if (inner.Op != NodeOp.Apply || inner.SplatIndex < 0 || t.Kind != Kind.Scratch) continue;
+            int j = k + 1;
+            while (j < nodes.Count && !ReadsTile(nodes[j], t) && nodes[j].Dst != inner.A && nodes[j].Dst != t) j++;
+            if (j == nodes.Count) continue;
+            var outer = nodes[j];
+            if (outer.Op != NodeOp.Apply || outer.SplatIndex >= 0 || (outer.A == t) == (outer.B == t)
+                || ReadLater(nodes, j + 1, t))
+                continue;
+            bool innerFirst = outer.A == t;
+            if (inner.Instr!.ThenBinary(outer.Instr!, innerFirst) is not { } fused) continue;
+            nodes[j] = new Node(NodeOp.Apply, fused, inner.A, innerFirst ? outer.B : outer.A, outer.Dst, inner.SplatIndex);
+            nodes.RemoveAt(k);
+            k--;
+        }
+    }
+
+    static bool ReadsTile(Node nd, Loc t)
+        => nd.Op is not (NodeOp.Fill or NodeOp.LoadBool or NodeOp.Row) && (nd.A == t || nd.B == t || nd.C == t);
+
+    // Whether a node from `from` on reads tile t before one overwrites it.
+    static bool ReadLater(List<Node> nodes, int from, Loc t)
+    {
+        for (int j = from; j < nodes.Count; j++)
+        {
+            if (ReadsTile(nodes[j], t)) return true;
+            if (nodes[j].Dst == t) return false;
+        }
+        return false;
     }
 
     [ThreadStatic] static float[]? _tiles;
@@ -301,7 +346,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         }
         // Arrays of external and output locations, and splat values, resolved once per run into
         // the frame's state for this step (reused by later calls: no allocation per run).
-        var run = f.StepState[Index] as RunState ?? (RunState)(f.StepState[Index] = new RunState(_nodes, _localSlots.Length, _splatSlots.Length, _scratch));
+        var run = f.StepState[Index] as RunState
+            ?? (RunState)(f.StepState[Index] = new RunState(_nodes, _streams, _localSlots.Length, _splatSlots.Length, _scratch));
         var arrays = run.Arrays;
         for (int i = 0; i < _localSlots.Length; i++) arrays[i] = f.Bufs[_localSlots[i]]!.Data;
         var splat = run.Splat;
@@ -316,26 +362,32 @@ internal sealed class FusedStep : CpuExecutable.Step
     sealed class RunState
     {
         public readonly Node[] Nodes;
+        public readonly int[] Streams;
         public readonly byte[]?[] Arrays;
         public readonly float[] Splat;
         public readonly int ScratchTiles;
         public Isa Isa;
         public readonly Action<long, long> Body;
 
-        public RunState(Node[] nodes, int arrays, int splats, int scratchTiles)
+        public RunState(Node[] nodes, int[] streams, int arrays, int splats, int scratchTiles)
         {
             Nodes = nodes;
+            Streams = streams;
             Arrays = new byte[]?[arrays];
             Splat = new float[splats];
             ScratchTiles = scratchTiles;
             Body = Chunk;
         }
 
-        void Chunk(long s, long e) => RunRange(Nodes, Arrays, Splat, Isa, ScratchTiles, s, e);
+        void Chunk(long s, long e) => RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, e);
     }
 
-    static void RunRange(Node[] nodes, byte[]?[] arrays, float[] splat, Isa isa, int scratchTiles, long s, long e)
+    static void RunRange(Node[] nodes, int[] streams, byte[]?[] arrays, float[] splat, Isa isa, int scratchTiles,
+        long s, long e)
     {
+        int ahead = TilePrefetch.Distance * Tile;
+        Span<nint> bases = stackalloc nint[16];
+        bases = bases[..Math.Min(16, streams.Length)];
         int need = Math.Max(1, scratchTiles) * Tile;
         var tiles = _tiles;
         if (tiles == null || tiles.Length < need) _tiles = tiles = new float[need];
@@ -343,9 +395,11 @@ internal sealed class FusedStep : CpuExecutable.Step
         for (long t0 = s; t0 < e; t0 += Tile)
         {
             int len = (int)Math.Min(Tile, e - t0);
+            int lines = ahead > 0 ? TilePrefetch.Aim(bases, arrays, streams, t0 + ahead, e, Tile) : 0;
             for (int k = 0; k < nodes.Length; k++)
             {
                 var node = nodes[k];
+                if (lines > 0) TilePrefetch.Issue(bases, lines, k, nodes.Length);
                 switch (node.Op)
                 {
                     case NodeOp.Apply:

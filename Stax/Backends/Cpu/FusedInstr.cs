@@ -14,6 +14,16 @@ internal abstract class FusedInstr
     public abstract void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s);
     /// <summary>The same operator with its first (0) or second (1) operand a splat.</summary>
     public virtual FusedInstr WithSplat(int operand) => throw new InvalidOperationException("Internal error: unary operator with a splat operand");
+    /// <summary>
+    /// This operator (one with a splat operand) followed by <paramref name="outer"/> (a tile-by-tile
+    /// binary operator that reads its result, as its first operand when <paramref name="innerFirst"/>)
+    /// as one superinstruction; null when there is none.
+    /// </summary>
+    public virtual FusedInstr? ThenBinary(FusedInstr outer, bool innerFirst) => null;
+    /// <summary>
+    /// The superinstruction of a splat operator <typeparamref name="TInner"/> followed by this one; null if none.
+    /// </summary>
+    public virtual FusedInstr? AfterSplat<TInner>(bool splatFirst, bool innerFirst) where TInner : IBinaryOp<float> => null;
 }
 
 /// <summary>A unary float32 operator over tiles.</summary>
@@ -29,6 +39,8 @@ internal sealed class FusedBinary<TOp> : FusedInstr where TOp : IBinaryOp<float>
     public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
         => Drivers.BinaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref b, ref y, n);
     public override FusedInstr WithSplat(int operand) => operand == 0 ? new FusedSplatFirst<TOp>() : new FusedSplatSecond<TOp>();
+    public override FusedInstr? AfterSplat<TInner>(bool splatFirst, bool innerFirst)
+        => new FusedSplatThenBinary<TInner, TOp>(splatFirst, innerFirst);
 }
 
 // Binary operators with a broadcast scalar operand read it from a register instead of a filled tile.
@@ -36,12 +48,14 @@ internal sealed class FusedSplatFirst<TOp> : FusedInstr where TOp : IBinaryOp<fl
 {
     public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
         => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref b, ref y, n, scalarFirst: true);
+    public override FusedInstr? ThenBinary(FusedInstr outer, bool innerFirst) => outer.AfterSplat<TOp>(true, innerFirst);
 }
 
 internal sealed class FusedSplatSecond<TOp> : FusedInstr where TOp : IBinaryOp<float>
 {
     public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
         => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref a, ref y, n, scalarFirst: false);
+    public override FusedInstr? ThenBinary(FusedInstr outer, bool innerFirst) => outer.AfterSplat<TOp>(false, innerFirst);
 }
 
 /// <summary>A comparison as a binary operator giving 1f / 0f (booleans live in tiles as 0/1 floats).</summary>

@@ -63,6 +63,13 @@ internal static unsafe class Sgemm
                 return;
             }
         }
+        if (isa == Isa.Vector512 && M > 0 && N > 0 && FewColumnsDot.Applies(N, K, csA))
+        {
+            // Few columns, row-major A (a classifier head's forward pass): dot products along K,
+            // A read in place (different rounding from the blocked GEMM, independent of threads).
+            FewColumnsDot.Multiply(M, N, K, A, rsA, B, rsB, csB, C, ldc, threads);
+            return;
+        }
         if (isa == Isa.Vector512 && N <= 16 && M >= 8 * N && K > 0)
         {
             // Few columns, many rows (classifier heads and their gradients): C^T = B^T A^T puts
