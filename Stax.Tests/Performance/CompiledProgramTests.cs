@@ -169,6 +169,10 @@ public class CompiledProgramTests
                 return new[] { u - t };
             }, new[] { a, b });
             if (n > 1) Assert.Equal(2, FusedOps(folded));
+            // The reader may write its result over the splat result's tile (the tile then holds
+            // the reader's value, which later nodes read): it still folds.
+            var inPlace = CompiledMatchesInterpreter(x => new[] { ((x[0] * 1.5) + x[1]) * x[1] - x[0] }, new[] { a, b });
+            if (n > 1) Assert.Equal(3, FusedOps(inPlace));
             // A splat result read again later stays a tile of its own: no fold.
             var exe = CompiledMatchesInterpreter(x =>
             {

@@ -300,7 +300,7 @@ internal sealed class FusedStep : CpuExecutable.Step
             if (j == nodes.Count) continue;
             var outer = nodes[j];
             if (outer.Op != NodeOp.Apply || outer.SplatIndex >= 0 || (outer.A == t) == (outer.B == t)
-                || ReadLater(nodes, j + 1, t))
+                || outer.Dst != t && ReadLater(nodes, j + 1, t))
                 continue;
             bool innerFirst = outer.A == t;
             if (inner.Instr!.ThenBinary(outer.Instr!, innerFirst) is not { } fused) continue;
@@ -313,7 +313,8 @@ internal sealed class FusedStep : CpuExecutable.Step
     static bool ReadsTile(Node nd, Loc t)
         => nd.Op is not (NodeOp.Fill or NodeOp.LoadBool or NodeOp.Row) && (nd.A == t || nd.B == t || nd.C == t);
 
-    // Whether a node from `from` on reads tile t before one overwrites it.
+    // Whether a node from `from` on reads tile t before one overwrites it. (A reader that writes
+    // its result over t in place leaves no later reader of the old value: callers skip the check.)
     static bool ReadLater(List<Node> nodes, int from, Loc t)
     {
         for (int j = from; j < nodes.Count; j++)
