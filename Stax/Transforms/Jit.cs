@@ -89,42 +89,47 @@ public sealed class JitFunction
     internal Tensor[] Call(Tensor[] args, object? staticArg, bool[]? donate)
     {
         var entry = GetEntry(args, staticArg, out _);
-        int nc = entry.Consts.Length;
         // Eager calls (the common case) reuse one argument array and donation mask: evaluation
         // only reads them during the call. Under a transformation a trace may keep the array.
         bool eager = entry.ConstantsConcrete && TraceState.FindTop(args) is EvalTrace;
-        var frame = eager ? Interlocked.Exchange(ref _spareCall, null) : null;
-        if (frame is null || frame.All.Length != nc + args.Length) frame = new CallFrame(nc + args.Length);
-        var all = frame.All;
-        entry.Consts.CopyTo(all, 0);
-        args.CopyTo(all, nc);
+        var frame = Frame(entry, args, donate, eager);
         Tensor[] outs;
         try
         {
-            if (donate is null) outs = Prims.Jit.Bind(entry.Params, all);
-            else
-            {
-                // Donated buffers may be reused by the backend for this call's outputs and temporaries.
-                var mask = frame.Mask;
-                Array.Clear(mask);
-                for (int i = 0; i < args.Length && i < donate.Length; i++)
-                    if (donate[i] && args[i].IsConcrete) mask[nc + i] = true;
-                // Only an eager call donates: a staged jit equation must not carry this call's flags.
-                outs = Prims.Jit.Bind(eager ? entry.Donating(mask) : entry.Params, all);
-            }
+            // Donated buffers may be reused by the backend for this call's outputs and temporaries.
+            // Only an eager call donates: a staged jit equation must not carry this call's flags.
+            outs = Prims.Jit.Bind(donate is not null && eager ? entry.Donating(frame.Mask) : entry.Params, frame.All);
         }
         finally
         {
-            if (eager)
-            {
-                Array.Clear(all); // hold no tensors between calls
-                _spareCall = frame;
-            }
+            if (eager) Release(frame);
         }
         if (donate is not null)
             for (int i = 0; i < args.Length && i < donate.Length; i++)
                 if (donate[i] && args[i].IsConcrete) args[i].MarkDonated(Name);
         return outs;
+    }
+
+    // The program's inputs (constants, then the arguments) and, per input, whether this call
+    // donates it; eager calls take the spare frame, which Release gives back.
+    CallFrame Frame(Entry entry, Tensor[] args, bool[]? donate, bool eager)
+    {
+        int nc = entry.Consts.Length;
+        var frame = eager ? Interlocked.Exchange(ref _spareCall, null) : null;
+        if (frame is null || frame.All.Length != nc + args.Length) frame = new CallFrame(nc + args.Length);
+        entry.Consts.CopyTo(frame.All, 0);
+        args.CopyTo(frame.All, nc);
+        Array.Clear(frame.Mask);
+        if (donate is not null)
+            for (int i = 0; i < args.Length && i < donate.Length; i++)
+                if (donate[i] && args[i].IsConcrete) frame.Mask[nc + i] = true;
+        return frame;
+    }
+
+    void Release(CallFrame frame)
+    {
+        Array.Clear(frame.All); // hold no tensors between calls
+        _spareCall = frame;
     }
 
     /// <summary>
@@ -153,39 +158,30 @@ public sealed class JitFunction
         if (!entry.ConstantsConcrete || TraceState.FindTop(args) is not EvalTrace)
             throw new InvalidOperationException(
                 $"JitLoop ({Name}): a loop runs on concrete values only, not under a transformation");
-        int nc = entry.Consts.Length, nOut = entry.Params.Jaxpr.OutVars.Length;
+        int nOut = entry.Params.Jaxpr.OutVars.Length;
         if (results.Length != nOut)
         {
             Array.Resize(ref results, nOut);
             Array.Resize(ref spare, nOut);
             Array.Resize(ref owned, nOut);
         }
-        var frame = Interlocked.Exchange(ref _spareCall, null);
-        if (frame is null || frame.All.Length != nc + args.Length) frame = new CallFrame(nc + args.Length);
-        var all = frame.All;
-        entry.Consts.CopyTo(all, 0);
-        args.CopyTo(all, nc);
+        var frame = Frame(entry, args, mask, eager: true);
         try
         {
-            var donating = frame.Mask;
-            Array.Clear(donating);
-            for (int i = 0; i < args.Length; i++)
-                if (mask != null && mask[i] && args[i].IsConcrete) donating[nc + i] = true;
-            var jp = entry.Donating(donating);
+            var jp = entry.Donating(frame.Mask);
             EvalTrace.NotifyEvaluated(Prims.Jit);
-            var exe = Prims.JitExecutable(jp, all);
-            if (exe is Backends.Cpu.CpuExecutable cpu) cpu.RunInto(all, jp.Donated, results, spare, owned);
+            var exe = Prims.JitExecutable(jp, frame.All);
+            if (exe is Backends.Cpu.CpuExecutable cpu) cpu.RunInto(frame.All, jp.Donated, results, spare, owned);
             else
             {
                 // Other backends return new tensors: correct, without the reuse.
-                exe.Run(all, jp.Donated).CopyTo(results, 0);
+                exe.Run(frame.All, jp.Donated).CopyTo(results, 0);
                 Array.Clear(owned);
             }
         }
         finally
         {
-            Array.Clear(all); // hold no tensors between calls
-            _spareCall = frame;
+            Release(frame);
         }
         if (mask is null) return;
         for (int i = 0; i < args.Length; i++)
