@@ -1,5 +1,5 @@
 // Measures Stax.Distributed (docs/distributed.md):
-//   train [--distributed] [--shard] [--steps N] [--warmup N] [--verify off] [--profile] [--per-rank] [--histogram]
+//   train [--distributed] [--shard] [--steps N] [--warmup N] [--verify off] [--profile] [--per-rank] [--histogram] [--trace DIR]
 //                                       the MLP 784-512-512-10 Adam step, batch 128 per process;
 //                                       with --distributed the gradients are fused and averaged;
 //                                       with --shard (and --distributed) the optimizer state is sharded
@@ -105,6 +105,11 @@ if (mode == "train")
         if (i >= warmup && distributed) waits.Add(Distributed.CollectiveWaitTime.TotalSeconds - w0);
         if (i >= warmup && distributed) checks.Add(Distributed.Comm.CheckTime.TotalSeconds - c0);
     }
+    // --trace DIR: every timed step's time and collective wait per rank (rank-N.csv), to see which rank a slow phase hits.
+    int traceAt = Array.IndexOf(args, "--trace");
+    if (traceAt >= 0)
+        File.WriteAllLines(Path.Combine(args[traceAt + 1], $"rank-{rank}.csv"), times.Select((v, k) =>
+            $"{k},{F(v * 1e3, "F3")},{(distributed ? F(waits[k] * 1e3, "F3") : "0")}"));
     double t = Median(times), wait = distributed ? Median(waits) : 0, check = distributed ? Median(checks) : 0;
     double mean = times.Average();
     double compute = distributed ? Median(times.Zip(waits, (a, b) => a - b).ToList()) : t; // the step outside collectives
