@@ -1,0 +1,201 @@
+// Shared-memory tiled batched matrix product for GPUs: C[b] = A[b] . B[b] (or C += when v[12] != 0).
+// A workgroup of WG invocations computes a BM x BN tile of C, stepping through K by BK: each step's
+// A (BM x BK) and B (BK x BN) tiles are staged in shared memory, both stored k-major (A transposed)
+// so the inner product reads 4-vectors along m and n. Double buffered: the global loads of step
+// t + 1 go to registers while step t is computed from shared memory, then land in the other
+// buffer; one barrier per step. Each invocation owns a TM x TN register tile made of 4x4 blocks
+// spaced a quarter-tile apart, so a subgroup's shared reads are contiguous (no bank conflicts).
+// Operands are read through strides (transposed operands need no copy); out-of-range elements
+// read as 0 and out-of-range outputs are not stored. Split-K: z enumerates (batch, K slice); with
+// more than one slice each slice writes its partial product to its own dense [batch, m, n] block
+// of binding 0 (a scratch buffer) and gemm_splitk*.comp sums the slices in a fixed order.
+// The including file defines T (scalar) and TV (4-vector).
+#extension GL_EXT_control_flow_attributes : enable
+
+// Workgroup size and tile shape (chosen per device by the host, see GemmTiling.cs):
+// WG = (BM / TM) * (BN / TN); TM, TN, BM, BN, BK multiples of 4; BM * BK and BK * BN multiples of 4 * WG.
+layout(constant_id = 0) const int WG = 256;
+layout(constant_id = 1) const int BM = 128;
+layout(constant_id = 2) const int BN = 128;
+layout(constant_id = 3) const int BK = 16;
+layout(constant_id = 4) const int TM = 8;
+layout(constant_id = 5) const int TN = 8;
+// Global loads per operand: *_VEC 1 reads aligned 4-vectors along the contiguous axis; *_KFAST 1
+// when that axis is k (a row-major A, a column-major B), 0 when it is m (A) or n (B).
+layout(constant_id = 6) const int A_VEC = 0;
+layout(constant_id = 7) const int A_KFAST = 1;
+layout(constant_id = 8) const int B_VEC = 0;
+layout(constant_id = 9) const int B_KFAST = 0;
+// C rows are written as aligned 4-vectors (n % 4 == 0, every block offset a multiple of 4).
+layout(constant_id = 10) const int C_VEC = 0;
+layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
+
+layout(std430, binding = 0) buffer OutC { T c[]; };
+layout(std430, binding = 0) buffer OutC4 { TV c4[]; };
+layout(std430, binding = 1) readonly buffer InA { T a[]; };
+layout(std430, binding = 1) readonly buffer InA4 { TV a4[]; };
+layout(std430, binding = 2) readonly buffer InB { T b[]; };
+layout(std430, binding = 2) readonly buffer InB4 { TV b4[]; };
+
+// 0 M, 1 N, 2 K (this pass), 3 aOff, 4 aBatch, 5 aM, 6 aK, 7 bOff, 8 bBatch, 9 bK, 10 bN,
+// 11 cBatch, 12 accumulate, 13 batchBase, 14 K per slice (a multiple of BK), 15 slices,
+// 16 offset between slices' partial blocks in binding 0, 17 offset in binding 0 of batch batchBase.
+layout(push_constant) uniform Push { int v[18]; } pc;
+
+// Shared tiles, k-major, rows padded by one 4-vector: [buffer][k][x / 4].
+const int SA = BM / 4 + 1, SB = BN / 4 + 1;
+shared TV sA[2 * BK * SA];
+shared TV sB[2 * BK * SB];
+
+// Global 4-vector groups each invocation loads per operand and step.
+const int GA = BM * BK / (4 * WG), GB = BN * BK / (4 * WG);
+// Invocations across n and m; 4x4 blocks per invocation along m and n.
+const int TX = BN / TN, TY = BM / TM, QM = TM / 4, QN = TN / 4;
+
+T load1(bool isA, int i) { return isA ? a[i] : b[i]; }
+TV load4(bool isA, int i) { return isA ? a4[i] : b4[i]; }
+
+// Tile position (x, k) of element c of group g for this invocation. Vector loads take 4 consecutive
+// elements along the fast axis; scalar loads spread a group over the workgroup so that adjacent
+// invocations read adjacent elements.
+ivec2 slot(int g, int e, int bx, bool vec, bool kfast)
+{
+    int t = int(gl_LocalInvocationID.x);
+    int lin = vec ? (g * WG + t) * 4 + e : (g * 4 + e) * WG + t;
+    return kfast ? ivec2(lin / BK, lin % BK) : ivec2(lin % bx, lin / bx);
+}
+
+// Loads group g of an operand tile whose element (x, k) is at base + x * sx + k * sk; elements with
+// x >= xl or k >= kl read 0. With vectors, a group is entirely in range or entirely out (the host
+// guarantees the fast extent is a multiple of 4).
+TV fetch(bool isA, int g, int base, int sx, int sk, int xl, int kl, int bx, bool vec, bool kfast)
+{
+    if (vec)
+    {
+        ivec2 p = slot(g, 0, bx, true, kfast);
+        return p.x < xl && p.y < kl ? load4(isA, (base + p.x * sx + p.y * sk) >> 2) : TV(0);
+    }
+    TV r;
+    [[unroll]] for (int e = 0; e < 4; e++)
+    {
+        ivec2 p = slot(g, e, bx, false, kfast);
+        r[e] = p.x < xl && p.y < kl ? load1(isA, base + p.x * sx + p.y * sk) : T(0);
+    }
+    return r;
+}
+
+void storeA(int buf, int g, TV r)
+{
+    bool vec = A_VEC != 0, kfast = A_KFAST != 0;
+    if (vec && !kfast)
+    {
+        ivec2 p = slot(g, 0, BM, true, false);
+        sA[(buf * BK + p.y) * SA + (p.x >> 2)] = r;
+        return;
+    }
+    [[unroll]] for (int e = 0; e < 4; e++)
+    {
+        ivec2 p = slot(g, e, BM, vec, kfast);
+        sA[(buf * BK + p.y) * SA + (p.x >> 2)][p.x & 3] = r[e];
+    }
+}
+
+void storeB(int buf, int g, TV r)
+{
+    bool vec = B_VEC != 0, kfast = B_KFAST != 0;
+    if (vec && !kfast)
+    {
+        ivec2 p = slot(g, 0, BN, true, false);
+        sB[(buf * BK + p.y) * SB + (p.x >> 2)] = r;
+        return;
+    }
+    [[unroll]] for (int e = 0; e < 4; e++)
+    {
+        ivec2 p = slot(g, e, BN, vec, kfast);
+        sB[(buf * BK + p.y) * SB + (p.x >> 2)][p.x & 3] = r[e];
+    }
+}
+
+void main()
+{
+    int M = pc.v[0], N = pc.v[1], K = pc.v[2];
+    int slices = pc.v[15];
+    int z = int(gl_WorkGroupID.z);
+    int slice = z % slices, bat = z / slices + pc.v[13];
+    int m0 = int(gl_WorkGroupID.y) * BM, n0 = int(gl_WorkGroupID.x) * BN;
+    int kBegin = slice * pc.v[14];
+    int kEnd = min(K, kBegin + pc.v[14]);
+    int aM = pc.v[5], aK = pc.v[6], bK = pc.v[9], bN = pc.v[10];
+    int aBase = pc.v[3] + bat * pc.v[4] + m0 * aM + kBegin * aK;
+    int bBase = pc.v[7] + bat * pc.v[8] + n0 * bN + kBegin * bK;
+    int ml = M - m0, nl = N - n0, kl = kEnd - kBegin;
+    int t = int(gl_LocalInvocationID.x);
+    int tx = t % TX, ty = t / TX;
+    bool av = A_VEC != 0, ak = A_KFAST != 0, bv = B_VEC != 0, bk = B_KFAST != 0;
+
+    TV acc[TM * QN];
+    [[unroll]] for (int i = 0; i < TM * QN; i++) acc[i] = TV(0);
+    TV ra[GA];
+    TV rb[GB];
+
+    int steps = (kl + BK - 1) / BK;
+    [[unroll]] for (int g = 0; g < GA; g++) ra[g] = fetch(true, g, aBase, aM, aK, ml, kl, BM, av, ak);
+    [[unroll]] for (int g = 0; g < GB; g++) rb[g] = fetch(false, g, bBase, bN, bK, nl, kl, BN, bv, bk);
+    [[unroll]] for (int g = 0; g < GA; g++) storeA(0, g, ra[g]);
+    [[unroll]] for (int g = 0; g < GB; g++) storeB(0, g, rb[g]);
+    barrier();
+    for (int s = 0; s < steps; s++)
+    {
+        int buf = s & 1;
+        bool more = s + 1 < steps;
+        if (more)
+        {
+            int k1 = (s + 1) * BK;
+            [[unroll]] for (int g = 0; g < GA; g++) ra[g] = fetch(true, g, aBase + k1 * aK, aM, aK, ml, kl - k1, BM, av, ak);
+            [[unroll]] for (int g = 0; g < GB; g++) rb[g] = fetch(false, g, bBase + k1 * bK, bN, bK, nl, kl - k1, BN, bv, bk);
+        }
+        [[unroll]] for (int kk = 0; kk < BK; kk++)
+        {
+            int ra0 = (buf * BK + kk) * SA + ty, rb0 = (buf * BK + kk) * SB + tx;
+            TV x[QM];
+            TV y[QN];
+            [[unroll]] for (int i = 0; i < QM; i++) x[i] = sA[ra0 + i * TY];
+            [[unroll]] for (int j = 0; j < QN; j++) y[j] = sB[rb0 + j * TX];
+            [[unroll]] for (int i = 0; i < QM; i++)
+                [[unroll]] for (int r = 0; r < 4; r++)
+                    [[unroll]] for (int j = 0; j < QN; j++)
+                        acc[(i * 4 + r) * QN + j] += x[i][r] * y[j];
+        }
+        if (more)
+        {
+            [[unroll]] for (int g = 0; g < GA; g++) storeA(buf ^ 1, g, ra[g]);
+            [[unroll]] for (int g = 0; g < GB; g++) storeB(buf ^ 1, g, rb[g]);
+        }
+        barrier();
+    }
+
+    // Partial products of a split go to their own block, never accumulated.
+    bool accum = pc.v[12] != 0 && slices == 1;
+    int cb = pc.v[17] + (z / slices) * pc.v[11] + slice * pc.v[16];
+    [[unroll]] for (int i = 0; i < QM; i++)
+        [[unroll]] for (int r = 0; r < 4; r++)
+        {
+            int m = (i * TY + ty) * 4 + r;
+            if (m >= ml) continue;
+            int row = cb + (m0 + m) * N + n0;
+            [[unroll]] for (int j = 0; j < QN; j++)
+            {
+                int n = (j * TX + tx) * 4;
+                TV s = acc[(i * 4 + r) * QN + j];
+                if (C_VEC != 0)
+                {
+                    if (n >= nl) continue;
+                    int o = (row + n) >> 2;
+                    c4[o] = accum ? c4[o] + s : s;
+                    continue;
+                }
+                [[unroll]] for (int e = 0; e < 4; e++)
+                    if (n + e < nl) c[row + n + e] = accum ? c[row + n + e] + s[e] : s[e];
+            }
+        }
+}
