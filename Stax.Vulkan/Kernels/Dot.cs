@@ -21,6 +21,8 @@ public sealed partial class VulkanBackend
     /// <summary>Most K tile steps one tiled pass runs (lavapipe ends a loop after 65535 iterations); tests lower it
     /// to exercise accumulating passes.</summary>
     internal static long TiledStepsPerPass = 32768;
+    /// <summary>Tiled GEMM dispatches recorded so far (tests check that a forced kernel ran).</summary>
+    internal long TiledGemmDispatches;
 
     static readonly Lazy<GemmKernel> EnvGemmKernel = new(() =>
         Environment.GetEnvironmentVariable("STAX_VULKAN_GEMM")?.Trim().ToLowerInvariant() switch
@@ -145,6 +147,7 @@ public sealed partial class VulkanBackend
                     checked((int)bv.Row), checked((int)bv.Col), checked((int)mn), accumulate ? 1 : 0, (int)b0,
                     (int)sliceK, slices, checked((int)(nb * mn)), scratch == null ? checked((int)(b0 * mn)) : 0,
                 };
+                Interlocked.Increment(ref TiledGemmDispatches);
                 Run("gemm_tiled_" + suffix, spec, new VulkanBuffer?[] { scratch ?? c, a, b }, push,
                     (uint)gx, (uint)gy, (uint)(nb * slices));
                 if (scratch != null)
