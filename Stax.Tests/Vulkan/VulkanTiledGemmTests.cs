@@ -23,7 +23,8 @@ public class VulkanTiledGemmTests
     /// <summary>Tile shapes that fit lavapipe's 32 KiB of shared memory, covering 8x8, 8x4 and 4x4 register tiles.</summary>
     public static readonly string[] Tiles = { "128x128x8/8x8", "128x64x16/8x4", "64x64x16/4x4", "32x32x16/4x4" };
 
-    /// <summary>Runs <paramref name="body"/> with the tiled kernel forced (tile and slices as given), restoring the switches.</summary>
+    /// <summary>Runs <paramref name="body"/> with the tiled kernel forced (tile and slices as given), then restores
+    /// the switches.</summary>
     static void Forced(string? tile, int slices, Action body, long stepsPerPass = 32768)
     {
         var saved = (VulkanBackend.GemmKernelOverride, VulkanBackend.GemmTileOverride, VulkanBackend.GemmSlicesOverride,
@@ -101,13 +102,16 @@ public class VulkanTiledGemmTests
         {
             // [b, m, k] x [b, k, n], n % 4 == 0 (4-vector loads and stores).
             VulkanCheck.AgainstReference(Prims.DotGeneral, P(new[] { 2 }, new[] { 1 }, new[] { 0 }, new[] { 0 }),
-                new[] { TestData.Tensor(40, new[] { 3, 37, 29 }), TestData.Tensor(41, new[] { 3, 29, 68 }) }, 1e-5, Atol(29), "batched");
+                new[] { TestData.Tensor(40, new[] { 3, 37, 29 }), TestData.Tensor(41, new[] { 3, 29, 68 }) }, 1e-5, Atol(29),
+                "batched");
             // Batch in the middle of the lhs and last in the rhs: [m, b, k] x [k, n, b] (strided batch and column reads).
             VulkanCheck.AgainstReference(Prims.DotGeneral, P(new[] { 2 }, new[] { 0 }, new[] { 1 }, new[] { 2 }),
-                new[] { TestData.Tensor(42, new[] { 19, 5, 23 }), TestData.Tensor(43, new[] { 23, 11, 5 }) }, 1e-5, Atol(23), "strided batch");
+                new[] { TestData.Tensor(42, new[] { 19, 5, 23 }), TestData.Tensor(43, new[] { 23, 11, 5 }) }, 1e-5, Atol(23),
+                "strided batch");
             // Two contracting dims and two free dims per side.
             VulkanCheck.AgainstReference(Prims.DotGeneral, P(new[] { 1, 3 }, new[] { 0, 2 }),
-                new[] { TestData.Tensor(44, new[] { 6, 7, 5, 4 }), TestData.Tensor(45, new[] { 7, 9, 4 }) }, 1e-5, Atol(28), "multi-dim");
+                new[] { TestData.Tensor(44, new[] { 6, 7, 5, 4 }), TestData.Tensor(45, new[] { 7, 9, 4 }) }, 1e-5, Atol(28),
+                "multi-dim");
         });
     }
 
@@ -140,7 +144,8 @@ public class VulkanTiledGemmTests
             {
                 Product(90 + slices, 33, 35, 259, false, false, $"passes, split {slices}");
                 VulkanCheck.AgainstReference(Prims.DotGeneral, P(new[] { 2 }, new[] { 1 }, new[] { 0 }, new[] { 0 }),
-                    new[] { TestData.Tensor(95, new[] { 2, 9, 140 }), TestData.Tensor(96, new[] { 2, 140, 12 }) }, 1e-5, Atol(140),
+                    new[] { TestData.Tensor(95, new[] { 2, 9, 140 }), TestData.Tensor(96, new[] { 2, 140, 12 }) }, 1e-5,
+                    Atol(140),
                     $"batched passes, split {slices}");
             }, stepsPerPass: 2);
     }
@@ -158,7 +163,8 @@ public class VulkanTiledGemmTests
         var step = Transforms.Jit((Tensor[] a) =>
         {
             var prm = Tree.Unflatten(leaves.Def, a[..n])!;
-            var g = Transforms.Grad((object q) => Losses.SoftmaxCrossEntropy(model.Apply(q, a[n], training: true), a[n + 1]))(prm);
+            var g = Transforms.Grad((object q) =>
+                Losses.SoftmaxCrossEntropy(model.Apply(q, a[n], training: true), a[n + 1]))(prm);
             return Tree.Leaves(Tree.Map2((w, d) => w - 0.1 * d, prm, g));
         }, "tiled_mlp_step");
         var cpu = step.Call(leaves.Leaves.Append(x).Append(y).ToArray());
@@ -210,7 +216,8 @@ public class VulkanTiledGemmTests
         Assert.Equal(new GemmTile(128, 128, 16, 8, 8), GemmTile.Parse("128x128x16/8x8", "STAX_VULKAN_GEMM_TILE"));
         Assert.Equal(256, new GemmTile(128, 128, 16, 8, 8).Invocations);
         Assert.Equal(2 * 16 * (132 + 132) * 4, new GemmTile(128, 128, 16, 8, 8).SharedBytes);
-        Check.Throws<ArgumentException>(() => GemmTile.Parse("128x128/8x8", "STAX_VULKAN_GEMM_TILE"), "STAX_VULKAN_GEMM_TILE", "BMxBNxBK");
+        Check.Throws<ArgumentException>(() => GemmTile.Parse("128x128/8x8", "STAX_VULKAN_GEMM_TILE"),
+                                        "STAX_VULKAN_GEMM_TILE", "BMxBNxBK");
         // TM = 6 is not a multiple of 4; 64x64x8 with 4x4 (256 invocations) leaves half an A group per invocation.
         Check.Throws<ArgumentException>(() => GemmTile.Parse("96x96x16/6x6", "test"), "multiples of 4");
         Check.Throws<ArgumentException>(() => GemmTile.Parse("64x64x8/4x4", "test"), "multiples of 4");

@@ -92,12 +92,9 @@ public sealed partial class VulkanBackend
         }
     }
 
-    /// <summary>
-    /// <see cref="Gemm"/> with the shared-memory tiled kernel (shaders/gemm_tiled.glsl): the tile shape
-    /// and split-K slices come from the overrides or <see cref="GemmTiling"/>. With more than one slice,
-    /// each slice's partial product goes to a scratch buffer and a second dispatch sums them in order.
-    /// </summary>
-    void GemmTiled(VulkanBuffer c, VulkanBuffer a, MatrixView av, VulkanBuffer b, MatrixView bv, long batch, long m, long n, long k)
+    /// <summary>The tiled GEMM's plan for a product: tile shape (overrides, else <see cref="GemmTiling.Choose"/>),
+    /// split-K slices per pass and the K of a slice (whole tile steps, no slice empty).</summary>
+    internal (GemmTile Tile, int Slices, long SliceK) TiledPlan(long batch, long m, long n, long k)
     {
         var caps = Capabilities;
         var tile = GemmTileOverride ?? EnvGemmTile.Value ?? GemmTiling.Choose(caps, batch, m, n);
@@ -105,16 +102,38 @@ public sealed partial class VulkanBackend
             throw new NotSupportedException($"dot_general: GEMM tile {tile} needs {tile.Invocations} invocations and "
                                             + $"{tile.SharedBytes} bytes of shared memory; this device has "
                                             + $"{caps.MaxComputeWorkGroupInvocations} and {caps.MaxComputeSharedMemorySize}");
+        long kp = Math.Min(k, TiledStepsPerPass * tile.BK);
+        int slices = GemmSlicesOverride > 0 ? GemmSlicesOverride : EnvGemmSlices.Value;
+        if (slices == 0) slices = GemmTiling.Slices(tile, batch, m, n, kp);
+        // The partial products must fit one storage buffer.
+        long room = (long)(caps.MaxStorageBufferRange / 4) / Math.Max(1, batch * m * n);
+        long steps = (kp + tile.BK - 1) / tile.BK;
+        long want = Math.Clamp(slices, 1, Math.Max(1, Math.Min(room, steps)));
+        long sliceK = (steps + want - 1) / want * tile.BK;
+        return (tile, (int)((kp + sliceK - 1) / sliceK), sliceK);
+    }
+
+    /// <summary>What runs a [batch] m x n x k product now, e.g. <c>tiled 128x128x16/8x8, 1 slice</c> (for benchmarks).</summary>
+    internal string GemmChoice(long batch, long m, long n, long k)
+    {
+        if (GemmKernelInUse() == GemmKernel.Blocked) return "blocked";
+        var (tile, slices, _) = TiledPlan(batch, m, n, k);
+        return $"tiled {tile}, {slices} slice{(slices == 1 ? "" : "s")}";
+    }
+
+    /// <summary>
+    /// <see cref="Gemm"/> with the shared-memory tiled kernel (shaders/gemm_tiled.glsl): the tile shape
+    /// and split-K slices come from the overrides or <see cref="GemmTiling"/>. With more than one slice,
+    /// each slice's partial product goes to a scratch buffer and a second dispatch sums them in order.
+    /// </summary>
+    void GemmTiled(VulkanBuffer c, VulkanBuffer a, MatrixView av, VulkanBuffer b, MatrixView bv,
+                   long batch, long m, long n, long k)
+    {
+        var (tile, slices, sliceK) = TiledPlan(batch, m, n, k);
         long gx = (n + tile.BN - 1) / tile.BN, gy = (m + tile.BM - 1) / tile.BM;
         if (gx > 65535 || gy > 65535)
             throw new NotSupportedException($"dot_general: a {m}x{n} output is too large for one Vulkan dispatch grid");
         long passK = TiledStepsPerPass * tile.BK;
-        int slices = GemmSlicesOverride > 0 ? GemmSlicesOverride : EnvGemmSlices.Value;
-        if (slices == 0) slices = GemmTiling.Slices(tile, batch, m, n, Math.Min(k, passK));
-        // Slices are whole tile steps and none is empty.
-        long steps = (Math.Min(k, passK) + tile.BK - 1) / tile.BK;
-        long sliceK = (steps + Math.Min(slices, steps) - 1) / Math.Min(slices, steps) * tile.BK;
-        slices = (int)((Math.Min(k, passK) + sliceK - 1) / sliceK);
         long batchChunk = Math.Min(batch, 65535 / slices);
         long mn = m * n;
         // The partial products: [slice][batch of the chunk][m][n].
@@ -152,7 +171,8 @@ public sealed partial class VulkanBackend
                     (uint)gx, (uint)gy, (uint)(nb * slices));
                 if (scratch != null)
                 {
-                    int[] sum = { checked((int)(nb * mn)), slices, checked((int)(nb * mn)), accumulate ? 1 : 0, checked((int)(b0 * mn)) };
+                    int block = checked((int)(nb * mn));
+                    int[] sum = { block, slices, block, accumulate ? 1 : 0, checked((int)(b0 * mn)) };
                     Run("gemm_splitk_" + suffix, Array.Empty<int>(), new VulkanBuffer?[] { c, scratch }, sum, nb * mn);
                 }
             }

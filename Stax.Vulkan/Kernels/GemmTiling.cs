@@ -92,8 +92,9 @@ internal static class GemmTiling
     {
         var fit = Sets.Where(t => t.Fits(caps)).ToArray();
         if (fit.Length == 0)
-            throw new NotSupportedException($"dot_general: no tiled GEMM shape fits this device ({caps.MaxComputeSharedMemorySize} "
-                                            + $"bytes of shared memory, {caps.MaxComputeWorkGroupInvocations} invocations)");
+            throw new NotSupportedException("dot_general: no tiled GEMM shape fits this device ("
+                                            + $"{caps.MaxComputeSharedMemorySize} bytes of shared memory, "
+                                            + $"{caps.MaxComputeWorkGroupInvocations} invocations)");
         foreach (var t in fit)
             if (Tiles(t, batch, m, n) >= FillWorkgroups) return t;
         return fit[^1];
