@@ -9,6 +9,10 @@
 // read as 0 and out-of-range outputs are not stored. Split-K: z enumerates (batch, K slice); with
 // more than one slice each slice writes its partial product to its own dense [batch, m, n] block
 // of binding 0 (a scratch buffer) and gemm_splitk*.comp sums the slices in a fixed order.
+// Implicit-GEMM convolution (CONV != 0, see gemm.glsl and gemm_conv.glsl): one operand is the
+// im2col matrix, each element read straight from the convolution input with scalar loads; the
+// output positions of an invocation's load slots are computed once, the taps per step; C is
+// written into the output layout. No split-K there.
 // The including file defines T (scalar) and TV (4-vector).
 #extension GL_EXT_control_flow_attributes : enable
 
@@ -28,6 +32,12 @@ layout(constant_id = 8) const int B_VEC = 0;
 layout(constant_id = 9) const int B_KFAST = 0;
 // C rows are written as aligned 4-vectors (n % 4 == 0, every block offset a multiple of 4).
 layout(constant_id = 10) const int C_VEC = 0;
+// Convolution mode and geometry flags (as in gemm.glsl): 1 B is the im2col operand, 2 A is.
+layout(constant_id = 11) const int CONV = 0;
+layout(constant_id = 12) const int CONV_S = 1;
+layout(constant_id = 13) const int CONV_LDIL = 0;
+layout(constant_id = 14) const int CONV_CHECK = 1;
+layout(constant_id = 15) const int CONV_KORD = 0;
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 
 layout(std430, binding = 0) buffer OutC { T c[]; };
@@ -39,8 +49,12 @@ layout(std430, binding = 2) readonly buffer InB4 { TV b4[]; };
 
 // 0 M, 1 N, 2 K (this pass), 3 aOff, 4 aBatch, 5 aM, 6 aK, 7 bOff, 8 bBatch, 9 bK, 10 bN,
 // 11 cBatch, 12 accumulate, 13 batchBase, 14 K per slice (a multiple of BK), 15 slices,
-// 16 offset between slices' partial blocks in binding 0, 17 offset in binding 0 of batch batchBase.
-layout(push_constant) uniform Push { int v[18]; } pc;
+// 16 offset between slices' partial blocks in binding 0, 17 offset in binding 0 of batch batchBase;
+// CONV: 18 first k of this pass, 19 first output position of this dispatch (11 is the output
+// offset per group).
+layout(push_constant) uniform Push { int v[20]; } pc;
+
+#include "gemm_conv.glsl"
 
 // Shared tiles, k-major, rows padded by one 4-vector: [buffer][k][x / 4].
 const int SA = BM / 4 + 1, SB = BN / 4 + 1;
@@ -51,6 +65,11 @@ shared TV sB[2 * BK * SB];
 const int GA = BM * BK / (4 * WG), GB = BN * BK / (4 * WG);
 // Invocations across n and m; 4x4 blocks per invocation along m and n.
 const int TX = BN / TN, TY = BM / TM, QM = TM / 4, QN = TN / 4;
+
+// This invocation's tile: rows and columns left from its origin, K left in its slice, operand bases.
+int gMl, gNl, gKl, gABase, gBBase, gAM, gAK, gBK, gBN, gXg, gK0;
+// Output positions of the im2col operand's load slots (their x never changes), when CONV != 0.
+Pos gSlot[4 * (GA + GB)];
 
 T load1(bool isA, int i) { return isA ? a[i] : b[i]; }
 TV load4(bool isA, int i) { return isA ? a4[i] : b4[i]; }
@@ -82,6 +101,38 @@ TV fetch(bool isA, int g, int base, int sx, int sk, int xl, int kl, int bx, bool
         r[e] = p.x < xl && p.y < kl ? load1(isA, base + p.x * sx + p.y * sk) : T(0);
     }
     return r;
+}
+
+// Group g of the im2col operand (x along positions, scalar loads) at K offset kOff of the slice.
+TV fetchConv(int g, int xl, int kOff, int bx)
+{
+    TV r;
+    [[unroll]] for (int e = 0; e < 4; e++)
+    {
+        ivec2 p = slot(g, e, bx, false, false);
+        r[e] = p.x < xl && p.y < gKl - kOff ? convLoad(gSlot[g * 4 + e], tapAt(gK0 + kOff + p.y)) : T(0);
+    }
+    return r;
+}
+
+TV loadA(int g, int kOff)
+{
+    if (CONV == 2) return fetchConv(g, gMl, kOff, BM);
+    return fetch(true, g, gABase + kOff * gAK, gAM, gAK, gMl, gKl - kOff, BM, A_VEC != 0, A_KFAST != 0);
+}
+
+TV loadB(int g, int kOff)
+{
+    if (CONV == 1) return fetchConv(g, gNl, kOff, BN);
+    return fetch(false, g, gBBase + kOff * gBK, gBN, gBK, gNl, gKl - kOff, BN, B_VEC != 0, B_KFAST != 0);
+}
+
+// Index in binding 0 of output (m, n) of this dispatch, cb the block's offset.
+int outIndex(int cb, int m, int n)
+{
+    if (CONV == 1) return cb + m * gOC + position(pc.v[19] + n, gXg).o;
+    if (CONV == 2) return cb + position(pc.v[19] + m, gXg).o + n * gOC;
+    return cb + m * pc.v[1] + n;
 }
 
 void storeA(int buf, int g, TV r)
@@ -125,22 +176,31 @@ void main()
     int m0 = int(gl_WorkGroupID.y) * BM, n0 = int(gl_WorkGroupID.x) * BN;
     int kBegin = slice * pc.v[14];
     int kEnd = min(K, kBegin + pc.v[14]);
-    int aM = pc.v[5], aK = pc.v[6], bK = pc.v[9], bN = pc.v[10];
-    int aBase = pc.v[3] + bat * pc.v[4] + m0 * aM + kBegin * aK;
-    int bBase = pc.v[7] + bat * pc.v[8] + n0 * bN + kBegin * bK;
-    int ml = M - m0, nl = N - n0, kl = kEnd - kBegin;
+    gAM = pc.v[5]; gAK = pc.v[6]; gBK = pc.v[9]; gBN = pc.v[10];
+    gABase = pc.v[3] + bat * pc.v[4] + m0 * gAM + kBegin * gAK;
+    gBBase = pc.v[7] + bat * pc.v[8] + n0 * gBN + kBegin * gBK;
+    gMl = M - m0; gNl = N - n0; gKl = kEnd - kBegin;
+    int ml = gMl, nl = gNl;
     int t = int(gl_LocalInvocationID.x);
     int tx = t % TX, ty = t / TX;
-    bool av = A_VEC != 0, ak = A_KFAST != 0, bv = B_VEC != 0, bk = B_KFAST != 0;
+    if (CONV != 0)
+    {
+        loadGeometry();
+        gXg = bat * geo[8];
+        gK0 = pc.v[18] + kBegin;
+        int gi = CONV == 1 ? GB : GA, bx = CONV == 1 ? BN : BM, x0 = pc.v[19] + (CONV == 1 ? n0 : m0);
+        for (int g = 0; g < gi; g++)
+            [[unroll]] for (int e = 0; e < 4; e++) gSlot[g * 4 + e] = position(x0 + slot(g, e, bx, false, false).x, gXg);
+    }
 
     TV acc[TM * QN];
     [[unroll]] for (int i = 0; i < TM * QN; i++) acc[i] = TV(0);
     TV ra[GA];
     TV rb[GB];
 
-    int steps = (kl + BK - 1) / BK;
-    [[unroll]] for (int g = 0; g < GA; g++) ra[g] = fetch(true, g, aBase, aM, aK, ml, kl, BM, av, ak);
-    [[unroll]] for (int g = 0; g < GB; g++) rb[g] = fetch(false, g, bBase, bN, bK, nl, kl, BN, bv, bk);
+    int steps = (gKl + BK - 1) / BK;
+    [[unroll]] for (int g = 0; g < GA; g++) ra[g] = loadA(g, 0);
+    [[unroll]] for (int g = 0; g < GB; g++) rb[g] = loadB(g, 0);
     [[unroll]] for (int g = 0; g < GA; g++) storeA(0, g, ra[g]);
     [[unroll]] for (int g = 0; g < GB; g++) storeB(0, g, rb[g]);
     barrier();
@@ -151,8 +211,8 @@ void main()
         if (more)
         {
             int k1 = (s + 1) * BK;
-            [[unroll]] for (int g = 0; g < GA; g++) ra[g] = fetch(true, g, aBase + k1 * aK, aM, aK, ml, kl - k1, BM, av, ak);
-            [[unroll]] for (int g = 0; g < GB; g++) rb[g] = fetch(false, g, bBase + k1 * bK, bN, bK, nl, kl - k1, BN, bv, bk);
+            [[unroll]] for (int g = 0; g < GA; g++) ra[g] = loadA(g, k1);
+            [[unroll]] for (int g = 0; g < GB; g++) rb[g] = loadB(g, k1);
         }
         [[unroll]] for (int kk = 0; kk < BK; kk++)
         {
@@ -182,20 +242,23 @@ void main()
         {
             int m = (i * TY + ty) * 4 + r;
             if (m >= ml) continue;
-            int row = cb + (m0 + m) * N + n0;
             [[unroll]] for (int j = 0; j < QN; j++)
             {
                 int n = (j * TX + tx) * 4;
                 TV s = acc[(i * 4 + r) * QN + j];
-                if (C_VEC != 0)
+                if (C_VEC != 0 && CONV == 0)
                 {
                     if (n >= nl) continue;
-                    int o = (row + n) >> 2;
+                    int o = outIndex(cb, m0 + m, n0 + n) >> 2;
                     c4[o] = accum ? c4[o] + s : s;
                     continue;
                 }
                 [[unroll]] for (int e = 0; e < 4; e++)
-                    if (n + e < nl) c[row + n + e] = accum ? c[row + n + e] + s[e] : s[e];
+                {
+                    if (n + e >= nl) continue;
+                    int o = outIndex(cb, m0 + m, n0 + n + e);
+                    c[o] = accum ? c[o] + s[e] : s[e];
+                }
             }
         }
 }

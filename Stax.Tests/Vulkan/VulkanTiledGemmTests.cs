@@ -184,6 +184,42 @@ public class VulkanTiledGemmTests
         }
     }
 
+    /// <summary>The tiled kernel's implicit-GEMM convolution: both operand forms, output positions split over
+    /// dispatches, accumulating passes (one tile step per pass), int32 with batch groups.</summary>
+    [VulkanFact]
+    public void TiledConvolutionsMatchTheReference()
+    {
+        var saved = (VulkanBackend.ConvOperandOverride, VulkanBackend.ConvPositionsPerDispatch);
+        long before = VulkanCheck.Vk.TiledGemmDispatches;
+        try
+        {
+            foreach (var (tile, chunk, steps) in new[] { ("64x64x16/4x4", 65535L * 64, 32768L), ("32x32x16/4x4", 7L, 1L) })
+                foreach (int mode in new[] { 1, 2 })
+                    Forced(tile, 0, () =>
+                    {
+                        VulkanBackend.ConvOperandOverride = mode;
+                        VulkanBackend.ConvPositionsPerDispatch = chunk;
+                        int seed = 300;
+                        foreach (var c in Stax.Tests.Conformance.ConvTests.Cases)
+                        {
+                            var x = TestData.Tensor(seed++, c.Lhs);
+                            var w = TestData.Tensor(seed++, c.Rhs);
+                            VulkanCheck.AgainstReference(Prims.ConvGeneralDilated, c.Params(), new[] { x, w }, 1e-5, 1e-4,
+                                $"{c.Name}, tile {tile}, operand mode {mode}, {chunk} positions per dispatch");
+                        }
+                        var ci = Stax.Tests.Conformance.ConvTests.Cases[7];
+                        VulkanCheck.AgainstReference(Prims.ConvGeneralDilated, ci.Params(),
+                            new[] { TestData.Tensor(50, ci.Lhs, DType.Int32), TestData.Tensor(51, ci.Rhs, DType.Int32) },
+                            context: $"int32 batch groups, tile {tile}, operand mode {mode}");
+                    }, steps);
+        }
+        finally
+        {
+            (VulkanBackend.ConvOperandOverride, VulkanBackend.ConvPositionsPerDispatch) = saved;
+        }
+        Assert.True(VulkanCheck.Vk.TiledGemmDispatches > before, "the tiled kernel ran");
+    }
+
     [VulkanFact]
     public void TheDeviceRuleKeepsCpuDriversOnTheBlockedKernelAndSizesTilesForGpus()
     {

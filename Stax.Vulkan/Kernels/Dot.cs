@@ -94,7 +94,7 @@ public sealed partial class VulkanBackend
 
     /// <summary>The tiled GEMM's plan for a product: tile shape (overrides, else <see cref="GemmTiling.Choose"/>),
     /// split-K slices per pass and the K of a slice (whole tile steps, no slice empty).</summary>
-    internal (GemmTile Tile, int Slices, long SliceK) TiledPlan(long batch, long m, long n, long k)
+    internal (GemmTile Tile, int Slices, long SliceK) TiledPlan(long batch, long m, long n, long k, bool split = true)
     {
         var caps = Capabilities;
         var tile = GemmTileOverride ?? EnvGemmTile.Value ?? GemmTiling.Choose(caps, batch, m, n);
@@ -105,6 +105,7 @@ public sealed partial class VulkanBackend
         long kp = Math.Min(k, TiledStepsPerPass * tile.BK);
         int slices = GemmSlicesOverride > 0 ? GemmSlicesOverride : EnvGemmSlices.Value;
         if (slices == 0) slices = GemmTiling.Slices(tile, batch, m, n, kp);
+        if (!split) slices = 1;
         // The partial products must fit one storage buffer.
         long room = (long)(caps.MaxStorageBufferRange / 4) / Math.Max(1, batch * m * n);
         long steps = (kp + tile.BK - 1) / tile.BK;
@@ -119,6 +120,29 @@ public sealed partial class VulkanBackend
         if (GemmKernelInUse() == GemmKernel.Blocked) return "blocked";
         var (tile, slices, _) = TiledPlan(batch, m, n, k);
         return $"tiled {tile}, {slices} slice{(slices == 1 ? "" : "s")}";
+    }
+
+    /// <summary>
+    /// Specialization constants of shaders/gemm_tiled.glsl for a tile and operand views (ids 0..10, then
+    /// the convolution mode, whose geometry flags the caller appends). Global loads go along k when A's
+    /// rows (B's columns) are contiguous in k, else along m (n); they are aligned 4-vectors when that axis
+    /// has unit stride, its extent is a multiple of 4 and every offset is too. The im2col operand of a
+    /// convolution (<paramref name="conv"/> 1: B, 2: A) is read with scalar loads along positions.
+    /// </summary>
+    static int[] TiledSpec(GemmTile tile, MatrixView av, MatrixView bv, long m, long n, long k, int conv)
+    {
+        static bool Aligned(MatrixView v, long other) => v.Off % 4 == 0 && v.Batch % 4 == 0 && other % 4 == 0;
+        bool aKFast = conv != 2 && !(av.Row == 1 && av.Col != 1), bKFast = conv != 1 && bv.Row == 1 && bv.Col != 1;
+        bool aVec = conv != 2
+            && (aKFast ? av.Col == 1 && k % 4 == 0 && Aligned(av, av.Row) : av.Row == 1 && m % 4 == 0 && Aligned(av, av.Col));
+        bool bVec = conv != 1
+            && (bKFast ? bv.Row == 1 && k % 4 == 0 && Aligned(bv, bv.Col) : bv.Col == 1 && n % 4 == 0 && Aligned(bv, bv.Row));
+        bool cVec = conv == 0 && n % 4 == 0;
+        return new[]
+        {
+            tile.Invocations, tile.BM, tile.BN, tile.BK, tile.TM, tile.TN,
+            aVec ? 1 : 0, aKFast ? 1 : 0, bVec ? 1 : 0, bKFast ? 1 : 0, cVec ? 1 : 0, conv,
+        };
     }
 
     /// <summary>
@@ -139,18 +163,7 @@ public sealed partial class VulkanBackend
         // The partial products: [slice][batch of the chunk][m][n].
         VulkanBuffer? scratch = slices > 1 ? Allocate(c.DType, slices * batchChunk * mn) : null;
 
-        // Global loads: along k when A's rows (B's columns) are contiguous in k, else along m (n); aligned
-        // 4-vectors when that axis has unit stride, its extent is a multiple of 4 and every offset is too.
-        bool aKFast = !(av.Row == 1 && av.Col != 1), bKFast = bv.Row == 1 && bv.Col != 1;
-        bool Aligned(MatrixView v, long other) => v.Off % 4 == 0 && v.Batch % 4 == 0 && other % 4 == 0;
-        bool aVec = aKFast ? av.Col == 1 && k % 4 == 0 && Aligned(av, av.Row) : av.Row == 1 && m % 4 == 0 && Aligned(av, av.Col);
-        bool bVec = bKFast ? bv.Row == 1 && k % 4 == 0 && Aligned(bv, bv.Col) : bv.Col == 1 && n % 4 == 0 && Aligned(bv, bv.Row);
-        bool cVec = n % 4 == 0;
-        int[] spec =
-        {
-            tile.Invocations, tile.BM, tile.BN, tile.BK, tile.TM, tile.TN,
-            aVec ? 1 : 0, aKFast ? 1 : 0, bVec ? 1 : 0, bKFast ? 1 : 0, cVec ? 1 : 0,
-        };
+        var spec = TiledSpec(tile, av, bv, m, n, k, conv: 0);
         string suffix = c.DType == DType.Float32 ? "f32" : "i32";
         for (long k0 = 0; k0 < k; k0 += passK)
         {
@@ -167,7 +180,8 @@ public sealed partial class VulkanBackend
                     (int)sliceK, slices, checked((int)(nb * mn)), scratch == null ? checked((int)(b0 * mn)) : 0,
                 };
                 Interlocked.Increment(ref TiledGemmDispatches);
-                Run("gemm_tiled_" + suffix, spec, new VulkanBuffer?[] { scratch ?? c, a, b }, push,
+                // Binding 3 (convolution geometry) is unused by the matrix form.
+                Run("gemm_tiled_" + suffix, spec, new VulkanBuffer?[] { scratch ?? c, a, b, null }, push,
                     (uint)gx, (uint)gy, (uint)(nb * slices));
                 if (scratch != null)
                 {
