@@ -15,7 +15,7 @@ namespace Stax.Bench;
 public static class VulkanCommand
 {
     const string Usage = "usage: vulkan [--quick] [--large] [--steps N] [--fused-steps N] [--plan] [--workload PREFIX] "
-                         + "[--gemm [--gemm-sizes N,N,...]]";
+                         + "[--gemm [--gemm-sizes N,N,...] [--gemm-tiles BMxBNxBK/TMxTN,...]]";
 
     sealed record Row(string Workload, string Mode, double Ms, double HostMs, double Dispatches, double Submissions,
                       long Recordings, string Note, double Gflops = double.NaN);
@@ -25,6 +25,7 @@ public static class VulkanCommand
         bool quick = false, large = false, plan = false, gemm = false;
         string only = "";
         int[]? gemmSizes = null;
+        GemmTile[]? gemmTiles = null;
         int steps = 20, fusedSteps = -1;
         for (int i = 0; i < args.Length; i++)
             switch (args[i])
@@ -36,6 +37,9 @@ public static class VulkanCommand
                 case "--gemm": gemm = true; break;
                 case "--gemm-sizes":
                     gemmSizes = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                    break;
+                case "--gemm-tiles":
+                    gemmTiles = args[++i].Split(',').Select(v => GemmTile.Parse(v, "--gemm-tiles")).ToArray();
                     break;
                 case "--steps": steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--fused-steps": fusedSteps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -61,7 +65,7 @@ public static class VulkanCommand
         if (gemm)
         {
             GemmComparison(vk, gemmSizes ?? (quick ? new[] { 1024 } : new[] { 1024, 2048, 4096, 8192 }),
-                           quick ? 2 : Math.Max(3, steps / 4), Emit);
+                           quick ? 2 : Math.Max(3, steps / 4), Emit, gemmTiles);
             Table(rows);
             return 0;
         }
@@ -104,7 +108,7 @@ public static class VulkanCommand
         }
         if (only.Length > 0) { Table(rows); return 0; }
         int[] sizes = large && !quick ? new[] { 1024, 2048, 4096, 8192 } : new[] { 1024 };
-        GemmComparison(vk, sizes, quick ? 2 : Math.Max(3, steps / 4), Emit, tiles: false);
+        GemmComparison(vk, sizes, quick ? 2 : Math.Max(3, steps / 4), Emit, Array.Empty<GemmTile>(), skinny: false);
         // 64M elements, or the most one storage buffer holds on this device.
         long want = 64L << 20, cap = (long)(vk.Capabilities.MaxStorageBufferRange / 4);
         int len = (int)Math.Min(want, cap);
@@ -126,20 +130,24 @@ public static class VulkanCommand
     }
 
     /// <summary>
-    /// sgemm n x n x n per GEMM kernel (auto: the device's choice, blocked, tiled with its size rule and,
-    /// with <paramref name="tiles"/>, each tile shape the device fits), then skinny products with and
-    /// without split-K. Modes name the kernel; the note says what ran.
+    /// sgemm n x n x n per GEMM kernel (auto: the device's choice, blocked, tiled with its size rule, and
+    /// tiled with each of <paramref name="tiles"/> that the device fits; null: every built-in shape), then
+    /// with <paramref name="skinny"/> skinny products with and without split-K. Modes name the kernel; the
+    /// note says what ran.
     /// </summary>
-    static void GemmComparison(VulkanBackend vk, int[] sizes, int steps, Action<Row> emit, bool tiles = true)
+    static void GemmComparison(VulkanBackend vk, int[] sizes, int steps, Action<Row> emit, GemmTile[]? tiles, bool skinny = true)
     {
         var saved = (VulkanBackend.GemmKernelOverride, VulkanBackend.GemmTileOverride, VulkanBackend.GemmSlicesOverride);
         var variants = new List<(string Mode, GemmKernel Kernel, GemmTile? Tile, int Slices)>
         {
             ("auto", GemmKernel.Auto, null, 0), ("blocked", GemmKernel.Blocked, null, 0), ("tiled", GemmKernel.Tiled, null, 0),
         };
-        if (tiles)
-            variants.AddRange(GemmTiling.Sets.Where(t => t.Fits(vk.Capabilities))
-                                  .Select(t => ($"tiled {t}", GemmKernel.Tiled, (GemmTile?)t, 1)));
+        foreach (var t in tiles ?? GemmTiling.Sets)
+        {
+            if (t.Fits(vk.Capabilities)) variants.Add(($"tiled {t}", GemmKernel.Tiled, t, 1));
+            else Console.WriteLine($"# tile {t}: does not fit this device ({t.Invocations} invocations, "
+                                   + $"{t.SharedBytes} bytes shared)");
+        }
         void One(string name, long m, long n, long k, string mode, GemmKernel kernel, GemmTile? tile, int slices)
         {
             VulkanBackend.GemmKernelOverride = kernel;
@@ -163,7 +171,7 @@ public static class VulkanCommand
                 }
                 foreach (var v in variants) One($"sgemm-{n}", n, n, n, v.Mode, v.Kernel, v.Tile, v.Slices);
             }
-            if (!tiles) return;
+            if (!skinny) return;
             // Skinny products: few output tiles, a long contraction (split-K's case).
             foreach (var (m, n, k) in new (long, long, long)[] { (64, 64, 65536), (512, 10, 32768) })
             {

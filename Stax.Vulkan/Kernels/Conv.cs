@@ -158,7 +158,8 @@ public sealed partial class VulkanBackend
 
     /// <summary>The convolution's implicit GEMM on the register-blocked kernel (shaders/gemm.glsl).</summary>
     void ConvBlocked(int mode, VulkanBuffer output, VulkanBuffer x, VulkanBuffer w, VulkanBuffer gb, int groups, int Og,
-                     long positions, long K, int cBatch, long wStrO, long kStep, int[] geo, int S, bool ldil, bool check, int kord)
+                     long positions, long K, int cBatch, long wStrO, long kStep, int[] geo, int S, bool ldil, bool check,
+                     int kord)
     {
         const string op = "conv_general_dilated";
         var work = output.DType;
@@ -230,7 +231,8 @@ public sealed partial class VulkanBackend
                         (int)b0, kc, 1, 0, checked((int)(b0 * cBatch)), (int)k0, (int)j0,
                     };
                     Interlocked.Increment(ref TiledGemmDispatches);
-                    Run(shader, spec, bufs, push, (uint)((cols + tile.BN - 1) / tile.BN), (uint)((rows + tile.BM - 1) / tile.BM), gz);
+                    uint gx = (uint)((cols + tile.BN - 1) / tile.BN), gy = (uint)((rows + tile.BM - 1) / tile.BM);
+                    Run(shader, spec, bufs, push, gx, gy, gz);
                 }
             }
         }
