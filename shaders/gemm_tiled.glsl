@@ -135,35 +135,23 @@ int outIndex(int cb, int m, int n)
     return cb + m * pc.v[1] + n;
 }
 
-void storeA(int buf, int g, TV r)
+// Stores group g of an operand tile (as loaded by fetch) into shared buffer buf, k-major.
+void stash(bool isA, int buf, int g, TV r)
 {
-    bool vec = A_VEC != 0, kfast = A_KFAST != 0;
+    bool vec = isA ? A_VEC != 0 : B_VEC != 0, kfast = isA ? A_KFAST != 0 : B_KFAST != 0;
+    int bx = isA ? BM : BN, stride = isA ? SA : SB;
     if (vec && !kfast)
     {
-        ivec2 p = slot(g, 0, BM, true, false);
-        sA[(buf * BK + p.y) * SA + (p.x >> 2)] = r;
+        ivec2 p = slot(g, 0, bx, true, false);
+        int i = (buf * BK + p.y) * stride + (p.x >> 2);
+        if (isA) sA[i] = r; else sB[i] = r;
         return;
     }
     [[unroll]] for (int e = 0; e < 4; e++)
     {
-        ivec2 p = slot(g, e, BM, vec, kfast);
-        sA[(buf * BK + p.y) * SA + (p.x >> 2)][p.x & 3] = r[e];
-    }
-}
-
-void storeB(int buf, int g, TV r)
-{
-    bool vec = B_VEC != 0, kfast = B_KFAST != 0;
-    if (vec && !kfast)
-    {
-        ivec2 p = slot(g, 0, BN, true, false);
-        sB[(buf * BK + p.y) * SB + (p.x >> 2)] = r;
-        return;
-    }
-    [[unroll]] for (int e = 0; e < 4; e++)
-    {
-        ivec2 p = slot(g, e, BN, vec, kfast);
-        sB[(buf * BK + p.y) * SB + (p.x >> 2)][p.x & 3] = r[e];
+        ivec2 p = slot(g, e, bx, vec, kfast);
+        int i = (buf * BK + p.y) * stride + (p.x >> 2);
+        if (isA) sA[i][p.x & 3] = r[e]; else sB[i][p.x & 3] = r[e];
     }
 }
 
@@ -201,8 +189,8 @@ void main()
     int steps = (gKl + BK - 1) / BK;
     [[unroll]] for (int g = 0; g < GA; g++) ra[g] = loadA(g, 0);
     [[unroll]] for (int g = 0; g < GB; g++) rb[g] = loadB(g, 0);
-    [[unroll]] for (int g = 0; g < GA; g++) storeA(0, g, ra[g]);
-    [[unroll]] for (int g = 0; g < GB; g++) storeB(0, g, rb[g]);
+    [[unroll]] for (int g = 0; g < GA; g++) stash(true, 0, g, ra[g]);
+    [[unroll]] for (int g = 0; g < GB; g++) stash(false, 0, g, rb[g]);
     barrier();
     for (int s = 0; s < steps; s++)
     {
@@ -228,8 +216,8 @@ void main()
         }
         if (more)
         {
-            [[unroll]] for (int g = 0; g < GA; g++) storeA(buf ^ 1, g, ra[g]);
-            [[unroll]] for (int g = 0; g < GB; g++) storeB(buf ^ 1, g, rb[g]);
+            [[unroll]] for (int g = 0; g < GA; g++) stash(true, buf ^ 1, g, ra[g]);
+            [[unroll]] for (int g = 0; g < GB; g++) stash(false, buf ^ 1, g, rb[g]);
         }
         barrier();
     }
