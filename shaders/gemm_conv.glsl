@@ -38,13 +38,13 @@ Pos position(int j, int xGroup)
     p.o = n * gON;
     p.lo[0] = 0; p.lo[1] = 0; p.lo[2] = 0;
     [[unroll]] for (int d = 2; d >= 0; d--)
-    {
-        if (d >= CONV_S) continue;
-        int od = r % gOut[d]; r /= gOut[d];
-        p.o += od * gOs[d];
-        p.lo[d] = od * gStr[d] - gPad[d];
-        if (CONV_LDIL == 0) p.x += p.lo[d] * gXs[d];
-    }
+        if (d < CONV_S)
+        {
+            int od = r % gOut[d]; r /= gOut[d];
+            p.o += od * gOs[d];
+            p.lo[d] = od * gStr[d] - gPad[d];
+            if (CONV_LDIL == 0) p.x += p.lo[d] * gXs[d];
+        }
     return p;
 }
 
@@ -70,10 +70,7 @@ Tap tapAt(int k)
     else { kpos = k / gCg; t.ch = k - kpos * gCg; }
     t.kd[0] = 0; t.kd[1] = 0; t.kd[2] = 0;
     [[unroll]] for (int d = 2; d >= 0; d--)
-    {
-        if (d >= CONV_S) continue;
-        t.kd[d] = kpos % gK[d]; kpos /= gK[d];
-    }
+        if (d < CONV_S) { t.kd[d] = kpos % gK[d]; kpos /= gK[d]; }
     tapOffsets(t);
     return t;
 }
@@ -84,37 +81,44 @@ void nextTap(inout Tap t)
     bool carry = true;
     if (CONV_KORD != 0) { t.ch++; carry = t.ch == gCg; if (carry) t.ch = 0; }
     [[unroll]] for (int d = 2; d >= 0; d--)
-    {
-        if (d >= CONV_S || !carry) continue;
-        t.kd[d]++;
-        carry = t.kd[d] == gK[d];
-        if (carry) t.kd[d] = 0;
-    }
+        if (d < CONV_S && carry)
+        {
+            t.kd[d]++;
+            carry = t.kd[d] == gK[d];
+            if (carry) t.kd[d] = 0;
+        }
     if (CONV_KORD == 0 && carry) t.ch++;
     tapOffsets(t);
 }
 
 T inputAt(int i) { return CONV == 1 ? b[i] : a[i]; }
 
-// Element (tap, position) of the implicit im2col matrix.
+// Element (tap, position) of the implicit im2col matrix. (No continue, break or return inside the
+// loops of these helpers: optimizers unroll loops only without them, and the tiled kernel needs its
+// register tile's loops around them unrolled.)
 T convLoad(Pos p, Tap t)
 {
+    bool inside = true;
+    int idx = p.x + t.kx;
     if (CONV_LDIL == 0)
     {
         if (CONV_CHECK != 0)
             [[unroll]] for (int d = 0; d < 3; d++)
-                if (d < CONV_S && uint(p.lo[d] + t.kr[d]) >= uint(gIn[d])) return T(0);
-        return inputAt(p.x + t.kx);
+                if (d < CONV_S && uint(p.lo[d] + t.kr[d]) >= uint(gIn[d])) inside = false;
     }
-    int idx = p.x + t.kx;
-    [[unroll]] for (int d = 0; d < 3; d++)
+    else
     {
-        if (d >= CONV_S) continue;
-        int q = p.lo[d] + t.kr[d];
-        if (q < 0) return T(0);
-        int qi = q / gLd[d];
-        if (qi * gLd[d] != q || qi >= gIn[d]) return T(0);
-        idx += qi * gXs[d];
+        // Input positions between lhs-dilated samples, or outside the input, read 0.
+        [[unroll]] for (int d = 0; d < 3; d++)
+            if (d < CONV_S)
+            {
+                int q = p.lo[d] + t.kr[d];
+                int qi = q / gLd[d];
+                if (q < 0 || qi * gLd[d] != q || qi >= gIn[d]) inside = false;
+                idx += qi * gXs[d];
+            }
     }
-    return inputAt(idx);
+    T v = T(0);
+    if (inside) v = inputAt(idx);
+    return v;
 }

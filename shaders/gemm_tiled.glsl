@@ -177,7 +177,7 @@ void main()
         gXg = bat * geo[8];
         gK0 = pc.v[18] + kBegin;
         int gi = CONV == 1 ? GB : GA, bx = CONV == 1 ? BN : BM, x0 = pc.v[19] + (CONV == 1 ? n0 : m0);
-        for (int g = 0; g < gi; g++)
+        [[unroll]] for (int g = 0; g < gi; g++)
             [[unroll]] for (int e = 0; e < 4; e++) gSlot[g * 4 + e] = position(x0 + slot(g, e, bx, false, false).x, gXg);
     }
 
@@ -225,28 +225,24 @@ void main()
     // Partial products of a split go to their own block, never accumulated.
     bool accum = pc.v[12] != 0 && slices == 1;
     int cb = pc.v[17] + (z / slices) * pc.v[11] + slice * pc.v[16];
+    // No continue or break in these loops: optimizers unroll them only without, and an accumulator
+    // indexed by a loop variable that was not unrolled would leave registers for memory.
     [[unroll]] for (int i = 0; i < QM; i++)
         [[unroll]] for (int r = 0; r < 4; r++)
-        {
-            int m = (i * TY + ty) * 4 + r;
-            if (m >= ml) continue;
             [[unroll]] for (int j = 0; j < QN; j++)
             {
-                int n = (j * TX + tx) * 4;
+                int m = (i * TY + ty) * 4 + r, n = (j * TX + tx) * 4;
                 TV s = acc[(i * 4 + r) * QN + j];
-                if (C_VEC != 0 && CONV == 0)
+                if (m < ml && C_VEC != 0 && CONV == 0 && n < nl)
                 {
-                    if (n >= nl) continue;
                     int o = outIndex(cb, m0 + m, n0 + n) >> 2;
                     c4[o] = accum ? c4[o] + s : s;
-                    continue;
                 }
                 [[unroll]] for (int e = 0; e < 4; e++)
-                {
-                    if (n + e >= nl) continue;
-                    int o = outIndex(cb, m0 + m, n0 + n + e);
-                    c[o] = accum ? c[o] + s[e] : s[e];
-                }
+                    if (m < ml && (C_VEC == 0 || CONV != 0) && n + e < nl)
+                    {
+                        int o = outIndex(cb, m0 + m, n0 + n + e);
+                        c[o] = accum ? c[o] + s[e] : s[e];
+                    }
             }
-        }
 }
