@@ -237,6 +237,8 @@ public class VulkanTiledGemmTests
         var small = gpu with { MaxComputeSharedMemorySize = 16384 };
         Assert.Equal(new GemmTile(32, 32, 16, 4, 4), GemmTiling.Choose(small, 1, 4096, 4096));
         Assert.Equal(GemmKernel.Blocked, GemmTiling.Kernel(gpu with { MaxComputeSharedMemorySize = 4096 }));
+        // 128-wide subgroups: the 64-invocation tile would leave half of one idle.
+        Assert.Equal(new GemmTile(64, 64, 16, 4, 4), GemmTiling.Choose(gpu with { SubgroupSize = 128 }, 1, 64, 64));
         // Split-K: not for big outputs or short contractions (the MLP's 784x512 weight gradient over a batch of 128),
         // but for 64x64 with k = 65536 (4 tiles of 32x32: 64 slices of 1024) and 512x10 with k = 4096.
         var t32 = new GemmTile(32, 32, 16, 4, 4);

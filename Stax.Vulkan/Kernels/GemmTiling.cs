@@ -30,9 +30,10 @@ internal readonly record struct GemmTile(int BM, int BN, int BK, int TM, int TN)
         && TM % 4 == 0 && TN % 4 == 0 && BK % 4 == 0 && BM % TM == 0 && BN % TN == 0
         && BM * BK % (4 * Invocations) == 0 && BN * BK % (4 * Invocations) == 0;
 
-    /// <summary>Whether a device with these limits can run the tile.</summary>
+    /// <summary>Whether a device with these limits can run the tile (whole subgroups, so no lane idles).</summary>
     public bool Fits(VulkanCapabilities caps) =>
-        Valid && Invocations <= caps.MaxComputeWorkGroupInvocations && SharedBytes <= caps.MaxComputeSharedMemorySize;
+        Valid && Invocations <= caps.MaxComputeWorkGroupInvocations && SharedBytes <= caps.MaxComputeSharedMemorySize
+        && (caps.SubgroupSize == 0 || Invocations % caps.SubgroupSize == 0);
 
     /// <summary>The shape as <c>BMxBNxBK/TMxTN</c> (the <c>STAX_VULKAN_GEMM_TILE</c> syntax).</summary>
     public override string ToString() => FormattableString.Invariant($"{BM}x{BN}x{BK}/{TM}x{TN}");
