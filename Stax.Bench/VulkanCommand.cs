@@ -181,6 +181,30 @@ public static class VulkanCommand
                 One(name, m, n, k, "tiled", GemmKernel.Tiled, null, 0);
                 One(name, m, n, k, "tiled no-split", GemmKernel.Tiled, null, 1);
             }
+            // Convolutions (implicit GEMM), NHWC / HWIO, 3x3 VALID: the MNIST CNN's second layer, and on GPUs a
+            // ResNet-sized one.
+            var convs = new List<(string Name, int[] X, int[] W)> { ("conv-b64-26x26x32-64", [64, 26, 26, 32], [3, 3, 32, 64]) };
+            if (vk.Capabilities.DeviceType != "Cpu") convs.Add(("conv-b256-56x56x64-64", [256, 56, 56, 64], [3, 3, 64, 64]));
+            var dn = ConvDimensionNumbers.FromStrings("NHWC", "HWIO", "NHWC");
+            foreach (var (name, xs, ws) in convs)
+            {
+                var x = Random(xs.Aggregate(1, (p, d) => p * d), 3).Reshape(xs);
+                var w = Random(ws.Aggregate(1, (p, d) => p * d), 4).Reshape(ws);
+                double flops = 2.0 * xs[0] * (xs[1] - 2) * (xs[2] - 2) * ws[3] * (9 * xs[3]);
+                foreach (var kernel in new[] { GemmKernel.Auto, GemmKernel.Blocked, GemmKernel.Tiled })
+                {
+                    VulkanBackend.GemmKernelOverride = kernel;
+                    VulkanBackend.GemmTileOverride = null;
+                    VulkanBackend.GemmSlicesOverride = 0;
+                    string mode = kernel.ToString().ToLowerInvariant();
+                    var r = Measure(vk, name, mode, steps,
+                                    () => Lax.ConvGeneralDilated(x, w, new[] { 1, 1 }, "VALID", dimensionNumbers: dn),
+                                    t => vk.Synchronize());
+                    double gflops = flops / (r.Ms * 1e-3) / 1e9;
+                    string ran = vk.GemmKernelInUse() == GemmKernel.Blocked ? "blocked" : "tiled";
+                    emit(r with { Gflops = gflops, Note = FormattableString.Invariant($"{gflops:F1} GFLOP/s, {ran}") });
+                }
+            }
         }
         finally
         {
