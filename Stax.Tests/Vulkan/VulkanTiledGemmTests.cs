@@ -233,7 +233,9 @@ public class VulkanTiledGemmTests
         // 4096²: 1024 tiles of 128x128 fill the device; 1024²: 64 of them do not, 256 of 64x64 do.
         Assert.Equal(new GemmTile(128, 128, 16, 8, 8), GemmTiling.Choose(gpu, 1, 4096, 4096));
         Assert.Equal(new GemmTile(64, 64, 16, 4, 4), GemmTiling.Choose(gpu, 1, 1024, 1024));
-        // 16 KiB of shared memory: only the 32x32 tile (9 KiB) fits.
+        // 32 KiB of shared memory: 128x128 with BK 8 (17 KiB); 16 KiB: only the 32x32 tile (9 KiB) fits.
+        var mid = gpu with { MaxComputeSharedMemorySize = 32768 };
+        Assert.Equal(new GemmTile(128, 128, 8, 8, 8), GemmTiling.Choose(mid, 1, 4096, 4096));
         var small = gpu with { MaxComputeSharedMemorySize = 16384 };
         Assert.Equal(new GemmTile(32, 32, 16, 4, 4), GemmTiling.Choose(small, 1, 4096, 4096));
         Assert.Equal(GemmKernel.Blocked, GemmTiling.Kernel(gpu with { MaxComputeSharedMemorySize = 4096 }));

@@ -63,11 +63,12 @@ internal readonly record struct GemmTile(int BM, int BN, int BK, int TM, int TN)
 /// </summary>
 internal static class GemmTiling
 {
-    /// <summary>The tile shapes, largest first: 128x128 with 8x8 per invocation for big outputs, smaller
-    /// tiles when the output has too few big tiles to fill the device.</summary>
+    /// <summary>The tile shapes, largest first: 128x128 with 8x8 per invocation for big outputs (BK 8 where
+    /// 33 KiB of shared memory do not fit), smaller tiles when the output has too few big tiles to fill the device.</summary>
     public static readonly GemmTile[] Sets =
     {
         new(128, 128, 16, 8, 8),
+        new(128, 128, 8, 8, 8),
         new(128, 64, 16, 8, 4),
         new(64, 64, 16, 4, 4),
         new(32, 32, 16, 4, 4),
