@@ -177,7 +177,7 @@ public sealed partial class VulkanBackend
                     checked((int)m), checked((int)n), kc, checked((int)(av.Off + k0 * av.Col)), checked((int)av.Batch),
                     checked((int)av.Row), checked((int)av.Col), checked((int)(bv.Off + k0 * bv.Row)), checked((int)bv.Batch),
                     checked((int)bv.Row), checked((int)bv.Col), checked((int)mn), accumulate ? 1 : 0, (int)b0,
-                    (int)sliceK, slices, checked((int)(nb * mn)), scratch == null ? checked((int)(b0 * mn)) : 0,
+                    (int)sliceK, slices, checked((int)(nb * mn)), scratch == null ? checked((int)(b0 * mn)) : 0, 0, 0,
                 };
                 Interlocked.Increment(ref TiledGemmDispatches);
                 // Binding 3 (convolution geometry) is unused by the matrix form.
