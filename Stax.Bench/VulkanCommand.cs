@@ -14,15 +14,18 @@ namespace Stax.Bench;
 /// </summary>
 public static class VulkanCommand
 {
-    const string Usage = "usage: vulkan [--quick] [--large] [--steps N] [--fused-steps N] [--plan] [--workload PREFIX]";
+    const string Usage = "usage: vulkan [--quick] [--large] [--steps N] [--fused-steps N] [--plan] [--workload PREFIX] "
+                         + "[--gemm [--gemm-sizes N,N,...] [--gemm-tiles BMxBNxBK/TMxTN,...]]";
 
     sealed record Row(string Workload, string Mode, double Ms, double HostMs, double Dispatches, double Submissions,
-                      long Recordings, string Note);
+                      long Recordings, string Note, double Gflops = double.NaN);
 
     public static int Run(string[] args)
     {
-        bool quick = false, large = false, plan = false;
+        bool quick = false, large = false, plan = false, gemm = false;
         string only = "";
+        int[]? gemmSizes = null;
+        GemmTile[]? gemmTiles = null;
         int steps = 20, fusedSteps = -1;
         for (int i = 0; i < args.Length; i++)
             switch (args[i])
@@ -31,6 +34,13 @@ public static class VulkanCommand
                 case "--large": large = true; break;
                 case "--plan": plan = true; break;
                 case "--workload": only = args[++i]; break;
+                case "--gemm": gemm = true; break;
+                case "--gemm-sizes":
+                    gemmSizes = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                    break;
+                case "--gemm-tiles":
+                    gemmTiles = args[++i].Split(',').Select(v => GemmTile.Parse(v, "--gemm-tiles")).ToArray();
+                    break;
                 case "--steps": steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--fused-steps": fusedSteps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine(Usage); return 2;
@@ -49,7 +59,15 @@ public static class VulkanCommand
                 FormattableString.Invariant($"{{\"workload\":\"{r.Workload}\",\"mode\":\"{r.Mode}\",\"ms\":{r.Ms:F3},")
                 + FormattableString.Invariant(
                     $"\"host_ms\":{r.HostMs:F3},\"dispatches\":{r.Dispatches:F1},\"submissions\":{r.Submissions:F2},")
+                + (double.IsNaN(r.Gflops) ? "" : FormattableString.Invariant($"\"gflops\":{r.Gflops:F1},"))
                 + FormattableString.Invariant($"\"recordings\":{r.Recordings},\"note\":\"{r.Note}\"}}"));
+        }
+        if (gemm)
+        {
+            GemmComparison(vk, gemmSizes ?? (quick ? new[] { 1024 } : new[] { 1024, 2048, 4096, 8192 }),
+                           quick ? 2 : Math.Max(3, steps / 4), Emit, gemmTiles);
+            Table(rows);
+            return 0;
         }
         foreach (var (name, make) in TrainSteps(quick, large).Where(w => w.Item1.StartsWith(only, StringComparison.Ordinal)))
             // compiled: the default jit (chains fused); unfused: STAX_VULKAN_FUSION=0; interpreted:
@@ -89,19 +107,8 @@ public static class VulkanCommand
                     $"# {shader}: {count} pipelines, {time.TotalMilliseconds / count:F0} ms each to create"));
         }
         if (only.Length > 0) { Table(rows); return 0; }
-        foreach (int n in large ? new[] { 1024, 2048, 4096, 8192 } : new[] { 1024 })
-        {
-            if (quick && n > 1024) break;
-            var (a, b) = (Random(n * n, 1).Reshape(n, n), Random(n * n, 2).Reshape(n, n));
-            if ((ulong)n * (ulong)n * 4 > vk.Capabilities.MaxStorageBufferRange)
-            {
-                Console.WriteLine($"# sgemm-{n}: skipped (larger than one storage buffer)");
-                continue;
-            }
-            var r = Measure(vk, $"sgemm-{n}", "eager", quick ? 2 : Math.Max(3, steps / 4),
-                            () => Lax.DotGeneral(a, b, new[] { 1 }, new[] { 0 }), t => vk.Synchronize());
-            Emit(r with { Note = FormattableString.Invariant($"{2.0 * n * n * n / (r.Ms * 1e-3) / 1e9:F1} GFLOP/s") });
-        }
+        int[] sizes = large && !quick ? new[] { 1024, 2048, 4096, 8192 } : new[] { 1024 };
+        GemmComparison(vk, sizes, quick ? 2 : Math.Max(3, steps / 4), Emit, Array.Empty<GemmTile>(), skinny: false);
         // 64M elements, or the most one storage buffer holds on this device.
         long want = 64L << 20, cap = (long)(vk.Capabilities.MaxStorageBufferRange / 4);
         int len = (int)Math.Min(want, cap);
@@ -122,14 +129,97 @@ public static class VulkanCommand
         return 0;
     }
 
+    /// <summary>
+    /// sgemm n x n x n per GEMM kernel (auto: the device's choice, blocked, tiled with its size rule, and
+    /// tiled with each of <paramref name="tiles"/> that the device fits; null: every built-in shape), then
+    /// with <paramref name="skinny"/> skinny products with and without split-K. Modes name the kernel; the
+    /// note says what ran.
+    /// </summary>
+    static void GemmComparison(VulkanBackend vk, int[] sizes, int steps, Action<Row> emit, GemmTile[]? tiles, bool skinny = true)
+    {
+        var saved = (VulkanBackend.GemmKernelOverride, VulkanBackend.GemmTileOverride, VulkanBackend.GemmSlicesOverride);
+        var variants = new List<(string Mode, GemmKernel Kernel, GemmTile? Tile, int Slices)>
+        {
+            ("auto", GemmKernel.Auto, null, 0), ("blocked", GemmKernel.Blocked, null, 0), ("tiled", GemmKernel.Tiled, null, 0),
+        };
+        foreach (var t in tiles ?? GemmTiling.Sets)
+        {
+            if (t.Fits(vk.Capabilities)) variants.Add(($"tiled {t}", GemmKernel.Tiled, t, 1));
+            else Console.WriteLine($"# tile {t}: does not fit this device ({t.Invocations} invocations, "
+                                   + $"{t.SharedBytes} bytes shared)");
+        }
+        void One(string name, long m, long n, long k, string mode, GemmKernel kernel, GemmTile? tile, int slices)
+        {
+            VulkanBackend.GemmKernelOverride = kernel;
+            VulkanBackend.GemmTileOverride = tile;
+            VulkanBackend.GemmSlicesOverride = slices;
+            var a = Random(checked((int)(m * k)), 1).Reshape((int)m, (int)k);
+            var b = Random(checked((int)(k * n)), 2).Reshape((int)k, (int)n);
+            string ran = vk.GemmChoice(1, m, n, k);
+            var r = Measure(vk, name, mode, steps, () => Lax.DotGeneral(a, b, new[] { 1 }, new[] { 0 }), t => vk.Synchronize());
+            double gflops = 2.0 * m * n * k / (r.Ms * 1e-3) / 1e9;
+            emit(r with { Gflops = gflops, Note = FormattableString.Invariant($"{gflops:F1} GFLOP/s, {ran}") });
+        }
+        try
+        {
+            foreach (int n in sizes)
+            {
+                if ((ulong)n * (ulong)n * 4 > vk.Capabilities.MaxStorageBufferRange)
+                {
+                    Console.WriteLine($"# sgemm-{n}: skipped (larger than one storage buffer)");
+                    continue;
+                }
+                foreach (var v in variants) One($"sgemm-{n}", n, n, n, v.Mode, v.Kernel, v.Tile, v.Slices);
+            }
+            if (!skinny) return;
+            // Skinny products: few output tiles, a long contraction (split-K's case).
+            foreach (var (m, n, k) in new (long, long, long)[] { (64, 64, 65536), (512, 10, 32768) })
+            {
+                string name = $"skinny-{m}x{n}x{k}";
+                One(name, m, n, k, "auto", GemmKernel.Auto, null, 0);
+                One(name, m, n, k, "blocked", GemmKernel.Blocked, null, 0);
+                One(name, m, n, k, "tiled", GemmKernel.Tiled, null, 0);
+                One(name, m, n, k, "tiled no-split", GemmKernel.Tiled, null, 1);
+            }
+            // Convolutions (implicit GEMM), NHWC / HWIO, 3x3 VALID: the MNIST CNN's second layer, and on GPUs a
+            // ResNet-sized one.
+            var convs = new List<(string Name, int[] X, int[] W)> { ("conv-b64-26x26x32-64", [64, 26, 26, 32], [3, 3, 32, 64]) };
+            if (vk.Capabilities.DeviceType != "Cpu") convs.Add(("conv-b256-56x56x64-64", [256, 56, 56, 64], [3, 3, 64, 64]));
+            var dn = ConvDimensionNumbers.FromStrings("NHWC", "HWIO", "NHWC");
+            foreach (var (name, xs, ws) in convs)
+            {
+                var x = Random(xs.Aggregate(1, (p, d) => p * d), 3).Reshape(xs);
+                var w = Random(ws.Aggregate(1, (p, d) => p * d), 4).Reshape(ws);
+                double flops = 2.0 * xs[0] * (xs[1] - 2) * (xs[2] - 2) * ws[3] * (9 * xs[3]);
+                foreach (var kernel in new[] { GemmKernel.Auto, GemmKernel.Blocked, GemmKernel.Tiled })
+                {
+                    VulkanBackend.GemmKernelOverride = kernel;
+                    VulkanBackend.GemmTileOverride = null;
+                    VulkanBackend.GemmSlicesOverride = 0;
+                    string mode = kernel.ToString().ToLowerInvariant();
+                    var r = Measure(vk, name, mode, steps,
+                                    () => Lax.ConvGeneralDilated(x, w, new[] { 1, 1 }, "VALID", dimensionNumbers: dn),
+                                    t => vk.Synchronize());
+                    double gflops = flops / (r.Ms * 1e-3) / 1e9;
+                    string ran = vk.GemmKernelInUse() == GemmKernel.Blocked ? "blocked" : "tiled";
+                    emit(r with { Gflops = gflops, Note = FormattableString.Invariant($"{gflops:F1} GFLOP/s, {ran}") });
+                }
+            }
+        }
+        finally
+        {
+            (VulkanBackend.GemmKernelOverride, VulkanBackend.GemmTileOverride, VulkanBackend.GemmSlicesOverride) = saved;
+        }
+    }
+
     static void Table(List<Row> rows)
     {
         Console.WriteLine();
-        Console.WriteLine($"{"workload",-16} {"mode",-12} {"ms/step",9} {"host ms",8} "
+        Console.WriteLine($"{"workload",-22} {"mode",-28} {"ms/step",9} {"host ms",8} "
                           + $"{"dispatch",9} {"submits",8} {"records",8}  note");
         foreach (var r in rows)
             Console.WriteLine(
-                FormattableString.Invariant($"{r.Workload,-16} {r.Mode,-12} {r.Ms,9:F2} {r.HostMs,8:F3} ")
+                FormattableString.Invariant($"{r.Workload,-22} {r.Mode,-28} {r.Ms,9:F2} {r.HostMs,8:F3} ")
                 + FormattableString.Invariant($"{r.Dispatches,9:F1} {r.Submissions,8:F2} {r.Recordings,8}  {r.Note}"));
     }
 

@@ -140,16 +140,37 @@ public sealed partial class VulkanBackend
         var gb = Allocate(DType.Int32, geo.Length);
         gb.LastUse = Stream.Update(Bind(gb), System.Runtime.InteropServices.MemoryMarshal.AsBytes(geo.AsSpan()));
 
+        long positions = nimg * P;
+        int cBatch = checked(Og * geo[7]);
+        if (GemmKernelInUse() == GemmKernel.Tiled)
+        {
+            // Weights as a strided matrix view (A [Og, K] in mode 1, B [K, Og] in mode 2), offsets per pass added below.
+            var wv = mode == 1 ? new MatrixView(0, Og * wStrO, wStrO, kStep) : new MatrixView(0, Og * wStrO, kStep, wStrO);
+            ConvTiled(mode, output, x, w, gb, wv, groups, Og, positions, K, cBatch,
+                      new[] { S, ldil ? 1 : 0, check ? 1 : 0, kord });
+        }
+        else ConvBlocked(mode, output, x, w, gb, groups, Og, positions, K, cBatch, wStrO, kStep, geo, S, ldil, check, kord);
+        gb.Dispose();
+        if (ownW) w.Dispose();
+        if (convL) x.Dispose();
+        if (convR) r0.Dispose();
+    }
+
+    /// <summary>The convolution's implicit GEMM on the register-blocked kernel (shaders/gemm.glsl).</summary>
+    void ConvBlocked(int mode, VulkanBuffer output, VulkanBuffer x, VulkanBuffer w, VulkanBuffer gb, int groups, int Og,
+                     long positions, long K, int cBatch, long wStrO, long kStep, int[] geo, int S, bool ldil, bool check,
+                     int kord)
+    {
+        const string op = "conv_general_dilated";
+        var work = output.DType;
         string shader = work == DType.Float32 ? "gemm_f32" : "gemm_i32";
         // Mode 2 with aligned 4-wide weight rows and output rows (features contiguous, every offset a multiple of 4).
         bool vec4 = mode == 2 && UseVec4Gemm && Og % 4 == 0 && wStrO == 1 && kStep % 4 == 0 && geo[7] == 1 && geo[6] % 4 == 0
             && Enumerable.Range(0, S).All(d => geo[10 + 9 * d + 8] % 4 == 0);
         var spec = new[] { vec4 ? 1 : 0, mode, S, ldil ? 1 : 0, check ? 1 : 0, kord };
-        long positions = nimg * P;
         long chunk = Math.Max(1, ConvPositionsPerDispatch);
         if ((Og + 63) / 64 > 65535)
             throw new NotSupportedException($"{op}: {Og} output features per group are too many for one Vulkan dispatch grid");
-        int cBatch = checked(Og * geo[7]);
         for (long k0 = 0; k0 < K; k0 += GemmKChunk)
         {
             int kc = (int)Math.Min(GemmKChunk, K - k0);
@@ -169,10 +190,52 @@ public sealed partial class VulkanBackend
                 }
             }
         }
-        gb.Dispose();
-        if (ownW) w.Dispose();
-        if (convL) x.Dispose();
-        if (convR) r0.Dispose();
+    }
+
+    /// <summary>
+    /// The convolution's implicit GEMM on the shared-memory tiled kernel (shaders/gemm_tiled.glsl, CONV
+    /// mode; no split-K): the weights <paramref name="wv"/> are the strided operand, the input the im2col one.
+    /// <paramref name="flags"/> are the spatial rank, lhs dilation, bounds check and k order constants.
+    /// </summary>
+    void ConvTiled(int mode, VulkanBuffer output, VulkanBuffer x, VulkanBuffer w, VulkanBuffer gb, MatrixView wv, int groups,
+                   int Og, long positions, long K, int cBatch, int[] flags)
+    {
+        const string op = "conv_general_dilated";
+        long m = mode == 1 ? Og : positions, n = mode == 1 ? positions : Og;
+        var (tile, _, _) = TiledPlan(groups, m, n, K, split: false);
+        long featureTiles = mode == 1 ? (Og + tile.BM - 1) / tile.BM : (Og + tile.BN - 1) / tile.BN;
+        if (featureTiles > 65535)
+            throw new NotSupportedException($"{op}: {Og} output features per group are too many for one Vulkan dispatch grid");
+        long chunk = Math.Max(1, Math.Min(ConvPositionsPerDispatch, 65535L * (mode == 1 ? tile.BN : tile.BM)));
+        var none = new MatrixView(0, 0, 0, 0);
+        var spec = TiledSpec(tile, mode == 1 ? wv : none, mode == 1 ? none : wv, m, n, K, mode).Concat(flags).ToArray();
+        string shader = output.DType == DType.Float32 ? "gemm_tiled_f32" : "gemm_tiled_i32";
+        var bufs = mode == 1 ? new VulkanBuffer?[] { output, w, x, gb } : new VulkanBuffer?[] { output, x, w, gb };
+        long passK = TiledStepsPerPass * tile.BK;
+        for (long k0 = 0; k0 < K; k0 += passK)
+        {
+            int kc = (int)Math.Min(passK, K - k0);
+            int wOff = checked((int)(k0 * (mode == 1 ? wv.Col : wv.Row)));
+            for (long b0 = 0; b0 < groups; b0 += 65535)
+            {
+                uint gz = (uint)Math.Min(65535, groups - b0);
+                for (long j0 = 0; j0 < positions; j0 += chunk)
+                {
+                    int np = (int)Math.Min(chunk, positions - j0);
+                    int rows = mode == 1 ? Og : np, cols = mode == 1 ? np : Og;
+                    var (av, bv) = mode == 1 ? (wv with { Off = wOff }, none) : (none, wv with { Off = wOff });
+                    int[] push =
+                    {
+                        rows, cols, kc, (int)av.Off, checked((int)av.Batch), checked((int)av.Row), checked((int)av.Col),
+                        (int)bv.Off, checked((int)bv.Batch), checked((int)bv.Row), checked((int)bv.Col), cBatch, k0 > 0 ? 1 : 0,
+                        (int)b0, kc, 1, 0, checked((int)(b0 * cBatch)), (int)k0, (int)j0,
+                    };
+                    Interlocked.Increment(ref TiledGemmDispatches);
+                    uint gx = (uint)((cols + tile.BN - 1) / tile.BN), gy = (uint)((rows + tile.BM - 1) / tile.BM);
+                    Run(shader, spec, bufs, push, gx, gy, gz);
+                }
+            }
+        }
     }
 
     static partial void RegisterConv()
