@@ -81,6 +81,12 @@ internal sealed class CpuExecutable : IExecutable
         while (k < eqns.Length)
         {
             if (IsIdentity(eqns[k])) { k++; continue; }
+            if (CpuDotEpilogue.TryBuild(backend, eqns, k, slotOf, isOutput, lastUseEqn, program.InVars.Length, out int after) is { } folded)
+            {
+                steps.Add(folded);
+                k = after;
+                continue;
+            }
             int end = FusedStep.ChainEnd(eqns, k);
             if (end - k >= 2)
             {
