@@ -77,7 +77,8 @@ internal sealed class CpuDotEpilogue : CpuExecutable.Step
         if (!reads) return null;
         int lhs = slotOf[e.Inputs[0]], rhs = slotOf[e.Inputs[1]];
         // The GEMM reads its operands until its last block: the chain must not write over them.
-        var chain = FusedStep.Build(backend, eqns, k + 1, chainEnd, slotOf, isOutput, lastUseEqn, nArgs, noAlias: new[] { lhs, rhs });
+        var chain = FusedStep.Build(backend, eqns, k + 1, chainEnd, slotOf, isOutput, lastUseEqn, nArgs,
+            noAlias: new[] { lhs, rhs });
         long cols = 1;
         for (int d = 0; d < rt.Shape.Rank; d++)
             if (!p.RhsContracting.Contains(d) && !p.RhsBatch.Contains(d)) cols *= rt.Shape[d];

@@ -81,7 +81,9 @@ internal sealed class CpuExecutable : IExecutable
         while (k < eqns.Length)
         {
             if (IsIdentity(eqns[k])) { k++; continue; }
-            if (CpuDotEpilogue.TryBuild(backend, eqns, k, slotOf, isOutput, lastUseEqn, program.InVars.Length, out int after) is { } folded)
+            var folded = CpuDotEpilogue.TryBuild(backend, eqns, k, slotOf, isOutput, lastUseEqn, program.InVars.Length,
+                out int after);
+            if (folded != null)
             {
                 steps.Add(folded);
                 k = after;

@@ -102,7 +102,8 @@ internal sealed class FusedStep : CpuExecutable.Step
 
     // Apply: Dst = Instr(A, B, splat); Fill: Dst = splat; Select: Dst = A ? B : C; LoadBool /
     // StoreBool: bool bytes <-> 0/1 floats; Row: Dst[j] = A[(t0 + j) mod Period].
-    internal sealed record Node(NodeOp Op, FusedInstr? Instr, Loc A, Loc B, Loc Dst, int SplatIndex, Loc C = default, long Period = 0);
+    internal sealed record Node(NodeOp Op, FusedInstr? Instr, Loc A, Loc B, Loc Dst, int SplatIndex, Loc C = default,
+        long Period = 0);
 
     readonly Node[] _nodes;
     readonly Primitive[] _prims;
@@ -133,8 +134,8 @@ internal sealed class FusedStep : CpuExecutable.Step
     public override int[] Writes => _writes;
     public override string Name => $"fused n={_n}: {_nodes.Length} ops, {_reads.Length} reads, {_writes.Length} writes";
 
-    internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf, bool[] isOutput,
-        int[] lastUseEqn, int nArgs, int[]? noAlias = null)
+    internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf,
+        bool[] isOutput, int[] lastUseEqn, int nArgs, int[]? noAlias = null)
     {
         var where = new Dictionary<int, Loc>();
         var reads = new List<int>();
@@ -265,7 +266,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         }
         step._aliases = writes.Select((w, i) => lastRead
             .Where(r => slotType.TryGetValue(r.Key, out var t) && t == writeTypes[i] && !isOutput[r.Key]
-                && lastUseEqn[r.Key] < end && r.Value <= writer[w] && (noAlias == null || Array.IndexOf(noAlias, r.Key) < 0))
+                && lastUseEqn[r.Key] < end && r.Value <= writer[w]
+                && (noAlias == null || Array.IndexOf(noAlias, r.Key) < 0))
             // Program arguments first: a donated state buffer then carries the new state, and the
             // intermediate (a gradient) is released and recycled for the same value next call.
             .Select(r => r.Key).OrderBy(k => k < nArgs ? 0 : 1).ToArray()).ToArray();
@@ -398,7 +400,7 @@ internal sealed class FusedStep : CpuExecutable.Step
             Body = Range;
         }
 
-        /// <summary>Runs the chain on elements [<paramref name="s"/>, <paramref name="e"/>) (any thread; ranges disjoint).</summary>
+        /// <summary>Runs the chain on elements [<paramref name="s"/>, <paramref name="e"/>) (from any thread).</summary>
         public void Range(long s, long e) => RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, e);
     }
 

@@ -56,7 +56,8 @@ internal static unsafe class SmallGemm
         int units = (M + 3) / 4;
         if (threads > 1 && units >= 2 * threads && (long)M * N * K >= 64 * 64 * 64)
         {
-            CpuParallel.For(threads, 1, (M, N, K, a: (nint)A, rsA, csA, b: (nint)b, ldb, c: (nint)C, ldc, threads, units, epilogue),
+            var work = (M, N, K, a: (nint)A, rsA, csA, b: (nint)b, ldb, c: (nint)C, ldc, threads, units, epilogue);
+            CpuParallel.For(threads, 1, work,
                 static (st, t0, t1) =>
             {
                 for (long t = t0; t < t1; t++)
