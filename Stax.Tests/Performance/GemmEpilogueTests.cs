@@ -19,7 +19,8 @@ public class GemmEpilogueTests
         return Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
     }
 
-    static Tensor Rand(int seed, params int[] shape) => Tensor.FromArray(Values(seed, shape.Aggregate(1, (a, b) => a * b)), shape);
+    static Tensor Rand(int seed, params int[] shape)
+        => Tensor.FromArray(Values(seed, shape.Aggregate(1, (a, b) => a * b)), shape);
 
     /// <summary>Compiles <paramref name="f"/> for the CPU with epilogue folding on or off and runs it.</summary>
     static (Tensor[] Outs, CpuExecutable Exe) Compiled(Func<Tensor[], Tensor[]> f, Tensor[] args, bool fold)
@@ -50,7 +51,8 @@ public class GemmEpilogueTests
         for (int k = 0; k < plain.Length; k++)
         {
             Assert.Equal(plain[k].Aval, folded[k].Aval);
-            Assert.True(plain[k].ToBytes().AsSpan().SequenceEqual(folded[k].ToBytes()), $"output {k} differs from the unfused program");
+            Assert.True(plain[k].ToBytes().AsSpan().SequenceEqual(folded[k].ToBytes()),
+                $"output {k} differs from the unfused program");
         }
         return (folded, exe);
     }
@@ -71,11 +73,11 @@ public class GemmEpilogueTests
 
     static double[] Doubles(Tensor t) => t.ToArray<float>().Select(v => (double)v).ToArray();
 
-    // (M, N, K): ragged rows and columns, two K passes (K > 512), small K (the direct kernel), a head (N = 10: a path
-    // without block callbacks, so the chain runs after the product), tiny.
+    // (M, N, K): ragged rows and columns, two K passes (K > 512), taller than wide (row slices on two threads), small K
+    // (the direct kernel), a head (N = 10: a path without block callbacks, so the chain runs after the product), tiny.
     public static TheoryData<int, int, int> Shapes => new()
     {
-        { 128, 512, 784 }, { 37, 45, 23 }, { 130, 515, 600 }, { 64, 96, 10 }, { 200, 10, 64 }, { 3, 5, 2 },
+        { 128, 512, 784 }, { 37, 45, 23 }, { 130, 515, 600 }, { 300, 160, 40 }, { 64, 96, 10 }, { 200, 10, 64 }, { 3, 5, 2 },
     };
 
     [Theory]
@@ -83,7 +85,10 @@ public class GemmEpilogueTests
     public void BiasReluAndScalarChainsFoldWithTheSameBits(int m, int n, int k)
     {
         float[] xs = Values(1, m * k), ws = Values(2, k * n), bs = Values(3, n), os = Values(4, m * n);
-        var args = new[] { Tensor.FromArray(xs, m, k), Tensor.FromArray(ws, k, n), Tensor.FromArray(bs, n), Tensor.FromArray(os, m, n) };
+        var args = new[]
+        {
+            Tensor.FromArray(xs, m, k), Tensor.FromArray(ws, k, n), Tensor.FromArray(bs, n), Tensor.FromArray(os, m, n),
+        };
         // Same-shape (a[3]), row-broadcast (the bias) and scalar operands; two outputs of the chain.
         Tensor[] F(Tensor[] a)
         {
@@ -130,7 +135,10 @@ public class GemmEpilogueTests
     {
         const int m = 129, n = 67, k = 33;
         float[] gs = Values(8, m * k), ws = Values(9, n * k), hs = Values(10, m * n), cs = Values(11, m);
-        var args = new[] { Tensor.FromArray(gs, m, k), Tensor.FromArray(ws, n, k), Tensor.FromArray(hs, m, n), Tensor.FromArray(cs, m, 1) };
+        var args = new[]
+        {
+            Tensor.FromArray(gs, m, k), Tensor.FromArray(ws, n, k), Tensor.FromArray(hs, m, n), Tensor.FromArray(cs, m, 1),
+        };
         // An input gradient (g @ w^T) times a ReLU mask, a column-broadcast operand, and the product kept as an output
         // and read again after the chain (transposed).
         Tensor[] F(Tensor[] a)
@@ -176,16 +184,18 @@ public class GemmEpilogueTests
         // A reduction of the product.
         var (r, exeR) = SameBitsAsUnfused(a => new[] { Np.Sum(Np.Matmul(a[0], a[1]), 0) * 0.5 + 1.0 }, args);
         Assert.Equal(0, Folded(exeR));
-        Check.Close(Enumerable.Range(0, n).Select(j => Enumerable.Range(0, m).Sum(i => p[i * n + j]) * 0.5 + 1).ToArray(), Doubles(r[0]),
-            rtol: 1e-4, atol: 1e-4);
+        var sums = Enumerable.Range(0, n).Select(j => Enumerable.Range(0, m).Sum(i => p[i * n + j]) * 0.5 + 1).ToArray();
+        Check.Close(sums, Doubles(r[0]), rtol: 1e-4, atol: 1e-4);
         // A vector-matrix product broadcast over rows: the chain is larger than the product.
-        var (b, exeB) = SameBitsAsUnfused(a => new[] { Np.BroadcastTo(Np.Matmul(a[2], a[1]), new Shape(m, n)) + Np.Matmul(a[0], a[1]) }, args);
+        var (b, exeB) = SameBitsAsUnfused(
+            a => new[] { Np.BroadcastTo(Np.Matmul(a[2], a[1]), new Shape(m, n)) + Np.Matmul(a[0], a[1]) }, args);
         Assert.Equal(1, Folded(exeB));   // only the second product's chain
         Check.Close(Enumerable.Range(0, m * n).Select(i => pv[i % n] + p[i]).ToArray(), Doubles(b[0]), rtol: 1e-4, atol: 1e-5);
         // A batched product (batch dimension 0).
         var bx = Rand(15, 3, 8, 6);
         var bw = Rand(16, 3, 6, 5);
-        var (o, exeO) = SameBitsAsUnfused(a => new[] { Np.Maximum(Lax.DotGeneral(a[0], a[1], new[] { 2 }, new[] { 1 }, new[] { 0 }, new[] { 0 }), 0.0) },
+        var (o, exeO) = SameBitsAsUnfused(
+            a => new[] { Np.Maximum(Lax.DotGeneral(a[0], a[1], new[] { 2 }, new[] { 1 }, new[] { 0 }, new[] { 0 }), 0.0) },
             new[] { bx, bw });
         Assert.Equal(0, Folded(exeO));
         var (xa, wa) = (bx.ToArray<float>(), bw.ToArray<float>());
@@ -212,7 +222,8 @@ public class GemmEpilogueTests
         Tensor[] F(Tensor[] a)
         {
             var ps = Tree.Unflatten<object>(leaves.Def, a[..^2]);
-            var (loss, grads) = Transforms.ValueAndGrad((object q) => Stax.Optim.Losses.SoftmaxCrossEntropy(model.Apply(q, a[^2], training: true), a[^1]))(ps);
+            var (loss, grads) = Transforms.ValueAndGrad(
+                (object q) => Stax.Optim.Losses.SoftmaxCrossEntropy(model.Apply(q, a[^2], training: true), a[^1]))(ps);
             return Tree.Flatten(grads).Leaves.Append(loss).ToArray();
         }
         foreach (int threads in new[] { 1, 2 })

@@ -70,6 +70,12 @@ internal sealed class FusedStep : CpuExecutable.Step
         return -1;
     }
 
+    /// <summary>A float32 broadcast_in_dim of a row (more than one element) to the output's trailing dimensions.</summary>
+    internal static bool IsRowBroadcast(Eqn e)
+        => e.Primitive == Prims.BroadcastInDim && e.Inputs.Length == 1 && e.Outputs.Length == 1 && IsF32(e.Inputs[0])
+            && e.Outputs[0].Aval.DType == DType.Float32 && e.Inputs[0].Aval.Size > 1 && e.Outputs[0].Aval.Size > e.Inputs[0].Aval.Size
+            && IsRow(e);
+
     // A broadcast whose operand is the output's trailing dimensions (a bias row): element i of the
     // output is element i mod size of the operand.
     static bool IsRow(Eqn e)

@@ -106,7 +106,10 @@ internal static unsafe class Sgemm
         int MR = kern.MR, NR = kern.NR;
         // Small problems are not worth a second thread.
         if ((long)M * N * K < 64 * 64 * 64) threads = 1;
-        if (threads > 1 && N >= threads * 2 * NR)
+        // With an epilogue, row slices when B is no larger than A: each thread's blocks are then whole rows, one
+        // contiguous range of elements for the epilogue instead of a short range per row.
+        bool rowsFirst = epilogue != null && N <= M && M >= threads * 4 * MR;
+        if (threads > 1 && N >= threads * 2 * NR && !rowsFirst)
         {
             // Wide C: each thread takes a slice of columns (whole NR panels) and runs an
             // independent GEMM, packing its own B panels and all of A: one parallel region and
