@@ -126,7 +126,7 @@ internal sealed class CpuDotEpilogue : CpuExecutable.Step
                 run.Range(i0 * Cols, (i0 + rows) * Cols);
                 return;
             }
-            for (long i = i0; i < i0 + rows; i++) run.Range(i * Cols + j0, i * Cols + j0 + cols);
+            run.Rows(i0 * Cols + j0, cols, rows, Cols);
         }
     }
 }

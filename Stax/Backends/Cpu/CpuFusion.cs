@@ -408,10 +408,16 @@ internal sealed class FusedStep : CpuExecutable.Step
 
         /// <summary>Runs the chain on elements [<paramref name="s"/>, <paramref name="e"/>) (from any thread).</summary>
         public void Range(long s, long e) => RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, e);
+
+        /// <summary>Runs the chain on <paramref name="rows"/> ranges of <paramref name="length"/> elements from
+        /// <paramref name="s"/>, <paramref name="stride"/> apart (a block of rows of a row-major matrix).</summary>
+        public void Rows(long s, int length, int rows, long stride)
+            => RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, s + length, rows, stride);
     }
 
+    // Elements [s, e), then `rows - 1` more ranges, each `stride` further on (rows of a block of a matrix).
     static void RunRange(Node[] nodes, int[] streams, byte[]?[] arrays, float[] splat, Isa isa, int scratchTiles,
-        long s, long e)
+        long s, long e, int rows = 1, long stride = 0)
     {
         int ahead = TilePrefetch.Distance * Tile;
         Span<nint> bases = stackalloc nint[16];
@@ -420,6 +426,7 @@ internal sealed class FusedStep : CpuExecutable.Step
         var tiles = _tiles;
         if (tiles == null || tiles.Length < need) _tiles = tiles = new float[need];
         ref float scratch = ref MemoryMarshal.GetArrayDataReference(tiles);
+        for (int rowIndex = 0; rowIndex < rows; rowIndex++, s += stride, e += stride)
         for (long t0 = s; t0 < e; t0 += Tile)
         {
             int len = (int)Math.Min(Tile, e - t0);
