@@ -209,6 +209,35 @@ public class GemmEpilogueTests
     }
 
     [Fact]
+    public void BiasRowsRideWithTheirOneConsumer()
+    {
+        const int m = 33, n = 20, k = 17;
+        var args = new[] { Rand(19, m, k), Rand(20, k, n), Rand(21, n), Rand(22, n, n), Rand(23, n), Tensor.Scalar(0.75f) };
+        // The second layer's bias row is ready long before its add: it must not join the first layer's chain (where it
+        // would be written out as a matrix). A row of a broadcast scalar (itself riding) still runs.
+        var (outs, exe) = SameBitsAsUnfused(a =>
+        {
+            var h = Np.Maximum(Np.Matmul(a[0], a[1]) + a[2], 0.0);
+            var scale = Np.BroadcastTo(Np.BroadcastTo(a[5], new Shape(n)) * a[4], new Shape(m, n));
+            return new[] { Np.Matmul(h, a[3]) + a[4] + scale };
+        }, args);
+        Assert.Equal(2, Folded(exe));
+        Assert.DoesNotContain(exe.StepNames, s => s.Contains("2 writes") || s.Contains("3 writes"));
+        float[] xs = args[0].ToArray<float>(), w1 = args[1].ToArray<float>(), b1 = args[2].ToArray<float>(),
+            w2 = args[3].ToArray<float>(), b2 = args[4].ToArray<float>();
+        var h = Product(xs, w1, m, n, k).Select((v, i) => Math.Max(v + b1[i % n], 0)).ToArray();
+        var expect = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < n; p++) sum += h[i * n + p] * w2[p * n + j];
+                expect[i * n + j] = sum + b2[j] + 0.75 * b2[j];
+            }
+        Check.Close(expect, Doubles(outs[0]), rtol: 1e-4, atol: 1e-4);
+    }
+
+    [Fact]
     public void TheMlpTrainStepFoldsItsBiasReluAndMaskChains()
     {
         // A Dense-ReLU-Dense-ReLU-Dense Adam step: every hidden layer's bias add and activation, and the backward
