@@ -106,23 +106,13 @@ internal static unsafe class Sgemm
         int MR = kern.MR, NR = kern.NR;
         // Small problems are not worth a second thread.
         if ((long)M * N * K < 64 * 64 * 64) threads = 1;
-        // With an epilogue, row slices when B is no larger than A: each thread's blocks are then whole rows, one
-        // contiguous range of elements for the epilogue instead of a short range per row.
-        bool rowsFirst = epilogue != null && N <= M && M >= threads * 4 * MR;
-        if (threads > 1 && N >= threads * 2 * NR && !rowsFirst)
+        var (rowParts, colParts) = Split(M, N, threads, MR, NR, epilogue != null);
+        if (rowParts * colParts > 1)
         {
-            // Wide C: each thread takes a slice of columns (whole NR panels) and runs an
-            // independent GEMM, packing its own B panels and all of A: one parallel region and
-            // no barrier per K block (that synchronisation made MLP-sized products slower on two
-            // threads than on one). Bits do not depend on the split.
-            ColumnSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads, epilogue);
-            return epilogue != null;
-        }
-        if (threads > 1 && M >= threads * 4 * MR)
-        {
-            // Tall C (convolutions: tens of thousands of rows, 32-64 columns): row slices, each an
-            // independent GEMM that packs its own (small) B, again one parallel region.
-            RowSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads, epilogue);
+            // Each part is an independent GEMM over a block of rows and columns (packing its own A rows and B
+            // panels): one parallel region, no barrier per K block (that synchronisation made MLP-sized products
+            // slower on two threads than on one). K is never split, so bits do not depend on the parts.
+            Grid(M, N, K, A, B, rsB, csB, C, ldc, kern, rowParts, colParts, epilogue);
             return epilogue != null;
         }
         // Neither wide nor tall (under 128 columns and 64 rows for two threads): splitting would
@@ -132,49 +122,60 @@ internal static unsafe class Sgemm
         return epilogue != null;
     }
 
-    // One chunk per thread through CpuParallel (its persistent workers allocate nothing per
+    /// <summary>The split of an M x N product on <paramref name="isa"/>'s kernel (for tests).</summary>
+    internal static (int Rows, int Cols) Split(int M, int N, int threads, Isa isa, bool epilogue)
+    {
+        var kern = Select(isa, N);
+        return Split(M, N, threads, kern.MR, kern.NR, epilogue);
+    }
+
+    /// <summary>
+    /// How a product is split over <paramref name="threads"/>: row parts x column parts, each at least
+    /// 4·MR rows and 2·NR columns. Wide C takes column slices (B panels packed once per thread), tall C
+    /// (convolutions) row slices; with an epilogue, row slices first when B is no larger than A (each
+    /// thread's blocks are then whole rows, one contiguous range for the epilogue). When one direction
+    /// cannot give every thread a part (an MLP's 128 x 512 products at 16 threads), both are split.
+    /// </summary>
+    internal static (int Rows, int Cols) Split(int M, int N, int threads, int MR, int NR, bool epilogue)
+    {
+        if (threads <= 1) return (1, 1);
+        int maxCols = Math.Max(1, N / (2 * NR)), maxRows = Math.Max(1, M / (4 * MR));
+        bool rowsFirst = epilogue && N <= M && maxRows >= threads;
+        if (maxCols >= threads && !rowsFirst) return (1, threads);
+        if (maxRows >= threads) return (threads, 1);
+        int cols = Math.Min(maxCols, threads);
+        return (Math.Min(maxRows, threads / cols), cols);
+    }
+
+    // One chunk per part through CpuParallel (its persistent workers allocate nothing per
     // region); pointers travel as nint because pointer types cannot be generic arguments.
-    readonly struct Slices<TA>(int M, int N, int K, TA A, nint B, long rsB, long csB, nint C, long ldc, Kernel kern, int threads,
-        int units, GemmEpilogue? epilogue) where TA : struct, IPackA
+    readonly struct Parts<TA>(int M, int N, int K, TA A, nint B, long rsB, long csB, nint C, long ldc, Kernel kern,
+        int rowParts, int colParts, GemmEpilogue? epilogue) where TA : struct, IPackA
     {
         public readonly GemmEpilogue? Epilogue = epilogue;
-        public readonly int M = M, N = N, K = K, Threads = threads, Units = units;
+        public readonly int M = M, N = N, K = K, RowParts = rowParts, ColParts = colParts;
         public readonly TA A = A;
         public readonly nint B = B, C = C;
         public readonly long RsB = rsB, CsB = csB, Ldc = ldc;
         public readonly Kernel Kern = kern;
     }
 
-    static void ColumnSlices<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
-        float* C, long ldc, Kernel kern, int threads, GemmEpilogue? epilogue) where TA : struct, IPackA
+    static void Grid<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB, float* C, long ldc, Kernel kern,
+        int rowParts, int colParts, GemmEpilogue? epilogue) where TA : struct, IPackA
     {
-        int panelsN = (N + kern.NR - 1) / kern.NR;
-        CpuParallel.For(threads, 1, new Slices<TA>(M, N, K, A, (nint)B, rsB, csB, (nint)C, ldc, kern, threads, panelsN, epilogue), static (st, t0, t1) =>
+        var parts = new Parts<TA>(M, N, K, A, (nint)B, rsB, csB, (nint)C, ldc, kern, rowParts, colParts, epilogue);
+        CpuParallel.For(rowParts * colParts, 1, parts, static (st, t0, t1) =>
         {
-            int NR = st.Kern.NR;
+            int MR = st.Kern.MR, NR = st.Kern.NR;
+            long unitsM = (st.M + MR - 1) / MR, unitsN = (st.N + NR - 1) / NR;
             for (long t = t0; t < t1; t++)
             {
-                int n0 = (int)((long)st.Units * t / st.Threads) * NR, n1 = Math.Min(st.N, (int)((long)st.Units * (t + 1) / st.Threads) * NR);
-                if (n1 > n0)
-                    Blocked(st.M, n1 - n0, st.K, st.A, (float*)st.B + n0 * st.CsB, st.RsB, st.CsB, (float*)st.C + n0, st.Ldc, st.Kern,
-                        st.Epilogue, 0, n0);
-            }
-        }, align: 1);
-    }
-
-    static void RowSlices<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
-        float* C, long ldc, Kernel kern, int threads, GemmEpilogue? epilogue) where TA : struct, IPackA
-    {
-        int unitsM = (M + kern.MR - 1) / kern.MR;
-        CpuParallel.For(threads, 1, new Slices<TA>(M, N, K, A, (nint)B, rsB, csB, (nint)C, ldc, kern, threads, unitsM, epilogue), static (st, t0, t1) =>
-        {
-            int MR = st.Kern.MR;
-            for (long t = t0; t < t1; t++)
-            {
-                int m0 = (int)((long)st.Units * t / st.Threads) * MR, m1 = Math.Min(st.M, (int)((long)st.Units * (t + 1) / st.Threads) * MR);
-                if (m1 > m0)
-                    Blocked(m1 - m0, st.N, st.K, new RowOffsetA<TA>(st.A, m0), (float*)st.B, st.RsB, st.CsB, (float*)st.C + m0 * st.Ldc,
-                        st.Ldc, st.Kern, st.Epilogue, m0, 0);
+                long r = t / st.ColParts, c = t % st.ColParts;
+                int m0 = (int)(unitsM * r / st.RowParts) * MR, m1 = Math.Min(st.M, (int)(unitsM * (r + 1) / st.RowParts) * MR);
+                int n0 = (int)(unitsN * c / st.ColParts) * NR, n1 = Math.Min(st.N, (int)(unitsN * (c + 1) / st.ColParts) * NR);
+                if (m1 > m0 && n1 > n0)
+                    Blocked(m1 - m0, n1 - n0, st.K, new RowOffsetA<TA>(st.A, m0), (float*)st.B + n0 * st.CsB, st.RsB, st.CsB,
+                        (float*)st.C + m0 * st.Ldc + n0, st.Ldc, st.Kern, st.Epilogue, m0, n0);
             }
         }, align: 1);
     }
