@@ -23,18 +23,33 @@ internal static class CpuParallel
     {
         int threads = Config.NumThreads;
         long chunks = Math.Min(threads, Math.Max(1, n / Math.Max(1, grain)));
-        if (chunks <= 1) { body(state, 0, n); return; }
+        var stats = ParallelStats.Current;
+        if (chunks <= 1)
+        {
+            stats?.Inline();
+            body(state, 0, n);
+            return;
+        }
         long per = (n + chunks - 1) / chunks;
         per = (per + align - 1) / align * align;
+        if (stats == null) { Run(n, per, (int)chunks, threads, state, body); return; }
+        // Chunks with work: rounding the chunk size up to the alignment can leave the last ones empty.
+        long t0 = stats.Enter((int)((n + per - 1) / per));
+        try { Run(n, per, (int)chunks, threads, state, body); }
+        finally { stats.Exit(t0); }
+    }
+
+    static void Run<TState>(long n, long per, int chunks, int threads, TState state, Action<TState, long, long> body)
+    {
         // The persistent workers when free (no allocation per region), else the runtime's loop.
         var job = CpuWorkers.Job<TState>.Rent();
         job.State = state; job.Body = body; job.N = n; job.Per = per;
         try
         {
-            if (CpuWorkers.TryRun(job, (int)chunks)) return;
+            if (CpuWorkers.TryRun(job, chunks)) return;
         }
         finally { job.Return(); }
-        Fallback(n, per, (int)chunks, threads, state, body);
+        Fallback(n, per, chunks, threads, state, body);
     }
 
     // A method of its own: its lambda's captures (parameters) would otherwise be allocated on
