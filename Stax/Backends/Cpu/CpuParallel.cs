@@ -8,7 +8,8 @@ internal static class CpuParallel
 
     /// <summary>
     /// Runs <paramref name="body"/>(start, end) over [0, n) in contiguous chunks of at least
-    /// <paramref name="grain"/> items; runs inline when one chunk suffices. Chunk boundaries are
+    /// <paramref name="grain"/> items (half a grain when a region of two grains or more has more
+    /// threads than grains); runs inline when one chunk suffices. Chunk boundaries are
     /// multiples of <paramref name="align"/> so vector loops see the same element groups.
     /// </summary>
     public static void For(long n, long grain, Action<long, long> body, long align = 64)
@@ -23,6 +24,10 @@ internal static class CpuParallel
     {
         int threads = Config.NumThreads;
         long chunks = Math.Min(threads, Math.Max(1, n / Math.Max(1, grain)));
+        // A region worth splitting (two grains or more) pays its wake-up once; more threads than
+        // whole grains then take chunks down to half a grain. Below two grains, and on two
+        // threads, the split is unchanged.
+        if (chunks >= 2 && chunks < threads) chunks = Math.Min(threads, n / Math.Max(1, grain / 2));
         var stats = ParallelStats.Current;
         if (chunks <= 1)
         {
