@@ -22,8 +22,13 @@ public sealed partial class CpuBackend
 /// </summary>
 internal static unsafe class CpuDot
 {
-    public static void Run(CpuBuffer lhs, CpuBuffer rhs, CpuBuffer output, AbstractValue lt, AbstractValue rt, AbstractValue ot,
-        DotGeneralParams? dot, ConvParams? conv)
+    /// <summary>
+    /// Computes the product into <paramref name="output"/>. <paramref name="epilogue"/> (float32 dot_general only) runs on
+    /// each finished block of the result, seen as a row-major (free lhs dims) x (free rhs dims) matrix, when the GEMM path
+    /// supports it: the result says whether it ran; when false the caller applies it to the whole result.
+    /// </summary>
+    public static bool Run(CpuBuffer lhs, CpuBuffer rhs, CpuBuffer output, AbstractValue lt, AbstractValue rt, AbstractValue ot,
+        DotGeneralParams? dot, ConvParams? conv, GemmEpilogue? epilogue = null)
     {
         var inT = lt.DType;
         var outT = ot.DType;
@@ -31,15 +36,16 @@ internal static unsafe class CpuDot
             : inT == DType.Int32 && outT == DType.Int32 ? DType.Int32 : DType.Float32;
         switch (compute)
         {
-            case DType.Float64: Typed<double>(lhs, rhs, output, lt, rt, ot, dot, conv); break;
-            case DType.Int32: Typed<int>(lhs, rhs, output, lt, rt, ot, dot, conv); break;
-            default: Typed<float>(lhs, rhs, output, lt, rt, ot, dot, conv); break;
+            case DType.Float64: Typed<double>(lhs, rhs, output, lt, rt, ot, dot, conv, null); return false;
+            case DType.Int32: Typed<int>(lhs, rhs, output, lt, rt, ot, dot, conv, null); return false;
+            default: return Typed<float>(lhs, rhs, output, lt, rt, ot, dot, conv, ot.DType == DType.Float32 ? epilogue : null);
         }
     }
 
-    static void Typed<T>(CpuBuffer lhs, CpuBuffer rhs, CpuBuffer output, AbstractValue lt, AbstractValue rt, AbstractValue ot,
-        DotGeneralParams? dot, ConvParams? conv) where T : unmanaged, INumber<T>
+    static bool Typed<T>(CpuBuffer lhs, CpuBuffer rhs, CpuBuffer output, AbstractValue lt, AbstractValue rt, AbstractValue ot,
+        DotGeneralParams? dot, ConvParams? conv, GemmEpilogue? epilogue) where T : unmanaged, INumber<T>
     {
+        bool folded = false;
         var ct = Compute<T>();
         T[]? lConv = lt.DType == ct ? null : ToCompute<T>(lhs);
         T[]? rConv = rt.DType == ct ? null : ToCompute<T>(rhs);
@@ -50,10 +56,11 @@ internal static unsafe class CpuDot
             T* l = lConv != null ? lc : (T*)lb;
             T* r = rConv != null ? rc : (T*)rb;
             T* o = oTmp != null ? oc : (T*)ob;
-            if (dot != null) DotGeneral(l, r, o, lt, rt, dot);
+            if (dot != null) folded = DotGeneral(l, r, o, lt, rt, dot, epilogue);
             else CpuConv.Run(l, r, o, lt.Shape, rt.Shape, ot.Shape, conv!);
         }
         if (oTmp != null) FromCompute(oTmp, output);
+        return folded;
     }
 
     static DType Compute<T>() => typeof(T) == typeof(double) ? DType.Float64 : typeof(T) == typeof(int) ? DType.Int32 : DType.Float32;
@@ -96,10 +103,12 @@ internal static unsafe class CpuDot
 
     // ---------------------------------------------------------------- dot_general
 
-    static void DotGeneral<T>(T* lhs, T* rhs, T* output, AbstractValue lt, AbstractValue rt, DotGeneralParams p) where T : unmanaged, INumber<T>
+    static bool DotGeneral<T>(T* lhs, T* rhs, T* output, AbstractValue lt, AbstractValue rt, DotGeneralParams p, GemmEpilogue? epilogue)
+        where T : unmanaged, INumber<T>
     {
         var plan = CpuDotPlan.For(lt, rt, p);
-        if (plan.M * plan.N * plan.NBatch == 0) return;
+        if (plan.M * plan.N * plan.NBatch == 0) return false;
+        bool folded = false;
         var isa = Config.Isa;
         int threads = Config.NumThreads;
         T[]? lCopy = plan.LhsPerm is { } lp ? Permute(lhs, lt.Shape, lp) : null;
@@ -107,7 +116,10 @@ internal static unsafe class CpuDot
         fixed (T* lc = lCopy, rc = rCopy)
         {
             T* a = lCopy != null ? lc : lhs, b = rCopy != null ? rc : rhs;
-            if (plan.NBatch > 1 && threads > 1 && plan.NBatch >= threads)
+            if (epilogue != null && plan.NBatch == 1 && typeof(T) == typeof(float))
+                folded = Sgemm.Multiply((int)plan.M, (int)plan.N, (int)plan.K, (float*)a + plan.LhsOffsets[0], plan.RsA, plan.CsA,
+                    (float*)b + plan.RhsOffsets[0], plan.RsB, plan.CsB, (float*)output, plan.N, isa, threads, epilogue);
+            else if (plan.NBatch > 1 && threads > 1 && plan.NBatch >= threads)
                 BatchesInParallel(plan, a, b, output, isa, threads);
             else
             {
@@ -118,6 +130,7 @@ internal static unsafe class CpuDot
                     Gemm(m, n, k, a + lOff[bi], plan.RsA, plan.CsA, b + rOff[bi], plan.RsB, plan.CsB, output + bi * m * n, n, isa, threads);
             }
         }
+        return folded;
     }
 
     // Many batches: one chunk per thread over contiguous ranges of batches, single-threaded GEMMs

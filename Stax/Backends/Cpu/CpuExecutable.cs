@@ -81,6 +81,14 @@ internal sealed class CpuExecutable : IExecutable
         while (k < eqns.Length)
         {
             if (IsIdentity(eqns[k])) { k++; continue; }
+            var folded = CpuDotEpilogue.TryBuild(backend, eqns, k, slotOf, isOutput, lastUseEqn, program.InVars.Length,
+                out int after);
+            if (folded != null)
+            {
+                steps.Add(folded);
+                k = after;
+                continue;
+            }
             int end = FusedStep.ChainEnd(eqns, k);
             if (end - k >= 2)
             {

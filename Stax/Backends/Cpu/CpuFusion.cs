@@ -70,6 +70,12 @@ internal sealed class FusedStep : CpuExecutable.Step
         return -1;
     }
 
+    /// <summary>A float32 broadcast_in_dim of a row (more than one element) to the output's trailing dimensions.</summary>
+    internal static bool IsRowBroadcast(Eqn e)
+        => e.Primitive == Prims.BroadcastInDim && e.Inputs.Length == 1 && e.Outputs.Length == 1 && IsF32(e.Inputs[0])
+            && e.Outputs[0].Aval.DType == DType.Float32 && e.Inputs[0].Aval.Size > 1 && e.Outputs[0].Aval.Size > e.Inputs[0].Aval.Size
+            && IsRow(e);
+
     // A broadcast whose operand is the output's trailing dimensions (a bias row): element i of the
     // output is element i mod size of the operand.
     static bool IsRow(Eqn e)
@@ -95,14 +101,15 @@ internal sealed class FusedStep : CpuExecutable.Step
 
     // Locations of values: external slot (read), scratch tile, materialized output slot, or a
     // splat (a broadcast scalar, index into the splat values: never stored as a tile).
-    enum Kind : byte { None, External, Scratch, Output, Splat }
-    readonly record struct Loc(Kind Kind, int Index);
+    internal enum Kind : byte { None, External, Scratch, Output, Splat }
+    internal readonly record struct Loc(Kind Kind, int Index);
 
-    enum NodeOp : byte { Apply, Fill, Select, LoadBool, StoreBool, Row }
+    internal enum NodeOp : byte { Apply, Fill, Select, LoadBool, StoreBool, Row }
 
     // Apply: Dst = Instr(A, B, splat); Fill: Dst = splat; Select: Dst = A ? B : C; LoadBool /
     // StoreBool: bool bytes <-> 0/1 floats; Row: Dst[j] = A[(t0 + j) mod Period].
-    sealed record Node(NodeOp Op, FusedInstr? Instr, Loc A, Loc B, Loc Dst, int SplatIndex, Loc C = default, long Period = 0);
+    internal sealed record Node(NodeOp Op, FusedInstr? Instr, Loc A, Loc B, Loc Dst, int SplatIndex, Loc C = default,
+        long Period = 0);
 
     readonly Node[] _nodes;
     readonly Primitive[] _prims;
@@ -133,7 +140,8 @@ internal sealed class FusedStep : CpuExecutable.Step
     public override int[] Writes => _writes;
     public override string Name => $"fused n={_n}: {_nodes.Length} ops, {_reads.Length} reads, {_writes.Length} writes";
 
-    internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf, bool[] isOutput, int[] lastUseEqn, int nArgs)
+    internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf,
+        bool[] isOutput, int[] lastUseEqn, int nArgs, int[]? noAlias = null)
     {
         var where = new Dictionary<int, Loc>();
         var reads = new List<int>();
@@ -264,7 +272,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         }
         step._aliases = writes.Select((w, i) => lastRead
             .Where(r => slotType.TryGetValue(r.Key, out var t) && t == writeTypes[i] && !isOutput[r.Key]
-                && lastUseEqn[r.Key] < end && r.Value <= writer[w])
+                && lastUseEqn[r.Key] < end && r.Value <= writer[w]
+                && (noAlias == null || Array.IndexOf(noAlias, r.Key) < 0))
             // Program arguments first: a donated state buffer then carries the new state, and the
             // intermediate (a gradient) is released and recycled for the same value next call.
             .Select(r => r.Key).OrderBy(k => k < nArgs ? 0 : 1).ToArray()).ToArray();
@@ -327,7 +336,23 @@ internal sealed class FusedStep : CpuExecutable.Step
 
     [ThreadStatic] static float[]? _tiles;
 
+    /// <summary>The element count of the chain.</summary>
+    internal long Size => _n;
+
     public override void Run(CpuExecutable exe, CpuExecutable.Frame f)
+    {
+        var run = Begin(exe, f, ref f.StepState[Index]);
+        CpuParallel.For(_n, CpuParallel.ElementwiseGrain, run.Body);
+        End(run);
+        GC.KeepAlive(f);
+    }
+
+    /// <summary>
+    /// Takes the chain's output buffers and resolves its arrays and splat values for a run over any ranges of
+    /// elements (<see cref="RunState.Range"/>); <paramref name="state"/> keeps the run's state between calls. The
+    /// values the chain reads must be final; <see cref="End"/> follows.
+    /// </summary>
+    internal RunState Begin(CpuExecutable exe, CpuExecutable.Frame f, ref object? state)
     {
         foreach (var prim in _prims) EvalTrace.NotifyEvaluated(prim);
         bool committed = AnyCommitted(f, _reads);
@@ -347,20 +372,21 @@ internal sealed class FusedStep : CpuExecutable.Step
         }
         // Arrays of external and output locations, and splat values, resolved once per run into
         // the frame's state for this step (reused by later calls: no allocation per run).
-        var run = f.StepState[Index] as RunState
-            ?? (RunState)(f.StepState[Index] = new RunState(_nodes, _streams, _localSlots.Length, _splatSlots.Length, _scratch));
+        var run = state as RunState
+            ?? (RunState)(state = new RunState(_nodes, _streams, _localSlots.Length, _splatSlots.Length, _scratch));
         var arrays = run.Arrays;
         for (int i = 0; i < _localSlots.Length; i++) arrays[i] = f.Bufs[_localSlots[i]]!.Data;
         var splat = run.Splat;
         for (int k = 0; k < splat.Length; k++) splat[k] = MemoryMarshal.Cast<byte, float>(f.Bufs[_splatSlots[k]]!.Data.AsSpan())[0];
         run.Isa = Config.Isa;
-        CpuParallel.For(_n, CpuParallel.ElementwiseGrain, run.Body);
-        Array.Clear(arrays); // the frame keeps no arrays alive between calls
-        GC.KeepAlive(f);
+        return run;
     }
 
+    /// <summary>Ends a run that <see cref="Begin"/> started.</summary>
+    internal static void End(RunState run) => Array.Clear(run.Arrays); // the frame keeps no arrays alive between calls
+
     /// <summary>One frame's inputs to <see cref="RunRange"/>, with the chunk delegate bound once.</summary>
-    sealed class RunState
+    internal sealed class RunState
     {
         public readonly Node[] Nodes;
         public readonly int[] Streams;
@@ -377,14 +403,21 @@ internal sealed class FusedStep : CpuExecutable.Step
             Arrays = new byte[]?[arrays];
             Splat = new float[splats];
             ScratchTiles = scratchTiles;
-            Body = Chunk;
+            Body = Range;
         }
 
-        void Chunk(long s, long e) => RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, e);
+        /// <summary>Runs the chain on elements [<paramref name="s"/>, <paramref name="e"/>) (from any thread).</summary>
+        public void Range(long s, long e) => RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, e);
+
+        /// <summary>Runs the chain on <paramref name="rows"/> ranges of <paramref name="length"/> elements from
+        /// <paramref name="s"/>, <paramref name="stride"/> apart (a block of rows of a row-major matrix).</summary>
+        public void Rows(long s, int length, int rows, long stride)
+            => RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, s + length, rows, stride);
     }
 
+    // Elements [s, e), then `rows - 1` more ranges, each `stride` further on (rows of a block of a matrix).
     static void RunRange(Node[] nodes, int[] streams, byte[]?[] arrays, float[] splat, Isa isa, int scratchTiles,
-        long s, long e)
+        long s, long e, int rows = 1, long stride = 0)
     {
         int ahead = TilePrefetch.Distance * Tile;
         Span<nint> bases = stackalloc nint[16];
@@ -393,6 +426,7 @@ internal sealed class FusedStep : CpuExecutable.Step
         var tiles = _tiles;
         if (tiles == null || tiles.Length < need) _tiles = tiles = new float[need];
         ref float scratch = ref MemoryMarshal.GetArrayDataReference(tiles);
+        for (int rowIndex = 0; rowIndex < rows; rowIndex++, s += stride, e += stride)
         for (long t0 = s; t0 < e; t0 += Tile)
         {
             int len = (int)Math.Min(Tile, e - t0);

@@ -40,8 +40,13 @@ internal static class CpuSchedule
         var splatsOf = new List<int>?[n];
         // A splat whose one use is a program output has no consumer to ride with: scheduled on its own.
         var outputs = new HashSet<Var>(program.OutVars, ReferenceEqualityComparer.Instance);
+        // Bias rows broadcast to a matrix ride with their one consumer too: emitted into the chain of another
+        // value of the same size (the previous layer's activation), a row would be written out as a whole matrix.
+        // Not a row that is itself a riding broadcast (only equations that are scheduled can be waited on).
         for (int i = 0; i < n; i++)
-            isSplat[i] = ProgramAnalysis.IsSplat(eqns[i]) && uses.GetValueOrDefault(eqns[i].Outputs[0]) == 1 && !outputs.Contains(eqns[i].Outputs[0]);
+            isSplat[i] = (ProgramAnalysis.IsSplat(eqns[i])
+                    || FusedStep.IsRowBroadcast(eqns[i]) && !(producer.TryGetValue(eqns[i].Inputs[0], out int q) && isSplat[q]))
+                && uses.GetValueOrDefault(eqns[i].Outputs[0]) == 1 && !outputs.Contains(eqns[i].Outputs[0]);
         int lastOpaque = -1;
         for (int i = 0; i < n; i++)
         {

@@ -45,9 +45,13 @@ internal static unsafe class Sgemm
         _ => new(SgemmKernels.MRScalar, SgemmKernels.NRScalar, &SgemmKernels.KernelScalar),
     };
 
-    /// <summary>Computes C = A * B on up to <paramref name="threads"/> threads using the <paramref name="isa"/> micro-kernel.</summary>
-    public static void Multiply(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB,
-        float* C, long ldc, Isa isa, int threads)
+    /// <summary>
+    /// Computes C = A * B on up to <paramref name="threads"/> threads using the <paramref name="isa"/> micro-kernel.
+    /// When <paramref name="epilogue"/> is given and the chosen path supports it, it runs on each block of C once
+    /// the block is final, and the result is true; false means the caller still has to apply it to C.
+    /// </summary>
+    public static bool Multiply(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB,
+        float* C, long ldc, Isa isa, int threads, GemmEpilogue? epilogue = null)
     {
         if (isa == Isa.Vector512 && M > 0 && N > 0 && K > 0 && K <= KC)
         {
@@ -55,12 +59,12 @@ internal static unsafe class Sgemm
             if (N <= SmallGemm.MaxFewColumns && rsA == 1 && M >= 32)
             {
                 SmallGemm.FewColumnsFromColumnMajorA(M, N, K, A, csA, B, rsB, csB, C, ldc, threads);
-                return;
+                return false;
             }
             if (K <= SmallGemm.MaxSmallK && N >= 32)
             {
-                SmallGemm.SmallK(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, threads);
-                return;
+                SmallGemm.SmallK(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, threads, epilogue);
+                return epilogue != null;
             }
         }
         if (isa == Isa.Vector512 && M > 0 && N > 0 && FewColumnsDot.Applies(N, K, csA))
@@ -68,7 +72,7 @@ internal static unsafe class Sgemm
             // Few columns, row-major A (a classifier head's forward pass): dot products along K,
             // A read in place (different rounding from the blocked GEMM, independent of threads).
             FewColumnsDot.Multiply(M, N, K, A, rsA, B, rsB, csB, C, ldc, threads);
-            return;
+            return false;
         }
         if (isa == Isa.Vector512 && N <= 16 && M >= 8 * N && K > 0)
         {
@@ -79,52 +83,61 @@ internal static unsafe class Sgemm
             Multiply(N, M, K, new StridedA(B, csB, rsB), A, csA, rsA, t, M, isa, threads);
             for (int i = 0; i < M; i++)
                 for (int j = 0; j < N; j++) C[i * ldc + j] = t[(long)j * M + i];
-            return;
+            return false;
         }
-        Multiply(M, N, K, new StridedA(A, rsA, csA), B, rsB, csB, C, ldc, isa, threads);
+        return Multiply(M, N, K, new StridedA(A, rsA, csA), B, rsB, csB, C, ldc, isa, threads, epilogue);
     }
 
-    /// <summary>C = A * B where A is any operand that packs itself (a strided matrix, or a convolution's implicit im2col matrix).</summary>
-    public static void Multiply<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
-        float* C, long ldc, Isa isa, int threads) where TA : struct, IPackA
+    /// <summary>
+    /// C = A * B where A is any operand that packs itself (a strided matrix, or a convolution's implicit im2col
+    /// matrix); <paramref name="epilogue"/> and the result as in <see cref="Multiply(int, int, int, float*, long, long, float*,
+    /// long, long, float*, long, Isa, int, GemmEpilogue?)"/>.
+    /// </summary>
+    public static bool Multiply<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
+        float* C, long ldc, Isa isa, int threads, GemmEpilogue? epilogue = null) where TA : struct, IPackA
     {
-        if (M <= 0 || N <= 0) return;
+        if (M <= 0 || N <= 0) return false;
         if (K <= 0)
         {
             for (int i = 0; i < M; i++) new Span<float>(C + i * ldc, N).Clear();
-            return;
+            return false;
         }
         var kern = Select(isa, N);
         int MR = kern.MR, NR = kern.NR;
         // Small problems are not worth a second thread.
         if ((long)M * N * K < 64 * 64 * 64) threads = 1;
-        if (threads > 1 && N >= threads * 2 * NR)
+        // With an epilogue, row slices when B is no larger than A: each thread's blocks are then whole rows, one
+        // contiguous range of elements for the epilogue instead of a short range per row.
+        bool rowsFirst = epilogue != null && N <= M && M >= threads * 4 * MR;
+        if (threads > 1 && N >= threads * 2 * NR && !rowsFirst)
         {
             // Wide C: each thread takes a slice of columns (whole NR panels) and runs an
             // independent GEMM, packing its own B panels and all of A: one parallel region and
             // no barrier per K block (that synchronisation made MLP-sized products slower on two
             // threads than on one). Bits do not depend on the split.
-            ColumnSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads);
-            return;
+            ColumnSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads, epilogue);
+            return epilogue != null;
         }
         if (threads > 1 && M >= threads * 4 * MR)
         {
             // Tall C (convolutions: tens of thousands of rows, 32-64 columns): row slices, each an
             // independent GEMM that packs its own (small) B, again one parallel region.
-            RowSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads);
-            return;
+            RowSlices(M, N, K, A, B, rsB, csB, C, ldc, kern, threads, epilogue);
+            return epilogue != null;
         }
         // Neither wide nor tall (under 128 columns and 64 rows for two threads): splitting would
         // need a barrier per K block or a split of K (whose sums would then depend on the thread
         // count), so one thread computes it.
-        Blocked(M, N, K, A, B, rsB, csB, C, ldc, kern);
+        Blocked(M, N, K, A, B, rsB, csB, C, ldc, kern, epilogue, 0, 0);
+        return epilogue != null;
     }
 
     // One chunk per thread through CpuParallel (its persistent workers allocate nothing per
     // region); pointers travel as nint because pointer types cannot be generic arguments.
-    readonly struct Slices<TA>(int M, int N, int K, TA A, nint B, long rsB, long csB, nint C, long ldc, Kernel kern, int threads, int units)
-        where TA : struct, IPackA
+    readonly struct Slices<TA>(int M, int N, int K, TA A, nint B, long rsB, long csB, nint C, long ldc, Kernel kern, int threads,
+        int units, GemmEpilogue? epilogue) where TA : struct, IPackA
     {
+        public readonly GemmEpilogue? Epilogue = epilogue;
         public readonly int M = M, N = N, K = K, Threads = threads, Units = units;
         public readonly TA A = A;
         public readonly nint B = B, C = C;
@@ -133,38 +146,43 @@ internal static unsafe class Sgemm
     }
 
     static void ColumnSlices<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
-        float* C, long ldc, Kernel kern, int threads) where TA : struct, IPackA
+        float* C, long ldc, Kernel kern, int threads, GemmEpilogue? epilogue) where TA : struct, IPackA
     {
         int panelsN = (N + kern.NR - 1) / kern.NR;
-        CpuParallel.For(threads, 1, new Slices<TA>(M, N, K, A, (nint)B, rsB, csB, (nint)C, ldc, kern, threads, panelsN), static (st, t0, t1) =>
+        CpuParallel.For(threads, 1, new Slices<TA>(M, N, K, A, (nint)B, rsB, csB, (nint)C, ldc, kern, threads, panelsN, epilogue), static (st, t0, t1) =>
         {
             int NR = st.Kern.NR;
             for (long t = t0; t < t1; t++)
             {
                 int n0 = (int)((long)st.Units * t / st.Threads) * NR, n1 = Math.Min(st.N, (int)((long)st.Units * (t + 1) / st.Threads) * NR);
-                if (n1 > n0) Blocked(st.M, n1 - n0, st.K, st.A, (float*)st.B + n0 * st.CsB, st.RsB, st.CsB, (float*)st.C + n0, st.Ldc, st.Kern);
+                if (n1 > n0)
+                    Blocked(st.M, n1 - n0, st.K, st.A, (float*)st.B + n0 * st.CsB, st.RsB, st.CsB, (float*)st.C + n0, st.Ldc, st.Kern,
+                        st.Epilogue, 0, n0);
             }
         }, align: 1);
     }
 
     static void RowSlices<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
-        float* C, long ldc, Kernel kern, int threads) where TA : struct, IPackA
+        float* C, long ldc, Kernel kern, int threads, GemmEpilogue? epilogue) where TA : struct, IPackA
     {
         int unitsM = (M + kern.MR - 1) / kern.MR;
-        CpuParallel.For(threads, 1, new Slices<TA>(M, N, K, A, (nint)B, rsB, csB, (nint)C, ldc, kern, threads, unitsM), static (st, t0, t1) =>
+        CpuParallel.For(threads, 1, new Slices<TA>(M, N, K, A, (nint)B, rsB, csB, (nint)C, ldc, kern, threads, unitsM, epilogue), static (st, t0, t1) =>
         {
             int MR = st.Kern.MR;
             for (long t = t0; t < t1; t++)
             {
                 int m0 = (int)((long)st.Units * t / st.Threads) * MR, m1 = Math.Min(st.M, (int)((long)st.Units * (t + 1) / st.Threads) * MR);
-                if (m1 > m0) Blocked(m1 - m0, st.N, st.K, new RowOffsetA<TA>(st.A, m0), (float*)st.B, st.RsB, st.CsB, (float*)st.C + m0 * st.Ldc, st.Ldc, st.Kern);
+                if (m1 > m0)
+                    Blocked(m1 - m0, st.N, st.K, new RowOffsetA<TA>(st.A, m0), (float*)st.B, st.RsB, st.CsB, (float*)st.C + m0 * st.Ldc,
+                        st.Ldc, st.Kern, st.Epilogue, m0, 0);
             }
         }, align: 1);
     }
 
-    // The blocked product on the calling thread.
+    // The blocked product on the calling thread; C is the block at (row0, col0) of the whole product,
+    // which is how the epilogue is told where a finished block lies.
     static void Blocked<TA>(int M, int N, int K, TA A, float* B, long rsB, long csB,
-        float* C, long ldc, Kernel kern) where TA : struct, IPackA
+        float* C, long ldc, Kernel kern, GemmEpilogue? epilogue, int row0, int col0) where TA : struct, IPackA
     {
         int NR = kern.NR;
         // Equal K blocks (a function of K alone, so any thread count gives the same bits).
@@ -179,14 +197,16 @@ internal static unsafe class Sgemm
             {
                 int kc = Math.Min(KB, K - pc);
                 PackB(B + pc * rsB + jc * csB, rsB, csB, kc, nc, NR, 0, panels, bPack);
-                Compute(kern, A, pc, bPack, C + jc, ldc, 0, M, 0, panels, nc, kc, acc: pc > 0);
+                // Only the last K pass finishes blocks of C.
+                var done = pc + kc >= K ? epilogue : null;
+                Compute(kern, A, pc, bPack, C + jc, ldc, 0, M, 0, panels, nc, kc, acc: pc > 0, done, row0, col0 + jc);
             }
         }
     }
 
     // Rows [m0, m1) of the C block against B micro-panels [p0, p1).
     static void Compute<TA>(Kernel kern, TA a, int pc, float* bPack, float* cBlock, long ldc,
-        int m0, int m1, int p0, int p1, int nc, int kc, bool acc) where TA : struct, IPackA
+        int m0, int m1, int p0, int p1, int nc, int kc, bool acc, GemmEpilogue? epilogue, int row0, int col0) where TA : struct, IPackA
     {
         int MR = kern.MR, NR = kern.NR;
         float* aPack = ThreadBuffers.A.Get<float>((long)MC * kc);
@@ -222,6 +242,8 @@ internal static unsafe class Sgemm
                     }
                 }
             }
+            // These mc rows of the nc columns are final: the epilogue reads them while they are in L2.
+            epilogue?.Run(row0 + ic, mc, col0 + p0 * NR, Math.Min(nc, p1 * NR) - p0 * NR);
         }
     }
 

@@ -27,9 +27,12 @@ internal static unsafe class SmallGemm
 
     // ---------------------------------------------------------------- small K
 
-    /// <summary>C[M,N] = A[M,K] * B[K,N] for K &lt;= <see cref="MaxSmallK"/> (C overwritten).</summary>
+    /// <summary>
+    /// C[M,N] = A[M,K] * B[K,N] for K &lt;= <see cref="MaxSmallK"/> (C overwritten); <paramref name="epilogue"/>, when
+    /// given, runs on each group of finished rows.
+    /// </summary>
     public static void SmallK(int M, int N, int K, float* A, long rsA, long csA, float* B, long rsB, long csB, float* C, long ldc,
-        int threads)
+        int threads, GemmEpilogue? epilogue = null)
     {
         // B as K contiguous rows (copied when its columns are strided: K x N is small).
         float* b = B;
@@ -53,7 +56,8 @@ internal static unsafe class SmallGemm
         int units = (M + 3) / 4;
         if (threads > 1 && units >= 2 * threads && (long)M * N * K >= 64 * 64 * 64)
         {
-            CpuParallel.For(threads, 1, (M, N, K, a: (nint)A, rsA, csA, b: (nint)b, ldb, c: (nint)C, ldc, threads, units),
+            var work = (M, N, K, a: (nint)A, rsA, csA, b: (nint)b, ldb, c: (nint)C, ldc, threads, units, epilogue);
+            CpuParallel.For(threads, 1, work,
                 static (st, t0, t1) =>
             {
                 for (long t = t0; t < t1; t++)
@@ -61,15 +65,17 @@ internal static unsafe class SmallGemm
                     int m0 = (int)(st.units * t / st.threads) * 4,
                         m1 = Math.Min(st.M, (int)(st.units * (t + 1) / st.threads) * 4);
                     if (m1 > m0)
-                        SmallKRows(m0, m1, st.N, st.K, (float*)st.a, st.rsA, st.csA, (float*)st.b, st.ldb, (float*)st.c, st.ldc);
+                        SmallKRows(m0, m1, st.N, st.K, (float*)st.a, st.rsA, st.csA, (float*)st.b, st.ldb, (float*)st.c, st.ldc,
+                            st.epilogue);
                 }
             }, align: 1);
             return;
         }
-        SmallKRows(0, M, N, K, A, rsA, csA, b, ldb, C, ldc);
+        SmallKRows(0, M, N, K, A, rsA, csA, b, ldb, C, ldc, epilogue);
     }
 
-    static void SmallKRows(int m0, int m1, int N, int K, float* A, long rsA, long csA, float* b, long ldb, float* C, long ldc)
+    static void SmallKRows(int m0, int m1, int N, int K, float* A, long rsA, long csA, float* b, long ldb, float* C, long ldc,
+        GemmEpilogue? epilogue)
     {
         int i = m0;
         for (; i + 4 <= m1; i += 4)
@@ -79,7 +85,10 @@ internal static unsafe class SmallGemm
             for (; j + 32 <= N; j += 32) SmallK4x32(K, a0, a1, a2, a3, csA, b + j, ldb, C + i * ldc + j, ldc);
             for (; j < N; j++)
                 for (int r = 0; r < 4; r++) C[(i + r) * ldc + j] = Dot(K, A + (i + r) * rsA, csA, b + j, ldb);
+            // Four finished rows (a few KiB, in L1).
+            epilogue?.Run(i, 4, 0, N);
         }
+        int tail = i;
         for (; i < m1; i++)
         {
             float* a0 = A + i * rsA;
@@ -93,6 +102,7 @@ internal static unsafe class SmallGemm
             }
             for (; j < N; j++) C[i * ldc + j] = Dot(K, a0, csA, b + j, ldb);
         }
+        if (m1 > tail) epilogue?.Run(tail, m1 - tail, 0, N);
     }
 
     // 4 rows x 32 columns: 8 accumulators, K steps.
