@@ -4,33 +4,88 @@ namespace Stax.Bench;
 /// <c>profile</c>: wall time per program step (primitive and operand shapes) of the comparison's
 /// jitted train steps at 1 and 2 threads, averaged over the measured steps, largest first. Shows
 /// where a step's time goes; the total includes the steps' own overheads.
-/// <c>profile [cnn|mlp] [steps]</c>; <c>profile conv [rounds]</c>; <c>profile adam [rounds]</c> (<see cref="AdamPassBench"/>).
+/// <c>profile [cnn|mlp] [steps]</c>; <c>profile [cnn|mlp] [steps] --threads N</c> (chunks per step at N threads);
+/// <c>profile conv [rounds]</c>; <c>profile adam [rounds]</c> (<see cref="AdamPassBench"/>).
 /// </summary>
 public static class ProfileCommand
 {
     public static int Run(string[] args)
     {
+        int at = Array.IndexOf(args, "--threads");
+        if (at >= 0)
+        {
+            if (at + 1 >= args.Length || !int.TryParse(args[at + 1], out int n) || n < 1)
+                throw new ArgumentException("profile: --threads needs a positive thread count");
+            var rest = args.Take(at).Concat(args.Skip(at + 2)).ToArray();
+            return Parallelism(rest.Length > 0 ? rest[0] : "cnn", rest.Length > 1 ? int.Parse(rest[1]) : 20, n);
+        }
         string which = args.Length > 0 ? args[0] : "cnn";
         if (which == "adam") return AdamPassBench.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
         if (which == "conv") return Convs(args.Length > 1 ? int.Parse(args[1]) : 10);
         int steps = args.Length > 1 ? int.Parse(args[1]) : 20;
         foreach (int threads in new[] { 1, 2 })
-            using (Config.UseThreads(threads))
-            {
-                var step = which == "mlp" ? TrainStep.Mlp() : TrainStep.Cnn();
-                for (int i = 0; i < 5; i++) step.Run();
-                var profile = new Stax.Backends.Cpu.StepProfile();
-                Stax.Backends.Cpu.CpuExecutable.Profile = profile;
-                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                for (int i = 0; i < steps; i++) step.Run();
-                double wall = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / steps;
-                Stax.Backends.Cpu.CpuExecutable.Profile = null;
-                var top = profile.Top().ToArray();
-                Console.WriteLine($"{which}-step-t{threads}: {wall:F2} ms per step, "
-                                  + $"{top.Sum(e => e.Ms) / steps:F2} ms in program steps");
-                foreach (var (n, total, count) in top.Take(30))
-                    Console.WriteLine($"    {total / steps,8:F3} ms  x{count / steps}  {n}");
-            }
+        {
+            var (wall, top) = Measure(which, steps, threads, parallelism: false);
+            Console.WriteLine($"{which}-step-t{threads}: {wall:F2} ms per step, "
+                              + $"{top.Sum(e => e.Ms) / steps:F2} ms in program steps");
+            foreach (var e in top.Take(30))
+                Console.WriteLine($"    {e.Ms / steps,8:F3} ms  x{e.Count / steps}  {e.Name}");
+        }
+        return 0;
+    }
+
+    static (double Wall, (string Name, double Ms, int Count, int MaxChunks, int SplitRegions, double SerialMs)[] Steps)
+        Measure(string which, int steps, int threads, bool parallelism)
+    {
+        using (Config.UseThreads(threads))
+        {
+            var step = which == "mlp" ? TrainStep.Mlp() : TrainStep.Cnn();
+            for (int i = 0; i < 5; i++) step.Run();
+            var profile = new Stax.Backends.Cpu.StepProfile { Parallelism = parallelism };
+            Stax.Backends.Cpu.CpuExecutable.Profile = profile;
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (int i = 0; i < steps; i++) step.Run();
+            double wall = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / steps;
+            Stax.Backends.Cpu.CpuExecutable.Profile = null;
+            profile.Detach();
+            return (wall, profile.Detail().ToArray());
+        }
+    }
+
+    // profile cnn|mlp [steps] --threads N: each step's work (its time at 1 thread) beside how its
+    // parallel regions split at N threads (most chunks of one region) and the time it spends outside
+    // them at N threads (serial). Chunk counts do not depend on the cores present, so a small
+    // machine shows what a large one could run in parallel; wall times at N only mean something
+    // with N cores.
+    static int Parallelism(string which, int steps, int threads)
+    {
+        var (wall1, work) = Measure(which, steps, 1, parallelism: true);
+        var (wallN, atN) = Measure(which, steps, threads, parallelism: true);
+        var byName = atN.ToDictionary(e => e.Name);
+        double total = work.Sum(e => e.Ms) / steps;
+        Console.WriteLine($"{which}-step: {wall1:F2} ms at 1 thread ({total:F2} ms in program steps), "
+                          + $"{wallN:F2} ms at {threads} threads on {Environment.ProcessorCount} cores");
+        Console.WriteLine($"    {"work ms",8} {"%",5} {"t" + threads + " ms",8} {"chunks",6} {"regions",7} "
+                          + $"{"serial ms",9}  step");
+        var bottlenecks = new List<string>();
+        double serialSum = 0;
+        foreach (var e in work)
+        {
+            byName.TryGetValue(e.Name, out var n);
+            double ms = e.Ms / steps, share = 100 * ms / total, serial = n.SerialMs / steps;
+            serialSum += serial;
+            if (share >= 0.5)
+                Console.WriteLine($"    {ms,8:F3} {share,5:F1} {n.Ms / steps,8:F3} {n.MaxChunks,6} "
+                                  + $"{(double)n.SplitRegions / n.Count,7:F1} {serial,9:F3}  x{e.Count / steps} {e.Name}");
+            // Matters (over 2% of the step's work) and cannot use every thread: too few chunks, or
+            // most of its time outside parallel regions.
+            if (share > 2 && (n.MaxChunks < threads || serial > 0.5 * n.Ms / steps))
+                bottlenecks.Add($"    {share,5:F1}% {n.MaxChunks,3} chunks, {serial:F3} ms serial  {e.Name}");
+        }
+        Console.WriteLine($"    serial total at {threads} threads: {serialSum:F2} ms of {total:F2} ms work");
+        Console.WriteLine($"bottlenecks at {threads} threads (over 2% of the work, fewer than {threads} chunks "
+                          + "or mostly serial):");
+        foreach (var b in bottlenecks) Console.WriteLine(b);
         return 0;
     }
 

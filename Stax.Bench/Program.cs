@@ -8,6 +8,7 @@ using Stax.Bench.Compare;
 // Memory over long runs (docs/reliability.md): dotnet run -c Release --project Stax.Bench -- soak --workload jit|eager|varying
 // Managed bytes allocated per jitted train step: dotnet run -c Release --project Stax.Bench -- alloc [steps]
 // Time per program step of the jitted train steps: dotnet run -c Release --project Stax.Bench -- profile [cnn|mlp] [steps]
+// (add --threads N for each step's chunks per parallel region and serial time at N threads)
 // Run all suites: dotnet run -c Release --project Stax.Bench -- --filter '*'
 // One suite, short job: dotnet run -c Release --project Stax.Bench -- --filter '*Elementwise*' --job short
 if (args.Length > 0 && args[0] == "soak")

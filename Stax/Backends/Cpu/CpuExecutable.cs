@@ -424,34 +424,3 @@ internal sealed class CpuExecutable : IExecutable
         }
     }
 }
-
-/// <summary>Accumulated wall time per step name of compiled CPU programs.</summary>
-internal sealed class StepProfile
-{
-    /// <summary>When true, entries count bytes allocated on the running thread instead of time.</summary>
-    public bool Bytes { get; init; }
-
-    /// <summary>The current reading: a timestamp, or bytes allocated by this thread.</summary>
-    public long Now() => Bytes ? GC.GetAllocatedBytesForCurrentThread() : System.Diagnostics.Stopwatch.GetTimestamp();
-
-    readonly Dictionary<string, (long Ticks, int Count)> _entries = new();
-
-    /// <summary>Adds one measurement.</summary>
-    public void Add(string name, long ticks)
-    {
-        lock (_entries)
-        {
-            _entries.TryGetValue(name, out var e);
-            _entries[name] = (e.Ticks + ticks, e.Count + 1);
-        }
-    }
-
-    /// <summary>Entries by descending total time: name, total milliseconds, count.</summary>
-    public IEnumerable<(string Name, double Ms, int Count)> Top()
-    {
-        lock (_entries)
-            return _entries
-                .Select(kv => (kv.Key, kv.Value.Ticks * 1000.0 / System.Diagnostics.Stopwatch.Frequency, kv.Value.Count))
-                .OrderByDescending(e => e.Item2).ToArray();
-    }
-}

@@ -8,7 +8,8 @@ internal static class CpuParallel
 
     /// <summary>
     /// Runs <paramref name="body"/>(start, end) over [0, n) in contiguous chunks of at least
-    /// <paramref name="grain"/> items; runs inline when one chunk suffices. Chunk boundaries are
+    /// <paramref name="grain"/> items (half a grain when a region of two grains or more has more
+    /// threads than grains); runs inline when one chunk suffices. Chunk boundaries are
     /// multiples of <paramref name="align"/> so vector loops see the same element groups.
     /// </summary>
     public static void For(long n, long grain, Action<long, long> body, long align = 64)
@@ -23,18 +24,37 @@ internal static class CpuParallel
     {
         int threads = Config.NumThreads;
         long chunks = Math.Min(threads, Math.Max(1, n / Math.Max(1, grain)));
-        if (chunks <= 1) { body(state, 0, n); return; }
+        // A region worth splitting (two grains or more) pays its wake-up once; more threads than
+        // whole grains then take chunks down to half a grain. Below two grains, and on two
+        // threads, the split is unchanged.
+        if (chunks >= 2 && chunks < threads) chunks = Math.Min(threads, n / Math.Max(1, grain / 2));
+        var stats = ParallelStats.Current;
+        if (chunks <= 1)
+        {
+            stats?.Inline();
+            body(state, 0, n);
+            return;
+        }
         long per = (n + chunks - 1) / chunks;
         per = (per + align - 1) / align * align;
+        if (stats == null) { Run(n, per, (int)chunks, threads, state, body); return; }
+        // Chunks with work: rounding the chunk size up to the alignment can leave the last ones empty.
+        long t0 = stats.Enter((int)((n + per - 1) / per));
+        try { Run(n, per, (int)chunks, threads, state, body); }
+        finally { stats.Exit(t0); }
+    }
+
+    static void Run<TState>(long n, long per, int chunks, int threads, TState state, Action<TState, long, long> body)
+    {
         // The persistent workers when free (no allocation per region), else the runtime's loop.
         var job = CpuWorkers.Job<TState>.Rent();
         job.State = state; job.Body = body; job.N = n; job.Per = per;
         try
         {
-            if (CpuWorkers.TryRun(job, (int)chunks)) return;
+            if (CpuWorkers.TryRun(job, chunks)) return;
         }
         finally { job.Return(); }
-        Fallback(n, per, (int)chunks, threads, state, body);
+        Fallback(n, per, chunks, threads, state, body);
     }
 
     // A method of its own: its lambda's captures (parameters) would otherwise be allocated on

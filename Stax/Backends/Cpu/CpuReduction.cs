@@ -206,6 +206,16 @@ public sealed partial class CpuBackend
         long rowBlocks = (r + RowsPerBlock - 1) / RowsPerBlock;
         int depth = 2;
         for (long n = rowBlocks; n > 1; n = (n + 1) / 2) depth++;
+        // Fewer column tiles than threads (a reduction to a few channels): the top levels of each
+        // tile's tree run in parallel too.
+        int threads = Config.NumThreads, levels = 0;
+        if (units < threads && r * Math.Min(inner, TileWidth) * units >= 2 * CpuParallel.ElementwiseGrain)
+            while ((units << levels) < threads && (2L << levels) <= rowBlocks && levels < 6) levels++;
+        if (levels > 0)
+        {
+            StridedSubtrees<T, TOp>(src, dst, outer, r, inner, tiles, rowBlocks, depth, levels, isa);
+            return;
+        }
         CpuParallel.For(units, Math.Max(1, CpuParallel.ElementwiseGrain / (r * Math.Min(inner, TileWidth))),
             (src, dst, inner, r, tiles, rowBlocks, depth, isa), static (st, u0, u1) =>
         {
@@ -221,6 +231,60 @@ public sealed partial class CpuBackend
                 StridedTree<T, TOp>(s, o * r * inner + j0, inner, r, 0, rowBlocks, w, target, scratch, isa);
             }
         }, align: 1);
+    }
+
+    /// <summary>
+    /// The strided reduction with each column tile's tree cut at <paramref name="levels"/> levels:
+    /// the 2^levels subtrees (the same halves <see cref="StridedTree"/> takes; each has at least
+    /// two row blocks per level cut, so none is cut short) run in parallel, then their results are
+    /// combined in the tree's own order, so every output sees the same operations.
+    /// </summary>
+    static void StridedSubtrees<T, TOp>(byte[] src, byte[] dst, long outer, long r, long inner, long tiles, long rowBlocks,
+        int depth, int levels, Isa isa) where T : unmanaged where TOp : IAggregation<T>
+    {
+        long leaves = 1L << levels, units = outer * tiles, w0 = Math.Min(inner, TileWidth);
+        var partials = ReductionScratch<T>.Partials((int)(units * leaves * w0));
+        CpuParallel.For(units * leaves, Math.Max(1, CpuParallel.ElementwiseGrain / Math.Max(1, r / leaves * w0)),
+            (src, partials, inner, r, tiles, rowBlocks, depth, levels, isa), static (st, i0, i1) =>
+        {
+            var (src, partials, inner, r, tiles, rowBlocks, depth, levels, isa) = st;
+            var s = MemoryMarshal.Cast<byte, T>(src.AsSpan());
+            var scratch = ReductionScratch<T>.Get(TileWidth * depth);
+            long w0 = Math.Min(inner, TileWidth);
+            for (long i = i0; i < i1; i++)
+            {
+                long u = i >> levels, leaf = i & ((1L << levels) - 1);
+                long o = u / tiles, j0 = u % tiles * TileWidth;
+                int w = (int)Math.Min(TileWidth, inner - j0);
+                long lo = 0, hi = rowBlocks;
+                for (int l = levels - 1; l >= 0; l--)
+                {
+                    long mid = lo + (hi - lo) / 2;
+                    if (((leaf >> l) & 1) == 0) hi = mid; else lo = mid;
+                }
+                StridedTree<T, TOp>(s, o * r * inner + j0, inner, r, lo, hi, w, partials.AsSpan((int)(i * w0), w), scratch, isa);
+            }
+        }, align: 1);
+        var d = MemoryMarshal.Cast<byte, T>(dst.AsSpan());
+        for (long u = 0; u < units; u++)
+        {
+            long o = u / tiles, j0 = u % tiles * TileWidth;
+            int w = (int)Math.Min(TileWidth, inner - j0);
+            var unit = partials.AsSpan((int)(u * leaves * w0), (int)(leaves * w0));
+            CombineLeaves<T, TOp>(unit, 0, leaves, (int)w0, w, isa);
+            unit.Slice(0, w).CopyTo(d.Slice((int)(o * inner + j0), w));
+        }
+    }
+
+    /// <summary>Combines subtree results [a, b) (each <paramref name="w0"/> apart) into the first, in the tree's order.</summary>
+    static void CombineLeaves<T, TOp>(Span<T> leaves, long a, long b, int w0, int w, Isa isa)
+        where T : unmanaged where TOp : IAggregation<T>
+    {
+        if (b - a == 1) return;
+        long m = a + (b - a) / 2;
+        CombineLeaves<T, TOp>(leaves, a, m, w0, w, isa);
+        CombineLeaves<T, TOp>(leaves, m, b, w0, w, isa);
+        CombineInto<T, TOp>(leaves.Slice((int)(a * w0), w), leaves.Slice((int)(m * w0), w), isa);
     }
 
     /// <summary>Pairwise tree over the fixed blocks [lo, hi) of one contiguous row.</summary>
@@ -527,12 +591,20 @@ public sealed partial class CpuBackend
 /// <summary>A per-thread scratch array for strided reductions (reused: a train step reduces every step).</summary>
 internal static class ReductionScratch<T>
 {
-    [ThreadStatic] static T[]? _buffer;
+    [ThreadStatic] static T[]? _buffer, _partials;
 
     public static T[] Get(int length)
     {
         var b = _buffer;
         if (b == null || b.Length < length) _buffer = b = new T[length];
+        return b;
+    }
+
+    /// <summary>A second array, for subtree results the caller combines (its workers use <see cref="Get"/>).</summary>
+    public static T[] Partials(int length)
+    {
+        var b = _partials;
+        if (b == null || b.Length < length) _partials = b = new T[length];
         return b;
     }
 }

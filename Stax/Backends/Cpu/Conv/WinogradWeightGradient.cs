@@ -13,7 +13,9 @@ namespace Stax.Backends.Cpu.Conv;
 /// back once (A^T m A). That takes 16 multiplies per piece instead of 36.
 /// <para>The contraction is cut into a fixed number of chunks whatever the thread count; threads
 /// take whole chunks as they go (<see cref="DynamicBlocks"/>) and the chunks' sums are added in
-/// order, so the bits do not depend on threads.</para>
+/// order, so the bits do not depend on threads. With more threads than chunks, each chunk's output
+/// columns are split too (each column's sums are unchanged; the input transforms are repeated per
+/// part), and the chunks' sums are added in parallel over outputs.</para>
 /// </summary>
 internal static unsafe class WinogradWeightGradient
 {
@@ -32,10 +34,14 @@ internal static unsafe class WinogradWeightGradient
         public readonly float* X, W, Partial;
         public readonly int Np, Npv, Op, TilesH, TilesW, Kb;
         public readonly long K, Blocks, PerChunk;
+        /// <summary>Column parts per chunk, each <see cref="PartWidth"/> wide (multiples of 16, the last shorter).</summary>
+        public readonly int Parts, PartWidth;
 
-        public Job(WinogradGeometry g, float* x, float* w, float* partial, int np, int op, int kb, long perChunk)
+        public Job(WinogradGeometry g, float* x, float* w, float* partial, int np, int op, int kb, long perChunk, int parts)
         {
             G = g; X = x; W = w; Partial = partial; Np = np; Npv = (np + 15) & ~15; Op = op; Kb = kb;
+            PartWidth = (op / 16 + parts - 1) / parts * 16;
+            Parts = (op + PartWidth - 1) / PartWidth;
             TilesH = (g.KH + 1) / 2; TilesW = (g.KW + 1) / 2;
             K = (long)g.C * TilesH * TilesW;
             Blocks = (K + kb - 1) / kb;
@@ -55,19 +61,29 @@ internal static unsafe class WinogradWeightGradient
         int chunks = (int)((blocks + perChunk - 1) / perChunk);
         long slab = 16L * np * op;
         float* partial = (_partial ??= new PackBuffer()).Get<float>(chunks * slab);
-        var job = new Job(g, x, w, partial, np, op, kb, perChunk);
-        DynamicBlocks.Run(chunks, job, static (j, c) => Chunk(j, c));
-        for (int c = 1; c < chunks; c++)
-        {
-            float* src = partial + c * slab;
-            for (long i = 0; i < slab; i += 16) (Vector512.Load(partial + i) + Vector512.Load(src + i)).Store(partial + i);
-        }
+        // More threads than chunks: split the columns so every thread has work.
+        int threads = Config.NumThreads, parts = threads > chunks ? Math.Min(op / 16, (threads + chunks - 1) / chunks) : 1;
+        var job = new Job(g, x, w, partial, np, op, kb, perChunk, parts);
+        DynamicBlocks.Run(chunks * job.Parts, job, static (j, i) => Chunk(j, i / j.Parts, (int)(i % j.Parts)));
+        if (chunks > 1)
+            // Vector by vector, chunk sums in chunk order: the same additions at any split.
+            CpuParallel.For(slab / 16, CpuParallel.ElementwiseGrain / 16 / chunks, ((nint)partial, slab, chunks),
+                static (st, v0, v1) =>
+                {
+                    for (int c = 1; c < st.chunks; c++)
+                    {
+                        float* dst = (float*)st.Item1, src = dst + c * st.slab;
+                        for (long i = v0 * 16; i < v1 * 16; i += 16)
+                            (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
+                    }
+                }, align: 1);
         Output(partial, y, g, np, op);
     }
 
-    static void Chunk(in Job j, long chunk)
+    static void Chunk(in Job j, long chunk, int part)
     {
         long b0 = chunk * j.PerChunk, b1 = Math.Min(j.Blocks, b0 + j.PerChunk);
+        int o0 = part * j.PartWidth, ow = Math.Min(j.PartWidth, j.Op - o0);
         float* mw = j.Partial + chunk * 16L * j.Np * j.Op;
         // The last patch's tail vector may run past its row: one vector of slack after each slab.
         long vStep = WinogradKernel.SlabStride((long)j.Kb * j.Np + 16), wStep = WinogradKernel.SlabStride((long)j.Kb * j.Op);
@@ -82,11 +98,11 @@ internal static unsafe class WinogradWeightGradient
             for (int kk = 0; kk < count; kk++)
             {
                 InputPatch(j, k0 + kk, d, v + (long)kk * j.Np, vStep);
-                KernelPatch(j, k0 + kk, wt + (long)kk * j.Op, wStep);
+                KernelPatch(j, k0 + kk, wt + (long)kk * j.Op, wStep, o0, o0 + ow);
             }
             for (int p = 0; p < 16; p++)
-                WinogradKernel.Multiply(v + p * vStep, 1, j.Np, wt + p * wStep, j.Op, mw + (long)p * j.Np * j.Op, j.Op, j.Np,
-                    j.Op, count, accumulate: b > b0);
+                WinogradKernel.Multiply(v + p * vStep, 1, j.Np, wt + p * wStep + o0, j.Op, mw + (long)p * j.Np * j.Op + o0,
+                    j.Op, j.Np, ow, count, accumulate: b > b0);
         }
     }
 
@@ -150,8 +166,8 @@ internal static unsafe class WinogradWeightGradient
         (x3 - x1).Store(o + 3 * step);
     }
 
-    // k = (channel, piece): wt[p * wStep + o] = (G g G^T)[p] of the 2x2 piece g (zeros past the kernel's edge).
-    static void KernelPatch(in Job j, long k, float* wt, long wStep)
+    // k = (channel, piece): wt[p * wStep + o] = (G g G^T)[p] of the 2x2 piece g (zeros past the kernel's edge), o in [o0, o1).
+    static void KernelPatch(in Job j, long k, float* wt, long wStep, int o0, int o1)
     {
         var g = j.G;
         int per = j.TilesH * j.TilesW;
@@ -167,7 +183,7 @@ internal static unsafe class WinogradWeightGradient
             at[q] = ky < g.KH && kx < g.KW ? j.W + ky * g.WH + kx * g.WW + c * g.WI : null;
         }
         var half = Vector512.Create(0.5f);
-        for (int o = 0; o < j.Op; o += 16)
+        for (int o = o0; o < o1; o += 16)
         {
             int len = Math.Min(16, g.O - o);
             for (int q = 0; q < 4; q++)
