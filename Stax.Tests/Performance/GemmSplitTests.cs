@@ -48,8 +48,14 @@ public unsafe class GemmSplitTests
                 for (int j = 0; j < n; j++)
                 {
                     double want = 0, scale = 0;
-                    for (int p = 0; p < k; p++) { double t = (double)a[i * k + p] * b[p * n + j]; want += t; scale += Math.Abs(t); }
-                    Assert.True(Math.Abs(one[i * n + j] - want) <= 1e-6 * scale + 1e-30, $"{isa}: C[{i},{j}] = {one[i * n + j]}, float64 {want}");
+                    for (int p = 0; p < k; p++)
+                    {
+                        double t = (double)a[i * k + p] * b[p * n + j];
+                        want += t;
+                        scale += Math.Abs(t);
+                    }
+                    Assert.True(Math.Abs(one[i * n + j] - want) <= 1e-6 * scale + 1e-30,
+                        $"{isa}: C[{i},{j}] = {one[i * n + j]}, float64 {want}");
                 }
             foreach (int threads in new[] { 2, 3, 5, 16 })
             {
