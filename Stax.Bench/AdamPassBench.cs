@@ -54,7 +54,12 @@ public static class AdamPassBench
         var junk = new byte[48 << 20];
         int sum = 0;
         void Touch() { for (int i = 0; i < junk.Length; i += 64) sum += junk[i]++; }
-        for (int i = 0; i < 40; i++) { step = interpreted; Fused(); step = generated; Fused(); Hand(); }   // past tiered compilation
+        for (int i = 0; i < 40; i++)   // past tiered compilation
+        {
+            step = interpreted; Fused();
+            step = generated; Fused();
+            Hand();
+        }
         // Prefetch distances in tiles (0: off); the default compares off against the built-in setting.
         int[] cfgs = (Environment.GetEnvironmentVariable("STAX_PREFETCH_A_B") ?? $"0,{Stax.Backends.Cpu.TilePrefetch.Distance},0,"
             + Stax.Backends.Cpu.TilePrefetch.Distance).Split(',').Select(int.Parse).ToArray();

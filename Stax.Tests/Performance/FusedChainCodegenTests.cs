@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Stax.Backends;
 using Stax.Backends.Cpu;
@@ -26,7 +27,7 @@ public class FusedChainCodegenTests
     // Ragged sizes: tails of 0..15 elements after the whole vectors, and sizes split over threads.
     static readonly int[] Sizes = { 1, 15, 16, 17, 1000, 1037, 4099, 70_001 };
 
-    static bool Generates => Vector512.IsHardwareAccelerated && System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled;
+    static bool Generates => Vector512.IsHardwareAccelerated && RuntimeFeature.IsDynamicCodeCompiled;
 
     static Tensor Rand(int seed, int n, double lo = -2, double hi = 2)
     {
@@ -75,7 +76,8 @@ public class FusedChainCodegenTests
             var expected = interp.Run(Copy(all), donated);
             var actual = gen.Run(Copy(all), donated);
             // Every range of at least one vector ran the generated loop.
-            if (generated && all[0].Aval.Size >= 16 * threads) Assert.True(FusedChainCodegen.Runs > runs, "the generated loop did not run");
+            if (generated && args[0].Aval.Size >= 16 * threads)
+                Assert.True(FusedChainCodegen.Runs > runs, "the generated loop did not run");
             Assert.Equal(expected.Length, actual.Length);
             for (int k = 0; k < expected.Length; k++)
             {
@@ -100,7 +102,8 @@ public class FusedChainCodegenTests
         var e = expected.ToArray<float>();
         var a = actual.ToArray<float>();
         for (int i = 0; i < e.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(e[i]) == BitConverter.SingleToInt32Bits(a[i]) || float.IsNaN(e[i]) && float.IsNaN(a[i]),
+            Assert.True(BitConverter.SingleToInt32Bits(e[i]) == BitConverter.SingleToInt32Bits(a[i])
+                || float.IsNaN(e[i]) && float.IsNaN(a[i]),
                 $"{message}: element {i}: {e[i]:R} vs {a[i]:R}");
     }
 

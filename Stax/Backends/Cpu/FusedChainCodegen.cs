@@ -100,8 +100,9 @@ internal static class FusedChainCodegen
             if (mi == null || o.Outer != null && mo == null) return null;
             ops[k] = (mi, mo);
         }
-        var dm = new DynamicMethod("fused_chain", typeof(void), new[] { typeof(byte[][]), typeof(float[]), typeof(long), typeof(long) },
-            typeof(FusedChainCodegen).Module, skipVisibility: true);
+        var parameters = new[] { typeof(byte[][]), typeof(float[]), typeof(long), typeof(long) };
+        var dm = new DynamicMethod("fused_chain", typeof(void), parameters, typeof(FusedChainCodegen).Module,
+            skipVisibility: true);
         var il = dm.GetILGenerator();
         var v = typeof(Vector512<float>);
         // Array bases (managed pointers) and splat vectors, once per call.
@@ -143,7 +144,8 @@ internal static class FusedChainCodegen
         LocalBuilder Get(Loc l)
         {
             if (value.TryGetValue(l, out var x)) return x;
-            if (l.Kind != Kind.External) throw new InvalidOperationException($"Internal error: fused chain reads {l} before it is written");
+            if (l.Kind != Kind.External)
+                throw new InvalidOperationException($"Internal error: fused chain reads {l} before it is written");
             x = il.DeclareLocal(v);
             il.Emit(OpCodes.Ldloc, bases[l.Index]); il.Emit(OpCodes.Ldloc, i); il.Emit(OpCodes.Call, Helper(nameof(Load)));
             il.Emit(OpCodes.Stloc, x);
@@ -205,7 +207,8 @@ internal static class FusedChainCodegen
 
     // Helpers the generated code calls (inlined by the JIT).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static ref float ArrayBase(byte[]?[] arrays, int k) => ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(arrays[k]!));
+    static ref float ArrayBase(byte[]?[] arrays, int k)
+        => ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(arrays[k]!));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> SplatVector(float[] splat, int k) => Vector512.Create(splat[k]);
