@@ -27,7 +27,14 @@ public class FusedChainCodegenTests
     // Ragged sizes: tails of 0..15 elements after the whole vectors, and sizes split over threads.
     static readonly int[] Sizes = { 1, 15, 16, 17, 1000, 1037, 4099, 70_001 };
 
-    static bool Generates => Vector512.IsHardwareAccelerated && RuntimeFeature.IsDynamicCodeCompiled;
+    static bool Generates => Accelerated(Isa.Vector512) || Accelerated(Isa.Vector256);
+
+    // Whether loops are generated for this ISA's vectors.
+    static bool Accelerated(Isa isa) => RuntimeFeature.IsDynamicCodeCompiled
+        && (isa == Isa.Vector512 ? Vector512.IsHardwareAccelerated : isa == Isa.Vector256 && Vector256.IsHardwareAccelerated);
+
+    // The widths that have generated loops, and one that has none (the interpreter's bits at each).
+    static readonly Isa[] Isas = Config.AvailableIsas.Where(i => i is Isa.Vector512 or Isa.Vector256 or Isa.Vector128).ToArray();
 
     static Tensor Rand(int seed, int n, double lo = -2, double hi = 2)
     {
@@ -58,7 +65,8 @@ public class FusedChainCodegenTests
 
     static Tensor[] Copy(Tensor[] a) => a.Select(t => Tensor.FromBytes(t.ToBytes(), t.Shape, t.DType)).ToArray();
 
-    // Runs f compiled with and without generated loops (and eagerly) at 1 and 2 threads; returns whether a
+    // Runs f compiled with and without generated loops (and eagerly) at 1 and 2 threads and each vector width in
+    // Isas; returns whether a
     // generated loop was compiled for a chain of the arguments' size. With `donate`, the arguments are donated
     // (outputs may take their buffers).
     static bool GeneratedMatchesInterpreter(Func<Tensor[], Tensor[]> f, Tensor[] args, bool donate = false, string what = "")
@@ -72,18 +80,20 @@ public class FusedChainCodegenTests
         bool generated = gen.StepNames.Any(s => s.StartsWith($"fused n={args[0].Aval.Size}:") && s.EndsWith(", generated"));
         var donated = donate ? Enumerable.Repeat(true, all.Length).ToArray() : null;
         foreach (int threads in new[] { 1, 2 })
+        foreach (var isa in Isas)
         {
             using var _ = Config.UseThreads(threads);
+            using var __ = Config.UseIsa(isa);
             long runs = FusedChainCodegen.Runs;
             var expected = interp.Run(Copy(all), donated);
             var actual = gen.Run(Copy(all), donated);
             // Every range of at least one vector ran the generated loop.
-            if (generated && args[0].Aval.Size >= 16 * threads)
-                Assert.True(FusedChainCodegen.Runs > runs, "the generated loop did not run");
+            if (generated && Accelerated(isa) && args[0].Aval.Size >= 16 * threads)
+                Assert.True(FusedChainCodegen.Runs > runs, $"the generated loop did not run ({isa})");
             Assert.Equal(expected.Length, actual.Length);
             for (int k = 0; k < expected.Length; k++)
             {
-                var where = $"{what} output {k}, n = {args[0].Aval.Size}, {threads} threads";
+                var where = $"{what} output {k}, n = {args[0].Aval.Size}, {threads} threads, {isa}";
                 SameBits(expected[k], actual[k], where + ": the generated loop's bits differ from the interpreter's");
                 SameBits(eager[k], actual[k], where + ": the generated loop's bits differ from eager ones");
             }

@@ -124,8 +124,9 @@ internal sealed class FusedStep : CpuExecutable.Step
     int[] _streams = Array.Empty<int>();
     readonly long _n;
     readonly int _scratch;
-    // The chain's loop generated at compile time (registers instead of tiles), or null: interpreter only.
-    FusedChainLoop? _loop;
+    // The chain's loops generated at compile time (registers instead of tiles) for Vector512 and Vector256, or null:
+    // interpreter only.
+    FusedChainLoop? _loop, _loop256;
 
     FusedStep(Node[] nodes, Primitive[] prims, int[] splatSlots, int[] reads, int[] writes, DType[] writeTypes, long n, int scratch)
     {
@@ -143,7 +144,7 @@ internal sealed class FusedStep : CpuExecutable.Step
     public override int[] Writes => _writes;
     public override string Name
         => $"fused n={_n}: {_nodes.Length} ops, {_reads.Length} reads, {_writes.Length} writes"
-            + (_loop != null ? ", generated" : "");
+            + (_loop != null || _loop256 != null ? ", generated" : "");
 
     internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf,
         bool[] isOutput, int[] lastUseEqn, int nArgs, int[]? noAlias = null)
@@ -295,7 +296,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         }
         step._streams = step._nodes.Where(nd => nd.Op is NodeOp.Apply or NodeOp.Select)
             .SelectMany(nd => new[] { nd.A, nd.B, nd.C }).Where(l => l.Kind == Kind.External).Select(l => l.Index).Distinct().ToArray();
-        step._loop = FusedChainCodegen.TryGet(step._nodes);
+        step._loop = FusedChainCodegen.TryGet(step._nodes, Isa.Vector512);
+        step._loop256 = FusedChainCodegen.TryGet(step._nodes, Isa.Vector256);
         return step;
     }
 
@@ -379,7 +381,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         // Arrays of external and output locations, and splat values, resolved once per run into
         // the frame's state for this step (reused by later calls: no allocation per run).
         var run = state as RunState
-            ?? (RunState)(state = new RunState(_nodes, _streams, _localSlots.Length, _splatSlots.Length, _scratch, _loop));
+            ?? (RunState)(state = new RunState(_nodes, _streams, _localSlots.Length, _splatSlots.Length, _scratch,
+                _loop, _loop256));
         var arrays = run.Arrays;
         for (int i = 0; i < _localSlots.Length; i++) arrays[i] = f.Bufs[_localSlots[i]]!.Data;
         var splat = run.Splat;
@@ -401,11 +404,12 @@ internal sealed class FusedStep : CpuExecutable.Step
         public readonly int ScratchTiles;
         public Isa Isa;
         public readonly Action<long, long> Body;
-        readonly FusedChainLoop? _loop;
+        readonly FusedChainLoop? _loop, _loop256;
 
-        public RunState(Node[] nodes, int[] streams, int arrays, int splats, int scratchTiles, FusedChainLoop? loop)
+        public RunState(Node[] nodes, int[] streams, int arrays, int splats, int scratchTiles, FusedChainLoop? loop,
+            FusedChainLoop? loop256)
         {
-            _loop = loop;
+            (_loop, _loop256) = (loop, loop256);
             Nodes = nodes;
             Streams = streams;
             Arrays = new byte[]?[arrays];
@@ -417,16 +421,18 @@ internal sealed class FusedStep : CpuExecutable.Step
         /// <summary>Runs the chain on elements [<paramref name="s"/>, <paramref name="e"/>) (from any thread).</summary>
         public void Range(long s, long e)
         {
-            if (_loop == null || Isa != Isa.Vector512)
+            var loop = Isa == Isa.Vector512 ? _loop : Isa == Isa.Vector256 ? _loop256 : null;
+            if (loop == null)
             {
                 RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, e);
                 return;
             }
             // Whole vectors in the generated loop; the tail (where the interpreter's tiles run scalar code too) here.
-            long m = s + (e - s) / FusedChainCodegen.Width * FusedChainCodegen.Width;
+            int w = FusedChainCodegen.Width(Isa);
+            long m = s + (e - s) / w * w;
             if (m > s)
             {
-                _loop(Arrays, Splat, s, m);
+                loop(Arrays, Splat, s, m);
                 FusedChainCodegen.CountRun();
             }
             if (m < e) RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, m, e);
@@ -436,7 +442,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         /// <paramref name="s"/>, <paramref name="stride"/> apart (a block of rows of a row-major matrix).</summary>
         public void Rows(long s, int length, int rows, long stride)
         {
-            if (_loop == null) RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, s + length, rows, stride);
+            if (_loop == null && _loop256 == null)
+                RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, s + length, rows, stride);
             else for (int r = 0; r < rows; r++) Range(s + r * stride, s + r * stride + length);
         }
     }
