@@ -6,7 +6,8 @@ namespace Stax.Bench;
 
 /// <summary>
 /// <c>profile adam [rounds]</c>: the fused Adam update of one 784x512 weight (jitted alone, donated
-/// state) with and without the tile loop's software prefetch, against a hand-written one-pass loop
+/// state) by the tile interpreter with and without its software prefetch and by the loop generated at compile time
+/// (<c>STAX_CPU_CHAIN_CODEGEN</c>), against a hand-written one-pass loop
 /// with the same arithmetic, interleaved call by call in one process, right after a call on the same
 /// arrays ("warm") and after 48 MB of other data were touched ("cold"). 30 calls per round.
 /// </summary>
@@ -22,15 +23,29 @@ public static class AdamPassBench
         var state = Tree.Flatten(adam.Init((object)Tensor.FromArray(R(), new[] { rows, cols }))).Leaves.ToArray();
         var def = Tree.Flatten(adam.Init((object)g)).Def;
         int ns = state.Length;
-        var step = Transforms.Jit((Tensor[] a) =>
-            Tree.Flatten(adam.Update(a[ns + 1], a[ns], Tree.Unflatten<OptState>(def, a[..ns]))).Leaves.ToArray(),
-            "adam", Enumerable.Range(0, ns).ToArray());
+        Func<Tensor[], Tensor[]> Step()
+        {
+            var jitted = Transforms.Jit((Tensor[] a) =>
+                Tree.Flatten(adam.Update(a[ns + 1], a[ns], Tree.Unflatten<OptState>(def, a[..ns]))).Leaves.ToArray(),
+                "adam", Enumerable.Range(0, ns).ToArray());
+            return a => jitted.Call(a);
+        }
         var args = new Tensor[ns + 2];
+        // The interpreter's step is compiled (at its first call) with generated loops switched off.
+        var interpreted = Step();
+        var generated = Step();
+        var step = interpreted;
+        var old = Environment.GetEnvironmentVariable("STAX_CPU_CHAIN_CODEGEN");
+        Environment.SetEnvironmentVariable("STAX_CPU_CHAIN_CODEGEN", "0");
+        Fused();
+        Environment.SetEnvironmentVariable("STAX_CPU_CHAIN_CODEGEN", old);
+        step = generated;
+        Fused();
         void Fused()
         {
             Array.Copy(state, args, ns);
             args[ns] = g; args[ns + 1] = Tensor.Scalar(3, DType.Int32);
-            var o = step.Call(args);
+            var o = step(args);
             Array.Copy(o, state, ns);
         }
         float[] hx = R(), hm = R(), hv = R(), hg = R();
@@ -39,12 +54,17 @@ public static class AdamPassBench
         var junk = new byte[48 << 20];
         int sum = 0;
         void Touch() { for (int i = 0; i < junk.Length; i += 64) sum += junk[i]++; }
-        for (int i = 0; i < 40; i++) { Fused(); Hand(); }   // past tiered compilation
+        for (int i = 0; i < 40; i++)   // past tiered compilation
+        {
+            step = interpreted; Fused();
+            step = generated; Fused();
+            Hand();
+        }
         // Prefetch distances in tiles (0: off); the default compares off against the built-in setting.
         int[] cfgs = (Environment.GetEnvironmentVariable("STAX_PREFETCH_A_B") ?? $"0,{Stax.Backends.Cpu.TilePrefetch.Distance},0,"
             + Stax.Backends.Cpu.TilePrefetch.Distance).Split(',').Select(int.Parse).ToArray();
         // Configurations interleaved call by call, so that the machine's load hits all alike.
-        int nc = cfgs.Length + 1, reps = rounds * 30;
+        int nc = cfgs.Length + 2, reps = rounds * 30;
         var times = new double[nc, 2, reps];
         for (int r = 0; r < reps; r++)
             for (int cold = 0; cold < 2; cold++)
@@ -52,7 +72,8 @@ public static class AdamPassBench
                 {
                     if (c < cfgs.Length)
                         Stax.Backends.Cpu.TilePrefetch.Distance = cfgs[c];
-                    Action f = c < cfgs.Length ? Fused : Hand;
+                    step = c < cfgs.Length ? interpreted : generated;
+                    Action f = c <= cfgs.Length ? Fused : Hand;
                     if (cold == 1) Touch(); else f();
                     long t0 = Stopwatch.GetTimestamp();
                     f();
@@ -65,7 +86,7 @@ public static class AdamPassBench
         }
         for (int c = 0; c < nc; c++)
         {
-            string name = c < cfgs.Length ? $"fused, prefetch {cfgs[c]}" : "hand loop";
+            string name = c < cfgs.Length ? $"fused, prefetch {cfgs[c]}" : c == cfgs.Length ? "fused, generated" : "hand loop";
             Console.WriteLine($"{name,-20} warm {Stat(c, 0)} | cold {Stat(c, 1)} ms");
         }
         return sum == -1 ? 1 : 0;

@@ -14,7 +14,8 @@ namespace Stax.Backends.Cpu;
 /// applies its precompiled SIMD operator struct (the float32 operator of the elementwise registry,
 /// the same one the eager kernel uses, so results are bit-identical) to cache-resident tiles; only values needed after the chain (or returned)
 /// are written to buffers. Booleans live in tiles as 0/1 floats and are read from / written to
-/// bool buffers at the chain's edges. No code is generated at run time.
+/// bool buffers at the chain's edges. Where a JIT is present, chains whose nodes all have Vector512 forms run a loop
+/// generated at compile time instead (<see cref="FusedChainCodegen"/>).
 /// </summary>
 internal sealed class FusedStep : CpuExecutable.Step
 {
@@ -123,6 +124,9 @@ internal sealed class FusedStep : CpuExecutable.Step
     int[] _streams = Array.Empty<int>();
     readonly long _n;
     readonly int _scratch;
+    // The chain's loops generated at compile time (registers instead of tiles) for Vector512 and Vector256, or null:
+    // interpreter only.
+    FusedChainLoop? _loop, _loop256;
 
     FusedStep(Node[] nodes, Primitive[] prims, int[] splatSlots, int[] reads, int[] writes, DType[] writeTypes, long n, int scratch)
     {
@@ -138,7 +142,9 @@ internal sealed class FusedStep : CpuExecutable.Step
 
     public override int[] Reads => _reads;
     public override int[] Writes => _writes;
-    public override string Name => $"fused n={_n}: {_nodes.Length} ops, {_reads.Length} reads, {_writes.Length} writes";
+    public override string Name
+        => $"fused n={_n}: {_nodes.Length} ops, {_reads.Length} reads, {_writes.Length} writes"
+            + (_loop != null || _loop256 != null ? ", generated" : "");
 
     internal static FusedStep Build(CpuBackend backend, Eqn[] eqns, int start, int end, Dictionary<Var, int> slotOf,
         bool[] isOutput, int[] lastUseEqn, int nArgs, int[]? noAlias = null)
@@ -290,6 +296,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         }
         step._streams = step._nodes.Where(nd => nd.Op is NodeOp.Apply or NodeOp.Select)
             .SelectMany(nd => new[] { nd.A, nd.B, nd.C }).Where(l => l.Kind == Kind.External).Select(l => l.Index).Distinct().ToArray();
+        step._loop = FusedChainCodegen.TryGet(step._nodes, Isa.Vector512);
+        step._loop256 = FusedChainCodegen.TryGet(step._nodes, Isa.Vector256);
         return step;
     }
 
@@ -373,7 +381,8 @@ internal sealed class FusedStep : CpuExecutable.Step
         // Arrays of external and output locations, and splat values, resolved once per run into
         // the frame's state for this step (reused by later calls: no allocation per run).
         var run = state as RunState
-            ?? (RunState)(state = new RunState(_nodes, _streams, _localSlots.Length, _splatSlots.Length, _scratch));
+            ?? (RunState)(state = new RunState(_nodes, _streams, _localSlots.Length, _splatSlots.Length, _scratch,
+                _loop, _loop256));
         var arrays = run.Arrays;
         for (int i = 0; i < _localSlots.Length; i++) arrays[i] = f.Bufs[_localSlots[i]]!.Data;
         var splat = run.Splat;
@@ -395,9 +404,12 @@ internal sealed class FusedStep : CpuExecutable.Step
         public readonly int ScratchTiles;
         public Isa Isa;
         public readonly Action<long, long> Body;
+        readonly FusedChainLoop? _loop, _loop256;
 
-        public RunState(Node[] nodes, int[] streams, int arrays, int splats, int scratchTiles)
+        public RunState(Node[] nodes, int[] streams, int arrays, int splats, int scratchTiles, FusedChainLoop? loop,
+            FusedChainLoop? loop256)
         {
+            (_loop, _loop256) = (loop, loop256);
             Nodes = nodes;
             Streams = streams;
             Arrays = new byte[]?[arrays];
@@ -407,12 +419,33 @@ internal sealed class FusedStep : CpuExecutable.Step
         }
 
         /// <summary>Runs the chain on elements [<paramref name="s"/>, <paramref name="e"/>) (from any thread).</summary>
-        public void Range(long s, long e) => RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, e);
+        public void Range(long s, long e)
+        {
+            var loop = Isa == Isa.Vector512 ? _loop : Isa == Isa.Vector256 ? _loop256 : null;
+            if (loop == null)
+            {
+                RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, e);
+                return;
+            }
+            // Whole vectors in the generated loop; the tail (where the interpreter's tiles run scalar code too) here.
+            int w = FusedChainCodegen.Width(Isa);
+            long m = s + (e - s) / w * w;
+            if (m > s)
+            {
+                loop(Arrays, Splat, s, m);
+                FusedChainCodegen.CountRun();
+            }
+            if (m < e) RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, m, e);
+        }
 
         /// <summary>Runs the chain on <paramref name="rows"/> ranges of <paramref name="length"/> elements from
         /// <paramref name="s"/>, <paramref name="stride"/> apart (a block of rows of a row-major matrix).</summary>
         public void Rows(long s, int length, int rows, long stride)
-            => RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, s + length, rows, stride);
+        {
+            if (_loop == null && _loop256 == null)
+                RunRange(Nodes, Streams, Arrays, Splat, Isa, ScratchTiles, s, s + length, rows, stride);
+            else for (int r = 0; r < rows; r++) Range(s + r * stride, s + r * stride + length);
+        }
     }
 
     // Elements [s, e), then `rows - 1` more ranges, each `stride` further on (rows of a block of a matrix).

@@ -24,6 +24,13 @@ internal abstract class FusedInstr
     /// The superinstruction of a splat operator <typeparamref name="TInner"/> followed by this one; null if none.
     /// </summary>
     public virtual FusedInstr? AfterSplat<TInner>(bool splatFirst, bool innerFirst) where TInner : IBinaryOp<float> => null;
+    /// <summary>
+    /// The operator structs this instruction applies, for generated loops (<see cref="FusedChainCodegen"/>): the inner
+    /// operator, the outer one of a superinstruction, and the operand order; null when it has none.
+    /// </summary>
+    public virtual (Type Inner, Type? Outer, bool SplatFirst, bool InnerFirst)? Operands => null;
+    /// <summary>The inner operator's operand count (1: unary, 2: binary).</summary>
+    public virtual int InnerArity => 2;
 }
 
 /// <summary>A unary float32 operator over tiles.</summary>
@@ -31,6 +38,8 @@ internal sealed class FusedUnary<TOp> : FusedInstr where TOp : IUnaryOp<float>
 {
     public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
         => Drivers.UnaryRange<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, ref a, ref y, n);
+    public override (Type Inner, Type? Outer, bool SplatFirst, bool InnerFirst)? Operands => (typeof(TOp), null, false, false);
+    public override int InnerArity => 1;
 }
 
 /// <summary>A binary float32 operator over tiles.</summary>
@@ -41,6 +50,7 @@ internal sealed class FusedBinary<TOp> : FusedInstr where TOp : IBinaryOp<float>
     public override FusedInstr WithSplat(int operand) => operand == 0 ? new FusedSplatFirst<TOp>() : new FusedSplatSecond<TOp>();
     public override FusedInstr? AfterSplat<TInner>(bool splatFirst, bool innerFirst)
         => new FusedSplatThenBinary<TInner, TOp>(splatFirst, innerFirst);
+    public override (Type Inner, Type? Outer, bool SplatFirst, bool InnerFirst)? Operands => (typeof(TOp), null, false, false);
 }
 
 // Binary operators with a broadcast scalar operand read it from a register instead of a filled tile.
@@ -49,6 +59,7 @@ internal sealed class FusedSplatFirst<TOp> : FusedInstr where TOp : IBinaryOp<fl
     public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
         => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref b, ref y, n, scalarFirst: true);
     public override FusedInstr? ThenBinary(FusedInstr outer, bool innerFirst) => outer.AfterSplat<TOp>(true, innerFirst);
+    public override (Type Inner, Type? Outer, bool SplatFirst, bool InnerFirst)? Operands => (typeof(TOp), null, true, false);
 }
 
 internal sealed class FusedSplatSecond<TOp> : FusedInstr where TOp : IBinaryOp<float>
@@ -56,6 +67,7 @@ internal sealed class FusedSplatSecond<TOp> : FusedInstr where TOp : IBinaryOp<f
     public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
         => Drivers.BinaryRangeScalar<TOp, float>(TOp.Vectorizable ? isa : Isa.Scalar, s, ref a, ref y, n, scalarFirst: false);
     public override FusedInstr? ThenBinary(FusedInstr outer, bool innerFirst) => outer.AfterSplat<TOp>(false, innerFirst);
+    public override (Type Inner, Type? Outer, bool SplatFirst, bool InnerFirst)? Operands => (typeof(TOp), null, false, false);
 }
 
 /// <summary>A comparison as a binary operator giving 1f / 0f (booleans live in tiles as 0/1 floats).</summary>

@@ -20,6 +20,10 @@ internal sealed class FusedSplatThenBinary<TInner, TOuter> : FusedInstr
     /// <param name="innerFirst">The inner result is the outer operator's first operand.</param>
     public FusedSplatThenBinary(bool splatFirst, bool innerFirst) => (_splatFirst, _innerFirst) = (splatFirst, innerFirst);
 
+    /// <inheritdoc/>
+    public override (Type Inner, Type? Outer, bool SplatFirst, bool InnerFirst)? Operands
+        => (typeof(TInner), typeof(TOuter), _splatFirst, _innerFirst);
+
     /// <summary>y = outer(inner(x, s), z) over n elements: <paramref name="a"/> is x, <paramref name="b"/> is z.</summary>
     public override void Run(Isa isa, ref float a, ref float b, ref float y, int n, float s)
     {
