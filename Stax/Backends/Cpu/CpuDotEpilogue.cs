@@ -61,7 +61,8 @@ internal sealed class CpuDotEpilogue : CpuExecutable.Step
         var (lt, rt, ot) = (e.Inputs[0].Aval, e.Inputs[1].Aval, e.Outputs[0].Aval);
         if (lt.DType != DType.Float32 || rt.DType != DType.Float32 || ot.DType != DType.Float32 || ot.Size == 0) return null;
         // One matrix product (no batch dimensions): the result is row-major (lhs free dims) x (rhs free dims).
-        foreach (int d in p.LhsBatch.Span) if (lt.Shape[d] != 1) return null;
+        var plan = CpuDotPlan.For(lt, rt, p);
+        if (plan.NBatch != 1) return null;
         int chainEnd = FusedStep.ChainEnd(eqns, k + 1);
         if (chainEnd == k + 1 || FusedStep.Fusible(eqns[k + 1]) != ot.Size) return null;
         int product = slotOf[e.Outputs[0]];
@@ -79,11 +80,8 @@ internal sealed class CpuDotEpilogue : CpuExecutable.Step
         // The GEMM reads its operands until its last block: the chain must not write over them.
         var chain = FusedStep.Build(backend, eqns, k + 1, chainEnd, slotOf, isOutput, lastUseEqn, nArgs,
             noAlias: new[] { lhs, rhs });
-        long cols = 1;
-        for (int d = 0; d < rt.Shape.Rank; d++)
-            if (!p.RhsContracting.Contains(d) && !p.RhsBatch.Contains(d)) cols *= rt.Shape[d];
         end = chainEnd;
-        return new CpuDotEpilogue(p, lt, rt, ot, lhs, rhs, product, cols, chain);
+        return new CpuDotEpilogue(p, lt, rt, ot, lhs, rhs, product, plan.N, chain);
     }
 
     public override void Run(CpuExecutable exe, CpuExecutable.Frame f)
