@@ -115,6 +115,20 @@ switch (scenario)
         var (j0, j1) = j(a, b);
         Put("fusedjit", Show(j0) + ";" + Show(j1));
         Put("fusedcollectives", (Distributed.CollectiveCount - before).ToString(CultureInfo.InvariantCulture));
+        // Operands that die at the collective (intermediates of the compiled program) are summed in place;
+        // one that is also returned is not overwritten. Three calls: the buffers are reused.
+        var dead = Jit((Tensor u, Tensor v) =>
+        {
+            var d = u * 2f;
+            var s = Sums(d, v + 1f);
+            var kept = Sums(u * 3f, d)[1];
+            return (s[0], s[1], kept, d);
+        });
+        for (int call = 0; call < 3; call++)
+        {
+            var (d0, d1, kept, d) = dead(a, b);
+            Put($"fuseddead{call}", Show(d0) + ";" + Show(d1) + ";" + Show(kept) + ";" + Show(d) + ";" + Show(a));
+        }
         // Different second shapes on the two ranks: refused on both before any data moves (without
         // the agreement check the ranks would reduce different counts: not run then).
         if (!Distributed.VerifyCalls) break;

@@ -112,6 +112,10 @@ public sealed class MpiJobTests
             Assert.Equal("3,30,-3;6", run.Value(r, "fused"));
             Assert.Equal("(1, 1)", run.Value(r, "fusedshape"));
             Assert.Equal("3,30,-3;6", run.Value(r, "fusedjit"));
+            // 2a summed (in place), 2(r+1)+1 summed, 2a summed again though d is returned, then d itself and a.
+            string d = r == 0 ? "2,20,-2" : "4,40,-4", a = r == 0 ? "1,10,-1" : "2,20,-2";
+            for (int call = 0; call < 3; call++)
+                Assert.Equal($"6,60,-6;8;6,60,-6;{d};{a}", run.Value(r, $"fuseddead{call}"));
             Assert.Equal("2", run.Value(r, "fusedcollectives")); // one per call, not one per operand
             if (variant == "unchecked") continue; // no agreement check: the worker skips the mismatch
             var msg = run.Value(r, "mismatch");

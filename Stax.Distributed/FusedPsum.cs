@@ -29,7 +29,9 @@ public static class FusedPsum
     static FusedPsum()
     {
         var p = Primitive;
-        p.Impl = (args, ps) => Evaluate(args, ((CollectiveParams)ps).AxisName);
+        p.Impl = (args, ps) => Evaluate(args, null, Name(ps));
+        // In a compiled step the gradients die at their all-reduce: MPI sums them in place.
+        p.DonatingImpl = (args, dead, ps) => Evaluate(args, dead, Name(ps));
         p.Jvp = (xs, ts, ps) => (Bind(xs, Name(ps)), Some(ts, Name(ps)));
         // Each output is the sum of all members' operands: the transpose sums the cotangents again.
         p.Transpose = (cts, _, ps) => Some(cts, Name(ps));
@@ -82,13 +84,13 @@ public static class FusedPsum
         return outs;
     }
 
-    static Tensor[] Evaluate(Tensor[] args, string axisName)
+    static Tensor[] Evaluate(Tensor[] args, bool[]? dead, string axisName)
     {
         var axis = ProcessAxes.Find(axisName)
             ?? throw new ArgumentException(
                 $"psum_fused: unbound axis name '{axisName}': no enclosing Vmap has axisName \"{axisName}\" "
                 + "and no process axis is bound with that name");
-        if (axis is MpiProcessAxis mpi) return mpi.EvaluateFused(args);
+        if (axis is MpiProcessAxis mpi) return mpi.EvaluateFused(args, dead);
         // Any other process axis: one psum per operand.
         var ps = new CollectiveParams(axisName);
         return args.Select(x => axis.Evaluate(Prims.Psum, x, ps)).ToArray();

@@ -30,10 +30,12 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
     /// <summary>
     /// The sums of <paramref name="operands"/> over the ranks (psum_fused). CPU tensors are reduced
     /// from their own buffers straight into new pooled CPU tensors, one blocking all-reduce each,
-    /// after one agreement check for the whole call: no staging, packing or unpacking copies. Other
-    /// backends' tensors (or dtypes MPI cannot reduce) go one psum at a time through the host.
+    /// after one agreement check for the whole call: no staging, packing or unpacking copies. An
+    /// operand that <paramref name="dead"/> marks (a compiled program's gradient that nothing reads
+    /// afterwards) is summed in place and is its own result. Other backends' tensors (or dtypes MPI
+    /// cannot reduce) go one psum at a time through the host.
     /// </summary>
-    public Tensor[] EvaluateFused(Tensor[] operands)
+    public Tensor[] EvaluateFused(Tensor[] operands, bool[]? dead = null)
     {
         string what = $"psum_fused over process axis '{name}'";
         lock (this)
@@ -48,6 +50,12 @@ internal sealed class MpiProcessAxis(string name, MpiCommunicator comm) : IProce
             {
                 var x = operands[i];
                 var cpu = (CpuBackend)x.Backend;
+                if (dead != null && dead[i])
+                {
+                    comm.AllReduceInPlace(cpu.HostBytes(x), x.DType, MpiCommunicator.Op.Sum, what);
+                    outs[i] = x;
+                    continue;
+                }
                 var r = cpu.AllocateUninitialized(x.Shape, x.DType);
                 comm.AllReduceInto(cpu.HostBytes(x), cpu.HostBytes(r), x.DType, MpiCommunicator.Op.Sum, what);
                 outs[i] = r;

@@ -35,6 +35,15 @@ public delegate AbstractValue[] AbstractEvalRule(ReadOnlySpan<AbstractValue> inp
 /// <summary>Evaluates a primitive on concrete tensors without a backend kernel (e.g. jit runs its program).</summary>
 public delegate Tensor[] ImplRule(Tensor[] args, Params parameters);
 
+/// <summary>
+/// Evaluation that may overwrite operands nobody reads again. <paramref name="dead"/>[i] is true when
+/// operand i's memory belongs to the caller alone and is not read after this call; the rule may then
+/// return <paramref name="args"/>[i] itself, its contents replaced, as a result of the same type (an
+/// in-place update, like a donated argument). Compiled CPU programs call it for equations whose
+/// operands die there; everything else calls <see cref="Primitive.Impl"/>.
+/// </summary>
+public delegate Tensor[] DonatingImplRule(Tensor[] args, bool[] dead, Params parameters);
+
 /// <summary>Forward-mode rule: output primals and tangents (null = symbolic zero) from input ones.</summary>
 public delegate (Tensor[] Primals, Tensor?[] Tangents) JvpRule(Tensor[] primals, Tensor?[] tangents, Params parameters);
 
@@ -89,6 +98,7 @@ public sealed class Primitive
     public AbstractEvalRule AbstractEval { get; }
 
     ImplRule? _impl;
+    DonatingImplRule? _donatingImpl;
     JvpRule? _jvp;
     TransposeRule? _transpose;
     BatchRule? _batch;
@@ -101,6 +111,13 @@ public sealed class Primitive
 
     /// <summary>Optional evaluation without a kernel (jit, custom rules). Set once.</summary>
     public ImplRule? Impl { get => _impl; set => _impl = SetOnce(_impl, value!, "impl"); }
+    /// <summary>Optional form of <see cref="Impl"/> that may write results over dead operands
+    /// (see <see cref="DonatingImplRule"/>); only used where <see cref="Impl"/> is set. Set once.</summary>
+    public DonatingImplRule? DonatingImpl
+    {
+        get => _donatingImpl;
+        set => _donatingImpl = SetOnce(_donatingImpl, value!, "donating impl");
+    }
     /// <summary>Forward-mode differentiation rule. Set once.</summary>
     public JvpRule? Jvp { get => _jvp; set => _jvp = SetOnce(_jvp, value!, "JVP"); }
     /// <summary>Transpose rule (linear primitives only). Set once.</summary>

@@ -169,10 +169,22 @@ else if (mode == "allreduce")
             FusedPsum.Bind(leaves, "batch");
             if (i >= 3) times.Add(clock.Elapsed.TotalSeconds);
         }
-        double m = Median(times);
+        // The same leaves' bytes summed in place through the binding, one host array each: the bound
+        // on what psum_fused can reach when it reduces dead gradients in place.
+        var hosts = leaves.Select(l => new float[l.Size]).ToArray();
+        var inPlace = new List<double>();
+        for (int i = 0; i < 203; i++)
+        {
+            Distributed.Barrier();
+            clock.Restart();
+            foreach (var h in hosts) Distributed.AllReduce<float>(h);
+            if (i >= 3) inPlace.Add(clock.Elapsed.TotalSeconds);
+        }
+        double m = Median(times), q = Median(inPlace);
         if (rank == 0)
             Console.WriteLine(
-                $"mlp_bucket bytes={bytes} tensors={leaves.Length} psum_fused_us={F(m * 1e6)} GBps={F(bytes / m / 1e9, "F3")}");
+                $"mlp_bucket bytes={bytes} tensors={leaves.Length} psum_fused_us={F(m * 1e6)} GBps={F(bytes / m / 1e9, "F3")}"
+                + $" in_place_us={F(q * 1e6)} in_place_GBps={F(bytes / q / 1e9, "F3")}");
     }
     for (long bytes = 1024; bytes <= 64L << 20; bytes *= 4)
     {

@@ -77,6 +77,7 @@ internal sealed class CpuExecutable : IExecutable
             foreach (var v in eqns[i].Inputs) { int s = slotOf[v]; useCount[s]++; lastUseEqn[s] = i; }
 
         var steps = new List<Step>();
+        var boundWrite = new bool[nSlots]; // slots a bound equation writes: its Tensors may be held elsewhere
         int k = 0;
         while (k < eqns.Length)
         {
@@ -103,7 +104,14 @@ internal sealed class CpuExecutable : IExecutable
                 steps.Add(new KernelStep(e.Primitive, e.Params, kernel, ins, outs,
                     e.Inputs.Select(v => v.Aval).ToArray(), e.Outputs.Select(v => v.Aval).ToArray()));
             else
-                steps.Add(new BindStep(e, ins, outs));
+            {
+                // Operands whose value dies here (an intermediate that kernels wrote and only this equation reads)
+                // may be overwritten by a donating impl.
+                var dying = e.Primitive.DonatingImpl == null ? null
+                    : ins.Select(s => s >= program.InVars.Length && !isOutput[s] && useCount[s] == 1 && !boundWrite[s]).ToArray();
+                steps.Add(new BindStep(e, ins, outs, dying != null && dying.Any(d => d) ? dying : null));
+                foreach (var s in outs) boundWrite[s] = true;
+            }
         }
 
         // Last use per step: a slot is freed right after the last step that reads it (or right
@@ -388,7 +396,10 @@ internal sealed class CpuExecutable : IExecutable
 
     /// <summary>An equation without a kernel of its own (jit, custom_jvp_call, identities):
     /// bound like the interpreter does.</summary>
-    sealed class BindStep(Eqn eqn, int[] ins, int[] outs) : Step
+    /// <remarks><paramref name="dying"/> marks the operands that die at this equation (see <see cref="Create"/>):
+    /// when the primitive has a donating impl, those the frame owns are passed to it as dead, and a result that
+    /// is one of them takes over its buffer.</remarks>
+    sealed class BindStep(Eqn eqn, int[] ins, int[] outs, bool[]? dying = null) : Step
     {
         public override int[] Reads => ins;
         public override int[] Writes => outs;
@@ -398,9 +409,18 @@ internal sealed class CpuExecutable : IExecutable
         {
             var args = new Tensor[ins.Length];
             for (int i = 0; i < ins.Length; i++) args[i] = exe.TensorOf(f, ins[i]);
+            // A donating impl runs only under plain evaluation (it bypasses the trace that Bind would find).
+            var dead = dying == null || TraceState.FindTop(args) is not EvalTrace ? null : Dead(f, args);
             Tensor[] results;
             using (eqn.Scope != null ? NameScope.Push(eqn.Scope, replace: true) : null)
-                results = eqn.Primitive.Bind(eqn.Params, args);
+            {
+                if (dead != null)
+                {
+                    EvalTrace.NotifyEvaluated(eqn.Primitive);
+                    results = eqn.Primitive.DonatingImpl!(args, dead, eqn.Params);
+                }
+                else results = eqn.Primitive.Bind(eqn.Params, args);
+            }
             for (int j = 0; j < outs.Length; j++)
             {
                 var t = results[j];
@@ -410,10 +430,16 @@ internal sealed class CpuExecutable : IExecutable
                     t = new Tensor(exe._backend.Upload(t.ToBytes(), t.DType), t.Aval) { Committed = t.Committed };
                     buf = (CpuBuffer)t.Buffer!;
                 }
-                // Results that alias an input (identity rules) or another result are nobody's to free.
+                // Results that alias an input (identity rules) or another result are nobody's to free,
+                // except a dead operand's buffer that a donating impl wrote over: that result owns it.
                 bool alias = false;
-                foreach (var s in ins)
-                    if (ReferenceEquals(f.Bufs[s], buf)) { f.Owned[s] = false; alias = true; }
+                for (int i = 0; i < ins.Length; i++)
+                {
+                    int s = ins[i];
+                    if (!ReferenceEquals(f.Bufs[s], buf)) continue;
+                    alias |= dead == null || !dead[i] || !f.Owned[s];
+                    f.Owned[s] = false;
+                }
                 for (int i = 0; i < j; i++)
                     if (ReferenceEquals(f.Bufs[outs[i]], buf)) { f.Owned[outs[i]] = false; alias = true; }
                 f.Tensors[outs[j]] = t;
@@ -421,6 +447,22 @@ internal sealed class CpuExecutable : IExecutable
                 f.Owned[outs[j]] = !alias;
                 f.Committed[outs[j]] = t.Committed;
             }
+        }
+
+        // Per operand, whether it dies here and its buffer is the frame's alone (no other operand shares it);
+        // null when none does. The array lives in the frame's state for this step.
+        bool[]? Dead(Frame f, Tensor[] args)
+        {
+            var dead = f.StepState[Index] as bool[] ?? (bool[])(f.StepState[Index] = new bool[ins.Length]);
+            bool any = false;
+            for (int i = 0; i < ins.Length; i++)
+            {
+                dead[i] = dying![i] && f.Owned[ins[i]] && args[i].Buffer is CpuBuffer;
+                for (int j = 0; j < ins.Length && dead[i]; j++)
+                    dead[i] = j == i || !ReferenceEquals(f.Bufs[ins[j]], f.Bufs[ins[i]]);
+                any |= dead[i];
+            }
+            return any ? dead : null;
         }
     }
 }
