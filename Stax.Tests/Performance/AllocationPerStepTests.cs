@@ -53,7 +53,7 @@ public class AllocationPerStepTests
     static AdamStep Cnn(int seed = 0) => new(Serial(Conv(8, new[] { 3, 3 }), Relu,
         MaxPool(new[] { 2, 2 }, strides: new[] { 2, 2 }), Flatten, Dense(16), Relu, Dense(10)), new[] { 8, 10, 10, 1 }, seed);
 
-    // The best of 80 or more rounds of ten steps, stopping at the first round within the bound: a
+    // The best of up to 80 rounds of ten steps, stopping at the first round within the bound: a
     // round can pay for what the step does not do in steady state (tests before this one crowded
     // the buffer pool out of the step's array sizes; on a loaded machine the runtime's background
     // recompilation of the hot methods lags, and their first-tier code boxes where the optimized
@@ -61,24 +61,12 @@ public class AllocationPerStepTests
     // round also collects: a step that allocates almost nothing never triggers a collection, so
     // objects that come back only when finalized (a dropped result's buffer object and array) stay
     // out of the pools; in a loop that allocates elsewhere too, collections return them.
-    // After the 80 rounds it goes on (for at most 60 s) while the runtime is still compiling methods:
-    // after the parallel tests, the background recompilation can have a long queue to work through
-    // before it reaches the step's methods.
     static long BytesPerStep(Action step, long bound)
     {
         for (int i = 0; i < 20; i++) step();
         long perStep = long.MaxValue;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
-        for (int round = 0; perStep > bound; round++)
+        for (int round = 0; round < 80 && perStep > bound; round++)
         {
-            if (round >= 80)
-            {
-                long now = System.Runtime.JitInfo.GetCompiledMethodCount();
-                bool quiet = now == compiled;
-                compiled = now;
-                if (quiet || clock.Elapsed > TimeSpan.FromSeconds(60)) break;
-            }
             if (round > 0) Thread.Sleep(25);
             if (round % 10 == 9)
             {

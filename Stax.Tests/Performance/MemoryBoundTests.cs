@@ -35,6 +35,29 @@ public class CpuMemoryBoundTests
     }
 
     [Fact]
+    public void ALoopAllocatesNothingInThePoolAfterManySizesWereSeen()
+    {
+        // After a test suite's worth of sizes (more than the pool keeps empty free lists for), a loop that
+        // rents and returns the same small sizes must still find its free lists: one dropped when it empties
+        // and made again on the next return costs four objects per size per step.
+        var pool = new CpuMemoryPool();
+        for (int size = 1; size <= 3000; size++) pool.Return(pool.Rent(size * 8));
+        for (int size = 1; size <= 3000; size++) pool.Rent(size * 8); // every list empty
+        void Step()
+        {
+            var a = pool.Rent(96);
+            var b = pool.Rent(200);
+            pool.Return(a);
+            pool.Return(b);
+        }
+        for (int i = 0; i < 10; i++) Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) Step();
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(bytes == 0, $"{bytes} B allocated by 100 steps that rent and return the same two sizes");
+    }
+
+    [Fact]
     public void VaryingShapesDoNotGrowThePoolPastItsBound()
     {
         var (_, parameters) = Mlp.Initialize(Rng.Key(0), new AbstractValue(new Shape(1, 784), DType.Float32));

@@ -34,12 +34,12 @@ internal sealed class CpuMemoryPool
         /// <summary>This size's node in the LRU order, allocated once and relinked on every use.</summary>
         public readonly LinkedListNode<FreeList> Node;
         public FreeList(int bytes) { Bytes = bytes; Node = new(this); }
-        public bool Linked => Node.List != null;
     }
 
     readonly object _gate = new();
     readonly Dictionary<int, FreeList> _free = new();
     readonly LinkedList<FreeList> _lru = new(); // front: least recently used size that holds arrays
+    readonly LinkedList<FreeList> _empty = new(); // sizes without arrays, front: emptied longest ago
     long _live, _pooled, _highWater, _allocations, _reuses;
     long _maxPooled = BoundFromEnvironment();
     long _rentedSinceCollect;
@@ -124,21 +124,25 @@ internal sealed class CpuMemoryPool
         }
     }
 
-    // Moves a size to the most recently used end (or drops it from the order once it is empty).
+    // Moves a size to the most recently used end of its order: of the sizes holding arrays, or of the empty ones.
     void Touch(FreeList list)
     {
-        if (list.Linked) _lru.Remove(list.Node);
-        if (list.Arrays.Count == 0) { DropEmpty(list); return; }
-        _lru.AddLast(list.Node);
+        list.Node.List?.Remove(list.Node);
+        if (list.Arrays.Count > 0) { _lru.AddLast(list.Node); return; }
+        _empty.AddLast(list.Node);
+        if (_empty.Count > MaxEmptyKept) DropEmpty();
     }
 
-    /// <summary>Empty lists stay (a step rents and returns the same sizes, so dropping them would
-    /// allocate a new list per step) unless many sizes were seen.</summary>
+    /// <summary>Empty lists stay (a step rents and returns the same sizes, so dropping the one a step has
+    /// just emptied would allocate a new list on the next return, every step); past this many, the list
+    /// emptied longest ago is dropped.</summary>
     const int MaxEmptyKept = 1024;
 
-    void DropEmpty(FreeList list)
+    void DropEmpty()
     {
-        if (_free.Count > MaxEmptyKept) _free.Remove(list.Bytes);
+        var oldest = _empty.First!.Value;
+        _empty.RemoveFirst();
+        _free.Remove(oldest.Bytes);
     }
 
     void EvictUntil(long bound)
@@ -149,7 +153,7 @@ internal sealed class CpuMemoryPool
             list.Arrays.Pop();
             _pooled -= list.Bytes;
             Dropped(list.Bytes);
-            if (list.Arrays.Count == 0) { _lru.RemoveFirst(); DropEmpty(list); }
+            if (list.Arrays.Count == 0) Touch(list);
         }
     }
 
