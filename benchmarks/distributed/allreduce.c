@@ -1,6 +1,8 @@
 /* Open MPI's own MPI_Allreduce (in place, float32 sum) on the buffer sizes of the Stax
  * benchmark, timed the same way (barrier, then one call; median of repetitions): the floor the
- * .NET binding is compared with. Build: mpicc -O2 -o allreduce allreduce.c */
+ * .NET binding is compared with. Build: mpicc -O2 -o allreduce allreduce.c
+ * With an argument (a byte count), only that size: run.sh times the MLP step's gradient bytes in every
+ * round, as a measure of what the machine's cores give a transfer at that moment. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,8 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (rank == 0) printf("c-allreduce processes=%d\n", size);
-    for (long bytes = 1024; bytes <= (64L << 20); bytes *= 4) {
+    long only = argc > 1 ? atol(argv[1]) : 0;
+    for (long bytes = only ? only : 1024; bytes <= (only ? only : 64L << 20); bytes *= 4) {
         int n = (int)(bytes / 4);
         int reps = bytes <= (1 << 20) ? 200 : bytes <= (16 << 20) ? 20 : 8;
         float *buf = calloc(n, sizeof(float));

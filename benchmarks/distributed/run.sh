@@ -32,9 +32,13 @@ for round in $(seq 1 "${ROUNDS:-5}"); do
   taskset -c 0 $BENCH train --steps 600 | tee -a "$log"
   (taskset -c 0 $BENCH train --steps 600 & taskset -c 1 $BENCH train --steps 600 & wait) | sed 's/^train/independent/' \
     | tee -a "$log"
+  $MPIRUN -np 2 "$out/allreduce" 2678832 | grep bytes= | sed "s/^.*bytes=/bytes=/" | tee -a "$log" # the step's gradient bytes, from C
   $MPIRUN -np 2 $BENCH train --distributed --steps 600 | tee -a "$log"
   $MPIRUN -np 2 $BENCH train --distributed --shard --steps 600 | tee -a "$log"
+  $MPIRUN -np 2 "$out/allreduce" 2678832 | grep bytes= | sed "s/^.*bytes=/bytes=/" | tee -a "$log"
 done
+# Open MPI's in-place all-reduce of the step's 2.7 MB of gradients from C, before and after the ranks'
+# runs: how fast the cores move data between them at that moment, which swings by up to 6x here.
 # Efficiency: two ranks' throughput (2x128 images per step) against twice one process's, by mean
 # step (throughput) and by median step, and against the two independent processes of the round.
 echo "summary (efficiency by mean step, by median step in parentheses; 'vs pair' = vs the independent pair)"
@@ -46,12 +50,14 @@ awk '
   }
   # mpirun may prefix a line with terminal escape codes: start it at the record.
   { i = index($0, "train processes="); if (i > 1) $0 = substr($0, i) }
-  /^round/ { r = $2; np = 0 }
+  /^round/ { r = $2; np = 0; c = "" }
+  /^bytes=/ { c = c == "" ? v("c_us") : c " before, " v("c_us") " after" }
   /^train processes=1 / { s1 = v("step_ms"); m1 = v("mean_step_ms") }
   /^independent/ { np++; a[np] = v("step_ms"); b[np] = v("mean_step_ms")
     if (np == 2) { ps = 2 / (1 / a[1] + 1 / a[2]); pm = 2 / (1 / b[1] + 1 / b[2]) } }
   /^train processes=2 threads/ { printf "round %s", r; eff("2 ranks", v("step_ms"), v("mean_step_ms")) }
-  /^train processes=2 sharded/ { eff("sharded", v("step_ms"), v("mean_step_ms")); printf "\n" }
+  /^train processes=2 sharded/ { eff("sharded", v("step_ms"), v("mean_step_ms")) }
+  /^bytes=/ && c ~ /after/ { printf "  (2.7 MB all-reduce from C, us: %s)\n", c }
 ' "$log"
 if [ "${TRAIN_ONLY:-0}" = 1 ]; then rm -rf "$out"; exit 0; fi
 $MPIRUN -np 2 "$out/allreduce"
