@@ -3,6 +3,8 @@
 //                                       the MLP 784-512-512-10 Adam step, batch 128 per process;
 //                                       with --distributed the gradients are fused and averaged;
 //                                       with --shard (and --distributed) the optimizer state is sharded
+//                                       with --sync-only (and --distributed) only the loss is averaged (a
+//                                       diagnostic: the ranks step in lockstep with no gradient data moving)
 //                                       (ZeroRedundancyOptimizer: reduce-scatter, 1/n update, all-gather);
 //                                       --profile prints rank 0's time per step of the compiled program;
 //                                       --histogram the step-time percentiles and means per 50 steps
@@ -29,6 +31,7 @@ int steps = args.SkipWhile(a => a != "--steps").Skip(1).Select(int.Parse).FirstO
 // fixes it at N steps.
 int warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(-1);
 bool shard = args.Contains("--shard");
+bool syncOnly = args.Contains("--sync-only");
 if (distributed) Distributed.Initialize("batch");
 if (args.Contains("off")) Distributed.VerifyCalls = false;
 int rank = distributed ? Distributed.Rank : 0, size = distributed ? Distributed.Size : 1;
@@ -57,8 +60,12 @@ if (mode == "train")
             return (ZeroRedundancyOptimizer.ApplyGradients(s, grads), Transforms.Pmean(loss, "batch")); // local gradients
         if (distributed)
         {
-            var m = GradientFusion.Pmean(new object?[] { grads, loss }, "batch");
-            (grads, loss) = (m[0]!, (Tensor)m[1]!);
+            if (syncOnly) loss = Transforms.Pmean(loss, "batch"); // no gradients move: what lockstep alone costs
+            else
+            {
+                var m = GradientFusion.Pmean(new object?[] { grads, loss }, "batch");
+                (grads, loss) = (m[0]!, (Tensor)m[1]!);
+            }
         }
         return (s.ApplyGradients(grads), loss);
     }, "train_step", donateArgnums: 0);
@@ -119,7 +126,7 @@ if (mode == "train")
     // The job's speed is its slowest rank's.
     if (distributed) { var tt = new[] { t, mean }; Distributed.AllReduce<double>(tt, ReduceOp.Max); (t, mean) = (tt[0], tt[1]); }
     if (rank == 0)
-        Console.WriteLine($"train processes={size}{(distributed && shard ? " sharded" : "")}"
+        Console.WriteLine($"train processes={size}{(distributed && shard ? " sharded" : distributed && syncOnly ? " sync-only" : "")}"
             + $" threads={Config.NumThreads} batch/process={batch}"
             + $" step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")}"
             + $" collective_wait_ms={F(wait * 1e3, "F2")} (check {F(check * 1e3, "F3")})"

@@ -2,7 +2,8 @@
 # The tables of docs/distributed.md: the MLP train step (784-512-512-10, Adam, batch 128 per
 # process, one thread per process) on 1 process, on 2 independent processes at once (no
 # communication: what the machine gives two processes), on 2 MPI ranks (global batch 2x128) and on
-# 2 MPI ranks with the optimizer state sharded (ZeroRedundancyOptimizer); then a summary of the
+# 2 MPI ranks with the optimizer state sharded (ZeroRedundancyOptimizer); on 2 MPI ranks that average
+# only the loss (no gradient data: what stepping in lockstep costs by itself); then a summary of the
 # efficiencies per round; then all-reduce latency/bandwidth of the binding against Open MPI's
 # MPI_Allreduce from C (skipped with TRAIN_ONLY=1).
 # Every process is pinned to one core the same way: the single process to core 0 (taskset), the
@@ -35,6 +36,7 @@ for round in $(seq 1 "${ROUNDS:-5}"); do
   $MPIRUN -np 2 "$out/allreduce" 2678832 | grep bytes= | sed "s/^.*bytes=/bytes=/" | tee -a "$log" # the step's gradient bytes, from C
   $MPIRUN -np 2 $BENCH train --distributed --steps 600 | tee -a "$log"
   $MPIRUN -np 2 $BENCH train --distributed --shard --steps 600 | tee -a "$log"
+  $MPIRUN -np 2 $BENCH train --distributed --sync-only --steps 600 | tee -a "$log"
   $MPIRUN -np 2 "$out/allreduce" 2678832 | grep bytes= | sed "s/^.*bytes=/bytes=/" | tee -a "$log"
 done
 # Open MPI's in-place all-reduce of the step's 2.7 MB of gradients from C, before and after the ranks'
@@ -57,6 +59,7 @@ awk '
     if (np == 2) { ps = 2 / (1 / a[1] + 1 / a[2]); pm = 2 / (1 / b[1] + 1 / b[2]) } }
   /^train processes=2 threads/ { printf "round %s", r; eff("2 ranks", v("step_ms"), v("mean_step_ms")) }
   /^train processes=2 sharded/ { eff("sharded", v("step_ms"), v("mean_step_ms")) }
+  /^train processes=2 sync-only/ { eff("loss only (no gradients)", v("step_ms"), v("mean_step_ms")) }
   /^bytes=/ && c ~ /after/ { printf "  (2.7 MB all-reduce from C, us: %s)\n", c }
 ' "$log"
 if [ "${TRAIN_ONLY:-0}" = 1 ]; then rm -rf "$out"; exit 0; fi
