@@ -8,6 +8,8 @@
 //                                       (ZeroRedundancyOptimizer: reduce-scatter, 1/n update, all-gather);
 //                                       --profile prints rank 0's time per step of the compiled program;
 //                                       --histogram the step-time percentiles and means per 50 steps
+//   scaling [--block N] [--blocks N]    under mpirun -np 2: 1 process, the independent pair, lockstep and the
+//                                       all-reduce step interleaved in blocks of N steps in the same processes
 //   allreduce [--verify on|off]         the MLP step's gradient bucket as one psum_fused; then the
 //                                       in-place sum of 1 KB .. 64 MB float32 buffers: the binding
 //                                       (host buffers) and Psum of a tensor, median of repetitions
@@ -21,7 +23,7 @@ using Stax.Optim;
 using static Stax.Nn.Layers;
 
 string mode = args.Length > 0 ? args[0] : "train";
-bool distributed = args.Contains("--distributed") || mode == "allreduce";
+bool distributed = args.Contains("--distributed") || mode is "allreduce" or "scaling";
 int steps = args.SkipWhile(a => a != "--steps").Skip(1).Select(int.Parse).FirstOrDefault(600);
 // Warm-up: with the runtime's tiered compilation the first ~100-150 steps (about 2 s idle, longer
 // under load: the background JIT shares the pinned core) run tier-0 / instrumented code at 2.5-3x
@@ -153,6 +155,85 @@ if (mode == "train")
         foreach (var e in top.Cast<System.Runtime.CompilerServices.ITuple>())
             Console.WriteLine($"  {F((double)e[1]! / steps, "F3")} ms/step  x{(int)e[2]! / steps}  {e[0]}");
     }
+}
+else if (mode == "scaling")
+{
+    // The machine's speed swings by several times within seconds (docs/distributed.md), so runs a
+    // minute apart do not compare. This mode measures everything in the same two processes, in
+    // blocks of `block` steps that rotate through four phases: rank 0 alone (rank 1 sleeps), both
+    // ranks without communication (the independent pair), both averaging only the loss (lockstep),
+    // and both all-reducing the gradients; `blocks` rounds of the four. Each phase steps its own copy
+    // of the state (same initial parameters), so they all train alike.
+    if (size != 2) throw new InvalidOperationException("scaling: run it with mpirun -np 2");
+    int block = args.SkipWhile(a => a != "--block").Skip(1).Select(int.Parse).FirstOrDefault(50);
+    int blocks = args.SkipWhile(a => a != "--blocks").Skip(1).Select(int.Parse).FirstOrDefault(20);
+    const int batch = 128;
+    var rng = new Random(1 + rank);
+    var x = Tensor.FromArray(Enumerable.Range(0, batch * 784).Select(_ => (float)rng.NextDouble()).ToArray(), batch, 784);
+    var y = Tensor.FromArray(Enumerable.Range(0, batch).Select(_ => rng.Next(10)).ToArray());
+    var model = Serial(Dense(512), Relu, Dense(512), Relu, Dense(10));
+    string[] names = { "alone", "pair", "lockstep", "allreduce" };
+    var stepFns = new Func<TrainState, Tensor, Tensor, (TrainState, Tensor)>[4];
+    var states = new TrainState[4];
+    for (int k = 0; k < 4; k++)
+    {
+        int phase = k;
+        var (_, parameters) = model.Initialize(Rng.Key(0), new AbstractValue(x.Shape, DType.Float32));
+        states[k] = TrainState.Create(parameters, Optax.Adam(1e-3));
+        stepFns[k] = Transforms.Jit((TrainState s, Tensor xb, Tensor yb) =>
+        {
+            var (loss, grads) = Transforms.ValueAndGrad(
+                (object p) => Losses.SoftmaxCrossEntropy(model.Apply(p, xb, training: true), yb))(s.Params!);
+            if (phase == 2) loss = Transforms.Pmean(loss, "batch");
+            if (phase == 3)
+            {
+                var m = GradientFusion.Pmean(new object?[] { grads, loss }, "batch");
+                (grads, loss) = (m[0]!, (Tensor)m[1]!);
+            }
+            return (s.ApplyGradients(grads), loss);
+        }, $"{names[k]}_step", donateArgnums: 0);
+    }
+    double Run(int k, int n)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++)
+        {
+            (states[k], var loss) = stepFns[k](states[k], x, y);
+            loss.Item<float>();
+        }
+        return clock.Elapsed.TotalSeconds;
+    }
+    for (int k = 1; k < 4; k++) Run(k, 400); // warm-up: the runtime's tiered compilation settles
+    double alone1 = Run(0, 400) / 400;
+    var total = new double[4];
+    var effs = new List<double>();
+    for (int b = 0; b < blocks; b++)
+    {
+        var t = new double[4];
+        for (int j = 0; j < 4; j++)
+        {
+            int k = (b + j) % 4;
+            Distributed.Barrier();
+            if (k != 0) t[k] = Run(k, block);
+            else if (rank == 0) t[0] = Run(0, block);
+            else Thread.Sleep(TimeSpan.FromSeconds(alone1 * block * 1.5 + 0.02)); // rank 1's core idle
+        }
+        var tt = (double[])t.Clone();
+        Distributed.AllReduce<double>(tt, ReduceOp.Max); // a phase lasts as long as its slower rank
+        for (int k = 0; k < 4; k++) total[k] += tt[k];
+        effs.Add(tt[0] / tt[3]);
+        if (rank == 0)
+            Console.WriteLine($"  block {b}: ms/step alone {F(tt[0] / block * 1e3, "F2")} pair {F(tt[1] / block * 1e3, "F2")}"
+                + $" lockstep {F(tt[2] / block * 1e3, "F2")} allreduce {F(tt[3] / block * 1e3, "F2")}"
+                + $" efficiency {F(tt[0] / tt[3], "F2")}");
+    }
+    if (rank == 0)
+        Console.WriteLine($"scaling blocks={blocks}x{block} ms/step alone={F(total[0] / blocks / block * 1e3, "F2")}"
+            + $" pair={F(total[1] / blocks / block * 1e3, "F2")} lockstep={F(total[2] / blocks / block * 1e3, "F2")}"
+            + $" allreduce={F(total[3] / blocks / block * 1e3, "F2")}"
+            + $" efficiency={F(total[0] / total[3], "F3")} vs_pair={F(total[1] / total[3], "F3")}"
+            + $" lockstep_efficiency={F(total[0] / total[2], "F3")} block_median={F(Median(effs), "F3")}"
+            + $" block_range={F(effs.Min(), "F2")}-{F(effs.Max(), "F2")}");
 }
 else if (mode == "allreduce")
 {

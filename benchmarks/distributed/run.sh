@@ -62,6 +62,9 @@ awk '
   /^train processes=2 sync-only/ { eff("loss only (no gradients)", v("step_ms"), v("mean_step_ms")) }
   /^bytes=/ && c ~ /after/ { printf "  (2.7 MB all-reduce from C, us: %s)\n", c }
 ' "$log"
+# The same comparison paired in time: the four phases interleaved in blocks of 50 steps in the same
+# two processes (the machine's speed changes within seconds, so separate runs compare poorly).
+$MPIRUN -np 2 $BENCH scaling | sed 's/^.*\(block \|scaling \)/\1/'
 if [ "${TRAIN_ONLY:-0}" = 1 ]; then rm -rf "$out"; exit 0; fi
 $MPIRUN -np 2 "$out/allreduce"
 $MPIRUN -np 2 $BENCH allreduce
