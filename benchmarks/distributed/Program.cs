@@ -128,7 +128,8 @@ if (mode == "train")
     // The job's speed is its slowest rank's.
     if (distributed) { var tt = new[] { t, mean }; Distributed.AllReduce<double>(tt, ReduceOp.Max); (t, mean) = (tt[0], tt[1]); }
     if (rank == 0)
-        Console.WriteLine($"train processes={size}{(distributed && shard ? " sharded" : distributed && syncOnly ? " sync-only" : "")}"
+        Console.WriteLine($"train processes={size}"
+            + (distributed && shard ? " sharded" : distributed && syncOnly ? " sync-only" : "")
             + $" threads={Config.NumThreads} batch/process={batch}"
             + $" step_ms={F(t * 1e3, "F2")} mean_step_ms={F(mean * 1e3, "F2")}"
             + $" collective_wait_ms={F(wait * 1e3, "F2")} (check {F(check * 1e3, "F3")})"
