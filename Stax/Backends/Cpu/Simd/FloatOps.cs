@@ -5,28 +5,45 @@ using System.Runtime.Intrinsics;
 namespace Stax.Backends.Cpu.Simd;
 
 /// <summary>A float32 algorithm written once over <see cref="IVecF{V}"/>.</summary>
-internal interface IFloatAlgo1 { static abstract V Run<V>(V x) where V : struct, IVecF<V>; }
+internal interface IFloatAlgo1
+{
+    static abstract V Run<V>(V x) where V : struct, IVecF<V>;
+    /// <summary>True for operations on the sign bit alone (neg, abs), which change a NaN's sign by definition;
+    /// every other algorithm returns a NaN input as that NaN, quieted (<see cref="NaNs"/>).</summary>
+    static virtual bool SignBitOnly => false;
+}
 /// <summary>A binary float32 algorithm written once over <see cref="IVecF{V}"/>.</summary>
 internal interface IFloatAlgo2 { static abstract V Run<V>(V x, V y) where V : struct, IVecF<V>; }
 
 /// <summary>Turns an <see cref="IFloatAlgo1"/> into a float32 unary operator (all widths share the algorithm).</summary>
 internal readonly struct VecUnary<TA> : IUnaryOp<float> where TA : IFloatAlgo1
 {
+    const MethodImplOptions Inline = MethodImplOptions.AggressiveInlining;
     public static bool Vectorizable => true;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Invoke(float x) => TA.Run(new F1(x)).V;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Invoke(Vector128<float> x) => TA.Run(new F4(x)).V;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Invoke(Vector256<float> x) => TA.Run(new F8(x)).V;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Invoke(Vector512<float> x) => TA.Run(new F16(x)).V;
+    [MethodImpl(Inline)] public static float Invoke(float x) => Run(new F1(x)).V;
+    [MethodImpl(Inline)] public static Vector128<float> Invoke(Vector128<float> x) => Run(new F4(x)).V;
+    [MethodImpl(Inline)] public static Vector256<float> Invoke(Vector256<float> x) => Run(new F8(x)).V;
+    [MethodImpl(Inline)] public static Vector512<float> Invoke(Vector512<float> x) => Run(new F16(x)).V;
+
+    [MethodImpl(Inline)]
+    static V Run<V>(V x) where V : struct, IVecF<V> => TA.SignBitOnly ? TA.Run(x) : NaNs.Pass(x, TA.Run(x));
 }
 
 /// <summary>Turns an <see cref="IFloatAlgo2"/> into a float32 binary operator.</summary>
 internal readonly struct VecBinary<TA> : IBinaryOp<float> where TA : IFloatAlgo2
 {
+    const MethodImplOptions Inline = MethodImplOptions.AggressiveInlining;
     public static bool Vectorizable => true;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Invoke(float x, float y) => TA.Run(new F1(x), new F1(y)).V;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => TA.Run(new F4(x), new F4(y)).V;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => TA.Run(new F8(x), new F8(y)).V;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => TA.Run(new F16(x), new F16(y)).V;
+    [MethodImpl(Inline)] public static float Invoke(float x, float y) => Run(new F1(x), new F1(y)).V;
+    [MethodImpl(Inline)]
+    public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => Run(new F4(x), new F4(y)).V;
+    [MethodImpl(Inline)]
+    public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => Run(new F8(x), new F8(y)).V;
+    [MethodImpl(Inline)]
+    public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => Run(new F16(x), new F16(y)).V;
+
+    [MethodImpl(Inline)]
+    static V Run<V>(V x, V y) where V : struct, IVecF<V> => NaNs.Pass(x, y, TA.Run(x, y));
 }
 
 internal struct ExpAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Exp(x); }
@@ -42,8 +59,16 @@ internal struct ErfcAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.Aggressiv
 internal struct ErfInvAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.ErfInv(x); }
 internal struct SqrtAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.Sqrt(x); }
 internal struct RsqrtAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.C(1f) / V.Sqrt(x); }
-internal struct NegAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => -x; }
-internal struct AbsAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.Abs(x); }
+internal struct NegAlgo : IFloatAlgo1
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => -x;
+    public static bool SignBitOnly => true;
+}
+internal struct AbsAlgo : IFloatAlgo1
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.Abs(x);
+    public static bool SignBitOnly => true;
+}
 internal struct SignAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => MathF32.Sign(x); }
 internal struct FloorAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.Floor(x); }
 internal struct CeilAlgo : IFloatAlgo1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Run<V>(V x) where V : struct, IVecF<V> => V.Ceil(x); }

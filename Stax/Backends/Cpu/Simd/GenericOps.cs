@@ -40,20 +40,20 @@ internal struct MaxOp<T> : IAggregation<T> where T : unmanaged, INumber<T>
 {
     public static T Identity => T.CreateSaturating(double.NegativeInfinity);
     public static bool Vectorizable => true;
-    public static T Invoke(T x, T y) => T.Max(x, y);
-    public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.Max(x, y);
-    public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.Max(x, y);
-    public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.Max(x, y);
+    public static T Invoke(T x, T y) => FirstNaN<T>.Pass(x, y, T.Max(x, y));
+    public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => FirstNaN<T>.Pass(x, y, Vector128.Max(x, y));
+    public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => FirstNaN<T>.Pass(x, y, Vector256.Max(x, y));
+    public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => FirstNaN<T>.Pass(x, y, Vector512.Max(x, y));
 }
 
 internal struct MinOp<T> : IAggregation<T> where T : unmanaged, INumber<T>
 {
     public static T Identity => T.CreateSaturating(double.PositiveInfinity);
     public static bool Vectorizable => true;
-    public static T Invoke(T x, T y) => T.Min(x, y);
-    public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.Min(x, y);
-    public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.Min(x, y);
-    public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.Min(x, y);
+    public static T Invoke(T x, T y) => FirstNaN<T>.Pass(x, y, T.Min(x, y));
+    public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => FirstNaN<T>.Pass(x, y, Vector128.Min(x, y));
+    public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => FirstNaN<T>.Pass(x, y, Vector256.Min(x, y));
+    public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => FirstNaN<T>.Pass(x, y, Vector512.Min(x, y));
 }
 
 internal struct AndOp<T> : IBinaryOp<T> where T : unmanaged, IBitwiseOperators<T, T, T>
