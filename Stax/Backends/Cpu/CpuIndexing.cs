@@ -286,6 +286,11 @@ public sealed partial class CpuBackend
             var src = o.Span<float>();
             var dst = output.Span<ushort>();
             for (int i = 0; i < dst.Length; i++) dst[i] = ((BFloat16)src[i]).Bits;
+            // The temporaries go back to the pool now, after their last read (left to their finalizers, a
+            // collection during the loop above could hand o's array to another kernel while it is read).
+            f[0].Release();
+            f[2].Release();
+            o.Release();
             return;
         }
         switch (dtype)
