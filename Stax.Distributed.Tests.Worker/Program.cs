@@ -19,7 +19,15 @@ string variant = args.Length > 2 ? args[2] : "checked";
 if (variant == "unchecked") Distributed.VerifyCalls = false;                             // MPI_Iallreduce + MPI_Test
 if (variant == "reduce-broadcast") Distributed.Algorithm = AllReduceAlgorithm.ReduceBroadcast; // MPI_Ireduce + MPI_Ibcast
 int rank = Distributed.Rank, size = Distributed.Size;
-void Put(string key, string value) { Console.WriteLine($"rank {rank} {key} {value}"); Console.Out.Flush(); }
+// One write per line: Console's writer flushes in pieces of a few hundred bytes, and mpirun forwards
+// each piece as it comes, so the other rank's lines could land inside a long one.
+var stdout = Console.OpenStandardOutput();
+void Put(string key, string value)
+{
+    Console.Out.Flush();
+    stdout.Write(System.Text.Encoding.UTF8.GetBytes($"rank {rank} {key} {value}\n"));
+    stdout.Flush();
+}
 string Show(Tensor t) => string.Join(",", t.AsType(DType.Float32).ToArray<float>().Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
 Put("size", size.ToString(CultureInfo.InvariantCulture));
 Put("backend", BackendRegistry.Default.Name);
