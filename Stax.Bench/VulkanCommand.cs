@@ -106,27 +106,59 @@ public static class VulkanCommand
                 Console.WriteLine(FormattableString.Invariant(
                     $"# {shader}: {count} pipelines, {time.TotalMilliseconds / count:F0} ms each to create"));
         }
-        if (only.Length > 0) { Table(rows); return 0; }
+        bool Wanted(string workload) => workload.StartsWith(only, StringComparison.Ordinal);
         int[] sizes = large && !quick ? new[] { 1024, 2048, 4096, 8192 } : new[] { 1024 };
-        GemmComparison(vk, sizes, quick ? 2 : Math.Max(3, steps / 4), Emit, Array.Empty<GemmTile>(), skinny: false);
+        if (Wanted("sgemm-"))
+            GemmComparison(vk, sizes, quick ? 2 : Math.Max(3, steps / 4), Emit, Array.Empty<GemmTile>(), skinny: false);
         // 64M elements, or the most one storage buffer holds on this device.
         long want = 64L << 20, cap = (long)(vk.Capabilities.MaxStorageBufferRange / 4);
         int len = (int)Math.Min(want, cap);
         string tag = len == want ? "64M" : $"{len >> 20}M";
+        if (Wanted($"add-{tag}") || Wanted($"sum-{tag}")) Streaming(vk, len, tag, quick, steps, Emit);
+        Table(rows);
+        return 0;
+    }
+
+    /// <summary>
+    /// The 64M-element add and sum (<paramref name="len"/> elements). Per call with a wait after each, eager and
+    /// compiled; and the add as the GPU peers measure it: back-to-back calls, one wait after the last, GB/s
+    /// counting two reads and one write per element.
+    /// </summary>
+    static void Streaming(VulkanBackend vk, int len, string tag, bool quick, int steps, Action<Row> emit)
+    {
         var x = Random(len, 3);
         var y = Random(len, 4);
         var add = Transforms.Jit((Tensor[] t) => new[] { t[0] + t[1] }, "add");
         var sum = Transforms.Jit((Tensor[] t) => new[] { Lax.ReduceSum(t[0], 0) }, "sum");
         int bigSteps = quick ? 2 : Math.Max(3, steps / 4);
-        Emit(Measure(vk, $"add-{tag}", "eager", bigSteps, () => x + y, t => vk.Synchronize())
-            with { Note = len == want ? "" : "capped by maxStorageBufferRange" });
-        Emit(Measure(vk, $"add-{tag}", "compiled", bigSteps, () => add.Call(new[] { x, y })[0], t => vk.Synchronize())
-            with { Note = "result copied out of the program" });
-        Emit(Measure(vk, $"sum-{tag}", "eager", bigSteps, () => Lax.ReduceSum(x, 0), t => t.Item<float>()));
-        Emit(Measure(vk, $"sum-{tag}", "compiled", bigSteps, () => sum.Call(new[] { x })[0], t => t.Item<float>()));
+        string capped = len == 64 << 20 ? "" : "capped by maxStorageBufferRange; ";
+        Row WithRate(Row r, string note) => r with
+        {
+            Note = FormattableString.Invariant($"{capped}{12.0 * len / (r.Ms * 1e-3) / 1e9:F0} GB/s{note}"),
+        };
+        emit(WithRate(Measure(vk, $"add-{tag}", "eager", bigSteps, () => x + y, t => vk.Synchronize()), ""));
+        emit(WithRate(Measure(vk, $"add-{tag}", "compiled", bigSteps, () => add.Call(new[] { x, y })[0], t => vk.Synchronize()),
+                      ", result copied out of the program"));
+        int calls = quick ? 3 : 50;
+        emit(WithRate(MeasureStream(vk, $"add-{tag}", $"eager, {calls} calls, one wait", calls, () => x + y), ""));
+        emit(Measure(vk, $"sum-{tag}", "eager", bigSteps, () => Lax.ReduceSum(x, 0), t => t.Item<float>()));
+        emit(Measure(vk, $"sum-{tag}", "compiled", bigSteps, () => sum.Call(new[] { x })[0], t => t.Item<float>()));
+    }
 
-        Table(rows);
-        return 0;
+    // The peers' method: warm-up, then `calls` calls with one wait after the last; ms and host ms per call
+    // (host: until the last call returns).
+    static Row MeasureStream(VulkanBackend vk, string name, string mode, int calls, Func<Tensor> call)
+    {
+        for (int i = 0; i < 3; i++) call();
+        vk.Synchronize();
+        var (d0, s0) = vk.CommandCounts;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < calls; i++) call();
+        double host = sw.Elapsed.TotalMilliseconds;
+        vk.Synchronize();
+        double total = sw.Elapsed.TotalMilliseconds;
+        var (d1, s1) = vk.CommandCounts;
+        return new Row(name, mode, total / calls, host / calls, (d1 - d0) / (double)calls, (s1 - s0) / (double)calls, 0, "");
     }
 
     /// <summary>

@@ -8,7 +8,8 @@ internal readonly record struct Binding(VkBuffer Buffer, ulong Offset, ulong Ran
 
 /// <summary>
 /// Records dispatches and copies into an open command buffer and submits it lazily: when it holds
-/// <see cref="MaxCommands"/> commands, or when someone waits (a download). Each submission has a
+/// <see cref="MaxCommands"/> commands, when someone waits (a download), or, after an eager operation,
+/// when the queue has run everything submitted before (<see cref="SubmitIfIdle"/>). Each submission has a
 /// serial and a fence; <see cref="Completed"/> is the last serial known finished. A global memory
 /// barrier precedes every command, which orders it after all earlier work on the queue (also in
 /// earlier submissions). The recorder is the unit a jitted program will record whole.
@@ -194,6 +195,23 @@ internal sealed unsafe class CommandStream : IDisposable
         fixed (byte* p = data) _ctx.Vk.CmdUpdateBuffer(r.Cmd, dst.Buffer, dst.Offset, (ulong)data.Length, p);
         r.Commands++;
         return r.Serial;
+    }
+
+    /// <summary>
+    /// Whether <see cref="SubmitIfIdle"/> submits (tests turn it off to keep work open on the host).
+    /// </summary>
+    public bool SubmitWhenIdle { get; set; } = true;
+
+    /// <summary>
+    /// Submits the open command buffer if the queue has finished everything submitted before: an idle
+    /// device starts on eager work at once, and while it is busy the host gathers the next operations
+    /// into one submission (a fence query per call, no wait).
+    /// </summary>
+    public void SubmitIfIdle()
+    {
+        if (!SubmitWhenIdle || _open == null || _capture != null) return;
+        Poll();
+        if (_inFlight.Count == 0) Flush();
     }
 
     /// <summary>Submits the open command buffer, if any.</summary>

@@ -30,11 +30,14 @@ internal sealed class Chunk(MemoryBlock block, ulong offset, ulong size)
 /// returned to the driver while the pool lives, so the high-water mark is the pool's size; the GC
 /// is told about each block's memory (pressure is added once per block, not per buffer, so
 /// recycling chunks adds none and causes no collections).
+/// On a GPU the pool may also run ahead of the queue: a miss whose only candidates are still in use by
+/// queued work takes new memory instead of stalling the host, while the released chunks that queued
+/// work still holds stay under <see cref="RunAheadBytes"/> (see <see cref="RunAheadFor"/>).
 /// </summary>
 internal sealed unsafe class MemoryPool : IDisposable
 {
     const ulong DefaultBlock = 64UL << 20;
-    const long CollectBudget = 64L << 20;
+    const long MinCollectBudget = 64L << 20;
     readonly VulkanContext _ctx;
     readonly MemoryPropertyFlags _flags;
     readonly MemoryPropertyFlags _preferred;
@@ -45,15 +48,34 @@ internal sealed unsafe class MemoryPool : IDisposable
     readonly List<(Chunk Chunk, long Serial)> _pending = new();
     readonly ConcurrentQueue<(Chunk Chunk, long Serial)> _released = new();
     MemoryBlock? _current;
-    long _live, _pooled, _highWater, _allocations, _reuses, _handedSinceCollect;
+    long _live, _pooled, _highWater, _allocations, _reuses, _handedSinceCollect, _waits, _inFlightBytes;
 
-    public MemoryPool(VulkanContext ctx, string name, MemoryPropertyFlags required, MemoryPropertyFlags preferred)
+    public MemoryPool(VulkanContext ctx, string name, MemoryPropertyFlags required, MemoryPropertyFlags preferred, long runAheadBytes = 0)
     {
         _ctx = ctx;
         _name = name;
         _flags = required;
         _preferred = preferred;
+        RunAheadBytes = runAheadBytes;
     }
+
+    /// <summary>
+    /// How far the device pool of a device of <paramref name="deviceType"/> with <paramref name="deviceLocalBytes"/>
+    /// may run ahead of the queue: none on a CPU driver (its queue runs on the same cores, so waiting costs
+    /// nothing and keeps memory low), else 1/32 of the device-local memory, between 64 MiB and 4 GiB. A
+    /// GPU then keeps working while the host records the next operations, as with a caching allocator.
+    /// </summary>
+    public static long RunAheadFor(string deviceType, ulong deviceLocalBytes) =>
+        deviceType == "Cpu" ? 0 : Math.Clamp((long)Math.Min(deviceLocalBytes / 32, long.MaxValue), 64L << 20, 4L << 30);
+
+    /// <summary>
+    /// Bytes of released chunks still held by queued work below which a miss allocates instead of waiting;
+    /// also the allocation budget between forced collections (at least 64 MiB). 0: always wait.
+    /// </summary>
+    public long RunAheadBytes { get; set; }
+    /// <summary>How many allocations waited for queued work to finish.</summary>
+    public long Waits { get { lock (_gate) return _waits; } }
+    long CollectBudget => Math.Max(MinCollectBudget, RunAheadBytes);
 
     /// <summary>Bytes handed out and not yet released.</summary>
     public long LiveBytes => Interlocked.Read(ref _live);
@@ -82,11 +104,16 @@ internal sealed unsafe class MemoryPool : IDisposable
     /// <summary>Moves released chunks whose work has completed onto the free lists.</summary>
     void Reclaim(long completed)
     {
-        while (_released.TryDequeue(out var r)) _pending.Add(r);
+        while (_released.TryDequeue(out var r))
+        {
+            _pending.Add(r);
+            _inFlightBytes += (long)r.Chunk.Size;
+        }
         for (int i = _pending.Count - 1; i >= 0; i--)
         {
             if (_pending[i].Serial > completed) continue;
             var c = _pending[i].Chunk;
+            _inFlightBytes -= (long)c.Size;
             if (!_free.TryGetValue(c.Size, out var s)) _free[c.Size] = s = new Stack<Chunk>();
             s.Push(c);
             _pending[i] = _pending[^1];
@@ -109,7 +136,7 @@ internal sealed unsafe class MemoryPool : IDisposable
             _allocations++;
             Reclaim(completedSerial());
             if (TryFree(size, out var c)) return c;
-            if (WaitForPending(size, completedSerial, waitFor, out c)) return c;
+            if (!RunAhead && WaitForPending(size, completedSerial, waitFor, out c)) return c;
             // Dead tensors hold chunks until their finalizers run. On a miss after the budget has
             // been handed out since the last look, collect: first the young generations (the
             // buffers of the last steps), and only if that frees nothing of this size, everything.
@@ -124,7 +151,7 @@ internal sealed unsafe class MemoryPool : IDisposable
                     GC.Collect(generation, GCCollectionMode.Forced, blocking: true, compacting: false);
                     GC.WaitForPendingFinalizers();
                     Reclaim(completedSerial());
-                    if (TryFree(size, out c) || WaitForPending(size, completedSerial, waitFor, out c)) return c;
+                    if (TryFree(size, out c) || (!RunAhead && WaitForPending(size, completedSerial, waitFor, out c))) return c;
                 }
             }
             if (size > DefaultBlock / 4)
@@ -140,6 +167,9 @@ internal sealed unsafe class MemoryPool : IDisposable
         }
     }
 
+    // Whether a miss may take new memory rather than wait for queued work to free a chunk.
+    bool RunAhead => _inFlightBytes < RunAheadBytes;
+
     /// <summary>
     /// Waits for the earliest queued work that holds a released chunk of <paramref name="size"/>, then takes it.
     /// </summary>
@@ -150,6 +180,7 @@ internal sealed unsafe class MemoryPool : IDisposable
             if (chunk.Size == size) earliest = Math.Min(earliest, serial);
         c = null!;
         if (earliest == long.MaxValue) return false;
+        _waits++;
         waitFor(earliest);
         Reclaim(completedSerial());
         return TryFree(size, out c);
@@ -233,6 +264,7 @@ internal sealed unsafe class MemoryPool : IDisposable
             _blocks.Clear();
             _free.Clear();
             _pending.Clear();
+            _inFlightBytes = 0;
             _current = null;
             _pooled = 0;
         }

@@ -69,11 +69,15 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
     {
         Ctx = new VulkanContext(deviceSelector, floatModes);
         var caps = Ctx.Capabilities;
+        long runAhead = Environment.GetEnvironmentVariable("STAX_VULKAN_RUN_AHEAD_MB") is { Length: > 0 } ra
+            ? long.TryParse(ra.Trim(), System.Globalization.CultureInfo.InvariantCulture, out long mb) && mb is >= 0 and <= 1L << 30
+                ? mb << 20 : throw new ArgumentException($"STAX_VULKAN_RUN_AHEAD_MB={ra}: expected a size in MiB (0: always wait)")
+            : MemoryPool.RunAheadFor(caps.DeviceType, caps.DeviceLocalBytes);
         if (caps.UnifiedMemory)
-            Pool = new MemoryPool(Ctx, "device", MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit, 0);
+            Pool = new MemoryPool(Ctx, "device", MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit, 0, runAhead);
         else
         {
-            Pool = new MemoryPool(Ctx, "device", MemoryPropertyFlags.DeviceLocalBit, 0);
+            Pool = new MemoryPool(Ctx, "device", MemoryPropertyFlags.DeviceLocalBit, 0, runAhead);
             Staging = new MemoryPool(Ctx, "staging", MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit, MemoryPropertyFlags.HostCachedBit);
         }
         Pipelines = new Pipelines(Ctx);
@@ -223,6 +227,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
             var outs = new VulkanBuffer[outputTypes.Length];
             for (int i = 0; i < outs.Length; i++) outs[i] = Allocate(outputTypes[i].DType, outputTypes[i].Size);
             RunKernel(primitive, parameters, ins, outs, inputTypes.ToArray(), outputTypes.ToArray());
+            if (Capturing == null) Stream.SubmitIfIdle();
             return outs;
         }
     }

@@ -90,11 +90,14 @@ public class VulkanBackendTests
     {
         var vk = VulkanCheck.Vk;
         var host = Enumerable.Range(0, 100_000).Select(i => (float)i).ToArray();
-        // Warm up, then the high-water mark must stay flat while buffers are allocated and freed.
+        // Warm up, then the high-water mark must stay flat while buffers are allocated and freed (on a
+        // GPU the pool may run ahead of the queue: it may grow by at most that much, then stays).
         for (int i = 0; i < 5; i++) Step();
         long before = vk.MemoryStats.HighWaterBytes;
         for (int i = 0; i < 200; i++) Step();
-        Assert.Equal(before, vk.MemoryStats.HighWaterBytes);
+        long after = vk.MemoryStats.HighWaterBytes;
+        if (vk.Pool.RunAheadBytes == 0) Assert.Equal(before, after);
+        else Assert.True(after <= before + vk.Pool.RunAheadBytes + (1L << 20), $"high water grew from {before} to {after}");
 
         void Step()
         {
@@ -116,7 +119,10 @@ public class VulkanBackendTests
         long before = vk.MemoryStats.HighWaterBytes;
         for (int i = 0; i < 2000; i++) x = Np.Exp(x) * half;   // about 1 GB allocated in total, never disposed
         _ = x.ToArray<float>();
-        Assert.True(vk.MemoryStats.HighWaterBytes <= before + (256L << 20), $"high water grew from {before} to {vk.MemoryStats.HighWaterBytes}");
+        // Dead buffers wait for a collection at most once per budget (on a GPU the run-ahead, also the bound
+        // of the memory held by queued work).
+        long bound = before + (256L << 20) + 2 * vk.Pool.RunAheadBytes;
+        Assert.True(vk.MemoryStats.HighWaterBytes <= bound, $"high water grew from {before} to {vk.MemoryStats.HighWaterBytes}");
     }
 
     /// <summary>The committed SPIR-V must be what glslc produces from the committed GLSL. The sources

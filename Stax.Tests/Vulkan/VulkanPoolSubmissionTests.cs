@@ -16,6 +16,13 @@ public class VulkanPoolSubmissionTests
     public void APoolMissDoesNotSubmitWorkThatHoldsNoChunkOfTheWantedSize()
     {
         var vk = VulkanCheck.Vk;
+        vk.Stream.SubmitWhenIdle = false; // keep the exp open on the host, whatever the queue is doing
+        try { MissOfAnotherSize(vk); }
+        finally { vk.Stream.SubmitWhenIdle = true; }
+    }
+
+    static void MissOfAnotherSize(VulkanBackend vk)
+    {
         var host = new float[4096];
         var t = new AbstractValue(new Shape(host.Length), DType.Float32);
         var x = (VulkanBuffer)vk.Upload(System.Runtime.InteropServices.MemoryMarshal.AsBytes(host.AsSpan()), DType.Float32);
@@ -32,5 +39,79 @@ public class VulkanPoolSubmissionTests
         z.Dispose();
         vk.Synchronize();
         Assert.Equal(before + 1, vk.CommandCounts.Submissions);
+    }
+
+    [VulkanFact]
+    public void AnEagerOperationOnAnIdleQueueIsSubmittedAtOnce()
+    {
+        var vk = VulkanCheck.Vk;
+        var x = Upload(vk, 4096, 1f);
+        vk.Synchronize();
+        var (_, s0) = vk.CommandCounts;
+        var y = Exp(vk, x);
+        Assert.Equal(s0 + 1, vk.CommandCounts.Submissions); // submitted by the operation itself, nobody waited
+        vk.Stream.SubmitWhenIdle = false;
+        try
+        {
+            vk.Synchronize();
+            var (_, s1) = vk.CommandCounts;
+            var z = Exp(vk, y);
+            Assert.Equal(s1, vk.CommandCounts.Submissions);  // left open: the switch is what submitted above
+            Assert.Equal(MathF.Exp(MathF.E), Download(vk, z)[4095], 5);
+        }
+        finally { vk.Stream.SubmitWhenIdle = true; }
+    }
+
+    [VulkanFact]
+    public void WithRunAheadAMissTakesNewMemoryInsteadOfWaitingForQueuedWork()
+    {
+        using var vk = new VulkanBackend(null, null); // a pool of its own: no free chunks left by other tests
+        vk.Stream.SubmitWhenIdle = false;            // every released chunk stays held by work open on the host
+        // Each phase uses its own size class, so neither finds chunks the other left free.
+        foreach (var (runAhead, n) in new[] { (0L, 1 << 20), (256L << 20, 3 << 19) })
+        {
+            vk.Pool.RunAheadBytes = runAhead;
+            var x = Upload(vk, n, 2f);
+            long w0 = vk.Pool.Waits;
+            VulkanBuffer? last = null;
+            for (int i = 0; i < 12; i++)
+            {
+                last?.Dispose();
+                last = Exp(vk, x);
+            }
+            long waits = vk.Pool.Waits - w0;
+            // 11 chunks released while their work was queued: without run-ahead every miss after the
+            // first waits for its predecessor; under a 256 MiB run-ahead none is waited for.
+            if (runAhead == 0) Assert.Equal(11, waits);
+            else Assert.Equal(0, waits);
+            Assert.Equal(MathF.Exp(2f), Download(vk, last!)[n - 1], 5);
+        }
+    }
+
+    [Theory]
+    [InlineData("Cpu", 24L << 30, 0L)]
+    [InlineData("DiscreteGpu", 141L << 30, 4L << 30)]
+    [InlineData("DiscreteGpu", 8L << 30, 256L << 20)]
+    [InlineData("IntegratedGpu", 1L << 30, 64L << 20)]
+    public void RunAheadIsNoneOnACpuDriverAndAThirtySecondOfAGpusMemoryWithinBounds(string type, long local, long expected) =>
+        Assert.Equal(expected, MemoryPool.RunAheadFor(type, (ulong)local));
+
+    static VulkanBuffer Upload(VulkanBackend vk, int n, float value)
+    {
+        var host = Enumerable.Repeat(value, n).ToArray();
+        return (VulkanBuffer)vk.Upload(System.Runtime.InteropServices.MemoryMarshal.AsBytes(host.AsSpan()), DType.Float32);
+    }
+
+    static VulkanBuffer Exp(VulkanBackend vk, VulkanBuffer x)
+    {
+        var t = new AbstractValue(new Shape((int)x.Length), DType.Float32);
+        return (VulkanBuffer)vk.Execute(Prims.Exp, Params.None, new Stax.Backends.DeviceBuffer[] { x }, new[] { t }, new[] { t })[0];
+    }
+
+    static float[] Download(VulkanBackend vk, VulkanBuffer b)
+    {
+        var r = new float[b.Length];
+        vk.Download(b, System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.AsSpan()));
+        return r;
     }
 }
