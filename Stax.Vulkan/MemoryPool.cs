@@ -50,7 +50,8 @@ internal sealed unsafe class MemoryPool : IDisposable
     MemoryBlock? _current;
     long _live, _pooled, _highWater, _allocations, _reuses, _handedSinceCollect, _waits, _inFlightBytes;
 
-    public MemoryPool(VulkanContext ctx, string name, MemoryPropertyFlags required, MemoryPropertyFlags preferred, long runAheadBytes = 0)
+    public MemoryPool(VulkanContext ctx, string name, MemoryPropertyFlags required, MemoryPropertyFlags preferred,
+                      long runAheadBytes = 0)
     {
         _ctx = ctx;
         _name = name;
@@ -67,6 +68,15 @@ internal sealed unsafe class MemoryPool : IDisposable
     /// </summary>
     public static long RunAheadFor(string deviceType, ulong deviceLocalBytes) =>
         deviceType == "Cpu" ? 0 : Math.Clamp((long)Math.Min(deviceLocalBytes / 32, long.MaxValue), 64L << 20, 4L << 30);
+
+    /// <summary>The run-ahead <c>STAX_VULKAN_RUN_AHEAD_MB</c> sets, in bytes; null when it is unset.</summary>
+    public static long? RunAheadFromEnvironment()
+    {
+        if (Environment.GetEnvironmentVariable("STAX_VULKAN_RUN_AHEAD_MB") is not { Length: > 0 } v) return null;
+        if (long.TryParse(v.Trim(), System.Globalization.CultureInfo.InvariantCulture, out long mb) && mb is >= 0 and <= 1L << 30)
+            return mb << 20;
+        throw new ArgumentException($"STAX_VULKAN_RUN_AHEAD_MB={v}: expected a size in MiB (0: always wait for queued work)");
+    }
 
     /// <summary>
     /// Bytes of released chunks still held by queued work below which a miss allocates instead of waiting;

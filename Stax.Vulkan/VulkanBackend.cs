@@ -67,14 +67,16 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
     /// (null: from <c>STAX_VULKAN_FLOAT_CONTROLS</c>); tests use it to run the kernels without them.</summary>
     internal VulkanBackend(string? deviceSelector, FloatModes? floatModes)
     {
+        long? envRunAhead = MemoryPool.RunAheadFromEnvironment(); // a bad value throws before any Vulkan object exists
         Ctx = new VulkanContext(deviceSelector, floatModes);
         var caps = Ctx.Capabilities;
-        long runAhead = Environment.GetEnvironmentVariable("STAX_VULKAN_RUN_AHEAD_MB") is { Length: > 0 } ra
-            ? long.TryParse(ra.Trim(), System.Globalization.CultureInfo.InvariantCulture, out long mb) && mb is >= 0 and <= 1L << 30
-                ? mb << 20 : throw new ArgumentException($"STAX_VULKAN_RUN_AHEAD_MB={ra}: expected a size in MiB (0: always wait)")
-            : MemoryPool.RunAheadFor(caps.DeviceType, caps.DeviceLocalBytes);
+        long runAhead = envRunAhead ?? MemoryPool.RunAheadFor(caps.DeviceType, caps.DeviceLocalBytes);
         if (caps.UnifiedMemory)
-            Pool = new MemoryPool(Ctx, "device", MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit, 0, runAhead);
+        {
+            const MemoryPropertyFlags unified =
+                MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit;
+            Pool = new MemoryPool(Ctx, "device", unified, 0, runAhead);
+        }
         else
         {
             Pool = new MemoryPool(Ctx, "device", MemoryPropertyFlags.DeviceLocalBit, 0, runAhead);

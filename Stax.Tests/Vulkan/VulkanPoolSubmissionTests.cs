@@ -96,6 +96,29 @@ public class VulkanPoolSubmissionTests
     public void RunAheadIsNoneOnACpuDriverAndAThirtySecondOfAGpusMemoryWithinBounds(string type, long local, long expected) =>
         Assert.Equal(expected, MemoryPool.RunAheadFor(type, (ulong)local));
 
+    [Fact]
+    public void RunAheadEnvironmentVariableIsReadInMebibytesAndABadValueNamesIt()
+    {
+        const string name = "STAX_VULKAN_RUN_AHEAD_MB";
+        string? saved = Environment.GetEnvironmentVariable(name);
+        try
+        {
+            Environment.SetEnvironmentVariable(name, null);
+            Assert.Null(MemoryPool.RunAheadFromEnvironment());
+            Environment.SetEnvironmentVariable(name, " 12 ");
+            Assert.Equal(12L << 20, MemoryPool.RunAheadFromEnvironment());
+            Environment.SetEnvironmentVariable(name, "0");
+            Assert.Equal(0L, MemoryPool.RunAheadFromEnvironment());
+            foreach (var bad in new[] { "lots", "-1", "1.5" })
+            {
+                Environment.SetEnvironmentVariable(name, bad);
+                var e = Assert.Throws<ArgumentException>(() => MemoryPool.RunAheadFromEnvironment());
+                Assert.Contains($"{name}={bad}", e.Message);
+            }
+        }
+        finally { Environment.SetEnvironmentVariable(name, saved); }
+    }
+
     static VulkanBuffer Upload(VulkanBackend vk, int n, float value)
     {
         var host = Enumerable.Repeat(value, n).ToArray();
@@ -105,7 +128,8 @@ public class VulkanPoolSubmissionTests
     static VulkanBuffer Exp(VulkanBackend vk, VulkanBuffer x)
     {
         var t = new AbstractValue(new Shape((int)x.Length), DType.Float32);
-        return (VulkanBuffer)vk.Execute(Prims.Exp, Params.None, new Stax.Backends.DeviceBuffer[] { x }, new[] { t }, new[] { t })[0];
+        var args = new Stax.Backends.DeviceBuffer[] { x };
+        return (VulkanBuffer)vk.Execute(Prims.Exp, Params.None, args, new[] { t }, new[] { t })[0];
     }
 
     static float[] Download(VulkanBackend vk, VulkanBuffer b)
