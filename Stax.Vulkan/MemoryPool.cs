@@ -42,6 +42,7 @@ internal sealed unsafe class MemoryPool : IDisposable
     readonly MemoryPropertyFlags _flags;
     readonly MemoryPropertyFlags _preferred;
     readonly string _name;
+    readonly bool _map; // map host-visible blocks (Mapped); false: the owner copies through staging
     readonly object _gate = new();
     readonly List<MemoryBlock> _blocks = new();
     readonly Dictionary<ulong, Stack<Chunk>> _free = new();
@@ -51,8 +52,9 @@ internal sealed unsafe class MemoryPool : IDisposable
     long _live, _pooled, _highWater, _allocations, _reuses, _handedSinceCollect, _waits, _inFlightBytes;
 
     public MemoryPool(VulkanContext ctx, string name, MemoryPropertyFlags required, MemoryPropertyFlags preferred,
-                      long runAheadBytes = 0)
+                      long runAheadBytes = 0, bool map = true)
     {
+        _map = map;
         _ctx = ctx;
         _name = name;
         _flags = required;
@@ -248,7 +250,7 @@ internal sealed unsafe class MemoryPool : IDisposable
         VulkanException.Check(r, "vkAllocateMemory");
         VulkanException.Check(vk.BindBufferMemory(_ctx.Device, buf, mem, 0), "vkBindBufferMemory");
         var block = new MemoryBlock { Memory = mem, Buffer = buf, Size = size };
-        if ((_ctx.MemoryProperties.MemoryTypes[type].PropertyFlags & MemoryPropertyFlags.HostVisibleBit) != 0)
+        if (_map && (_ctx.MemoryProperties.MemoryTypes[type].PropertyFlags & MemoryPropertyFlags.HostVisibleBit) != 0)
         {
             void* p;
             VulkanException.Check(vk.MapMemory(_ctx.Device, mem, 0, size, 0, &p), "vkMapMemory");

@@ -64,14 +64,17 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
     public VulkanBackend(string? deviceSelector = null) : this(deviceSelector, null) { }
 
     /// <summary>A backend whose shaders get the float-control modes <paramref name="floatModes"/>
-    /// (null: from <c>STAX_VULKAN_FLOAT_CONTROLS</c>); tests use it to run the kernels without them.</summary>
-    internal VulkanBackend(string? deviceSelector, FloatModes? floatModes)
+    /// (null: from <c>STAX_VULKAN_FLOAT_CONTROLS</c>); tests use it to run the kernels without them.
+    /// <paramref name="staging"/> (or <c>STAX_VULKAN_STAGING=1</c>) takes a discrete GPU's memory path on
+    /// any device: device memory never mapped, uploads and downloads through staging copies.</summary>
+    internal VulkanBackend(string? deviceSelector, FloatModes? floatModes, bool staging = false)
     {
         long? envRunAhead = MemoryPool.RunAheadFromEnvironment(); // a bad value throws before any Vulkan object exists
+        staging |= Environment.GetEnvironmentVariable("STAX_VULKAN_STAGING") == "1";
         Ctx = new VulkanContext(deviceSelector, floatModes);
         var caps = Ctx.Capabilities;
         long runAhead = envRunAhead ?? MemoryPool.RunAheadFor(caps.DeviceType, caps.DeviceLocalBytes);
-        if (caps.UnifiedMemory)
+        if (caps.UnifiedMemory && !staging)
         {
             const MemoryPropertyFlags unified =
                 MemoryPropertyFlags.DeviceLocalBit | MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit;
@@ -79,8 +82,13 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
         }
         else
         {
-            Pool = new MemoryPool(Ctx, "device", MemoryPropertyFlags.DeviceLocalBit, 0, runAhead);
-            Staging = new MemoryPool(Ctx, "staging", MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit, MemoryPropertyFlags.HostCachedBit);
+            // Never mapped, even where device memory is host-visible (resizable BAR): reads through the
+            // PCIe window are slow, and the staging copies are the path every discrete GPU takes.
+            Pool = new MemoryPool(Ctx, "device", MemoryPropertyFlags.DeviceLocalBit, 0, runAhead, map: false);
+            // Staging chunks run ahead too: a program's first call uploads many small tables, and waiting for
+            // one still in the open command buffer would submit that buffer each time.
+            Staging = new MemoryPool(Ctx, "staging", MemoryPropertyFlags.HostVisibleBit | MemoryPropertyFlags.HostCoherentBit,
+                                     MemoryPropertyFlags.HostCachedBit, runAheadBytes: 64L << 20);
         }
         Pipelines = new Pipelines(Ctx);
         Stream = new CommandStream(Ctx);

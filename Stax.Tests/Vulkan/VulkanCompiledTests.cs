@@ -19,7 +19,7 @@ public class VulkanCompiledTests
 
     /// <summary>A jitted Adam step of an MLP with the comparison's structure (three Dense layers,
     /// ReLU, softmax cross-entropy), donating its optimizer state, as the bench and examples run it.</summary>
-    sealed class AdamStep
+    internal sealed class AdamStep
     {
         readonly JitFunction _step;
         readonly int _n;
@@ -56,7 +56,7 @@ public class VulkanCompiledTests
         {
             var c = _step.Lower(State.Concat(new[] { _x, _y, Tensor.Scalar(_k, DType.Int32).DevicePut(_backend) }).ToArray());
             var j = new Stax.Tracing.Jaxpr(Array.Empty<Stax.Tracing.Var>(), c.Jaxpr.ConstVars.Concat(c.Jaxpr.InVars).ToArray(), c.Jaxpr.Eqns, c.Jaxpr.OutVars);
-            var exe = VulkanCheck.Vk.Compile(j);
+            var exe = ((VulkanBackend)_backend).Compile(j);
             if (exe is CompiledExecutable ce) Names = string.Join("\n", ce.StepNames);
             return (exe as VulkanBackend.VulkanExecutable)?.Reason;
         }
@@ -92,7 +92,7 @@ public class VulkanCompiledTests
             var lg = gpu.Launch();
             var (d1, s1) = vk.CommandCounts;
             var lc = cpu.Launch();
-            Assert.Equal(1, s1 - s0);
+            Assert.True(s1 - s0 == 1, $"step {s}: {s1 - s0} submissions");
             // Structural bound: 8 products (3 forward, 5 backward; the weight gradients' transposes
             // folded into them), 8 reductions (bias gradients, softmax max/sum, the loss), gather
             // and scatter-add of the labels, a few single scalar ops of the loss, and about 17 fused
@@ -152,7 +152,8 @@ public class VulkanCompiledTests
         var (dAfter, sAfter) = vk.CommandCounts;
         var (_, pooled1, _) = vk.MemoryStats;
         Assert.False(float.IsNaN(loss));
-        Assert.Equal(301, sAfter - sBefore);
+        // One submission per call; with staging (discrete GPUs) reading the loss copies it out in one more.
+        Assert.Equal(vk.Staging == null ? 301 : 302, sAfter - sBefore);
         Assert.True(dAfter > dBefore);
         Assert.Equal(pooled0, pooled1);
     }
