@@ -82,7 +82,7 @@ public class VulkanCompiledTests
         finally { vk.FusionOverride = null; }
     }
 
-    static void Steps(VulkanBackend vk, AdamStep cpu, AdamStep gpu, long rec0)
+    internal static void Steps(VulkanBackend vk, AdamStep cpu, AdamStep gpu, long rec0)
     {
         Assert.Null(gpu.Why());
         for (int s = 0; s < 5; s++)
