@@ -215,14 +215,23 @@ public static class VulkanCommand
             }
             // Convolutions (implicit GEMM), NHWC / HWIO, 3x3 VALID: the MNIST CNN's second layer, and on GPUs a
             // ResNet-sized one.
-            var convs = new List<(string Name, int[] X, int[] W)> { ("conv-b64-26x26x32-64", [64, 26, 26, 32], [3, 3, 32, 64]) };
-            if (vk.Capabilities.DeviceType != "Cpu") convs.Add(("conv-b256-56x56x64-64", [256, 56, 56, 64], [3, 3, 64, 64]));
-            var dn = ConvDimensionNumbers.FromStrings("NHWC", "HWIO", "NHWC");
-            foreach (var (name, xs, ws) in convs)
+            // The kernel gradient of the MNIST CNN's second layer as reverse mode writes it (input with batch and
+            // features swapped, the output gradient as the window): 18,432 outputs, a contraction of 36,864.
+            var forward = ConvDimensionNumbers.FromStrings("NHWC", "HWIO", "NHWC");
+            var kernelGrad = ConvDimensionNumbers.FromStrings("CHWN", "IHWO", "HWNC");
+            // Each with its implicit GEMM (output positions x features x contraction; both have features contiguous).
+            var convs = new List<(string Name, int[] X, int[] W, ConvDimensionNumbers Dn, long M, long N, long K)>
             {
+                ("conv-b64-26x26x32-64", [64, 26, 26, 32], [3, 3, 32, 64], forward, 64 * 24 * 24, 64, 9 * 32),
+                ("conv-dw-b64-26x26x32-64", [64, 26, 26, 32], [64, 24, 24, 64], kernelGrad, 32 * 9, 64, 64 * 24 * 24),
+            };
+            if (vk.Capabilities.DeviceType != "Cpu")
+                convs.Add(("conv-b256-56x56x64-64", [256, 56, 56, 64], [3, 3, 64, 64], forward, 256 * 54 * 54, 64, 9 * 64));
+            foreach (var (name, xs, ws, dn, gm, gn, gk) in convs)
+            {
+                double flops = 2.0 * gm * gn * gk;
                 var x = Random(xs.Aggregate(1, (p, d) => p * d), 3).Reshape(xs);
                 var w = Random(ws.Aggregate(1, (p, d) => p * d), 4).Reshape(ws);
-                double flops = 2.0 * xs[0] * (xs[1] - 2) * (xs[2] - 2) * ws[3] * (9 * xs[3]);
                 foreach (var kernel in new[] { GemmKernel.Auto, GemmKernel.Blocked, GemmKernel.Tiled })
                 {
                     VulkanBackend.GemmKernelOverride = kernel;
@@ -233,7 +242,7 @@ public static class VulkanCommand
                                     () => Lax.ConvGeneralDilated(x, w, new[] { 1, 1 }, "VALID", dimensionNumbers: dn),
                                     t => vk.Synchronize());
                     double gflops = flops / (r.Ms * 1e-3) / 1e9;
-                    string ran = vk.GemmKernelInUse() == GemmKernel.Blocked ? "blocked" : "tiled";
+                    string ran = vk.GemmChoice(1, gm, gn, gk);
                     emit(r with { Gflops = gflops, Note = FormattableString.Invariant($"{gflops:F1} GFLOP/s, {ran}") });
                 }
             }

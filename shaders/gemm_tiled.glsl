@@ -12,7 +12,8 @@
 // Implicit-GEMM convolution (CONV != 0, see gemm.glsl and gemm_conv.glsl): one operand is the
 // im2col matrix, each element read straight from the convolution input with scalar loads; the
 // output positions of an invocation's load slots are computed once, the taps per step; C is
-// written into the output layout. No split-K there.
+// written into the output layout (with split-K, slice s's partial result at s times the output's
+// length: pc.v[16]).
 // The including file defines T (scalar) and TV (4-vector).
 #extension GL_EXT_control_flow_attributes : enable
 

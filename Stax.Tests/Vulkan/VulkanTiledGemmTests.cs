@@ -220,6 +220,45 @@ public class VulkanTiledGemmTests
         Assert.True(VulkanCheck.Vk.TiledGemmDispatches > before, "the tiled kernel ran");
     }
 
+    /// <summary>A kernel's gradient as reverse mode writes it: the input with batch and features swapped
+    /// (CHWN) against the output gradient as the window (IHWO), a few outputs (HWNC) and a contraction over
+    /// the batch and every position: split-K's case.</summary>
+    static readonly Stax.Tests.Conformance.ConvTests.Case KernelGradient =
+        new("kernel gradient", new[] { 6, 12, 11, 5 }, new[] { 6, 10, 9, 7 }, new[] { 1, 1 }, new[] { (0, 0), (0, 0) },
+            Specs: ("CHWN", "IHWO", "HWNC"));
+
+    /// <summary>Split-K in the convolution mode: slices write partial results in the output's layout and are
+    /// summed in order; forced slice counts, both operand forms, accumulating passes, int32 and batch groups.</summary>
+    [VulkanFact]
+    public void SplitKConvolutionsMatchTheReference()
+    {
+        var saved = VulkanBackend.ConvOperandOverride;
+        var vk = VulkanCheck.Vk;
+        try
+        {
+            var configs = new[] { ("32x32x16/4x4", 3, 32768L), ("64x64x16/4x4", 5, 32768L), ("32x32x16/4x4", 2, 2L) };
+            foreach (var (tile, slices, steps) in configs)
+                foreach (int mode in new[] { 1, 2 })
+                    Forced(tile, slices, () =>
+                    {
+                        VulkanBackend.ConvOperandOverride = mode;
+                        var c = KernelGradient;
+                        string what = $"tile {tile}, {slices} slices, {steps} steps per pass, operand mode {mode}";
+                        // Og 7 features, 5 x 3 x 3 positions, K = 6 x 10 x 9 taps: the forced slices are taken.
+                        Assert.Equal(slices, vk.TiledPlan(1, mode == 1 ? 7 : 45, mode == 1 ? 45 : 7, 540).Slices);
+                        VulkanCheck.AgainstReference(Prims.ConvGeneralDilated, c.Params(),
+                            new[] { TestData.Tensor(70, c.Lhs), TestData.Tensor(71, c.Rhs) }, 1e-5, 1e-4, $"{c.Name}, {what}");
+                        VulkanCheck.AgainstReference(Prims.ConvGeneralDilated, c.Params(),
+                            new[] { TestData.Tensor(72, c.Lhs, DType.Int32), TestData.Tensor(73, c.Rhs, DType.Int32) },
+                            context: $"int32 {c.Name}, {what}");
+                        var g = Stax.Tests.Conformance.ConvTests.Cases[7]; // batch groups
+                        VulkanCheck.AgainstReference(Prims.ConvGeneralDilated, g.Params(),
+                            new[] { TestData.Tensor(74, g.Lhs), TestData.Tensor(75, g.Rhs) }, 1e-5, 1e-4, $"{g.Name}, {what}");
+                    }, steps);
+        }
+        finally { VulkanBackend.ConvOperandOverride = saved; }
+    }
+
     [VulkanFact]
     public void TheDeviceRuleKeepsCpuDriversOnTheBlockedKernelAndSizesTilesForGpus()
     {
@@ -248,6 +287,11 @@ public class VulkanTiledGemmTests
         Assert.Equal(1, GemmTiling.Slices(t32, 1, 784, 512, 128));
         Assert.Equal(64, GemmTiling.Slices(t32, 1, 64, 64, 65536));
         Assert.Equal(8, GemmTiling.Slices(t32, 1, 512, 10, 4096));
+        // The MNIST CNN's kernel gradients at batch 64: 64 x (32 x 3 x 3) outputs over 64 x 24 x 24 positions
+        // (18 tiles of 32x32: 15 slices) and 32 x 9 over 64 x 26 x 26 (one tile: 64 slices).
+        Assert.Equal(t32, GemmTiling.Choose(gpu, 1, 64, 288));
+        Assert.Equal(15, GemmTiling.Slices(t32, 1, 64, 288, 64 * 24 * 24));
+        Assert.Equal(64, GemmTiling.Slices(t32, 1, 32, 9, 64 * 26 * 26));
     }
 
     [Fact]

@@ -194,31 +194,36 @@ public sealed partial class VulkanBackend
 
     /// <summary>
     /// The convolution's implicit GEMM on the shared-memory tiled kernel (shaders/gemm_tiled.glsl, CONV
-    /// mode; no split-K): the weights <paramref name="wv"/> are the strided operand, the input the im2col one.
+    /// mode): the weights <paramref name="wv"/> are the strided operand, the input the im2col one.
     /// <paramref name="flags"/> are the spatial rank, lhs dilation, bounds check and k order constants.
+    /// Split-K as for matrix products (a kernel's gradient has few outputs and a contraction over the batch
+    /// and every position): slice s writes its partial result in the output's own layout at s times the
+    /// output's length in a scratch buffer, and a second dispatch adds the slices in order into the output.
     /// </summary>
     void ConvTiled(int mode, VulkanBuffer output, VulkanBuffer x, VulkanBuffer w, VulkanBuffer gb, MatrixView wv, int groups,
                    int Og, long positions, long K, int cBatch, int[] flags)
     {
         const string op = "conv_general_dilated";
         long m = mode == 1 ? Og : positions, n = mode == 1 ? positions : Og;
-        var (tile, _, _) = TiledPlan(groups, m, n, K, split: false);
+        var (tile, slices, sliceK) = TiledPlan(groups, m, n, K);
         long featureTiles = mode == 1 ? (Og + tile.BM - 1) / tile.BM : (Og + tile.BN - 1) / tile.BN;
         if (featureTiles > 65535)
             throw new NotSupportedException($"{op}: {Og} output features per group are too many for one Vulkan dispatch grid");
         long chunk = Math.Max(1, Math.Min(ConvPositionsPerDispatch, 65535L * (mode == 1 ? tile.BN : tile.BM)));
         var none = new MatrixView(0, 0, 0, 0);
         var spec = TiledSpec(tile, mode == 1 ? wv : none, mode == 1 ? none : wv, m, n, K, mode).Concat(flags).ToArray();
-        string shader = output.DType == DType.Float32 ? "gemm_tiled_f32" : "gemm_tiled_i32";
-        var bufs = mode == 1 ? new VulkanBuffer?[] { output, w, x, gb } : new VulkanBuffer?[] { output, x, w, gb };
+        string suffix = output.DType == DType.Float32 ? "f32" : "i32";
+        VulkanBuffer? scratch = slices > 1 ? Allocate(output.DType, slices * output.Length) : null;
+        var bufs = mode == 1 ? new[] { scratch ?? output, w, x, gb } : new[] { scratch ?? output, x, w, gb };
         long passK = TiledStepsPerPass * tile.BK;
+        long groupChunk = 65535 / slices;
         for (long k0 = 0; k0 < K; k0 += passK)
         {
             int kc = (int)Math.Min(passK, K - k0);
             int wOff = checked((int)(k0 * (mode == 1 ? wv.Col : wv.Row)));
-            for (long b0 = 0; b0 < groups; b0 += 65535)
+            for (long b0 = 0; b0 < groups; b0 += groupChunk)
             {
-                uint gz = (uint)Math.Min(65535, groups - b0);
+                uint gz = (uint)(Math.Min(groupChunk, groups - b0) * slices);
                 for (long j0 = 0; j0 < positions; j0 += chunk)
                 {
                     int np = (int)Math.Min(chunk, positions - j0);
@@ -228,14 +233,21 @@ public sealed partial class VulkanBackend
                     {
                         rows, cols, kc, (int)av.Off, checked((int)av.Batch), checked((int)av.Row), checked((int)av.Col),
                         (int)bv.Off, checked((int)bv.Batch), checked((int)bv.Row), checked((int)bv.Col), cBatch, k0 > 0 ? 1 : 0,
-                        (int)b0, kc, 1, 0, checked((int)(b0 * cBatch)), (int)k0, (int)j0,
+                        (int)b0, (int)sliceK, slices, checked((int)output.Length), checked((int)(b0 * cBatch)), (int)k0, (int)j0,
                     };
                     Interlocked.Increment(ref TiledGemmDispatches);
                     uint gx = (uint)((cols + tile.BN - 1) / tile.BN), gy = (uint)((rows + tile.BM - 1) / tile.BM);
-                    Run(shader, spec, bufs, push, gx, gy, gz);
+                    Run("gemm_tiled_" + suffix, spec, bufs, push, gx, gy, gz);
                 }
             }
+            if (scratch != null)
+            {
+                int len = checked((int)output.Length);
+                int[] sum = { len, slices, len, k0 > 0 ? 1 : 0, 0 };
+                Run("gemm_splitk_" + suffix, Array.Empty<int>(), new VulkanBuffer?[] { output, scratch }, sum, len);
+            }
         }
+        scratch?.Dispose();
     }
 
     static partial void RegisterConv()

@@ -94,7 +94,7 @@ public sealed partial class VulkanBackend
 
     /// <summary>The tiled GEMM's plan for a product: tile shape (overrides, else <see cref="GemmTiling.Choose"/>),
     /// split-K slices per pass and the K of a slice (whole tile steps, no slice empty).</summary>
-    internal (GemmTile Tile, int Slices, long SliceK) TiledPlan(long batch, long m, long n, long k, bool split = true)
+    internal (GemmTile Tile, int Slices, long SliceK) TiledPlan(long batch, long m, long n, long k)
     {
         var caps = Capabilities;
         var tile = GemmTileOverride ?? EnvGemmTile.Value ?? GemmTiling.Choose(caps, batch, m, n);
@@ -105,7 +105,6 @@ public sealed partial class VulkanBackend
         long kp = Math.Min(k, TiledStepsPerPass * tile.BK);
         int slices = GemmSlicesOverride > 0 ? GemmSlicesOverride : EnvGemmSlices.Value;
         if (slices == 0) slices = GemmTiling.Slices(tile, batch, m, n, kp);
-        if (!split) slices = 1;
         // The partial products must fit one storage buffer.
         long room = (long)(caps.MaxStorageBufferRange / 4) / Math.Max(1, batch * m * n);
         long steps = (kp + tile.BK - 1) / tile.BK;
