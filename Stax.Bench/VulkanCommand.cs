@@ -145,11 +145,13 @@ public static class VulkanCommand
         emit(Measure(vk, $"sum-{tag}", "compiled", bigSteps, () => sum.Call(new[] { x })[0], t => t.Item<float>()));
     }
 
-    // The peers' method: warm-up, then `calls` calls with one wait after the last; ms and host ms per call
-    // (host: until the last call returns).
+    // The peers' method: `calls` calls with one wait after the last; ms and host ms per call (host: until the
+    // last call returns). The warm-up is one untimed pass of the same length (the peers warm up with 3 calls):
+    // dead results return to the pool only when collected, so the pool grows to its steady size during the
+    // first pass, and that growth (new device memory) is not what the steady state costs.
     static Row MeasureStream(VulkanBackend vk, string name, string mode, int calls, Func<Tensor> call)
     {
-        for (int i = 0; i < 3; i++) call();
+        for (int i = 0; i < calls; i++) call();
         vk.Synchronize();
         var (d0, s0) = vk.CommandCounts;
         var sw = Stopwatch.StartNew();
