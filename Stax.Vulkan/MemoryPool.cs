@@ -166,18 +166,37 @@ internal sealed unsafe class MemoryPool : IDisposable
                     if (TryFree(size, out c) || (!RunAhead && WaitForPending(size, completedSerial, waitFor, out c))) return c;
                 }
             }
-            if (size > DefaultBlock / 4)
+            try { return Fresh(size); }
+            catch (OutOfMemoryException) when (RunAhead)
             {
-                var dedicated = NewBlock(size);
-                dedicated.Used = size;
-                return Hand(new Chunk(dedicated, 0, size));
+                // The device is short of memory: do what a pool without run-ahead does (wait for queued work
+                // to free a chunk, collecting dead tensors first), and fail only if that frees nothing.
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+                GC.WaitForPendingFinalizers();
+                Reclaim(completedSerial());
+                if (TryFree(size, out c) || WaitForPending(size, completedSerial, waitFor, out c)) return c;
+                throw;
             }
-            if (_current == null || _current.Size - _current.Used < size) _current = NewBlock(DefaultBlock);
-            var chunk = new Chunk(_current, _current.Used, size);
-            _current.Used += size;
-            return Hand(chunk);
         }
     }
+
+    // A chunk of new memory: a block of its own for large sizes, else the next range of the current block.
+    Chunk Fresh(ulong size)
+    {
+        if (size > DefaultBlock / 4)
+        {
+            var dedicated = NewBlock(size);
+            dedicated.Used = size;
+            return Hand(new Chunk(dedicated, 0, size));
+        }
+        if (_current == null || _current.Size - _current.Used < size) _current = NewBlock(DefaultBlock);
+        var chunk = new Chunk(_current, _current.Used, size);
+        _current.Used += size;
+        return Hand(chunk);
+    }
+
+    /// <summary>Most bytes the pool may hold before new memory fails as if the device were out of it (tests).</summary>
+    internal long LimitBytes { get; set; } = long.MaxValue;
 
     // Whether a miss may take new memory rather than wait for queued work to free a chunk.
     bool RunAhead => _inFlightBytes < RunAheadBytes;
@@ -220,6 +239,8 @@ internal sealed unsafe class MemoryPool : IDisposable
 
     MemoryBlock NewBlock(ulong size)
     {
+        if (_pooled + (long)size > LimitBytes)
+            throw new OutOfMemoryException($"vulkan: the {_name} pool's test limit of {LimitBytes} bytes is reached");
         var vk = _ctx.Vk;
         var bci = new BufferCreateInfo
         {

@@ -88,6 +88,28 @@ public class VulkanPoolSubmissionTests
         }
     }
 
+    [VulkanFact]
+    public void WhenNewMemoryFailsAPoolRunningAheadWaitsForQueuedWorkInstead()
+    {
+        using var vk = new VulkanBackend(null, null);
+        vk.Stream.SubmitWhenIdle = false;
+        vk.Pool.RunAheadBytes = 256L << 20;
+        const int n = 5 << 20; // 20 MiB: blocks of their own
+        var x = Upload(vk, n, 1f);
+        var last = Exp(vk, x);
+        vk.Pool.LimitBytes = vk.MemoryStats.PooledBytes; // from here on new device memory fails
+        long w0 = vk.Pool.Waits;
+        for (int i = 0; i < 6; i++)
+        {
+            last.Dispose();
+            last = Exp(vk, x); // the freed chunk is still held by open work: wait for it rather than fail
+        }
+        Assert.Equal(6, vk.Pool.Waits - w0);
+        Assert.Equal(MathF.Exp(1f), Download(vk, last)[n - 1], 5);
+        // Nothing queued holds a chunk of another size: that request fails, clearly.
+        Assert.Throws<OutOfMemoryException>(() => Exp(vk, Upload(vk, n + (1 << 20), 1f)));
+    }
+
     [Theory]
     [InlineData("Cpu", 24L << 30, 0L)]
     [InlineData("DiscreteGpu", 141L << 30, 4L << 30)]
