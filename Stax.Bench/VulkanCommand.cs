@@ -107,8 +107,9 @@ public static class VulkanCommand
                     $"# {shader}: {count} pipelines, {time.TotalMilliseconds / count:F0} ms each to create"));
         }
         bool Wanted(string workload) => workload.StartsWith(only, StringComparison.Ordinal);
-        int[] sizes = large && !quick ? new[] { 1024, 2048, 4096, 8192 } : new[] { 1024 };
-        if (Wanted("sgemm-"))
+        int[] sizes = (large && !quick ? new[] { 1024, 2048, 4096, 8192 } : new[] { 1024 })
+            .Where(n => Wanted($"sgemm-{n}")).ToArray();
+        if (sizes.Length > 0)
             GemmComparison(vk, sizes, quick ? 2 : Math.Max(3, steps / 4), Emit, Array.Empty<GemmTile>(), skinny: false);
         // 64M elements, or the most one storage buffer holds on this device.
         long want = 64L << 20, cap = (long)(vk.Capabilities.MaxStorageBufferRange / 4);

@@ -167,16 +167,30 @@ internal sealed unsafe class MemoryPool : IDisposable
                 }
             }
             try { return Fresh(size); }
-            catch (OutOfMemoryException) when (RunAhead)
+            catch (OutOfMemoryException)
             {
-                // The device is short of memory: do what a pool without run-ahead does (wait for queued work
-                // to free a chunk, collecting dead tensors first), and fail only if that frees nothing.
+                // The device is short of memory: stop running ahead, collect dead tensors, let all queued work
+                // finish, give idle blocks of their own back to the driver, and try once more.
+                RunAheadBytes = 0;
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
                 GC.WaitForPendingFinalizers();
+                _waits++;
+                waitFor(long.MaxValue);
                 Reclaim(completedSerial());
-                if (TryFree(size, out c) || WaitForPending(size, completedSerial, waitFor, out c)) return c;
-                throw;
+                if (TryFree(size, out c)) return c;
+                FreeIdleDedicatedBlocks();
+                return Fresh(size);
             }
+        }
+    }
+
+    // Returns the blocks of free large chunks (one chunk per block) to the driver.
+    void FreeIdleDedicatedBlocks()
+    {
+        foreach (var (size, stack) in _free)
+        {
+            if (size <= DefaultBlock / 4) continue;
+            while (stack.Count > 0) Destroy(stack.Pop().Block);
         }
     }
 
@@ -284,17 +298,20 @@ internal sealed unsafe class MemoryPool : IDisposable
         return block;
     }
 
+    void Destroy(MemoryBlock b)
+    {
+        _ctx.Vk.DestroyBuffer(_ctx.Device, b.Buffer, null);
+        _ctx.Vk.FreeMemory(_ctx.Device, b.Memory, null);
+        GC.RemoveMemoryPressure((long)b.Size);
+        _blocks.Remove(b);
+        _pooled -= (long)b.Size;
+    }
+
     public void Dispose()
     {
         lock (_gate)
         {
-            foreach (var b in _blocks)
-            {
-                _ctx.Vk.DestroyBuffer(_ctx.Device, b.Buffer, null);
-                _ctx.Vk.FreeMemory(_ctx.Device, b.Memory, null);
-                GC.RemoveMemoryPressure((long)b.Size);
-            }
-            _blocks.Clear();
+            foreach (var b in _blocks.ToArray()) Destroy(b);
             _free.Clear();
             _pending.Clear();
             _inFlightBytes = 0;

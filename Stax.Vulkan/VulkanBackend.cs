@@ -142,7 +142,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
         bytes = (bytes + 3) & ~3UL;
         if (bytes > Ctx.Capabilities.MaxStorageBufferRange)
             throw new NotSupportedException($"vulkan: a {dtype.Name()} buffer of {length} elements ({bytes} bytes) exceeds this device's maxStorageBufferRange of {Ctx.Capabilities.MaxStorageBufferRange} bytes; keep such data on the host and upload it in batches");
-        var chunk = Pool.Allocate(bytes, () => { Stream.Poll(); return Stream.Completed; }, Stream.WaitFor);
+        var chunk = Pool.Allocate(bytes, PolledCompletion, Stream.WaitFor);
         long seen;
         while ((long)bytes > (seen = Interlocked.Read(ref _largestAllocation)) && Interlocked.CompareExchange(ref _largestAllocation, (long)bytes, seen) != seen) { }
         return chunk;
@@ -151,7 +151,15 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
     internal Binding Bind(VulkanBuffer? b)
     {
         var c = b?.Chunk ?? _dummy;
-        return new Binding(c.Block.Buffer, c.Offset, c.Size);
+        // The size class may round past the largest range a descriptor may bind.
+        return new Binding(c.Block.Buffer, c.Offset, Math.Min(c.Size, Capabilities.MaxStorageBufferRange));
+    }
+
+    // The last finished submission, after a look at the fences (pools reclaim up to it).
+    long PolledCompletion()
+    {
+        Stream.Poll();
+        return Stream.Completed;
     }
 
     VulkanBuffer Own(DeviceBuffer b, string op)
@@ -177,7 +185,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
                 data.CopyTo(new Span<byte>(b.Chunk.Block.Mapped + b.Chunk.Offset, data.Length));
                 return b;
             }
-            var st = Staging!.Allocate((ulong)data.Length, () => Stream.Completed, Stream.WaitFor);
+            var st = Staging!.Allocate((ulong)data.Length, PolledCompletion, Stream.WaitFor);
             data.CopyTo(new Span<byte>(st.Block.Mapped + st.Offset, data.Length));
             long serial = Stream.Copy(new Binding(st.Block.Buffer, st.Offset, st.Size), Bind(b), (ulong)((data.Length + 3) & ~3), uncaptured: true);
             b.LastUse = serial;
@@ -201,7 +209,7 @@ public sealed partial class VulkanBackend : IBackend, IMemoryStatistics, IDispos
                 new ReadOnlySpan<byte>(b.Chunk.Block.Mapped + b.Chunk.Offset, n).CopyTo(destination);
                 return;
             }
-            var st = Staging!.Allocate((ulong)n, () => Stream.Completed, Stream.WaitFor);
+            var st = Staging!.Allocate((ulong)n, PolledCompletion, Stream.WaitFor);
             long serial = Stream.Copy(Bind(b), new Binding(st.Block.Buffer, st.Offset, st.Size), (ulong)((n + 3) & ~3));
             b.LastUse = serial;
             Stream.WaitFor(serial);

@@ -118,7 +118,8 @@ public sealed partial class VulkanBackend
     }
 
     /// <summary>The interpreted fallback: each call records every equation into the command stream
-    /// (one global barrier between dispatches), then submits without waiting.</summary>
+    /// (one global barrier between dispatches), then submits without waiting (not equation by equation
+    /// as eager operations on an idle queue are; reading a value inside, for control flow, still waits).</summary>
     internal sealed class VulkanExecutable(VulkanBackend backend, Jaxpr program, string reason) : IExecutable
     {
         readonly InterpretedExecutable _inner = new(program);
@@ -134,9 +135,13 @@ public sealed partial class VulkanBackend
             {
                 backend.CheckAlive();
                 backend.Stream.Flush();
-                var r = _inner.Run(args, donated);
-                backend.Stream.Flush();
-                return r;
+                backend.Stream.SubmitWhenIdle = false;
+                try { return _inner.Run(args, donated); }
+                finally
+                {
+                    backend.Stream.SubmitWhenIdle = true;
+                    backend.Stream.Flush();
+                }
             }
         }
     }

@@ -89,12 +89,12 @@ public class VulkanPoolSubmissionTests
     }
 
     [VulkanFact]
-    public void WhenNewMemoryFailsAPoolRunningAheadWaitsForQueuedWorkInstead()
+    public void WhenNewMemoryFailsThePoolStopsRunningAheadWaitsAndGivesIdleBlocksBack()
     {
         using var vk = new VulkanBackend(null, null);
         vk.Stream.SubmitWhenIdle = false;
         vk.Pool.RunAheadBytes = 256L << 20;
-        const int n = 5 << 20; // 20 MiB: blocks of their own
+        const int n = 6 << 20; // 24 MiB: blocks of their own
         var x = Upload(vk, n, 1f);
         var last = Exp(vk, x);
         vk.Pool.LimitBytes = vk.MemoryStats.PooledBytes; // from here on new device memory fails
@@ -105,9 +105,16 @@ public class VulkanPoolSubmissionTests
             last = Exp(vk, x); // the freed chunk is still held by open work: wait for it rather than fail
         }
         Assert.Equal(6, vk.Pool.Waits - w0);
+        Assert.Equal(0, vk.Pool.RunAheadBytes); // short of memory: no more running ahead
         Assert.Equal(MathF.Exp(1f), Download(vk, last)[n - 1], 5);
-        // Nothing queued holds a chunk of another size: that request fails, clearly.
-        Assert.Throws<OutOfMemoryException>(() => Exp(vk, Upload(vk, n + (1 << 20), 1f)));
+        // A 20 MiB request: nothing of that size exists, but the idle 24 MiB block goes back to the driver.
+        last.Dispose();
+        long pooled = vk.MemoryStats.PooledBytes;
+        var other = Upload(vk, 5 << 20, 3f); // takes the freed block's place
+        Assert.Equal(pooled - (4L << 20), vk.MemoryStats.PooledBytes);
+        Assert.Equal(3f, Download(vk, other)[(5 << 20) - 1]);
+        // Nothing queued or idle can make room for 32 MiB: a clear failure.
+        Assert.Throws<OutOfMemoryException>(() => Upload(vk, 8 << 20, 1f));
     }
 
     [Theory]
