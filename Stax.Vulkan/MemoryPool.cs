@@ -316,7 +316,6 @@ internal sealed unsafe class MemoryPool : IDisposable
             _pending.Clear();
             _inFlightBytes = 0;
             _current = null;
-            _pooled = 0;
         }
     }
 }

@@ -135,11 +135,12 @@ public sealed partial class VulkanBackend
             {
                 backend.CheckAlive();
                 backend.Stream.Flush();
+                bool submitWhenIdle = backend.Stream.SubmitWhenIdle;
                 backend.Stream.SubmitWhenIdle = false;
                 try { return _inner.Run(args, donated); }
                 finally
                 {
-                    backend.Stream.SubmitWhenIdle = true;
+                    backend.Stream.SubmitWhenIdle = submitWhenIdle;
                     backend.Stream.Flush();
                 }
             }

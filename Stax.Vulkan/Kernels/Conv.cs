@@ -212,7 +212,7 @@ public sealed partial class VulkanBackend
         long chunk = Math.Max(1, Math.Min(ConvPositionsPerDispatch, 65535L * (mode == 1 ? tile.BN : tile.BM)));
         var none = new MatrixView(0, 0, 0, 0);
         var spec = TiledSpec(tile, mode == 1 ? wv : none, mode == 1 ? none : wv, m, n, K, mode).Concat(flags).ToArray();
-        string suffix = output.DType == DType.Float32 ? "f32" : "i32";
+        string shader = output.DType == DType.Float32 ? "gemm_tiled_f32" : "gemm_tiled_i32";
         VulkanBuffer? scratch = slices > 1 ? Allocate(output.DType, slices * output.Length) : null;
         var bufs = mode == 1 ? new[] { scratch ?? output, w, x, gb } : new[] { scratch ?? output, x, w, gb };
         long passK = TiledStepsPerPass * tile.BK;
@@ -237,15 +237,10 @@ public sealed partial class VulkanBackend
                     };
                     Interlocked.Increment(ref TiledGemmDispatches);
                     uint gx = (uint)((cols + tile.BN - 1) / tile.BN), gy = (uint)((rows + tile.BM - 1) / tile.BM);
-                    Run("gemm_tiled_" + suffix, spec, bufs, push, gx, gy, gz);
+                    Run(shader, spec, bufs, push, gx, gy, gz);
                 }
             }
-            if (scratch != null)
-            {
-                int len = checked((int)output.Length);
-                int[] sum = { len, slices, len, k0 > 0 ? 1 : 0, 0 };
-                Run("gemm_splitk_" + suffix, Array.Empty<int>(), new VulkanBuffer?[] { output, scratch }, sum, len);
-            }
+            if (scratch != null) SumSlices(output, scratch, output.Length, slices, k0 > 0, 0);
         }
         scratch?.Dispose();
     }

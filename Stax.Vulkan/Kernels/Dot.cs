@@ -188,15 +188,24 @@ public sealed partial class VulkanBackend
                 // Binding 3 (convolution geometry) is unused by the matrix form.
                 Run("gemm_tiled_" + suffix, spec, new VulkanBuffer?[] { scratch ?? c, a, b, null }, push,
                     (uint)gx, (uint)gy, (uint)(nb * slices));
-                if (scratch != null)
-                {
-                    int block = checked((int)(nb * mn));
-                    int[] sum = { block, slices, block, accumulate ? 1 : 0, checked((int)(b0 * mn)) };
-                    Run("gemm_splitk_" + suffix, Array.Empty<int>(), new VulkanBuffer?[] { c, scratch }, sum, nb * mn);
-                }
+                if (scratch != null) SumSlices(c, scratch, nb * mn, slices, accumulate, b0 * mn);
             }
         }
         scratch?.Dispose();
+    }
+
+    /// <summary>
+    /// The second pass of a split-K product: <paramref name="elements"/> outputs of <paramref name="c"/> from
+    /// <paramref name="offset"/> on get the sum of the <paramref name="slices"/> partial blocks of
+    /// <paramref name="scratch"/> (stride <paramref name="elements"/>), added in order (onto c's values when
+    /// <paramref name="accumulate"/>).
+    /// </summary>
+    void SumSlices(VulkanBuffer c, VulkanBuffer scratch, long elements, int slices, bool accumulate, long offset)
+    {
+        int n = checked((int)elements);
+        int[] push = { n, slices, n, accumulate ? 1 : 0, checked((int)offset) };
+        string shader = c.DType == DType.Float32 ? "gemm_splitk_f32" : "gemm_splitk_i32";
+        Run(shader, Array.Empty<int>(), new VulkanBuffer?[] { c, scratch }, push, n);
     }
 
     /// <summary>
