@@ -5,6 +5,7 @@ namespace Stax.Tests.Vulkan;
 
 /// <summary>Vulkan-only conv_general_dilated checks (the shared suite is Conformance.ConvTests).</summary>
 [Trait("Backend", "Vulkan")]
+[Collection(VulkanCountersCollection.Name)] // sets process-wide switches or counts backend work
 public class VulkanConvTests
 {
     static ConvTests.Case[] Cases => ConvTests.Cases;

@@ -4,6 +4,7 @@ namespace Stax.Tests.Vulkan;
 
 /// <summary>Vulkan-only dot_general checks (the shared suite is Conformance.DotTests).</summary>
 [Trait("Backend", "Vulkan")]
+[Collection(VulkanCountersCollection.Name)] // sets process-wide switches or counts backend work
 public class VulkanDotTests
 {
     static DotGeneralParams P(int[] lc, int[] rc, int[]? lb = null, int[]? rb = null, DType? pref = null)

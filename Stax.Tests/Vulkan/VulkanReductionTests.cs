@@ -4,6 +4,7 @@ namespace Stax.Tests.Vulkan;
 
 /// <summary>Vulkan-only reduction checks (the shared suite is Conformance.ReductionTests).</summary>
 [Trait("Backend", "Vulkan")]
+[Collection(VulkanCountersCollection.Name)] // sets process-wide switches or counts backend work
 public class VulkanReductionTests
 {
     static readonly Primitive[] Reducers = Conformance.ReductionTests.Reducers;

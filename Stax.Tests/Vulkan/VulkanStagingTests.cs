@@ -10,6 +10,7 @@ namespace Stax.Tests.Vulkan;
 /// lavapipe's memory is host-visible and would otherwise be mapped directly).
 /// </summary>
 [Trait("Backend", "Vulkan")]
+[Collection(VulkanCountersCollection.Name)] // sets process-wide switches or counts backend work
 public class VulkanStagingTests
 {
     static readonly Lazy<VulkanBackend> Own =

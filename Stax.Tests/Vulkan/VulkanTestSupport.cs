@@ -24,8 +24,10 @@ public static class VulkanTestEnv
     public static string? SkipReason => State.Value.Backend != null || Required ? null : State.Value.Reason;
 }
 
-/// <summary>Vulkan tests that read backend-wide counters (submissions, live bytes): they run alone,
-/// after the parallel tests, so other classes' work does not show up in their counts.</summary>
+/// <summary>Vulkan tests that read backend-wide counters (submissions, live bytes) or set process-wide
+/// switches (forced GEMM tiles and slices, subgroup reductions, convolution operand forms): they run
+/// alone, after the parallel tests, so other classes' work does not show up in their counts and their
+/// switches do not change what other tests compute (a reduction run twice must give the same bits).</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class VulkanCountersCollection
 {

@@ -12,6 +12,7 @@ namespace Stax.Tests.Vulkan;
 /// and split-K against the float64 reference; the per-device choice rules.
 /// </summary>
 [Trait("Backend", "Vulkan")]
+[Collection(VulkanCountersCollection.Name)] // sets process-wide switches or counts backend work
 public class VulkanTiledGemmTests
 {
     static DotGeneralParams P(int[] lc, int[] rc, int[]? lb = null, int[]? rb = null)
